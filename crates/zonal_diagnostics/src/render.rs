@@ -1,0 +1,190 @@
+//! Renderers: `human` (rustc-like, with source snippets), `short` (one line
+//! each) and `json` (dedicated, stable serialisation types).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::{Diagnostic, Label, SourceDb};
+
+/// Renders one diagnostic like rustc: header, location, source snippet with
+/// labelled underlines, notes and help. Plain text, no colour.
+pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    let mut labels: Vec<(&Label, bool)> = vec![(&d.primary, true)];
+    labels.extend(d.secondary.iter().map(|l| (l, false)));
+    let width = labels
+        .iter()
+        .map(|(l, _)| db.line_col(l.span.file, l.span.range.start).line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let pad = " ".repeat(width);
+    let mut last_file = None;
+    for (label, primary) in &labels {
+        let file = label.span.file;
+        let start = db.line_col(file, label.span.range.start);
+        let end = db.line_col(file, label.span.range.end);
+        if last_file == Some(file) {
+            let _ = writeln!(out, "{pad} ...");
+        } else {
+            let arrow = if *primary { "-->" } else { ":::" };
+            let _ = writeln!(out, "{pad}{arrow} {}:{}:{}", db.name(file), start.line, start.col);
+        }
+        last_file = Some(file);
+        let _ = writeln!(out, "{pad} |");
+        let line_text = db.line_text(file, start.line);
+        let shown: String = line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        let _ = writeln!(out, "{:>width$} | {}", start.line, shown.trim_end(), width = width);
+        let line_chars = line_text.chars().count() as u32;
+        let col0 = start.col.saturating_sub(1);
+        let underline_end = if end.line == start.line { end.col.saturating_sub(1) } else { line_chars };
+        let len = underline_end.saturating_sub(col0).max(1) as usize;
+        let mark = if *primary { "^" } else { "-" };
+        let msg = if label.message.is_empty() { String::new() } else { format!(" {}", label.message) };
+        let _ = writeln!(out, "{pad} | {}{}{}", " ".repeat(col0 as usize), mark.repeat(len), msg);
+    }
+    let _ = writeln!(out, "{pad} |");
+    for note in &d.notes {
+        let mut lines = note.lines();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(out, "{pad} = note: {first}");
+        }
+        for l in lines {
+            let _ = writeln!(out, "{pad}         {l}");
+        }
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "{pad} = help: {help}");
+    }
+    out
+}
+
+/// Renders one diagnostic on one line: `path:line:col: severity[CODE]: message`.
+pub fn short(db: &SourceDb, d: &Diagnostic) -> String {
+    let lc = db.line_col(d.primary.span.file, d.primary.span.range.start);
+    format!(
+        "{}:{}:{}: {}[{}]: {}",
+        db.name(d.primary.span.file),
+        lc.line,
+        lc.col,
+        d.severity.as_str(),
+        d.code,
+        d.message
+    )
+}
+
+/// A location in the JSON output.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct JsonLocation {
+    /// File name as printed by the human renderer.
+    pub file: String,
+    /// 1-based line of the start.
+    pub line: u32,
+    /// 1-based column of the start.
+    pub column: u32,
+    /// 1-based line of the end.
+    pub end_line: u32,
+    /// 1-based column of the end (exclusive).
+    pub end_column: u32,
+    /// Byte offset of the start.
+    pub start: u32,
+    /// Byte offset of the end.
+    pub end: u32,
+}
+
+/// A label in the JSON output.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct JsonLabel {
+    /// Where.
+    #[serde(flatten)]
+    pub location: JsonLocation,
+    /// The label text.
+    pub message: String,
+}
+
+/// One diagnostic in the JSON output. This type is the stable JSON schema;
+/// it is separate from [`Diagnostic`] on purpose.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct JsonDiagnostic {
+    /// Stable code.
+    pub code: String,
+    /// Severity name.
+    pub severity: String,
+    /// Message.
+    pub message: String,
+    /// Primary location.
+    pub location: JsonLocation,
+    /// Primary label.
+    pub label: String,
+    /// Secondary labels.
+    pub related: Vec<JsonLabel>,
+    /// Notes.
+    pub notes: Vec<String>,
+    /// Help line.
+    pub help: Option<String>,
+}
+
+/// Converts a span to a JSON location.
+pub fn json_location(db: &SourceDb, span: crate::Span) -> JsonLocation {
+    let s = db.line_col(span.file, span.range.start);
+    let e = db.line_col(span.file, span.range.end);
+    JsonLocation {
+        file: db.name(span.file).to_string(),
+        line: s.line,
+        column: s.col,
+        end_line: e.line,
+        end_column: e.col,
+        start: span.range.start,
+        end: span.range.end,
+    }
+}
+
+/// Converts one diagnostic to its JSON form.
+pub fn json(db: &SourceDb, d: &Diagnostic) -> JsonDiagnostic {
+    JsonDiagnostic {
+        code: d.code.to_string(),
+        severity: d.severity.as_str().to_string(),
+        message: d.message.clone(),
+        location: json_location(db, d.primary.span),
+        label: d.primary.message.clone(),
+        related: d
+            .secondary
+            .iter()
+            .map(|l| JsonLabel { location: json_location(db, l.span), message: l.message.clone() })
+            .collect(),
+        notes: d.notes.clone(),
+        help: d.help.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Severity, Span, TextRange};
+
+    #[test]
+    fn human_points_at_line_and_column() {
+        let mut db = SourceDb::new();
+        let f = db.add("a.zonal", "zone a {}\nzone a {}\n");
+        let d = Diagnostic::error("E0102", "zone `a` is defined twice", Span::new(f, TextRange::new(15, 16)), "redefined here")
+            .with_secondary(Span::new(f, TextRange::new(5, 6)), "first defined here")
+            .with_help("rename one of the zones");
+        let out = human(&db, &d);
+        assert!(out.contains("--> a.zonal:2:6"), "{out}");
+        assert!(out.contains("^ redefined here"), "{out}");
+        assert!(out.contains("- first defined here"), "{out}");
+        assert!(out.contains("= help: rename one of the zones"), "{out}");
+        assert_eq!(short(&db, &d), "a.zonal:2:6: error[E0102]: zone `a` is defined twice");
+        assert_eq!(d.severity, Severity::Error);
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        let mut db = SourceDb::new();
+        let f = db.add("u.zonal", "é x\nyz");
+        assert_eq!(db.line_col(f, 3), crate::LineCol { line: 1, col: 3 });
+        assert_eq!(db.line_col(f, 6), crate::LineCol { line: 2, col: 2 });
+        assert_eq!(db.line_text(f, 2), "yz");
+    }
+}

@@ -1,0 +1,1 @@
+//! zonal_model
