@@ -1,1 +1,16 @@
-//! zonal_model
+//! The Zonal policy model: resolution of the syntax tree into a canonical
+//! IR ([`ir::Policy`]), address and service sets, and the reference
+//! decision function [`ir::Policy::decide`] that every backend must enforce.
+
+pub mod addr;
+pub mod ir;
+pub mod service;
+pub mod sets;
+
+pub use addr::{AddrSet, Family, Prefix};
+pub use ir::*;
+pub use service::ServiceSet;
+pub mod load;
+mod resolve;
+
+pub use load::{Loaded, MemoryLoader, Options, SourceLoader, load, load_str};

@@ -1,0 +1,210 @@
+//! Interval sets: the building block of address and service sets.
+
+use std::fmt::Debug;
+
+/// An unsigned integer type usable as an interval bound.
+pub trait Bound: Copy + Ord + Debug {
+    /// The smallest value.
+    const MIN: Self;
+    /// The largest value.
+    const MAX: Self;
+    /// `self + 1`, or `None` at `MAX`.
+    fn succ(self) -> Option<Self>;
+    /// `self - 1`, or `None` at `MIN`.
+    fn pred(self) -> Option<Self>;
+}
+
+macro_rules! impl_bound {
+    ($($t:ty),*) => {$(
+        impl Bound for $t {
+            const MIN: Self = <$t>::MIN;
+            const MAX: Self = <$t>::MAX;
+            fn succ(self) -> Option<Self> { self.checked_add(1) }
+            fn pred(self) -> Option<Self> { self.checked_sub(1) }
+        }
+    )*};
+}
+impl_bound!(u8, u16, u32, u128);
+
+/// A set of integers stored as sorted, disjoint, non-adjacent closed
+/// intervals `[lo, hi]`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct IntervalSet<T: Bound> {
+    ranges: Vec<(T, T)>,
+}
+
+impl<T: Bound> Debug for IntervalSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.ranges.iter()).finish()
+    }
+}
+
+impl<T: Bound> IntervalSet<T> {
+    /// The empty set.
+    pub fn empty() -> Self {
+        IntervalSet { ranges: Vec::new() }
+    }
+
+    /// Every value of `T`.
+    pub fn full() -> Self {
+        IntervalSet { ranges: vec![(T::MIN, T::MAX)] }
+    }
+
+    /// The closed interval `[lo, hi]` (empty if `lo > hi`).
+    pub fn range(lo: T, hi: T) -> Self {
+        if lo > hi { Self::empty() } else { IntervalSet { ranges: vec![(lo, hi)] } }
+    }
+
+    /// A single value.
+    pub fn single(v: T) -> Self {
+        Self::range(v, v)
+    }
+
+    /// Builds a set from arbitrary (possibly overlapping) intervals.
+    pub fn from_ranges(iter: impl IntoIterator<Item = (T, T)>) -> Self {
+        let mut v: Vec<(T, T)> = iter.into_iter().filter(|(a, b)| a <= b).collect();
+        v.sort();
+        let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+        for (lo, hi) in v {
+            if let Some(last) = out.last_mut() {
+                let adjacent = last.1.succ().is_none_or(|n| lo <= n);
+                if adjacent {
+                    if hi > last.1 {
+                        last.1 = hi;
+                    }
+                    continue;
+                }
+            }
+            out.push((lo, hi));
+        }
+        IntervalSet { ranges: out }
+    }
+
+    /// The intervals, sorted and disjoint.
+    pub fn ranges(&self) -> &[(T, T)] {
+        &self.ranges
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Whether the set holds every value.
+    pub fn is_full(&self) -> bool {
+        self.ranges.len() == 1 && self.ranges[0] == (T::MIN, T::MAX)
+    }
+
+    /// Whether `v` is in the set.
+    pub fn contains(&self, v: T) -> bool {
+        match self.ranges.binary_search_by(|&(lo, hi)| {
+            if hi < v {
+                std::cmp::Ordering::Less
+            } else if lo > v {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        }) {
+            Ok(_) => true,
+            Err(_) => false,
+        }
+    }
+
+    /// Union.
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        if other.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return other.clone();
+        }
+        Self::from_ranges(self.ranges.iter().chain(other.ranges.iter()).copied())
+    }
+
+    /// Intersection.
+    #[must_use]
+    pub fn intersect(&self, other: &Self) -> Self {
+        let (mut i, mut j) = (0, 0);
+        let mut out = Vec::new();
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let (a0, a1) = self.ranges[i];
+            let (b0, b1) = other.ranges[j];
+            let lo = a0.max(b0);
+            let hi = a1.min(b1);
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+            if a1 < b1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        IntervalSet { ranges: out }
+    }
+
+    /// The complement.
+    #[must_use]
+    pub fn complement(&self) -> Self {
+        let mut out = Vec::new();
+        let mut next = Some(T::MIN);
+        for &(lo, hi) in &self.ranges {
+            if let Some(n) = next {
+                if n < lo {
+                    if let Some(p) = lo.pred() {
+                        out.push((n, p));
+                    }
+                }
+            }
+            next = hi.succ();
+        }
+        if let Some(n) = next {
+            out.push((n, T::MAX));
+        }
+        IntervalSet { ranges: out }
+    }
+
+    /// `self` minus `other`.
+    #[must_use]
+    pub fn subtract(&self, other: &Self) -> Self {
+        if other.is_empty() || self.is_empty() {
+            return self.clone();
+        }
+        self.intersect(&other.complement())
+    }
+
+    /// Whether every value of `self` is in `other`.
+    pub fn is_subset(&self, other: &Self) -> bool {
+        self.subtract(other).is_empty()
+    }
+
+    /// Whether the two sets share a value.
+    pub fn overlaps(&self, other: &Self) -> bool {
+        !self.intersect(other).is_empty()
+    }
+
+    /// The smallest value, if any.
+    pub fn first(&self) -> Option<T> {
+        self.ranges.first().map(|r| r.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_merges_adjacent() {
+        let a = IntervalSet::<u16>::from_ranges([(1, 5), (6, 9), (20, 30)]);
+        assert_eq!(a.ranges(), &[(1, 9), (20, 30)]);
+        let c = a.complement();
+        assert_eq!(c.ranges(), &[(0, 0), (10, 19), (31, u16::MAX)]);
+        assert!(a.union(&c).is_full());
+        assert!(a.intersect(&c).is_empty());
+        assert!(IntervalSet::range(2, 3).is_subset(&a));
+        assert!(!IntervalSet::range(9, 10).is_subset(&a));
+        assert!(a.contains(25) && !a.contains(15));
+    }
+}
