@@ -1,0 +1,343 @@
+//! Independent readers of rendered firewall configurations, cross-checked
+//! against the reference decision function [`Policy::decide`].
+//!
+//! For pf, Cisco IOS, Cisco ASA, Juniper SRX, PAN-OS and FortiGate there is
+//! no device here to load a config into, so this crate parses each
+//! target's rendered *text* back into that device's own evaluation model
+//! (pf's quick/last-match with implicit pass, IOS first match per bound
+//! ACL with implicit deny and no state, ASA interface ACLs with security
+//! levels, SRX zone-pair contexts with global policies and the default
+//! policy, the PAN-OS rulebase with its two default rules, and the
+//! FortiGate policy list with intra-zone behaviour and schedules). It
+//! then evaluates many seeded packets on that model and compares every
+//! verdict with [`Policy::decide`].
+//!
+//! INVARIANT: this crate shares no code with `zonal_backend`; it uses the
+//! model only for [`Policy::decide`] and the policy's zones, devices and
+//! rules (to choose packets and to name the deciding rule).
+
+mod asa;
+mod forti;
+mod ios;
+mod net;
+mod panos;
+mod pf;
+mod probe;
+mod rng;
+mod srx;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use zonal_model::{Action, Date, Policy};
+
+pub use probe::{Packet, ProbeKind};
+
+/// A target this crate can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// OpenBSD pf.conf.
+    Pf,
+    /// Cisco IOS / IOS-XE extended ACLs (stateless).
+    Ios,
+    /// Cisco ASA.
+    Asa,
+    /// Juniper SRX (set commands).
+    Srx,
+    /// Palo Alto PAN-OS (set commands).
+    PanOs,
+    /// Fortinet FortiGate CLI.
+    FortiGate,
+}
+
+impl Target {
+    /// Every target, in a fixed order.
+    pub const ALL: [Target; 6] = [Target::Pf, Target::Ios, Target::Asa, Target::Srx, Target::PanOs, Target::FortiGate];
+
+    /// The target's name as the CLI spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Pf => "pf",
+            Target::Ios => "ios",
+            Target::Asa => "asa",
+            Target::Srx => "srx",
+            Target::PanOs => "panos",
+            Target::FortiGate => "fortigate",
+        }
+    }
+
+    /// Parses a target name (a few common spellings are accepted).
+    pub fn from_name(name: &str) -> Option<Target> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "pf" => Target::Pf,
+            "ios" | "cisco-ios" | "cisco_ios" | "iosxe" | "ios-xe" => Target::Ios,
+            "asa" | "cisco-asa" | "cisco_asa" => Target::Asa,
+            "srx" | "junos" | "juniper-srx" | "juniper_srx" => Target::Srx,
+            "panos" | "pan-os" | "paloalto" | "palo-alto" => Target::PanOs,
+            "fortigate" | "fortios" | "forti" => Target::FortiGate,
+            _ => return None,
+        })
+    }
+
+    /// Whether the device keeps no connection state (return traffic must
+    /// be permitted by explicit entries).
+    pub fn stateless(self) -> bool {
+        matches!(self, Target::Ios)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The rendered text could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    /// The target.
+    pub target: Target,
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} reader: line {}: {}", self.target, self.line, self.message)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// What the device model decided about one packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the packet passes.
+    pub allow: bool,
+    /// The 1-based line of the config entry that decided, if any.
+    pub line: Option<usize>,
+    /// That entry's text, or a description of the implicit behaviour
+    /// that decided (`implicit deny`, `intrazone-default`, …).
+    pub why: String,
+}
+
+impl Decision {
+    pub(crate) fn at(allow: bool, line: usize, text: &str) -> Self {
+        Decision { allow, line: Some(line), why: text.trim().to_string() }
+    }
+
+    pub(crate) fn implicit(allow: bool, why: impl Into<String>) -> Self {
+        Decision { allow, line: None, why: why.into() }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.allow { "permit" } else { "deny" };
+        match self.line {
+            Some(l) => write!(f, "{verb} by line {l}: `{}`", self.why),
+            None => write!(f, "{verb} by {}", self.why),
+        }
+    }
+}
+
+/// Where a packet is on the device: the policy zones of its source and
+/// destination (the ingress and egress side), and the date.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Env<'a> {
+    pub(crate) src_zone: Option<&'a str>,
+    pub(crate) dst_zone: Option<&'a str>,
+    pub(crate) today: Date,
+}
+
+/// A device model read back from rendered text.
+pub(crate) trait Device {
+    /// The verdict for one packet. `None` when the packet cannot reach
+    /// the device in this model (an address in no zone on a zone-based
+    /// device): such packets are counted as skipped, never as passes.
+    fn decide(&self, pkt: &Packet, env: &Env<'_>) -> Option<Decision>;
+}
+
+/// Reads rendered text into the target's device model.
+fn read(target: Target, text: &str) -> Result<Box<dyn Device>, ReadError> {
+    let r: Result<Box<dyn Device>, (usize, String)> = match target {
+        Target::Pf => pf::read(text).map(|d| Box::new(d) as Box<dyn Device>),
+        Target::Ios => ios::read(text).map(|d| Box::new(d) as Box<dyn Device>),
+        Target::Asa => asa::read(text).map(|d| Box::new(d) as Box<dyn Device>),
+        Target::Srx => srx::read(text).map(|d| Box::new(d) as Box<dyn Device>),
+        Target::PanOs => panos::read(text).map(|d| Box::new(d) as Box<dyn Device>),
+        Target::FortiGate => forti::read(text).map(|d| Box::new(d) as Box<dyn Device>),
+    };
+    r.map_err(|(line, message)| ReadError { target, line, message })
+}
+
+/// How many packets to evaluate and from which seed.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Packets per policy and target (replies of allowed connections on
+    /// stateless targets come on top).
+    pub packets: usize,
+    /// The seed of the packet generator.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { packets: 10_000, seed: 0x2026_1128 }
+    }
+}
+
+/// What the policy says about a packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// Whether it must pass.
+    pub allow: bool,
+    /// The deciding rule's name, or `default deny`, with the reason on
+    /// stateless targets (`reply of …`).
+    pub why: String,
+}
+
+/// One packet on which the device model and the policy disagree.
+#[derive(Clone, Debug)]
+pub struct Mismatch {
+    /// The packet.
+    pub packet: Packet,
+    /// What the policy says.
+    pub expected: Expected,
+    /// What the device model did.
+    pub got: Decision,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let want = if self.expected.allow { "allow" } else { "deny" };
+        write!(f, "{}: policy says {want} ({}), config says {}", self.packet, self.expected.why, self.got)
+    }
+}
+
+/// The outcome of cross-checking one rendered config.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The target.
+    pub target: Target,
+    /// Packets evaluated and compared.
+    pub evaluated: usize,
+    /// Of those, how many the policy allows.
+    pub allowed: usize,
+    /// Reply probes (stateless targets), included in `evaluated`.
+    pub replies: usize,
+    /// Packets the device model could not place (no zone), not compared.
+    pub skipped: usize,
+    /// Every disagreement.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Report {
+    /// Whether the config enforces exactly the policy on every packet.
+    pub fn is_clean(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+
+    /// A readable summary with the first few mismatches.
+    pub fn summary(&self, max: usize) -> String {
+        let mut s = format!(
+            "{}: {} packets evaluated ({} allowed, {} reply probes, {} skipped), {} mismatches",
+            self.target,
+            self.evaluated,
+            self.allowed,
+            self.replies,
+            self.skipped,
+            self.mismatches.len()
+        );
+        for m in self.mismatches.iter().take(max) {
+            s.push_str("\n  ");
+            s.push_str(&m.to_string());
+        }
+        if self.mismatches.len() > max {
+            s.push_str(&format!("\n  … and {} more", self.mismatches.len() - max));
+        }
+        s
+    }
+}
+
+/// Reads `text` as `target`'s config and compares it with `policy` on
+/// `config.packets` seeded packets.
+pub fn cross_check(policy: &Policy, target: Target, text: &str, config: &Config) -> Result<Report, ReadError> {
+    let device = read(target, text)?;
+    let packets = probe::generate(policy, target.stateless(), config);
+    let mut report =
+        Report { target, evaluated: 0, allowed: 0, replies: 0, skipped: 0, mismatches: Vec::new() };
+    for pkt in &packets {
+        let env = Env {
+            src_zone: policy.zone_of(pkt.src).map(|z| policy.zone(z).name.as_str()),
+            dst_zone: policy.zone_of(pkt.dst).map(|z| policy.zone(z).name.as_str()),
+            today: policy.today,
+        };
+        let Some(got) = device.decide(pkt, &env) else {
+            report.skipped += 1;
+            continue;
+        };
+        let expected = expected(policy, pkt, target.stateless());
+        report.evaluated += 1;
+        if pkt.kind == ProbeKind::Reply {
+            report.replies += 1;
+        }
+        if expected.allow {
+            report.allowed += 1;
+        }
+        if got.allow != expected.allow {
+            report.mismatches.push(Mismatch { packet: pkt.clone(), expected, got });
+        }
+    }
+    Ok(report)
+}
+
+fn rule_name(policy: &Policy, v: zonal_model::Verdict) -> String {
+    match v.rule {
+        Some(id) => format!("rule `{}`", policy.rule(id).name),
+        None => "default deny".to_string(),
+    }
+}
+
+/// The policy's verdict for a packet. On a stateful device only new
+/// connections are probed, so this is `decide` itself. On a stateless
+/// device a packet must also pass when it belongs to a connection the
+/// policy allows in the other direction: a TCP segment with ACK set, a
+/// UDP datagram, an ICMP echo reply, another protocol's packet.
+fn expected(policy: &Policy, p: &Packet, stateless: bool) -> Expected {
+    let fwd = policy.decide(p.src, p.dst, p.proto, p.selector);
+    if fwd.action == Action::Allow {
+        return Expected { allow: true, why: rule_name(policy, fwd) };
+    }
+    if stateless && let Some((proto, sel)) = reverse_of(p) {
+        let rev = policy.decide(p.dst, p.src, proto, sel);
+        if rev.action == Action::Allow {
+            return Expected { allow: true, why: format!("reply of a connection allowed by {}", rule_name(policy, rev)) };
+        }
+        return Expected {
+            allow: false,
+            why: format!("{}; not a reply of an allowed connection ({} in reverse)", rule_name(policy, fwd), rule_name(policy, rev)),
+        };
+    }
+    Expected { allow: false, why: rule_name(policy, fwd) }
+}
+
+/// For a packet that could be a reply, the `(proto, selector)` of the
+/// connection it would reply to (initiated by the packet's destination).
+fn reverse_of(p: &Packet) -> Option<(u8, u16)> {
+    use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
+    match p.proto {
+        TCP => p.ack.then_some((TCP, p.sport)),
+        UDP => Some((UDP, p.sport)),
+        ICMP => (p.selector == 0).then_some((ICMP, 8)),
+        ICMPV6 => (p.selector == 129).then_some((ICMPV6, 128)),
+        other => Some((other, 0)),
+    }
+}
+
+/// The address family of an address, as a word for messages.
+pub(crate) fn family_word(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "ipv4" } else { "ipv6" }
+}
