@@ -4,6 +4,11 @@
 //! never fails: it returns a tree plus diagnostics ([`parse`]).
 
 pub mod ast;
+pub mod codes;
+mod parser;
+pub mod suggest;
+
+pub use parser::{ICMP_TYPE_NAMES, MAX_FILE_BYTES, MAX_ITEMS, RESERVED, is_ae_char};
 
 use zonal_diagnostics::{Diagnostics, FileId};
 
@@ -19,6 +24,5 @@ pub struct Parsed {
 
 /// Parses one file. `file` is only used to build spans in diagnostics.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let _ = (file, text);
-    Parsed::default()
+    parser::parse(file, text)
 }
