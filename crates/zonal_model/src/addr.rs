@@ -50,6 +50,10 @@ impl Prefix {
     }
 
     /// The prefix length.
+    #[expect(
+        clippy::len_without_is_empty,
+        reason = "a prefix length, not a collection size"
+    )]
     pub fn len(&self) -> u8 {
         self.0.prefix_len()
     }
@@ -124,14 +128,23 @@ impl AddrSet {
 
     /// Every IPv4 and IPv6 address.
     pub fn full() -> Self {
-        AddrSet { v4: IntervalSet::full(), v6: IntervalSet::full() }
+        AddrSet {
+            v4: IntervalSet::full(),
+            v6: IntervalSet::full(),
+        }
     }
 
     /// Every address of one family.
     pub fn full_family(family: Family) -> Self {
         match family {
-            Family::V4 => AddrSet { v4: IntervalSet::full(), v6: IntervalSet::empty() },
-            Family::V6 => AddrSet { v4: IntervalSet::empty(), v6: IntervalSet::full() },
+            Family::V4 => AddrSet {
+                v4: IntervalSet::full(),
+                v6: IntervalSet::empty(),
+            },
+            Family::V6 => AddrSet {
+                v4: IntervalSet::empty(),
+                v6: IntervalSet::full(),
+            },
         }
     }
 
@@ -144,7 +157,10 @@ impl AddrSet {
             v4.extend_from_slice(s.v4.ranges());
             v6.extend_from_slice(s.v6.ranges());
         }
-        AddrSet { v4: IntervalSet::from_ranges(v4), v6: IntervalSet::from_ranges(v6) }
+        AddrSet {
+            v4: IntervalSet::from_ranges(v4),
+            v6: IntervalSet::from_ranges(v6),
+        }
     }
 
     /// One address.
@@ -173,25 +189,37 @@ impl AddrSet {
     /// Union.
     #[must_use]
     pub fn union(&self, o: &Self) -> Self {
-        AddrSet { v4: self.v4.union(&o.v4), v6: self.v6.union(&o.v6) }
+        AddrSet {
+            v4: self.v4.union(&o.v4),
+            v6: self.v6.union(&o.v6),
+        }
     }
 
     /// Intersection.
     #[must_use]
     pub fn intersect(&self, o: &Self) -> Self {
-        AddrSet { v4: self.v4.intersect(&o.v4), v6: self.v6.intersect(&o.v6) }
+        AddrSet {
+            v4: self.v4.intersect(&o.v4),
+            v6: self.v6.intersect(&o.v6),
+        }
     }
 
     /// Difference.
     #[must_use]
     pub fn subtract(&self, o: &Self) -> Self {
-        AddrSet { v4: self.v4.subtract(&o.v4), v6: self.v6.subtract(&o.v6) }
+        AddrSet {
+            v4: self.v4.subtract(&o.v4),
+            v6: self.v6.subtract(&o.v6),
+        }
     }
 
     /// Complement (in both families).
     #[must_use]
     pub fn complement(&self) -> Self {
-        AddrSet { v4: self.v4.complement(), v6: self.v6.complement() }
+        AddrSet {
+            v4: self.v4.complement(),
+            v6: self.v6.complement(),
+        }
     }
 
     /// Whether every address of `self` is in `o`.
@@ -208,8 +236,14 @@ impl AddrSet {
     #[must_use]
     pub fn family(&self, family: Family) -> Self {
         match family {
-            Family::V4 => AddrSet { v4: self.v4.clone(), v6: IntervalSet::empty() },
-            Family::V6 => AddrSet { v4: IntervalSet::empty(), v6: self.v6.clone() },
+            Family::V4 => AddrSet {
+                v4: self.v4.clone(),
+                v6: IntervalSet::empty(),
+            },
+            Family::V6 => AddrSet {
+                v4: IntervalSet::empty(),
+                v6: self.v6.clone(),
+            },
         }
     }
 
@@ -289,10 +323,18 @@ fn range_to_cidrs(lo: u128, hi: u128, bits: u8) -> Vec<(u128, u8)> {
     let mut cur = lo;
     loop {
         // Largest block aligned at `cur` that does not pass `hi`.
-        let align = if cur == 0 { u32::from(bits) } else { cur.trailing_zeros().min(u32::from(bits)) };
+        let align = if cur == 0 {
+            u32::from(bits)
+        } else {
+            cur.trailing_zeros().min(u32::from(bits))
+        };
         let mut size_log = align;
         while size_log > 0 {
-            let last = if size_log >= 128 { u128::MAX } else { cur + ((1u128 << size_log) - 1) };
+            let last = if size_log >= 128 {
+                u128::MAX
+            } else {
+                cur + ((1u128 << size_log) - 1)
+            };
             if last <= hi && last >= cur {
                 break;
             }
@@ -300,7 +342,11 @@ fn range_to_cidrs(lo: u128, hi: u128, bits: u8) -> Vec<(u128, u8)> {
         }
         let len = bits - u8::try_from(size_log).unwrap_or(bits);
         out.push((cur, len));
-        let last = if size_log >= 128 { u128::MAX } else { cur + ((1u128 << size_log) - 1) };
+        let last = if size_log >= 128 {
+            u128::MAX
+        } else {
+            cur + ((1u128 << size_log) - 1)
+        };
         if last >= hi {
             break;
         }
@@ -319,7 +365,10 @@ mod tests {
 
     #[test]
     fn host_bits_are_reported_with_the_fix() {
-        assert_eq!(Prefix::parse("10.20.110.5/24"), Err(PrefixError::HostBits(p("10.20.110.0/24"))));
+        assert_eq!(
+            Prefix::parse("10.20.110.5/24"),
+            Err(PrefixError::HostBits(p("10.20.110.0/24")))
+        );
         assert_eq!(Prefix::parse("10.0.0.1").unwrap().len(), 32);
         assert_eq!(Prefix::parse("nonsense"), Err(PrefixError::Invalid));
     }
@@ -329,10 +378,23 @@ mod tests {
         let s = AddrSet::from_prefixes(&[p("10.0.0.0/25"), p("10.0.0.128/25"), p("fd00::/64")]);
         let got: Vec<String> = s.to_prefixes().iter().map(ToString::to_string).collect();
         assert_eq!(got, ["10.0.0.0/24", "fd00::/64"]);
-        let odd = AddrSet::from_prefixes(&[p("10.0.0.0/24")]).subtract(&AddrSet::from_prefixes(&[p("10.0.0.16/28")]));
+        let odd = AddrSet::from_prefixes(&[p("10.0.0.0/24")])
+            .subtract(&AddrSet::from_prefixes(&[p("10.0.0.16/28")]));
         let got: Vec<String> = odd.to_prefixes().iter().map(ToString::to_string).collect();
-        assert_eq!(got, ["10.0.0.0/28", "10.0.0.32/27", "10.0.0.64/26", "10.0.0.128/25"]);
-        let all: Vec<String> = AddrSet::full().to_prefixes().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                "10.0.0.0/28",
+                "10.0.0.32/27",
+                "10.0.0.64/26",
+                "10.0.0.128/25"
+            ]
+        );
+        let all: Vec<String> = AddrSet::full()
+            .to_prefixes()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(all, ["0.0.0.0/0", "::/0"]);
     }
 }

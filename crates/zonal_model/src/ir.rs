@@ -59,7 +59,8 @@ pub struct Date {
 impl Date {
     /// Builds a date if it exists in the Gregorian calendar.
     pub fn new(year: u32, month: u32, day: u32) -> Option<Date> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -70,7 +71,11 @@ impl Date {
         if !(1..=days).contains(&day) || !(1970..=9999).contains(&year) {
             return None;
         }
-        Some(Date { year: u16::try_from(year).ok()?, month: u8::try_from(month).ok()?, day: u8::try_from(day).ok()? })
+        Some(Date {
+            year: u16::try_from(year).ok()?,
+            month: u8::try_from(month).ok()?,
+            day: u8::try_from(day).ok()?,
+        })
     }
 
     /// Parses `YYYY-MM-DD`.
@@ -155,8 +160,20 @@ impl Trust {
 /// The zone kinds the lints understand. Other kinds are allowed and kept
 /// as written in [`Zone::kind`].
 pub const ZONE_KINDS: &[&str] = &[
-    "modality", "pacs", "ris", "clinical", "guest", "wireless", "vendor", "management", "dmz", "external", "servers",
-    "workstations", "infrastructure", "medical-device",
+    "modality",
+    "pacs",
+    "ris",
+    "clinical",
+    "guest",
+    "wireless",
+    "vendor",
+    "management",
+    "dmz",
+    "external",
+    "servers",
+    "workstations",
+    "infrastructure",
+    "medical-device",
 ];
 
 /// The resolved policy.
@@ -369,7 +386,10 @@ pub enum OriginKind {
 impl OriginKind {
     /// Whether this is the reverse (archive-initiated) leg of a workflow.
     pub fn is_reverse_leg(self) -> bool {
-        matches!(self, OriginKind::StorageCommitmentReport | OriginKind::MoveStore)
+        matches!(
+            self,
+            OriginKind::StorageCommitmentReport | OriginKind::MoveStore
+        )
     }
 
     /// A short description of the leg for comments.
@@ -377,7 +397,9 @@ impl OriginKind {
         match self {
             OriginKind::Flow => "flow",
             OriginKind::StorageCommitmentRequest => "storage commitment request (N-ACTION)",
-            OriginKind::StorageCommitmentReport => "storage commitment result (N-EVENT-REPORT, new association)",
+            OriginKind::StorageCommitmentReport => {
+                "storage commitment result (N-EVENT-REPORT, new association)"
+            }
             OriginKind::MoveRequest => "C-MOVE request",
             OriginKind::MoveStore => "C-MOVE sub-operations (C-STORE to move destination)",
         }
@@ -453,24 +475,30 @@ impl Rule {
 
     /// Whether the packet matches this rule's terms (ignores expiry).
     pub fn matches(&self, src: IpAddr, dst: IpAddr, proto: u8, selector: u16) -> bool {
-        self.terms
-            .iter()
-            .any(|t| t.services.contains(proto, selector) && t.src.contains(src) && t.dst.contains(dst))
+        self.terms.iter().any(|t| {
+            t.services.contains(proto, selector) && t.src.contains(src) && t.dst.contains(dst)
+        })
     }
 
     /// The source addresses of all terms.
     pub fn src_addrs(&self) -> AddrSet {
-        self.terms.iter().fold(AddrSet::empty(), |a, t| a.union(&t.src))
+        self.terms
+            .iter()
+            .fold(AddrSet::empty(), |a, t| a.union(&t.src))
     }
 
     /// The destination addresses of all terms.
     pub fn dst_addrs(&self) -> AddrSet {
-        self.terms.iter().fold(AddrSet::empty(), |a, t| a.union(&t.dst))
+        self.terms
+            .iter()
+            .fold(AddrSet::empty(), |a, t| a.union(&t.dst))
     }
 
     /// The union of all terms' services.
     pub fn all_services(&self) -> ServiceSet {
-        self.terms.iter().fold(ServiceSet::empty(), |a, t| a.union(&t.services))
+        self.terms
+            .iter()
+            .fold(ServiceSet::empty(), |a, t| a.union(&t.services))
     }
 }
 
@@ -558,22 +586,34 @@ impl Policy {
 
     /// Finds a zone by name.
     pub fn zone_by_name(&self, name: &str) -> Option<&Zone> {
-        self.zones.binary_search_by(|z| z.name.as_str().cmp(name)).ok().map(|i| &self.zones[i])
+        self.zones
+            .binary_search_by(|z| z.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.zones[i])
     }
 
     /// Finds a device by name.
     pub fn device_by_name(&self, name: &str) -> Option<&Device> {
-        self.devices.binary_search_by(|d| d.name.as_str().cmp(name)).ok().map(|i| &self.devices[i])
+        self.devices
+            .binary_search_by(|d| d.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.devices[i])
     }
 
     /// Finds a service by name.
     pub fn service_by_name(&self, name: &str) -> Option<&ServiceDef> {
-        self.services.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| &self.services[i])
+        self.services
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.services[i])
     }
 
     /// Finds a group by name.
     pub fn group_by_name(&self, name: &str) -> Option<&Group> {
-        self.groups.binary_search_by(|g| g.name.as_str().cmp(name)).ok().map(|i| &self.groups[i])
+        self.groups
+            .binary_search_by(|g| g.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.groups[i])
     }
 
     /// The addresses of an endpoint.
@@ -606,12 +646,18 @@ impl Policy {
     /// The zone an address belongs to: the most specific internal zone,
     /// else an external zone that covers it.
     pub fn zone_of(&self, ip: IpAddr) -> Option<ZoneId> {
-        self.zones.iter().find(|z| z.addrs.contains(ip)).map(|z| z.id)
+        self.zones
+            .iter()
+            .find(|z| z.addrs.contains(ip))
+            .map(|z| z.id)
     }
 
     /// The device that owns an address, if any.
     pub fn device_of(&self, ip: IpAddr) -> Option<DeviceId> {
-        self.devices.iter().find(|d| d.addrs.contains(ip)).map(|d| d.id)
+        self.devices
+            .iter()
+            .find(|d| d.addrs.contains(ip))
+            .map(|d| d.id)
     }
 
     /// Rules that are enforced (not expired).
@@ -632,7 +678,12 @@ impl Policy {
         for r in self.active_rules() {
             if r.matches(src, dst, proto, selector) {
                 match r.action {
-                    Action::Deny => return Verdict { action: Action::Deny, rule: Some(r.id) },
+                    Action::Deny => {
+                        return Verdict {
+                            action: Action::Deny,
+                            rule: Some(r.id),
+                        };
+                    }
                     Action::Allow => {
                         if allow.is_none() {
                             allow = Some(r.id);
@@ -642,8 +693,14 @@ impl Policy {
             }
         }
         match allow {
-            Some(id) => Verdict { action: Action::Allow, rule: Some(id) },
-            None => Verdict { action: Action::Deny, rule: None },
+            Some(id) => Verdict {
+                action: Action::Allow,
+                rule: Some(id),
+            },
+            None => Verdict {
+                action: Action::Deny,
+                rule: None,
+            },
         }
     }
 }

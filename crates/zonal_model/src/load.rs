@@ -49,7 +49,10 @@ impl MemoryLoader {
 
 impl SourceLoader for MemoryLoader {
     fn read(&self, path: &str) -> Result<String, String> {
-        self.files.get(path).cloned().ok_or_else(|| "no such file".to_string())
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "no such file".to_string())
     }
     fn is_dir(&self, path: &str) -> bool {
         let prefix = format!("{}/", path.trim_end_matches('/'));
@@ -60,7 +63,9 @@ impl SourceLoader for MemoryLoader {
         Ok(self
             .files
             .keys()
-            .filter(|k| k.starts_with(&prefix) && !k[prefix.len()..].contains('/') && k.ends_with(".zonal"))
+            .filter(|k| {
+                k.starts_with(&prefix) && !k[prefix.len()..].contains('/') && k.ends_with(".zonal")
+            })
             .cloned()
             .collect())
     }

@@ -92,7 +92,13 @@ impl fmt::Display for ServiceSet {
             let parts: Vec<String> = sel
                 .ranges()
                 .iter()
-                .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                .map(|&(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                })
                 .collect();
             write!(f, " {}", parts.join(","))?;
         }
@@ -145,7 +151,11 @@ impl ServiceSet {
     /// Whether `(proto, selector)` is covered. For protocols without
     /// selectors pass 0.
     pub fn contains(&self, proto: u8, selector: u16) -> bool {
-        let sel = if selector_kind(proto) == SelectorKind::None { 0 } else { selector };
+        let sel = if selector_kind(proto) == SelectorKind::None {
+            0
+        } else {
+            selector
+        };
         self.by_proto.get(&proto).is_some_and(|s| s.contains(sel))
     }
 
@@ -166,7 +176,9 @@ impl ServiceSet {
 
     /// Whether the protocol is present with its whole selector domain.
     pub fn has_whole(&self, proto: u8) -> bool {
-        self.by_proto.get(&proto).is_some_and(|s| *s == selector_domain(proto))
+        self.by_proto
+            .get(&proto)
+            .is_some_and(|s| *s == selector_domain(proto))
     }
 
     /// Union.
@@ -249,7 +261,10 @@ impl ServiceSet {
                 return s.first().map(|v| (pref, v));
             }
         }
-        self.by_proto.iter().next().and_then(|(p, s)| s.first().map(|v| (*p, v)))
+        self.by_proto
+            .iter()
+            .next()
+            .and_then(|(p, s)| s.first().map(|v| (*p, v)))
     }
 }
 
@@ -299,7 +314,10 @@ mod tests {
         assert!(ServiceSet::ports(TCP, 53, 53).is_subset(&dns));
         assert!(ServiceSet::any().is_any());
         assert!(!dns.is_any());
-        assert_eq!(ServiceSet::any().subtract(&ServiceSet::any()), ServiceSet::empty());
+        assert_eq!(
+            ServiceSet::any().subtract(&ServiceSet::any()),
+            ServiceSet::empty()
+        );
         let esp = ServiceSet::whole_proto(50);
         assert!(esp.contains(50, 1234));
         assert_eq!(esp.to_string(), "esp");

@@ -47,12 +47,20 @@ impl<T: Bound> IntervalSet<T> {
 
     /// Every value of `T`.
     pub fn full() -> Self {
-        IntervalSet { ranges: vec![(T::MIN, T::MAX)] }
+        IntervalSet {
+            ranges: vec![(T::MIN, T::MAX)],
+        }
     }
 
     /// The closed interval `[lo, hi]` (empty if `lo > hi`).
     pub fn range(lo: T, hi: T) -> Self {
-        if lo > hi { Self::empty() } else { IntervalSet { ranges: vec![(lo, hi)] } }
+        if lo > hi {
+            Self::empty()
+        } else {
+            IntervalSet {
+                ranges: vec![(lo, hi)],
+            }
+        }
     }
 
     /// A single value.
@@ -97,18 +105,17 @@ impl<T: Bound> IntervalSet<T> {
 
     /// Whether `v` is in the set.
     pub fn contains(&self, v: T) -> bool {
-        match self.ranges.binary_search_by(|&(lo, hi)| {
-            if hi < v {
-                std::cmp::Ordering::Less
-            } else if lo > v {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        }) {
-            Ok(_) => true,
-            Err(_) => false,
-        }
+        self.ranges
+            .binary_search_by(|&(lo, hi)| {
+                if hi < v {
+                    std::cmp::Ordering::Less
+                } else if lo > v {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
     }
 
     /// Union.
@@ -151,12 +158,10 @@ impl<T: Bound> IntervalSet<T> {
         let mut out = Vec::new();
         let mut next = Some(T::MIN);
         for &(lo, hi) in &self.ranges {
-            if let Some(n) = next {
-                if n < lo {
-                    if let Some(p) = lo.pred() {
-                        out.push((n, p));
-                    }
-                }
+            if let (Some(n), Some(p)) = (next, lo.pred())
+                && n < lo
+            {
+                out.push((n, p));
             }
             next = hi.succ();
         }

@@ -1,0 +1,116 @@
+//! Name helpers: "did you mean" suggestions and stable rule names.
+
+use crate::ir::{Action, OriginKind, Rule};
+
+/// Longest rule name before the suffix that makes it unique.
+const MAX_RULE_NAME: usize = 48;
+
+/// The closest candidate within a small edit distance, if any.
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let d = levenshtein(name, c);
+        if d <= limit && best.is_none_or(|(bd, bc)| (d, c) < (bd, bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
+
+/// Edit distance counting a swap of two adjacent characters as one edit
+/// (optimal string alignment), so `dicmo` is one edit from `dicom`.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Keeps `[a-z0-9-]`, maps everything else to `-`, collapses repeats.
+pub(crate) fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let c = c.to_ascii_lowercase();
+        let c = if c.is_ascii_alphanumeric() { c } else { '-' };
+        if c == '-' && (out.is_empty() || out.ends_with('-')) {
+            continue;
+        }
+        out.push(c);
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// `allow-modalities-to-pacs-1-dicom`, `stgcmt-report-pacs-1-to-ct-1-dicom`, …
+pub(crate) fn rule_base_name(r: &Rule) -> String {
+    let prefix = match (r.origin, r.action) {
+        (OriginKind::Flow, Action::Allow) => "allow",
+        (OriginKind::Flow, Action::Deny) => "deny",
+        (OriginKind::StorageCommitmentRequest, _) => "stgcmt-req",
+        (OriginKind::StorageCommitmentReport, _) => "stgcmt-report",
+        (OriginKind::MoveRequest, _) => "cmove-req",
+        (OriginKind::MoveStore, _) => "cmove-store",
+    };
+    let src: Vec<&str> = r.src_written.iter().map(|x| x.0.as_str()).collect();
+    let dst: Vec<&str> = r.dst_written.iter().map(|x| x.0.as_str()).collect();
+    let svc: Vec<&str> = r.services_written.iter().map(|x| x.text.as_str()).collect();
+    let raw = format!(
+        "{prefix} {} to {} {}",
+        src.join(" "),
+        dst.join(" "),
+        svc.join(" ")
+    );
+    let mut s = slug(&raw);
+    if s.len() > MAX_RULE_NAME {
+        s.truncate(MAX_RULE_NAME);
+        while s.ends_with('-') {
+            s.pop();
+        }
+    }
+    if s.is_empty() { "rule".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("modalites", ["modalities", "reading"]),
+            Some("modalities".into())
+        );
+        assert_eq!(did_you_mean("xyz", ["modalities"]), None);
+        assert_eq!(
+            slug("Allow CT-1 to PACS_1 \"x\"; tcp 104"),
+            "allow-ct-1-to-pacs-1-x-tcp-104"
+        );
+    }
+}
