@@ -5,6 +5,7 @@
 
 pub mod ast;
 pub mod codes;
+mod format;
 mod parser;
 pub mod suggest;
 
@@ -25,4 +26,11 @@ pub struct Parsed {
 /// Parses one file. `file` is only used to build spans in diagnostics.
 pub fn parse(file: FileId, text: &str) -> Parsed {
     parser::parse(file, text)
+}
+
+/// Formats a parsed file in the canonical layout (see `docs/language.md`).
+/// `text` is the text `parsed` came from. Meant for files without syntax
+/// errors; items that failed to parse are copied verbatim.
+pub fn format(parsed: &ast::SourceFile, text: &str) -> String {
+    format::format(parsed, text)
 }
