@@ -1,1 +1,242 @@
-//! zonal_backend
+//! Renders a checked Zonal policy into firewall configurations.
+//!
+//! Each [`Target`] is a set of minijinja templates under
+//! `templates/<target>/`, embedded at compile time. A target module builds an
+//! explicit, serializable view model from the IR (see `view.rs`), and the
+//! template turns it into text. Templates run with strict undefined
+//! variables, keep trailing newlines, and interpolate values through a
+//! per-target output check (see `env.rs` and `escape.rs`): a value that could
+//! break out of a comment, a quoted string or a line is an error, never
+//! output.
+//!
+//! Where the rules go is described by a deployment [`Binding`] (YAML, see
+//! [`parse_binding`]); without one, a single firewall enforces every zone by
+//! address ([`Firewall::by_address`]).
+//!
+//! This crate never touches the filesystem: template overrides
+//! (`--templates DIR`) and binding files are read by the CLI and passed in as
+//! text.
+
+mod binding;
+mod env;
+mod escape;
+mod targets;
+mod view;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_model::Policy;
+
+pub use binding::{Binding, Firewall, Logging, Naming, ZoneBinding, parse_binding};
+
+/// A firewall configuration format Zonal renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// Linux nftables (`nft -f`), one `inet` table.
+    Nftables,
+    /// Linux iptables/ip6tables (`iptables-restore`, `ip6tables-restore`).
+    Iptables,
+    /// OpenBSD pf (`pfctl -f`).
+    Pf,
+    /// Cisco IOS/IOS-XE named extended ACLs (stateless).
+    Ios,
+    /// Cisco ASA access lists.
+    Asa,
+    /// Juniper SRX security policies (set commands).
+    Srx,
+    /// Palo Alto PAN-OS security rules (set commands).
+    Panos,
+    /// Fortinet FortiGate firewall policies.
+    Fortigate,
+}
+
+impl Target {
+    /// Every target, in the order they are documented and rendered.
+    pub const ALL: [Target; 8] = [
+        Target::Nftables,
+        Target::Iptables,
+        Target::Pf,
+        Target::Ios,
+        Target::Asa,
+        Target::Srx,
+        Target::Panos,
+        Target::Fortigate,
+    ];
+
+    /// The name used on the command line, in binding files and as the
+    /// template folder name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Nftables => "nftables",
+            Target::Iptables => "iptables",
+            Target::Pf => "pf",
+            Target::Ios => "ios",
+            Target::Asa => "asa",
+            Target::Srx => "srx",
+            Target::Panos => "panos",
+            Target::Fortigate => "fortigate",
+        }
+    }
+
+    /// Parses a target name (exact, lower case).
+    pub fn parse(s: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// The extension of the main output file (`riverbend.<ext>`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Target::Nftables => "nft",
+            Target::Iptables => "iptables",
+            Target::Pf => "pf.conf",
+            Target::Ios => "ios.txt",
+            Target::Asa => "asa.txt",
+            Target::Srx => "srx.set",
+            Target::Panos => "panos.set",
+            Target::Fortigate => "fortigate.conf",
+        }
+    }
+
+    /// A one-line description, for `--help`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Target::Nftables => "Linux nftables, one atomic `inet` table (nft -f)",
+            Target::Iptables => "Linux iptables-restore and ip6tables-restore files",
+            Target::Pf => "OpenBSD pf.conf (pfctl -f)",
+            Target::Ios => "Cisco IOS/IOS-XE named extended ACLs (stateless)",
+            Target::Asa => "Cisco ASA access lists and object groups",
+            Target::Srx => "Juniper SRX security policies (set commands)",
+            Target::Panos => "Palo Alto PAN-OS security rules (set commands)",
+            Target::Fortigate => "Fortinet FortiGate firewall policies",
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One template file supplied by the user (`--templates DIR`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateFile {
+    /// The path diagnostics print (relative to the current directory).
+    pub path: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// User overrides of the embedded templates, per target and file name
+/// (`DIR/<target>/<file>`). A file with the name of an embedded template
+/// replaces it; other files can be included by the templates.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Templates {
+    overrides: BTreeMap<Target, BTreeMap<String, TemplateFile>>,
+}
+
+impl Templates {
+    /// The embedded templates only.
+    pub fn embedded() -> Self {
+        Templates::default()
+    }
+
+    /// Adds an override for `target`'s template `name` (e.g. `main.nft.j2`).
+    pub fn set_override(&mut self, target: Target, name: impl Into<String>, file: TemplateFile) {
+        self.overrides.entry(target).or_default().insert(name.into(), file);
+    }
+
+    /// The overrides of one target.
+    fn for_target(&self, target: Target) -> Option<&BTreeMap<String, TemplateFile>> {
+        self.overrides.get(&target)
+    }
+
+    /// The names of the embedded template files of a target (what a user
+    /// can override).
+    pub fn embedded_names(target: Target) -> Vec<&'static str> {
+        targets::embedded(target).iter().map(|(n, _)| *n).collect()
+    }
+}
+
+/// One rendered output file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// The file-name extension (`nft`, `iptables`, `ip6tables`, …); the CLI
+    /// writes `<firewall>.<extension>`.
+    pub extension: String,
+    /// The configuration text.
+    pub text: String,
+    /// How many filtering rules (rules, ACEs, policies) it contains,
+    /// including the final explicit deny.
+    pub rule_count: usize,
+}
+
+/// The result of rendering one firewall for one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// The target.
+    pub target: Target,
+    /// The firewall's name.
+    pub firewall: String,
+    /// One or more files (iptables renders an IPv4 and an IPv6 file).
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Rendered {
+    /// The total rule count over all artifacts.
+    pub fn rule_count(&self) -> usize {
+        self.artifacts.iter().map(|a| a.rule_count).sum()
+    }
+}
+
+/// What to render.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The checked policy (no error-level findings).
+    pub policy: &'a Policy,
+    /// The firewall (from a binding, or [`Firewall::by_address`]).
+    pub firewall: &'a Firewall,
+    /// Template overrides.
+    pub templates: &'a Templates,
+}
+
+/// Renders one firewall for one target.
+///
+/// Template errors and names that cannot be made safe for the target are
+/// returned as diagnostics; template files involved are registered in `db`
+/// so that the diagnostics point at their file and line.
+pub fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Result<Rendered, Diagnostics> {
+    let artifacts = targets::render(target, req, db)?;
+    Ok(Rendered { target, firewall: req.firewall.name.clone(), artifacts })
+}
+
+/// Checks, without rendering, that everything user-written the target will
+/// interpolate can be made safe (names, interfaces, zone names of the
+/// binding). `zonal build` calls it before writing anything.
+pub fn check(target: Target, req: &Request<'_>) -> Diagnostics {
+    targets::check(target, req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_names_round_trip() {
+        for t in Target::ALL {
+            assert_eq!(Target::parse(t.name()), Some(t));
+            assert!(!t.extension().is_empty());
+        }
+        assert_eq!(Target::parse("nft"), None);
+        assert_eq!(Target::ALL.len(), 8);
+    }
+
+    #[test]
+    fn every_target_has_embedded_templates() {
+        for t in [Target::Nftables, Target::Iptables, Target::Pf, Target::Ios] {
+            assert!(!Templates::embedded_names(t).is_empty(), "{t}");
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The minijinja environment: embedded templates plus user overrides,
+//! strict undefined variables, trailing newlines kept, and a per-target
+//! output check on every interpolated value. Template errors become
+//! diagnostics that point at the template file and line.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Serde, Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
+use serde::Serialize;
+use zonal_diagnostics::{Diagnostic, Diagnostics, FileId, SourceDb, Span, TextRange};
+
+use crate::{Target, Templates, escape, targets};
+
+/// Renders template `main` of `target` with the view model `view`.
+pub(crate) fn render_template(
+    target: Target,
+    templates: &Templates,
+    main: &str,
+    view: &impl Serialize,
+    db: &mut SourceDb,
+) -> Result<String, Diagnostics> {
+    let sources = sources(target, templates);
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    match SyntaxConfig::builder().keep_trailing_newline(true).trim_blocks(true).lstrip_blocks(true).build() {
+        Ok(syntax) => env.set_syntax(syntax),
+        Err(e) => return Err(Diagnostics(vec![template_diagnostic(target, &sources, &e, db)])),
+    }
+    // Escaping is chosen by target, not by file extension.
+    env.set_auto_escape_callback(move |_| AutoEscape::Custom(target.name().into()));
+    env.set_formatter(move |out, _state, value| {
+        let text = printable(target, value)?;
+        out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write template output"))
+    });
+    for (name, _path, text) in &sources {
+        if let Err(e) = env.add_template_owned(name.clone(), text.clone()) {
+            return Err(Diagnostics(vec![template_diagnostic(target, &sources, &e, db)]));
+        }
+    }
+    let result = env.get_template(main).and_then(|t| t.render(Value::from(Serde(view))));
+    result.map_err(|e| Diagnostics(vec![template_diagnostic(target, &sources, &e, db)]))
+}
+
+/// `(template name, display path, text)` of every template of a target:
+/// the embedded ones, replaced or extended by the user's overrides.
+fn sources(target: Target, templates: &Templates) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = targets::embedded(target)
+        .iter()
+        .map(|(name, text)| ((*name).to_string(), format!("templates/{}/{name}", target.name()), (*text).to_string()))
+        .collect();
+    if let Some(overrides) = templates.for_target(target) {
+        for (name, file) in overrides {
+            match out.iter_mut().find(|(n, _, _)| n == name) {
+                Some(slot) => *slot = (name.clone(), file.path.clone(), file.text.clone()),
+                None => out.push((name.clone(), file.path.clone(), file.text.clone())),
+            }
+        }
+    }
+    out
+}
+
+/// The text of an interpolated value, or an error if it is not a scalar or
+/// contains a character that is unsafe in the target's configuration.
+fn printable(target: Target, value: &Value) -> Result<String, Error> {
+    match value.kind() {
+        ValueKind::String | ValueKind::Number | ValueKind::Bool => {}
+        ValueKind::Undefined => return Err(Error::new(ErrorKind::UndefinedError, "an undefined value cannot be printed")),
+        ValueKind::None => return Err(Error::new(ErrorKind::InvalidOperation, "`none` cannot be printed in a configuration")),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "only strings, numbers and booleans can be printed; iterate over lists and maps",
+            ));
+        }
+    }
+    let text = value.to_string();
+    match escape::check_output(target, &text) {
+        Ok(()) => Ok(text),
+        Err(c) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("refusing to print {text:?}: the character {c:?} is not safe in a {target} configuration"),
+        )),
+    }
+}
+
+/// Maps a minijinja error to a diagnostic at the template's file and line.
+fn template_diagnostic(
+    target: Target,
+    sources: &[(String, String, String)],
+    err: &Error,
+    db: &mut SourceDb,
+) -> Diagnostic {
+    // The innermost template error is the most precise (errors in included
+    // templates are chained).
+    let mut inner: &Error = err;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = cur {
+        if let Some(m) = e.downcast_ref::<Error>() {
+            if m.name().is_some() {
+                inner = m;
+            }
+        }
+        cur = e.source();
+    }
+    let name = inner.name().unwrap_or_default();
+    let found = sources.iter().find(|(n, _, _)| n == name);
+    let (file, range) = match found {
+        Some((_, path, text)) => {
+            let file = register(db, path, text);
+            let range = match (inner.range(), inner.line()) {
+                (Some(r), _) => TextRange::from_usize(r.start, r.end),
+                (None, Some(line)) => line_range(text, line),
+                (None, None) => TextRange::empty(0),
+            };
+            (file, range)
+        }
+        None => {
+            let path = format!("templates/{}", target.name());
+            (register(db, &path, ""), TextRange::empty(0))
+        }
+    };
+    let detail = inner.detail().map_or_else(|| inner.kind().to_string(), ToString::to_string);
+    Diagnostic::error(
+        "E0310",
+        format!("template error in the {target} templates: {detail}"),
+        Span::new(file, range),
+        inner.kind().to_string(),
+    )
+    .with_help("fix the template, or remove the override passed with `--templates`")
+}
+
+fn register(db: &mut SourceDb, path: &str, text: &str) -> FileId {
+    match db.find(path) {
+        Some(f) if db.text(f) == text => f,
+        _ => db.add(path, text),
+    }
+}
+
+/// The byte range of 1-based line `line` of `text`.
+fn line_range(text: &str, line: usize) -> TextRange {
+    let mut start = 0usize;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return TextRange::from_usize(start, start + l.trim_end_matches('\n').len());
+        }
+        start += l.len();
+    }
+    TextRange::empty(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TemplateFile;
+
+    #[derive(Serialize)]
+    struct V {
+        name: String,
+    }
+
+    fn with_override(text: &str) -> Templates {
+        let mut t = Templates::embedded();
+        t.set_override(
+            Target::Nftables,
+            "test.j2",
+            TemplateFile { path: "my/nftables/test.j2".into(), text: text.into() },
+        );
+        t
+    }
+
+    #[test]
+    fn renders_and_keeps_trailing_newline() {
+        let mut db = SourceDb::new();
+        let out =
+            render_template(Target::Nftables, &with_override("x {{ name }}\n"), "test.j2", &V { name: "a".into() }, &mut db);
+        assert_eq!(out.unwrap(), "x a\n");
+    }
+
+    #[test]
+    fn undefined_is_an_error_with_file_and_line() {
+        let mut db = SourceDb::new();
+        let err = render_template(
+            Target::Nftables,
+            &with_override("ok\n{{ missing }}\n"),
+            "test.j2",
+            &V { name: "a".into() },
+            &mut db,
+        )
+        .unwrap_err();
+        let d = &err.0[0];
+        assert_eq!(d.code, "E0310");
+        assert_eq!(db.name(d.primary.span.file), "my/nftables/test.j2");
+        assert_eq!(db.line_col(d.primary.span.file, d.primary.span.range.start).line, 2);
+    }
+
+    #[test]
+    fn unsafe_values_are_refused() {
+        let mut db = SourceDb::new();
+        for bad in ["a\"b", "a\nb", "a;b", "a#b", "{x}", "a!b", "$x", "a\\b"] {
+            let err =
+                render_template(Target::Nftables, &with_override("{{ name }}"), "test.j2", &V { name: bad.into() }, &mut db)
+                    .unwrap_err();
+            assert_eq!(err.0[0].code, "E0310", "{bad}");
+            assert!(err.0[0].message.contains("not safe"), "{}", err.0[0].message);
+        }
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_line() {
+        let mut db = SourceDb::new();
+        let err =
+            render_template(Target::Nftables, &with_override("a\nb\n{% if %}\n"), "test.j2", &V { name: "a".into() }, &mut db)
+                .unwrap_err();
+        let d = &err.0[0];
+        assert_eq!(db.line_col(d.primary.span.file, d.primary.span.range.start).line, 3);
+    }
+}

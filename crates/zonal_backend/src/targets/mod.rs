@@ -1,0 +1,69 @@
+//! One module per target. Each builds its view model from a [`Plan`]
+//! (see `view.rs`) and renders its embedded templates.
+//!
+//! A target module provides:
+//! - `TEMPLATES: &[(&str, &str)]`: `(file name, text)` of its templates,
+//!   embedded with `include_str!` from `templates/<target>/`;
+//! - `render(req, db) -> Result<Vec<Artifact>, Diagnostics>`;
+//! - `check(req) -> Diagnostics`: refuses, before anything is written,
+//!   what cannot be rendered safely for the target.
+//!
+//! [`Plan`]: crate::view::Plan
+
+// Cisco ASA, Juniper SRX, PAN-OS and FortiGate (engineer B) plug in here:
+// `mod asa;` … and the match arms below.
+mod ios;
+mod iptables;
+mod nftables;
+mod pf;
+
+use zonal_diagnostics::{Diagnostics, SourceDb};
+
+use crate::{Artifact, Request, Target};
+
+/// No templates (a target whose renderer is not plugged in yet).
+const NO_TEMPLATES: &[(&str, &str)] = &[];
+
+/// The embedded templates of a target.
+pub(crate) fn embedded(target: Target) -> &'static [(&'static str, &'static str)] {
+    match target {
+        Target::Nftables => nftables::TEMPLATES,
+        Target::Iptables => iptables::TEMPLATES,
+        Target::Pf => pf::TEMPLATES,
+        Target::Ios => ios::TEMPLATES,
+        Target::Asa | Target::Srx | Target::Panos | Target::Fortigate => NO_TEMPLATES,
+    }
+}
+
+/// Renders one target.
+pub(crate) fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
+    match target {
+        Target::Nftables => nftables::render(req, db),
+        Target::Iptables => iptables::render(req, db),
+        Target::Pf => pf::render(req, db),
+        Target::Ios => ios::render(req, db),
+        Target::Asa | Target::Srx | Target::Panos | Target::Fortigate => Err(not_available(target, req)),
+    }
+}
+
+/// Checks one target.
+pub(crate) fn check(target: Target, req: &Request<'_>) -> Diagnostics {
+    match target {
+        Target::Nftables => nftables::check(req),
+        Target::Iptables => iptables::check(req),
+        Target::Pf => pf::check(req),
+        Target::Ios => ios::check(req),
+        Target::Asa | Target::Srx | Target::Panos | Target::Fortigate => Diagnostics::new(),
+    }
+}
+
+/// A placeholder for a target whose renderer is not written yet: an error,
+/// never a partial configuration.
+pub(crate) fn not_available(target: Target, req: &Request<'_>) -> Diagnostics {
+    Diagnostics(vec![zonal_diagnostics::Diagnostic::error(
+        "E0311",
+        format!("the {target} renderer is not available in this build"),
+        req.policy.header_span,
+        "policy",
+    )])
+}

@@ -1,0 +1,536 @@
+//! Common view-model building blocks shared by every target.
+//!
+//! [`Plan::build`] turns the IR and a firewall into what every target
+//! renders: the zones the firewall enforces (with disjoint address sets),
+//! and for each ordered zone pair the list of [`Entry`]s (deny entries
+//! first, then allows, each in canonical rule order; no entry twice).
+//!
+//! Exactness: every zone pair gets every part of every active rule whose
+//! source lies in the first zone and destination in the second; since the
+//! zones' address sets partition the address space (in by-address mode an
+//! `unzoned` pseudo zone takes the addresses of no zone), dispatching a
+//! packet to its zone pair's entries and taking the first match (denies
+//! first) gives exactly `Policy::decide`.
+//!
+//! Family split: [`Entry::family`] restricts an entry to IPv4 or IPv6 and
+//! refuses (never widens) when a side has no address of that family.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use zonal_model::service::{ICMP, ICMPV6, proto_name, selector_domain};
+use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, Prefix, RuleId, ServiceSet};
+
+use crate::escape::{self, Namer};
+use crate::{Firewall, Target};
+
+/// The header every output starts with.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Header {
+    /// Policy name (sanitised).
+    pub(crate) policy: String,
+    /// `Policy::digest`.
+    pub(crate) digest: String,
+    /// Zonal's version.
+    pub(crate) version: &'static str,
+    /// Target name.
+    pub(crate) target: &'static str,
+    /// Firewall name (sanitised).
+    pub(crate) firewall: String,
+}
+
+impl Header {
+    pub(crate) fn new(policy: &Policy, firewall: &Firewall, target: Target) -> Self {
+        Header {
+            policy: escape::comment(target, &policy.name),
+            digest: escape::comment(target, &policy.digest),
+            version: env!("CARGO_PKG_VERSION"),
+            target: target.name(),
+            firewall: escape::comment(target, &firewall.name),
+        }
+    }
+}
+
+/// A zone as the firewall sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct PlanZone {
+    /// The zone name (raw; sanitise before output), or `unzoned`.
+    pub(crate) name: String,
+    /// Its addresses, disjoint from every other plan zone's.
+    pub(crate) addrs: AddrSet,
+    /// Bound interface.
+    pub(crate) interface: Option<String>,
+    /// Bound vendor zone name.
+    pub(crate) vendor_zone: Option<String>,
+    /// Whether this is the `unzoned` pseudo zone.
+    pub(crate) pseudo: bool,
+}
+
+/// One rendered rule fragment: `src × dst × services` of one rule within
+/// one zone pair.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    /// The rule.
+    pub(crate) rule: RuleId,
+    /// The rule's stable name (`[a-z0-9-]`).
+    pub(crate) name: String,
+    /// Allow or deny.
+    pub(crate) action: Action,
+    /// Flow or workflow leg.
+    pub(crate) origin: OriginKind,
+    /// Expiry (active rules only reach the plan).
+    pub(crate) until: Option<Date>,
+    /// Justification (raw).
+    pub(crate) justification: Option<String>,
+    /// Names of other rules that produced exactly the same fragment.
+    pub(crate) also: Vec<String>,
+    /// Source addresses.
+    pub(crate) src: AddrSet,
+    /// Destination addresses.
+    pub(crate) dst: AddrSet,
+    /// Services.
+    pub(crate) services: ServiceSet,
+}
+
+/// The entries of one ordered zone pair.
+#[derive(Clone, Debug)]
+pub(crate) struct Pair {
+    /// Index into [`Plan::zones`].
+    pub(crate) src: usize,
+    /// Index into [`Plan::zones`].
+    pub(crate) dst: usize,
+    /// Deny entries first, then allows.
+    pub(crate) entries: Vec<Entry>,
+}
+
+/// What a firewall enforces.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    /// Zones (sorted by name; the pseudo zone last).
+    pub(crate) zones: Vec<PlanZone>,
+    /// Zone pairs with at least one entry, sorted by `(src, dst)`.
+    pub(crate) pairs: Vec<Pair>,
+    /// Whether packets are classified by interface (every bound zone has one).
+    pub(crate) by_interface: bool,
+    /// Notes for the output (raw; sanitise before output): expired rules,
+    /// rules that do not cross this firewall.
+    pub(crate) notes: Vec<String>,
+}
+
+/// Why an entry is left out of a family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Skip {
+    /// The source has no address of the family.
+    NoSrc,
+    /// The destination has no address of the family.
+    NoDst,
+    /// No service applies to the family (ICMP in IPv6, ICMPv6 in IPv4).
+    NoService,
+}
+
+/// One protocol with its selectors.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub(crate) struct ProtoSel {
+    /// IP protocol number.
+    pub(crate) proto: u8,
+    /// Its usual name (`tcp`, `udp`, `icmp`, `icmpv6`, `esp`, or the number).
+    pub(crate) name: String,
+    /// Whether every port/type of the protocol is covered (or it has none).
+    pub(crate) whole: bool,
+    /// Port or ICMP type ranges, merged and ascending (empty when `whole`).
+    pub(crate) ranges: Vec<(u16, u16)>,
+}
+
+/// Services restricted to one family.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct FamilyServices {
+    /// Every protocol of the family (no protocol match needed).
+    pub(crate) all: bool,
+    /// The protocols, ascending (empty when `all`).
+    pub(crate) protos: Vec<ProtoSel>,
+}
+
+/// An entry restricted to one family.
+#[derive(Clone, Debug)]
+pub(crate) struct FamilyEntry<'e> {
+    /// The entry.
+    pub(crate) entry: &'e Entry,
+    /// Source addresses of the family (non-empty).
+    pub(crate) src: AddrSet,
+    /// Destination addresses of the family (non-empty).
+    pub(crate) dst: AddrSet,
+    /// Services of the family (non-empty).
+    pub(crate) services: FamilyServices,
+}
+
+impl Plan {
+    /// Builds the plan of `firewall` for `policy`.
+    pub(crate) fn build(policy: &Policy, firewall: &Firewall) -> Plan {
+        let mut zones: Vec<PlanZone> = Vec::new();
+        let mut covered = AddrSet::empty();
+        let bound = firewall.zones.as_ref();
+        for z in &policy.zones {
+            let binding = match bound {
+                Some(list) => match list.iter().find(|b| b.zone == z.name) {
+                    Some(b) => Some(b),
+                    None => continue,
+                },
+                None => None,
+            };
+            let addrs = z.addrs.subtract(&covered);
+            covered = covered.union(&addrs);
+            zones.push(PlanZone {
+                name: z.name.clone(),
+                addrs,
+                interface: binding.and_then(|b| b.interface.clone()),
+                vendor_zone: binding.and_then(|b| b.vendor_zone.clone()),
+                pseudo: false,
+            });
+        }
+        if bound.is_none() {
+            let rest = covered.complement();
+            if !rest.is_empty() {
+                zones.push(PlanZone {
+                    name: "unzoned".into(),
+                    addrs: rest,
+                    interface: None,
+                    vendor_zone: None,
+                    pseudo: true,
+                });
+            }
+        }
+
+        let mut notes = Vec::new();
+        // (src zone, dst zone) -> rule -> fragments.
+        let mut frags: BTreeMap<(usize, usize), BTreeMap<RuleId, Vec<(AddrSet, AddrSet, ServiceSet)>>> = BTreeMap::new();
+        for rule in &policy.rules {
+            if rule.expired {
+                let until = rule.until.map(|d| d.to_string()).unwrap_or_default();
+                notes.push(format!("rule {} expired on {until}; not rendered", rule.name));
+                continue;
+            }
+            let mut placed = false;
+            for term in &rule.terms {
+                if term.services.is_empty() {
+                    continue;
+                }
+                let srcs: Vec<(usize, AddrSet)> = zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| (i, term.src.intersect(&z.addrs)))
+                    .filter(|(_, s)| !s.is_empty())
+                    .collect();
+                let dsts: Vec<(usize, AddrSet)> = zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| (i, term.dst.intersect(&z.addrs)))
+                    .filter(|(_, s)| !s.is_empty())
+                    .collect();
+                for (si, s) in &srcs {
+                    for (di, d) in &dsts {
+                        placed = true;
+                        frags.entry((*si, *di)).or_default().entry(rule.id).or_default().push((
+                            s.clone(),
+                            d.clone(),
+                            term.services.clone(),
+                        ));
+                    }
+                }
+            }
+            if !placed {
+                notes.push(format!("rule {} has no traffic through this firewall; not rendered", rule.name));
+            }
+        }
+
+        let mut pairs = Vec::new();
+        for ((src, dst), by_rule) in frags {
+            let mut denies = Vec::new();
+            let mut allows = Vec::new();
+            for (rid, fs) in by_rule {
+                let rule = policy.rule(rid);
+                for (s, d, svc) in merge_fragments(fs) {
+                    let e = Entry {
+                        rule: rid,
+                        name: rule.name.clone(),
+                        action: rule.action,
+                        origin: rule.origin,
+                        until: rule.until,
+                        justification: rule.justification.clone(),
+                        also: Vec::new(),
+                        src: s,
+                        dst: d,
+                        services: svc,
+                    };
+                    let list = if rule.action == Action::Deny { &mut denies } else { &mut allows };
+                    push_unique(list, e);
+                }
+            }
+            denies.extend(allows);
+            pairs.push(Pair { src, dst, entries: denies });
+        }
+        Plan { zones, pairs, by_interface: firewall.by_interface(), notes }
+    }
+
+    /// Notes for the rules that have an entry on this firewall but are left
+    /// out of `family` entirely (never widened), e.g. an IPv4-only source.
+    pub(crate) fn family_notes(&self, policy: &Policy, family: Family) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for pair in &self.pairs {
+            for e in &pair.entries {
+                seen.insert(e.rule);
+            }
+        }
+        for pair in &self.pairs {
+            for e in &pair.entries {
+                if e.family(family).is_ok() {
+                    seen.remove(&e.rule);
+                }
+            }
+        }
+        let fam = family_name(family);
+        for rid in seen {
+            let rule = policy.rule(rid);
+            let why = if !rule.src_addrs().has_family(family) {
+                format!("its source has no {fam} address")
+            } else if !rule.dst_addrs().has_family(family) {
+                format!("its destination has no {fam} address")
+            } else if family_services(&rule.all_services(), family).is_none() {
+                format!("none of its services applies to {fam}")
+            } else {
+                format!("no source and destination of the same zone pair have {fam} addresses")
+            };
+            out.push(format!("rule {} is not rendered for {fam}: {why}", rule.name));
+        }
+        out
+    }
+
+    /// A display name for an address set: the zone or device it is exactly,
+    /// if any.
+    pub(crate) fn describe(&self, policy: &Policy, set: &AddrSet) -> Option<String> {
+        if let Some(z) = self.zones.iter().find(|z| &z.addrs == set) {
+            return Some(z.name.clone());
+        }
+        if let Some(d) = policy.devices.iter().find(|d| &d.addrs == set) {
+            return Some(d.name.clone());
+        }
+        for f in [Family::V4, Family::V6] {
+            if let Some(z) = self.zones.iter().find(|z| z.addrs.family(f) == *set) {
+                return Some(z.name.clone());
+            }
+            if let Some(d) = policy.devices.iter().find(|d| d.addrs.family(f) == *set) {
+                return Some(d.name.clone());
+            }
+        }
+        None
+    }
+}
+
+/// `IPv4` or `IPv6`.
+pub(crate) fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::V4 => "IPv4",
+        Family::V6 => "IPv6",
+    }
+}
+
+impl Entry {
+    /// The entry restricted to one family, or why it has no part in it.
+    pub(crate) fn family(&self, family: Family) -> Result<FamilyEntry<'_>, Skip> {
+        let src = self.src.family(family);
+        if src.is_empty() {
+            return Err(Skip::NoSrc);
+        }
+        let dst = self.dst.family(family);
+        if dst.is_empty() {
+            return Err(Skip::NoDst);
+        }
+        let services = family_services(&self.services, family).ok_or(Skip::NoService)?;
+        Ok(FamilyEntry { entry: self, src, dst, services })
+    }
+
+    /// A comment for the entry: rule name, leg, expiry and justification,
+    /// sanitised and cut for `target`.
+    pub(crate) fn comment(&self, target: Target) -> String {
+        escape::comment(target, &self.comment_raw())
+    }
+
+    /// The comment text before sanitising.
+    pub(crate) fn comment_raw(&self) -> String {
+        let mut s = self.name.clone();
+        if !self.also.is_empty() {
+            s.push_str(&format!(" (also {})", self.also.join(", ")));
+        }
+        if self.origin != OriginKind::Flow {
+            s.push_str(&format!(" ({})", self.origin.describe()));
+        }
+        if let Some(u) = self.until {
+            s.push_str(&format!(" until {u}"));
+        }
+        if let Some(j) = &self.justification {
+            s.push_str(": ");
+            s.push_str(j);
+        }
+        s
+    }
+}
+
+/// Services of one family: ICMP only in IPv4 and ICMPv6 only in IPv6.
+/// `None` when nothing is left.
+pub(crate) fn family_services(services: &ServiceSet, family: Family) -> Option<FamilyServices> {
+    let (other, _own) = match family {
+        Family::V4 => (ICMPV6, ICMP),
+        Family::V6 => (ICMP, ICMPV6),
+    };
+    let own = services.subtract(&ServiceSet::whole_proto(other));
+    if own.is_empty() {
+        return None;
+    }
+    if own.union(&ServiceSet::whole_proto(other)).is_any() {
+        return Some(FamilyServices { all: true, protos: Vec::new() });
+    }
+    let protos = own
+        .iter()
+        .map(|(p, sel)| {
+            let whole = *sel == selector_domain(p);
+            ProtoSel {
+                proto: p,
+                name: proto_name(p),
+                whole,
+                ranges: if whole { Vec::new() } else { sel.ranges().to_vec() },
+            }
+        })
+        .collect();
+    Some(FamilyServices { all: false, protos })
+}
+
+/// Merges the fragments of one rule in one zone pair: same services and
+/// source → union of destinations; then same services and destination →
+/// union of sources. Output is sorted.
+fn merge_fragments(fs: Vec<(AddrSet, AddrSet, ServiceSet)>) -> Vec<(AddrSet, AddrSet, ServiceSet)> {
+    let mut by_src: BTreeMap<(ServiceSet, AddrSet), AddrSet> = BTreeMap::new();
+    for (s, d, svc) in fs {
+        let slot = by_src.entry((svc, s)).or_default();
+        *slot = slot.union(&d);
+    }
+    let mut by_dst: BTreeMap<(ServiceSet, AddrSet), AddrSet> = BTreeMap::new();
+    for ((svc, s), d) in by_src {
+        let slot = by_dst.entry((svc, d)).or_default();
+        *slot = slot.union(&s);
+    }
+    let mut out: Vec<(AddrSet, AddrSet, ServiceSet)> = by_dst.into_iter().map(|((svc, d), s)| (s, d, svc)).collect();
+    out.sort();
+    out
+}
+
+/// Appends `e` unless an entry with the same match already exists, in which
+/// case the rule's name is recorded there.
+fn push_unique(list: &mut Vec<Entry>, e: Entry) {
+    if let Some(prev) = list.iter_mut().find(|p| p.src == e.src && p.dst == e.dst && p.services == e.services) {
+        if prev.name != e.name && !prev.also.contains(&e.name) {
+            prev.also.push(e.name);
+        }
+        return;
+    }
+    list.push(e);
+}
+
+/// Named address objects, deduplicated by content.
+#[derive(Debug, Default)]
+pub(crate) struct AddressBook {
+    by_set: BTreeMap<AddrSet, usize>,
+    /// The objects, in order of first use.
+    pub(crate) objects: Vec<AddrObject>,
+}
+
+/// A named address object.
+#[derive(Clone, Debug)]
+pub(crate) struct AddrObject {
+    /// Its identifier (safe for the target).
+    pub(crate) name: String,
+    /// Its addresses.
+    pub(crate) set: AddrSet,
+    /// What it is (zone or device name, or `<rule> source`), raw.
+    pub(crate) what: String,
+}
+
+impl AddressBook {
+    /// The name of the object holding exactly `set`, creating it if needed
+    /// with an identifier derived from `hint`.
+    pub(crate) fn intern(&mut self, namer: &mut Namer, target: Target, prefix: &str, set: &AddrSet, hint: &str) -> String {
+        if let Some(&i) = self.by_set.get(set) {
+            if let Some(o) = self.objects.get(i) {
+                return o.name.clone();
+            }
+        }
+        let name = namer.name(target, prefix, hint);
+        self.by_set.insert(set.clone(), self.objects.len());
+        self.objects.push(AddrObject { name: name.clone(), set: set.clone(), what: hint.to_string() });
+        name
+    }
+}
+
+/// Prefixes of a set as strings (`10.0.0.0/24`, `10.0.0.5/32`).
+pub(crate) fn prefix_strings(set: &AddrSet) -> Vec<String> {
+    set.to_prefixes().iter().map(ToString::to_string).collect()
+}
+
+/// Prefixes of a set, hosts without `/32` or `/128`.
+pub(crate) fn prefix_strings_short(set: &AddrSet) -> Vec<String> {
+    set.to_prefixes().iter().map(|p| if p.is_host() { p.addr().to_string() } else { p.to_string() }).collect()
+}
+
+/// The prefixes of a set.
+pub(crate) fn prefixes(set: &AddrSet) -> Vec<Prefix> {
+    set.to_prefixes()
+}
+
+/// Unix time of the start of the day after `d` (UTC): a rule `until D` is
+/// enforced through the whole of day D.
+pub(crate) fn end_of_day_unix(d: Date) -> i64 {
+    let (y, m, day) = (i64::from(d.year), i64::from(d.month), i64::from(d.day));
+    // Days from civil (Howard Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (days + 1) * 86_400
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zonal_model::service::{TCP, UDP};
+
+    #[test]
+    fn end_of_day() {
+        // 2026-12-31 ends at 2027-01-01T00:00:00Z.
+        assert_eq!(end_of_day_unix(Date::new(2026, 12, 31).unwrap()), 1_798_761_600);
+        assert_eq!(end_of_day_unix(Date::new(1970, 1, 1).unwrap()), 86_400);
+    }
+
+    #[test]
+    fn family_services_split_icmp() {
+        let s = ServiceSet::whole_proto(ICMP).union(&ServiceSet::ports(TCP, 104, 104));
+        let v6 = family_services(&s, Family::V6).unwrap();
+        assert_eq!(v6.protos.len(), 1);
+        assert_eq!(v6.protos[0].name, "tcp");
+        assert!(family_services(&ServiceSet::whole_proto(ICMP), Family::V6).is_none());
+        assert!(family_services(&ServiceSet::any(), Family::V4).unwrap().all);
+        let udp = family_services(&ServiceSet::ports(UDP, 5000, 5010), Family::V4).unwrap();
+        assert_eq!(udp.protos[0].ranges, vec![(5000, 5010)]);
+    }
+
+    #[test]
+    fn fragments_merge() {
+        let a = AddrSet::from_prefixes(&[Prefix::parse("10.0.0.1/32").unwrap()]);
+        let b = AddrSet::from_prefixes(&[Prefix::parse("10.0.0.2/32").unwrap()]);
+        let c = AddrSet::from_prefixes(&[Prefix::parse("10.0.1.0/24").unwrap()]);
+        let svc = ServiceSet::ports(TCP, 104, 104);
+        let out = merge_fragments(vec![(a.clone(), c.clone(), svc.clone()), (b.clone(), c.clone(), svc.clone())]);
+        assert_eq!(out, vec![(a.union(&b), c, svc)]);
+    }
+}
