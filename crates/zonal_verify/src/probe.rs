@@ -1,0 +1,414 @@
+//! Listeners and probes, with real sockets created inside the namespaces.
+//!
+//! A socket belongs to the network namespace of the thread that created
+//! it, whichever thread uses it later. So listeners are created by short
+//! threads that enter a host's namespace, then served by one thread that
+//! polls them all; probes run on a pool of threads that enter the
+//! sender's namespace before each probe.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::netns::{KernelError, Network, enter, open, run_in};
+use crate::plan::{Plan, Probe, ProbeKind};
+
+/// What a probe saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// The packet reached the destination (connection accepted or
+    /// refused by the host, reply received).
+    Passed(String),
+    /// Nothing came back within the timeout, or the router answered with
+    /// an error.
+    Blocked(String),
+    /// The probe could not be run (a local socket error).
+    Failed(String),
+}
+
+impl Observed {
+    /// `allow`, `deny` or `error`, to compare with an expected verdict.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Observed::Passed(_) => "allow",
+            Observed::Blocked(_) => "deny",
+            Observed::Failed(_) => "error",
+        }
+    }
+
+    /// The detail (what the socket said).
+    pub fn detail(&self) -> &str {
+        match self {
+            Observed::Passed(d) | Observed::Blocked(d) | Observed::Failed(d) => d,
+        }
+    }
+}
+
+/// The payload prefix of UDP and raw probes; the probe index follows.
+const TOKEN: &[u8] = b"zonal-verify-probe:";
+
+fn token(id: usize) -> Vec<u8> {
+    let mut t = TOKEN.to_vec();
+    t.extend_from_slice(id.to_string().as_bytes());
+    t
+}
+
+/// Finds a probe token in a received buffer (raw IPv4 sockets include the
+/// IP header, so the token is searched, not assumed at offset 0).
+fn find_token(buf: &[u8]) -> Option<usize> {
+    let at = buf.windows(TOKEN.len()).position(|w| w == TOKEN)?;
+    let digits: String =
+        buf[at + TOKEN.len()..].iter().take_while(|b| b.is_ascii_digit()).map(|&b| char::from(b)).collect();
+    digits.parse().ok()
+}
+
+/// Raw packets seen by the listeners: probe indexes, with a condition
+/// variable to wake waiting probes.
+#[derive(Default)]
+struct Seen {
+    ids: Mutex<BTreeSet<usize>>,
+    cond: Condvar,
+}
+
+impl Seen {
+    fn record(&self, id: usize) {
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert(id);
+            self.cond.notify_all();
+        }
+    }
+
+    fn wait(&self, id: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let Ok(mut ids) = self.ids.lock() else { return false };
+        loop {
+            if ids.contains(&id) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            match self.cond.wait_timeout(ids, deadline - now) {
+                Ok((guard, _)) => ids = guard,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Udp(UdpSocket),
+    Raw(Socket),
+}
+
+/// The listeners of every host, served by one polling thread until drop.
+pub(crate) struct Listeners {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Seen>,
+    thread: Option<JoinHandle<()>>,
+    /// How many sockets listen.
+    pub(crate) count: usize,
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn io_err(action: String) -> impl FnOnce(std::io::Error) -> KernelError {
+    move |e| KernelError { action, detail: e.to_string() }
+}
+
+fn open_listener(addr: IpAddr, kind: ProbeKind) -> Result<Listener, KernelError> {
+    match kind {
+        ProbeKind::Tcp(port) => {
+            let sa = SocketAddr::new(addr, port);
+            let l = TcpListener::bind(sa).map_err(io_err(format!("listen on tcp {sa}")))?;
+            l.set_nonblocking(true).map_err(io_err(format!("listen on tcp {sa}")))?;
+            Ok(Listener::Tcp(l))
+        }
+        ProbeKind::Udp(port) => {
+            let sa = SocketAddr::new(addr, port);
+            let s = UdpSocket::bind(sa).map_err(io_err(format!("listen on udp {sa}")))?;
+            s.set_nonblocking(true).map_err(io_err(format!("listen on udp {sa}")))?;
+            Ok(Listener::Udp(s))
+        }
+        ProbeKind::Proto(proto) => {
+            let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+            let what = format!("listen for ip protocol {proto} on {addr}");
+            let s = Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(proto))))
+                .map_err(io_err(what.clone()))?;
+            s.set_nonblocking(true).map_err(io_err(what))?;
+            Ok(Listener::Raw(s))
+        }
+        // The kernel answers echo requests itself.
+        ProbeKind::Echo => Err(KernelError { action: "listen for echo".into(), detail: "not a socket".into() }),
+    }
+}
+
+/// Opens a listener for every destination the probes use and starts the
+/// thread that serves them: TCP connections are accepted and closed, UDP
+/// requests are echoed back, raw packets are recorded.
+pub(crate) fn listen(plan: &Plan, net: &Network) -> Result<Listeners, KernelError> {
+    let mut wanted: BTreeMap<usize, BTreeSet<(bool, ProbeKind)>> = BTreeMap::new();
+    for p in &plan.probes {
+        if p.kind != ProbeKind::Echo {
+            wanted.entry(p.dst).or_default().insert((p.v6, p.kind));
+        }
+    }
+    let mut sockets = Vec::new();
+    for (host, kinds) in &wanted {
+        let ns = &net.hosts[*host];
+        let h = &plan.hosts[*host];
+        let opened = crate::netns::within(ns, || {
+            let mut out = Vec::new();
+            for &(v6, kind) in kinds {
+                if let Some(addr) = h.addr(v6) {
+                    out.push(open_listener(addr, kind)?);
+                }
+            }
+            Ok(out)
+        })?;
+        sockets.extend(opened);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Seen::default());
+    let count = sockets.len();
+    let thread = {
+        let stop = Arc::clone(&stop);
+        let seen = Arc::clone(&seen);
+        std::thread::spawn(move || serve(&sockets, &stop, &seen))
+    };
+    Ok(Listeners { stop, seen, thread: Some(thread), count })
+}
+
+fn serve(sockets: &[Listener], stop: &AtomicBool, seen: &Seen) {
+    let mut buf = [0u8; 2048];
+    while !stop.load(Ordering::Relaxed) {
+        let mut fds: Vec<PollFd<'_>> = sockets
+            .iter()
+            .map(|s| {
+                let fd = match s {
+                    Listener::Tcp(l) => l.as_fd(),
+                    Listener::Udp(u) => u.as_fd(),
+                    Listener::Raw(r) => r.as_fd(),
+                };
+                PollFd::new(fd, PollFlags::POLLIN)
+            })
+            .collect();
+        let ready = poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0);
+        if ready <= 0 {
+            continue;
+        }
+        let readable: Vec<bool> = fds.iter().map(|f| f.any().unwrap_or(false)).collect();
+        drop(fds);
+        for (s, ready) in sockets.iter().zip(readable) {
+            if !ready {
+                continue;
+            }
+            match s {
+                Listener::Tcp(l) => while l.accept().is_ok() {},
+                Listener::Udp(u) => {
+                    while let Ok((n, from)) = u.recv_from(&mut buf) {
+                        let _ = u.send_to(&buf[..n], from);
+                    }
+                }
+                Listener::Raw(r) => {
+                    let mut reader: &Socket = r;
+                    while let Ok(n) = reader.read(&mut buf) {
+                        if let Some(id) = find_token(&buf[..n]) {
+                            seen.record(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One probe, run on a thread that is already inside the sender's
+/// namespace.
+fn probe_once(id: usize, p: &Probe, src: IpAddr, dst: IpAddr, ns: &str, seen: &Seen, timeout: Duration) -> Observed {
+    match p.kind {
+        ProbeKind::Tcp(port) => match TcpStream::connect_timeout(&SocketAddr::new(dst, port), timeout) {
+            Ok(_) => Observed::Passed("connected".into()),
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => Observed::Passed("refused by the host".into()),
+            Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
+                Observed::Blocked("timed out".into())
+            }
+            Err(e) => Observed::Blocked(e.to_string()),
+        },
+        ProbeKind::Udp(port) => {
+            let sock = match UdpSocket::bind(SocketAddr::new(src, 0)) {
+                Ok(s) => s,
+                Err(e) => return Observed::Failed(format!("udp socket: {e}")),
+            };
+            if let Err(e) = sock.set_read_timeout(Some(timeout)) {
+                return Observed::Failed(format!("udp socket: {e}"));
+            }
+            let t = token(id);
+            if let Err(e) = sock.send_to(&t, SocketAddr::new(dst, port)) {
+                return Observed::Failed(format!("udp send: {e}"));
+            }
+            let mut buf = [0u8; 256];
+            let deadline = Instant::now() + timeout;
+            loop {
+                match sock.recv_from(&mut buf) {
+                    Ok((n, from)) if from == SocketAddr::new(dst, port) && buf[..n] == t[..] => {
+                        return Observed::Passed("reply received".into());
+                    }
+                    Ok(_) if Instant::now() < deadline => {}
+                    Ok(_) => return Observed::Blocked("no matching reply".into()),
+                    Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                        return Observed::Passed("port unreachable from the host".into());
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                        return Observed::Blocked("timed out".into());
+                    }
+                    Err(e) => return Observed::Blocked(e.to_string()),
+                }
+            }
+        }
+        ProbeKind::Echo => {
+            let wait = format!("{:.1}", timeout.as_secs_f64().max(0.2));
+            let dst_s = dst.to_string();
+            let family = if dst.is_ipv6() { "-6" } else { "-4" };
+            match run_in(ns, "ping", &["ping", family, "-c1", "-n", "-q", "-W", &wait, &dst_s], None) {
+                Ok(_) => Observed::Passed("echo reply".into()),
+                Err(e) if e.detail.contains("exit status: 1") => Observed::Blocked("no echo reply".into()),
+                Err(e) => Observed::Failed(e.to_string()),
+            }
+        }
+        ProbeKind::Proto(proto) => {
+            let domain = if dst.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+            let sock = match Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(proto)))) {
+                Ok(s) => s,
+                Err(e) => return Observed::Failed(format!("raw socket: {e}")),
+            };
+            if let Err(e) = sock.send_to(&token(id), &SocketAddr::new(dst, 0).into()) {
+                return Observed::Failed(format!("raw send: {e}"));
+            }
+            if seen.wait(id, timeout) {
+                Observed::Passed("packet seen by the destination".into())
+            } else {
+                Observed::Blocked("not seen by the destination".into())
+            }
+        }
+    }
+}
+
+/// Runs every probe (concurrently, `concurrency` at a time) and returns
+/// what each one saw, in plan order. A probe that was expected to pass but
+/// was blocked is tried once more with a longer timeout, so a busy machine
+/// does not produce false mismatches; nothing can make a blocked packet
+/// pass, so the other direction needs no retry.
+pub(crate) fn run_probes(
+    plan: &Plan,
+    net: &Network,
+    listeners: &Listeners,
+    concurrency: usize,
+    timeout: Duration,
+) -> Result<Vec<Observed>, KernelError> {
+    let handles: Vec<File> = net.hosts.iter().map(|ns| open(ns)).collect::<Result<_, _>>()?;
+    let results: Mutex<Vec<Option<Observed>>> = Mutex::new(vec![None; plan.probes.len()]);
+    let next = Mutex::new(0usize);
+    let order: Vec<usize> = (0..plan.probes.len()).collect();
+    let pass = |ids: &[usize], timeout: Duration, workers: usize| {
+        std::thread::scope(|s| {
+            for _ in 0..workers.max(1) {
+                s.spawn(|| {
+                    let mut current: Option<usize> = None;
+                    loop {
+                        let i = {
+                            let Ok(mut n) = next.lock() else { return };
+                            let Some(&i) = ids.get(*n) else { return };
+                            *n += 1;
+                            i
+                        };
+                        let p = &plan.probes[i];
+                        let observed = match plan.addrs(p) {
+                            None => Observed::Failed("the hosts have no address in this family".into()),
+                            Some((src, dst)) => {
+                                if current != Some(p.src) {
+                                    if let Err(e) = enter(&handles[p.src], &net.hosts[p.src]) {
+                                        if let Ok(mut r) = results.lock() {
+                                            r[i] = Some(Observed::Failed(e.to_string()));
+                                        }
+                                        continue;
+                                    }
+                                    current = Some(p.src);
+                                }
+                                probe_once(i, p, src, dst, &net.hosts[p.src], &listeners.seen, timeout)
+                            }
+                        };
+                        if let Ok(mut r) = results.lock() {
+                            r[i] = Some(observed);
+                        }
+                    }
+                });
+            }
+        });
+    };
+    pass(&order, timeout, concurrency);
+    let retry: Vec<usize> = {
+        let r = results.lock().map_err(|_| KernelError { action: "collect results".into(), detail: "poisoned".into() })?;
+        order
+            .iter()
+            .copied()
+            .filter(|&i| {
+                plan.probes[i].expected.action == zonal_model::Action::Allow
+                    && matches!(r[i], Some(Observed::Blocked(_)))
+            })
+            .collect()
+    };
+    if !retry.is_empty() {
+        if let Ok(mut n) = next.lock() {
+            *n = 0;
+        }
+        pass(&retry, timeout * 4, concurrency.min(4));
+    }
+    let r = results.into_inner().map_err(|_| KernelError { action: "collect results".into(), detail: "poisoned".into() })?;
+    Ok(r.into_iter().map(|o| o.unwrap_or_else(|| Observed::Failed("the probe did not run".into()))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_found_after_an_ip_header() {
+        let mut packet = vec![0x45u8; 20];
+        packet.extend_from_slice(&token(4711));
+        assert_eq!(find_token(&packet), Some(4711));
+        assert_eq!(find_token(b"zonal-verify-probe:"), None);
+        assert_eq!(find_token(b"something else"), None);
+    }
+
+    #[test]
+    fn seen_wakes_a_waiting_probe_and_times_out_otherwise() {
+        let seen = Arc::new(Seen::default());
+        let other = Arc::clone(&seen);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            other.record(3);
+        });
+        assert!(seen.wait(3, Duration::from_secs(5)));
+        t.join().unwrap();
+        assert!(!seen.wait(4, Duration::from_millis(30)));
+    }
+}
