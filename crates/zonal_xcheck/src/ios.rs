@@ -15,23 +15,24 @@ use zonal_model::Date;
 use crate::net::{self, Addrs, Ports};
 use crate::{Decision, Device, Env, Packet};
 
-type Res<T> = Result<T, (usize, String)>;
+pub(crate) type Res<T> = Result<T, (usize, String)>;
 
+/// A protocol with optional source ports, destination ports or ICMP type.
 #[derive(Clone, Debug)]
-struct Svc {
+pub(crate) struct Svc {
     /// `None` = any IP protocol.
-    proto: Option<u8>,
-    sports: Option<Ports>,
-    dports: Option<Ports>,
-    icmp_type: Option<u16>,
+    pub(crate) proto: Option<u8>,
+    pub(crate) sports: Option<Ports>,
+    pub(crate) dports: Option<Ports>,
+    pub(crate) icmp_type: Option<u16>,
 }
 
 impl Svc {
-    fn any() -> Self {
+    pub(crate) fn any() -> Self {
         Svc { proto: None, sports: None, dports: None, icmp_type: None }
     }
 
-    fn matches(&self, p: &Packet) -> bool {
+    pub(crate) fn matches(&self, p: &Packet) -> bool {
         if let Some(proto) = self.proto
             && proto != p.proto
         {
@@ -88,9 +89,9 @@ struct Iface {
 
 /// A time range as `(start, end)` in minutes since 1970 (UTC, device clock).
 #[derive(Clone, Copy, Debug, Default)]
-struct TimeRange {
-    start: Option<i64>,
-    end: Option<i64>,
+pub(crate) struct TimeRange {
+    pub(crate) start: Option<i64>,
+    pub(crate) end: Option<i64>,
 }
 
 /// The IOS device model.
@@ -296,7 +297,7 @@ fn parse_svc_member(groups: &BTreeMap<String, Vec<Svc>>, w: &[&str], n: usize) -
 }
 
 /// `eq P [P…] | neq P | lt P | gt P | range A B` at the start of `w`.
-fn parse_port_op(w: &[&str], n: usize) -> Res<Option<(Ports, usize)>> {
+pub(crate) fn parse_port_op(w: &[&str], n: usize) -> Res<Option<(Ports, usize)>> {
     let Some(op) = w.first() else { return Ok(None) };
     if !matches!(*op, "eq" | "neq" | "lt" | "gt" | "range") {
         return Ok(None);
@@ -474,7 +475,7 @@ pub(crate) fn today_minutes(today: Date) -> i64 {
 }
 
 /// `absolute [start HH:MM D Month YYYY] [end HH:MM D Month YYYY]`.
-fn parse_time_range(w: &[&str], n: usize) -> Res<TimeRange> {
+pub(crate) fn parse_time_range(w: &[&str], n: usize) -> Res<TimeRange> {
     let mut tr = TimeRange::default();
     match w {
         ["absolute", rest @ ..] => {
@@ -609,6 +610,10 @@ impl Device for Ios {
             }
         }
         Some(last)
+    }
+
+    fn stateless_for(&self, _proto: u8) -> bool {
+        true
     }
 }
 

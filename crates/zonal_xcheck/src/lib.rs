@@ -27,7 +27,6 @@ mod rng;
 mod srx;
 
 use std::fmt;
-use std::net::IpAddr;
 
 use zonal_model::{Action, Date, Policy};
 
@@ -158,6 +157,11 @@ pub(crate) trait Device {
     /// the device in this model (an address in no zone on a zone-based
     /// device): such packets are counted as skipped, never as passes.
     fn decide(&self, pkt: &Packet, env: &Env<'_>) -> Option<Decision>;
+
+    /// Whether replies of this protocol need explicit entries (no state).
+    fn stateless_for(&self, _proto: u8) -> bool {
+        false
+    }
 }
 
 /// Reads rendered text into the target's device model.
@@ -270,28 +274,45 @@ pub fn cross_check(policy: &Policy, target: Target, text: &str, config: &Config)
     let mut report =
         Report { target, evaluated: 0, allowed: 0, replies: 0, skipped: 0, mismatches: Vec::new() };
     for pkt in &packets {
-        let env = Env {
-            src_zone: policy.zone_of(pkt.src).map(|z| policy.zone(z).name.as_str()),
-            dst_zone: policy.zone_of(pkt.dst).map(|z| policy.zone(z).name.as_str()),
-            today: policy.today,
-        };
-        let Some(got) = device.decide(pkt, &env) else {
-            report.skipped += 1;
-            continue;
-        };
-        let expected = expected(policy, pkt, target.stateless());
-        report.evaluated += 1;
-        if pkt.kind == ProbeKind::Reply {
-            report.replies += 1;
-        }
-        if expected.allow {
-            report.allowed += 1;
-        }
-        if got.allow != expected.allow {
-            report.mismatches.push(Mismatch { packet: pkt.clone(), expected, got });
+        let Some(allowed) = compare(policy, device.as_ref(), pkt, &mut report) else { continue };
+        // Every allowed connection's reply must come back where the device
+        // keeps no state for the protocol.
+        if allowed
+            && pkt.kind == ProbeKind::New
+            && device.stateless_for(pkt.proto)
+            && let Some(reply) = probe::reply_of(pkt)
+        {
+            compare(policy, device.as_ref(), &reply, &mut report);
         }
     }
     Ok(report)
+}
+
+/// Evaluates one packet on the device and on the policy and records the
+/// outcome; returns whether the policy allows it (`None` if skipped).
+fn compare(policy: &Policy, device: &dyn Device, pkt: &Packet, report: &mut Report) -> Option<bool> {
+    let env = Env {
+        src_zone: policy.zone_of(pkt.src).map(|z| policy.zone(z).name.as_str()),
+        dst_zone: policy.zone_of(pkt.dst).map(|z| policy.zone(z).name.as_str()),
+        today: policy.today,
+    };
+    let Some(got) = device.decide(pkt, &env) else {
+        report.skipped += 1;
+        return None;
+    };
+    let expected = expected(policy, pkt, device.stateless_for(pkt.proto));
+    report.evaluated += 1;
+    if pkt.kind == ProbeKind::Reply {
+        report.replies += 1;
+    }
+    if expected.allow {
+        report.allowed += 1;
+    }
+    let allowed = expected.allow;
+    if got.allow != expected.allow {
+        report.mismatches.push(Mismatch { packet: pkt.clone(), expected, got });
+    }
+    Some(allowed)
 }
 
 fn rule_name(policy: &Policy, v: zonal_model::Verdict) -> String {
@@ -335,9 +356,4 @@ fn reverse_of(p: &Packet) -> Option<(u8, u16)> {
         ICMPV6 => (p.selector == 129).then_some((ICMPV6, 128)),
         other => Some((other, 0)),
     }
-}
-
-/// The address family of an address, as a word for messages.
-pub(crate) fn family_word(ip: IpAddr) -> &'static str {
-    if ip.is_ipv4() { "ipv4" } else { "ipv6" }
 }

@@ -291,13 +291,6 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
         }
         let ack = stateless && proto == TCP && kind == ProbeKind::Unsolicited && rng.chance(50);
         let pkt = Packet { src, dst, proto, sport, selector: sel, ack, kind };
-        if stateless && kind == ProbeKind::New && policy.decide(src, dst, proto, sel).action == zonal_model::Action::Allow
-        {
-            // Every allowed connection's reply must come back.
-            if let Some(reply) = reply_of(&pkt) {
-                out.push(reply);
-            }
-        }
         out.push(pkt);
         main += 1;
     }
@@ -305,7 +298,7 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
 }
 
 /// The reply packet of a connection (stateless targets).
-fn reply_of(p: &Packet) -> Option<Packet> {
+pub(crate) fn reply_of(p: &Packet) -> Option<Packet> {
     let (proto, selector, sport) = match p.proto {
         TCP | UDP => (p.proto, p.sport, p.selector),
         ICMP if p.selector == 8 => (ICMP, 0, 0),
