@@ -561,25 +561,21 @@ impl<'a> Resolver<'a> {
         let flows = std::mem::take(&mut self.flows);
         for (file, item, f) in flows {
             let span = sp(file, item.range);
-            let Some(src) = self.endpoints(file, &f.src, &ctx, &mut flat_cache) else {
-                continue;
-            };
-            let Some(dst) = self.endpoints(file, &f.dst, &ctx, &mut flat_cache) else {
-                continue;
-            };
+            let src = self.endpoints(file, &f.src, &ctx, &mut flat_cache);
+            let dst = self.endpoints(file, &f.dst, &ctx, &mut flat_cache);
             let uses = match &f.services {
-                Some(terms) => match self.service_uses(file, terms, &ctx) {
-                    Some(u) => u,
-                    None => continue,
-                },
-                None => vec![ServiceUse {
+                Some(terms) => self.service_uses(file, terms, &ctx),
+                None => Some(vec![ServiceUse {
                     name: None,
                     text: "any".into(),
                     set: ServiceSet::any(),
                     span,
-                }],
+                }]),
             };
             let until = f.until.as_ref().and_then(|d| self.date(file, d));
+            let (Some(src), Some(dst), Some(uses)) = (src, dst, uses) else {
+                continue;
+            };
             let action = match f.action {
                 ast::FlowAction::Allow => Action::Allow,
                 ast::FlowAction::Deny => Action::Deny,
@@ -600,12 +596,8 @@ impl<'a> Resolver<'a> {
         let workflows = std::mem::take(&mut self.workflows);
         for (file, item, w) in workflows {
             let span = sp(file, item.range);
-            let Some(a) = self.endpoints(file, &w.src, &ctx, &mut flat_cache) else {
-                continue;
-            };
-            let Some(b) = self.endpoints(file, &w.dst, &ctx, &mut flat_cache) else {
-                continue;
-            };
+            let a = self.endpoints(file, &w.src, &ctx, &mut flat_cache);
+            let b = self.endpoints(file, &w.dst, &ctx, &mut flat_cache);
             let to = match (&w.to, w.kind) {
                 (Some(to), ast::WorkflowKind::CMove) => {
                     match self.endpoints(file, to, &ctx, &mut flat_cache) {
@@ -629,11 +621,8 @@ impl<'a> Resolver<'a> {
                 (None, _) => None,
             };
             let uses = match &w.services {
-                Some(terms) => match self.service_uses(file, terms, &ctx) {
-                    Some(u) => u,
-                    None => continue,
-                },
-                None => {
+                Some(terms) => self.service_uses(file, terms, &ctx),
+                None => Some({
                     let set = service_sets
                         .get("dicom")
                         .cloned()
@@ -645,9 +634,12 @@ impl<'a> Resolver<'a> {
                         set,
                         span,
                     }]
-                }
+                }),
             };
             let until = w.until.as_ref().and_then(|d| self.date(file, d));
+            let (Some(a), Some(b), Some(uses)) = (a, b, uses) else {
+                continue;
+            };
             let just = w.justification.as_ref().map(|j| j.value.clone());
             let (k1, k2) = match w.kind {
                 ast::WorkflowKind::StorageCommitment => (

@@ -13,8 +13,18 @@ fn examples_resolve_cleanly() {
         }
         let text = std::fs::read_to_string(&p).unwrap();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
-        let l = load(&MemoryLoader::single(&name, &text), &name, &Options { today: Date::new(2026, 11, 28).unwrap() });
-        let rendered: Vec<String> = l.diagnostics.iter().map(|d| zonal_diagnostics::render::human(&l.db, d)).collect();
+        let l = load(
+            &MemoryLoader::single(&name, &text),
+            &name,
+            &Options {
+                today: Date::new(2026, 11, 28).unwrap(),
+            },
+        );
+        let rendered: Vec<String> = l
+            .diagnostics
+            .iter()
+            .map(|d| zonal_diagnostics::render::human(&l.db, d))
+            .collect();
         assert!(l.diagnostics.is_empty(), "{name}:\n{}", rendered.join("\n"));
         assert!(l.policy.is_some());
         n += 1;

@@ -1,0 +1,101 @@
+//! Command-line arguments. Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Zonal compiles a segmentation policy for a hospital imaging network into
+/// checked, deterministic firewall configurations.
+#[derive(Parser, Debug)]
+#[command(name = "zonal", version, about, long_about = None, after_help = EXAMPLES)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  zonal check policies/examples/riverbend-radiology.zonal
+  zonal build policies/examples/riverbend-radiology.zonal --target all -o out/
+  zonal fmt --check policies/
+  zonal explain E0104";
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Parse, resolve and lint a policy; print every finding.
+    #[command(
+        after_help = "Examples:\n  zonal check policies/examples/riverbend-radiology.zonal\n  zonal check --format sarif policy/ > zonal.sarif\n  zonal check --fail-on medium policy.zonal"
+    )]
+    Check(CheckArgs),
+    /// Rewrite policy files in the canonical layout (comments are kept).
+    #[command(after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/")]
+    Fmt(FmtArgs),
+    /// Print the documentation of a diagnostic code or lint.
+    #[command(after_help = "Examples:\n  zonal explain E0104\n  zonal explain --list")]
+    Explain(ExplainArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
+    Completions(CompletionsArgs),
+}
+
+/// Options shared by the commands that load a policy.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct PolicyArgs {
+    /// The date that `until` expiry is judged against (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE", env = "ZONAL_TODAY")]
+    pub(crate) today: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// Policy files or directories (every `*.zonal` file in a directory forms one policy).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub(crate) format: Format,
+    /// The lowest finding severity that makes the exit code 1.
+    #[arg(long, value_name = "LEVEL", default_value = "high")]
+    pub(crate) fail_on: String,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Output format of findings.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Source snippets like rustc.
+    Human,
+    /// One line per finding: `path:line:col: severity[CODE]: message`.
+    Short,
+    /// A JSON array on stdout.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct FmtArgs {
+    /// Files or directories to format.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Do not write; exit 1 if a file is not formatted.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExplainArgs {
+    /// A diagnostic code such as `E0104`, or a lint code or name.
+    #[arg(required_unless_present = "list")]
+    pub(crate) code: Option<String>,
+    /// List every documented code.
+    #[arg(long)]
+    pub(crate) list: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    pub(crate) shell: clap_complete::Shell,
+}

@@ -1,0 +1,78 @@
+//! `zonal check`: parse, resolve and lint; print every finding.
+
+use zonal_diagnostics::{Diagnostics, Severity, SourceDb, render};
+
+use crate::ExitStatus;
+use crate::args::{CheckArgs, Format};
+use crate::printer;
+
+pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
+    let Some(fail_on) = Severity::parse(&args.fail_on) else {
+        anyhow::bail!(
+            "`--fail-on {}` is not a severity: use info, low, medium, high, critical or error",
+            args.fail_on
+        );
+    };
+    let mut status = ExitStatus::Success;
+    let mut json_all = Vec::new();
+    for path in &args.paths {
+        let loaded = super::load(path, &args.policy)?;
+        let mut diags = loaded.diagnostics.clone();
+        if let Some(policy) = &loaded.policy
+            && !loaded.diagnostics.has_input_errors()
+        {
+            diags.extend(zonal_lint_findings(policy));
+        }
+        diags.sort();
+        match args.format {
+            Format::Human | Format::Short => print_text(&loaded.db, &diags, args.format),
+            Format::Json | Format::Sarif => {
+                json_all.extend(diags.iter().map(|d| render::json(&loaded.db, d)));
+            }
+        }
+        let s = exit_for(&diags, fail_on);
+        if s == ExitStatus::Error || (s == ExitStatus::Findings && status == ExitStatus::Success) {
+            status = s;
+        }
+    }
+    if matches!(args.format, Format::Json | Format::Sarif) {
+        printer::outln(&serde_json::to_string_pretty(&json_all)?);
+    }
+    Ok(status)
+}
+
+/// Lint findings for a valid model (empty until the lint crate is wired in).
+fn zonal_lint_findings(_policy: &zonal_model::Policy) -> Diagnostics {
+    Diagnostics::new()
+}
+
+fn exit_for(diags: &Diagnostics, fail_on: Severity) -> ExitStatus {
+    if diags.has_input_errors() {
+        ExitStatus::Error
+    } else if diags.iter().any(|d| d.severity >= fail_on) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    }
+}
+
+fn print_text(db: &SourceDb, diags: &Diagnostics, format: Format) {
+    for d in diags {
+        match format {
+            Format::Short => printer::outln(&render::short(db, d)),
+            _ => printer::outln(&render::human(db, d)),
+        }
+    }
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let findings = diags.len() - errors;
+    if format == Format::Human {
+        if diags.is_empty() {
+            printer::err("ok: no findings\n");
+        } else {
+            printer::err(&format!("{errors} error(s), {findings} finding(s)\n"));
+        }
+    }
+}
