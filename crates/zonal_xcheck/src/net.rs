@@ -51,7 +51,7 @@ impl Addrs {
                     return Err(format!("prefix length {len} is too long for IPv4"));
                 }
                 let v = u32::from(a);
-                let host = if len == 0 { u32::MAX } else { u32::MAX >> len };
+                let host = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
                 if v & host != 0 {
                     return Err(format!("{a}/{len} has host bits set"));
                 }
@@ -62,7 +62,7 @@ impl Addrs {
                     return Err(format!("prefix length {len} is too long for IPv6"));
                 }
                 let v = u128::from(a);
-                let host = if len == 0 { u128::MAX } else { u128::MAX >> len };
+                let host = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
                 if v & host != 0 {
                     return Err(format!("{a}/{len} has host bits set"));
                 }
