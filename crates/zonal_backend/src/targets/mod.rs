@@ -12,10 +12,13 @@
 
 // Cisco ASA, Juniper SRX, PAN-OS and FortiGate (engineer B) plug in here:
 // `mod asa;` … and the match arms below.
+mod asa;
 mod ios;
 mod iptables;
 mod nftables;
 mod pf;
+mod srx;
+mod vendor;
 
 use zonal_diagnostics::{Diagnostics, SourceDb};
 
@@ -31,7 +34,9 @@ pub(crate) fn embedded(target: Target) -> &'static [(&'static str, &'static str)
         Target::Iptables => iptables::TEMPLATES,
         Target::Pf => pf::TEMPLATES,
         Target::Ios => ios::TEMPLATES,
-        Target::Asa | Target::Srx | Target::Panos | Target::Fortigate => NO_TEMPLATES,
+        Target::Asa => asa::TEMPLATES,
+        Target::Srx => srx::TEMPLATES,
+        Target::Panos | Target::Fortigate => NO_TEMPLATES,
     }
 }
 
@@ -42,7 +47,9 @@ pub(crate) fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Re
         Target::Iptables => iptables::render(req, db),
         Target::Pf => pf::render(req, db),
         Target::Ios => ios::render(req, db),
-        Target::Asa | Target::Srx | Target::Panos | Target::Fortigate => Err(not_available(target, req)),
+        Target::Asa => asa::render(req, db),
+        Target::Srx => srx::render(req, db),
+        Target::Panos | Target::Fortigate => Err(not_available(target, req)),
     }
 }
 
@@ -53,7 +60,9 @@ pub(crate) fn check(target: Target, req: &Request<'_>) -> Diagnostics {
         Target::Iptables => iptables::check(req),
         Target::Pf => pf::check(req),
         Target::Ios => ios::check(req),
-        Target::Asa | Target::Srx | Target::Panos | Target::Fortigate => Diagnostics::new(),
+        Target::Asa => asa::check(req),
+        Target::Srx => srx::check(req),
+        Target::Panos | Target::Fortigate => Diagnostics::new(),
     }
 }
 

@@ -1,0 +1,479 @@
+//! Juniper SRX (set commands for `load set`): one security zone per Zonal
+//! zone, the global address book with address-sets, custom applications,
+//! zone-pair policies (denies first), schedulers for temporary flows, a
+//! final global deny that logs, and `default-policy deny-all`.
+//!
+//! The file deletes `security policies` first, so the candidate holds only
+//! Zonal's policies (this also removes a factory `trust -> trust` permit);
+//! the commit applies everything at once. Address-sets and applications
+//! are named after a hash of their content, so a re-load never adds members
+//! to an object that a policy already uses.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
+use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
+
+use super::vendor::{self, Placed};
+use crate::escape::{Namer, comment, ident};
+use crate::view::{FamilyServices, Header, Plan};
+use crate::{Artifact, Firewall, Request, Target, env};
+
+/// Embedded templates.
+pub(crate) const TEMPLATES: &[(&str, &str)] =
+    &[("main.j2", include_str!("../../../../templates/srx/main.j2"))];
+
+/// Renders the target.
+pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view(req.policy, req.firewall);
+    let text = env::render_template(Target::Srx, req.templates, "main.j2", &view, db)?;
+    Ok(vec![Artifact {
+        extension: Target::Srx.extension().into(),
+        text,
+        rule_count: view.rule_count,
+    }])
+}
+
+/// Checks what cannot be rendered safely: nothing, since every name is
+/// generated and every text sanitised (binding names are checked when the
+/// binding is parsed).
+pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
+    Diagnostics::new()
+}
+
+/// The view model of `templates/srx/`.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SrxView {
+    /// Header.
+    pub(crate) header: Header,
+    /// Security zones.
+    pub(crate) zones: Vec<SrxZone>,
+    /// Address-book addresses.
+    pub(crate) addresses: Vec<Address>,
+    /// Address-book address-sets.
+    pub(crate) address_sets: Vec<AddressSet>,
+    /// Custom applications.
+    pub(crate) applications: Vec<Application>,
+    /// Schedulers for rules with `until`.
+    pub(crate) schedulers: Vec<Scheduler>,
+    /// Zone-pair policies in order (denies first).
+    pub(crate) policies: Vec<SrxPolicy>,
+    /// Closing notes.
+    pub(crate) notes: Vec<String>,
+    /// Number of policies, including the global deny.
+    pub(crate) rule_count: usize,
+}
+
+/// A security zone.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SrxZone {
+    /// Vendor zone name.
+    pub(crate) name: String,
+    /// Zonal zone name (sanitised).
+    pub(crate) zonal: String,
+    /// Interfaces bound to it (from the deployment binding).
+    pub(crate) interfaces: Vec<String>,
+}
+
+/// An address-book address.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Address {
+    /// Name.
+    pub(crate) name: String,
+    /// Prefix.
+    pub(crate) prefix: String,
+}
+
+/// An address-set.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct AddressSet {
+    /// Name.
+    pub(crate) name: String,
+    /// Member addresses.
+    pub(crate) members: Vec<String>,
+}
+
+/// A custom application.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Application {
+    /// Name.
+    pub(crate) name: String,
+    /// Terms (`protocol tcp destination-port 104`, …).
+    pub(crate) terms: Vec<String>,
+}
+
+/// A scheduler.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Scheduler {
+    /// Name.
+    pub(crate) name: String,
+    /// `YYYY-MM-DD.hh:mm`.
+    pub(crate) start: String,
+    /// `YYYY-MM-DD.hh:mm`.
+    pub(crate) stop: String,
+}
+
+/// A zone-pair policy.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SrxPolicy {
+    /// From-zone.
+    pub(crate) from: String,
+    /// To-zone.
+    pub(crate) to: String,
+    /// Policy name.
+    pub(crate) name: String,
+    /// Description (sanitised).
+    pub(crate) description: String,
+    /// Source address or address-set.
+    pub(crate) source: String,
+    /// Destination address or address-set.
+    pub(crate) destination: String,
+    /// Application.
+    pub(crate) application: String,
+    /// `permit` or `deny`.
+    pub(crate) action: String,
+    /// `session-init` (denies) or `session-close` (permits), if logged.
+    pub(crate) log: Option<String>,
+    /// Scheduler name, for rules with `until`.
+    pub(crate) scheduler: Option<String>,
+}
+
+/// Builds the SRX view of a policy for a firewall.
+pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> SrxView {
+    let plan = Plan::build(policy, firewall);
+    let mut b = Builder::default();
+    b.namer.unique(Target::Srx, "zonal-deny".into());
+    let zones: Vec<SrxZone> = plan
+        .zones
+        .iter()
+        .map(|z| SrxZone {
+            name: vendor::zone_name(Target::Srx, z),
+            zonal: comment(Target::Srx, &z.name),
+            interfaces: z.interface.iter().cloned().collect(),
+        })
+        .collect();
+    let policies: Vec<SrxPolicy> = vendor::placed(&plan)
+        .iter()
+        .map(|p| b.policy(&plan, &zones, p, firewall))
+        .collect();
+    let rule_count = policies.len() + 1;
+    SrxView {
+        header: Header::new(policy, firewall, Target::Srx),
+        zones,
+        addresses: b.addresses.into_values().collect(),
+        address_sets: b.sets.into_values().collect(),
+        applications: b.applications.into_values().collect(),
+        schedulers: b.schedulers.into_values().collect(),
+        policies,
+        notes: vendor::notes(&plan, policy)
+            .iter()
+            .map(|n| comment(Target::Srx, n))
+            .collect(),
+        rule_count,
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    namer: Namer,
+    addresses: BTreeMap<Prefix, Address>,
+    sets: BTreeMap<String, AddressSet>,
+    applications: BTreeMap<String, Application>,
+    schedulers: BTreeMap<Date, Scheduler>,
+}
+
+impl Builder {
+    fn policy(
+        &mut self,
+        plan: &Plan,
+        zones: &[SrxZone],
+        p: &Placed<'_>,
+        firewall: &Firewall,
+    ) -> SrxPolicy {
+        let e = p.entry();
+        let zone = |i: usize| zones.get(i).map_or(String::new(), |z| z.name.clone());
+        let (src_name, dst_name) = (
+            plan.zones.get(p.src).map_or("", |z| z.name.as_str()),
+            plan.zones.get(p.dst).map_or("", |z| z.name.as_str()),
+        );
+        let base = format!(
+            "{}-{src_name}-{dst_name}-{}",
+            e.name,
+            vendor::digit(p.family)
+        );
+        let log = match e.action {
+            Action::Allow => firewall.logging.allow.then(|| "session-close".to_string()),
+            Action::Deny => firewall.logging.deny.then(|| "session-init".to_string()),
+        };
+        SrxPolicy {
+            from: zone(p.src),
+            to: zone(p.dst),
+            name: self.namer.name(Target::Srx, "", &base),
+            description: comment(Target::Srx, &vendor::describe(plan, p)),
+            source: self.address(&format!("{}-src", e.name), &p.fe.src, p.family),
+            destination: self.address(&format!("{}-dst", e.name), &p.fe.dst, p.family),
+            application: self.application(&e.name, &p.fe.services),
+            action: match e.action {
+                Action::Allow => "permit".into(),
+                Action::Deny => "deny".into(),
+            },
+            log,
+            scheduler: e.until.map(|u| self.scheduler(u)),
+        }
+    }
+
+    fn address(&mut self, hint: &str, a: &AddrSet, family: Family) -> String {
+        if *a == AddrSet::full_family(family) {
+            return match family {
+                Family::V4 => "any-ipv4".into(),
+                Family::V6 => "any-ipv6".into(),
+            };
+        }
+        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
+        if let [one] = members.as_slice() {
+            return one.clone();
+        }
+        let key = members.join(" ");
+        if let Some(s) = self.sets.get(&key) {
+            return s.name.clone();
+        }
+        let raw = format!(
+            "{hint}-{}-{}",
+            vendor::digit(family),
+            vendor::content_hash(&key)
+        );
+        let name = self.namer.name(Target::Srx, "g_", &raw);
+        self.sets.insert(
+            key,
+            AddressSet {
+                name: name.clone(),
+                members,
+            },
+        );
+        name
+    }
+
+    fn prefix(&mut self, p: &Prefix) -> String {
+        if let Some(a) = self.addresses.get(p) {
+            return a.name.clone();
+        }
+        let kind = match (p.is_v4(), p.is_host()) {
+            (true, true) => "h4_",
+            (true, false) => "n4_",
+            (false, true) => "h6_",
+            (false, false) => "n6_",
+        };
+        let raw = if p.is_host() {
+            p.addr().to_string()
+        } else {
+            p.to_string()
+        };
+        let name = self.namer.name(Target::Srx, kind, &raw);
+        self.addresses.insert(
+            *p,
+            Address {
+                name: name.clone(),
+                prefix: p.to_string(),
+            },
+        );
+        name
+    }
+
+    fn application(&mut self, rule: &str, s: &FamilyServices) -> String {
+        if s.all {
+            return "any".into();
+        }
+        let mut terms = Vec::new();
+        for ps in &s.protos {
+            match ps.proto {
+                TCP | UDP => {
+                    let ranges = if ps.whole {
+                        vec![(0, u16::MAX)]
+                    } else {
+                        ps.ranges.clone()
+                    };
+                    for (lo, hi) in ranges {
+                        let ports = if lo == hi {
+                            lo.to_string()
+                        } else {
+                            format!("{lo}-{hi}")
+                        };
+                        terms.push(format!("protocol {} destination-port {ports}", ps.name));
+                    }
+                }
+                ICMP | ICMPV6 => {
+                    let (kw, ty) = if ps.proto == ICMP {
+                        ("icmp", "icmp-type")
+                    } else {
+                        ("icmp6", "icmp6-type")
+                    };
+                    if ps.whole {
+                        terms.push(format!("protocol {kw}"));
+                    }
+                    for &(lo, hi) in &ps.ranges {
+                        terms.extend((lo..=hi).map(|t| format!("protocol {kw} {ty} {t}")));
+                    }
+                }
+                n => terms.push(format!("protocol {n}")),
+            }
+        }
+        let key = terms.join("|");
+        if let Some(a) = self.applications.get(&key) {
+            return a.name.clone();
+        }
+        let name = self.namer.name(
+            Target::Srx,
+            "s_",
+            &format!("{rule}-{}", vendor::content_hash(&key)),
+        );
+        self.applications.insert(
+            key,
+            Application {
+                name: name.clone(),
+                terms,
+            },
+        );
+        name
+    }
+
+    fn scheduler(&mut self, until: Date) -> String {
+        let namer = &mut self.namer;
+        self.schedulers
+            .entry(until)
+            .or_insert_with(|| Scheduler {
+                name: namer.unique(
+                    Target::Srx,
+                    ident(Target::Srx, "until_", &until.to_string()),
+                ),
+                start: "2001-01-01.00:00".into(),
+                stop: format!("{until}.23:59"),
+            })
+            .name
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zonal_model::ServiceSet;
+    use zonal_model::service::TCP;
+
+    use super::*;
+    use crate::Templates;
+    use crate::targets::vendor::fixture::{R, policy, zones};
+
+    fn render_text(p: &Policy) -> String {
+        let fw = Firewall::by_address("fw");
+        let req = Request {
+            policy: p,
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let mut db = SourceDb::new();
+        render(&req, &mut db)
+            .expect("renders")
+            .into_iter()
+            .map(|a| a.text)
+            .collect()
+    }
+
+    fn policy_lines<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
+        out.lines()
+            .filter(|l| l.contains(&format!(" policy {name} ")))
+            .collect()
+    }
+
+    #[test]
+    fn zone_pairs_defaults_and_final_deny() {
+        let p = policy(
+            &zones(),
+            vec![R::allow(
+                "dicom",
+                &["10.20.0.0/24"],
+                &["10.30.0.5"],
+                ServiceSet::ports(TCP, 104, 104),
+            )],
+        );
+        let out = render_text(&p);
+        assert!(out.contains("set security forwarding-options family inet6 mode flow-based\ndelete security policies\n"));
+        let lines = policy_lines(&out, "dicom-imaging-pacs-4");
+        assert!(lines.contains(&"set security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 match source-address n4_10_20_0_0_24"), "{out}");
+        assert!(lines.contains(&"set security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 then permit"));
+        assert!(out.contains("set applications application s_dicom-"));
+        assert!(out.contains(" term t1 protocol tcp destination-port 104\n"));
+        let tail: Vec<&str> = out
+            .lines()
+            .filter(|l| {
+                l.starts_with("set security policies global") || l.contains("default-policy")
+            })
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                "set security policies global policy zonal-deny match source-address any destination-address any application any",
+                "set security policies global policy zonal-deny then deny",
+                "set security policies global policy zonal-deny then log session-init",
+                "set security policies default-policy deny-all",
+            ]
+        );
+    }
+
+    #[test]
+    fn never_widens_and_denies_first() {
+        let p = policy(
+            &zones(),
+            vec![
+                R::allow(
+                    "a",
+                    &["10.20.0.0/24", "2001:db8:20::/64"],
+                    &["10.40.0.9"],
+                    ServiceSet::ports(TCP, 22, 22),
+                ),
+                R::deny("d", &["10.20.0.66"], &["10.40.0.0/24"], ServiceSet::any()),
+            ],
+        );
+        let out = render_text(&p);
+        assert!(policy_lines(&out, "a-imaging-legacy-6").is_empty());
+        assert!(
+            out.contains(
+                "# note: rule a is not rendered for IPv6: its destination has no IPv6 address"
+            ),
+            "{out}"
+        );
+        let first_deny = out.find("policy d-imaging-legacy-4 ").expect("deny");
+        let first_allow = out.find("policy a-imaging-legacy-4 ").expect("allow");
+        assert!(first_deny < first_allow);
+        assert!(
+            !out.lines()
+                .any(|l| l.contains("from-zone") && l.contains("source-address any"))
+        );
+    }
+
+    #[test]
+    fn temporary_flows_get_a_scheduler() {
+        let mut r = R::allow(
+            "vendor",
+            &["10.20.0.1"],
+            &["10.30.0.1"],
+            ServiceSet::ports(TCP, 443, 443),
+        );
+        r.until = Date::new(2026, 12, 31);
+        let mut old = R::allow(
+            "old",
+            &["10.20.0.1"],
+            &["10.30.0.1"],
+            ServiceSet::ports(TCP, 22, 22),
+        );
+        old.until = Date::new(2026, 1, 31);
+        let out = render_text(&policy(&zones(), vec![r, old]));
+        assert!(out.contains("set schedulers scheduler until_2026-12-31 start-date 2001-01-01.00:00 stop-date 2026-12-31.23:59\n"), "{out}");
+        assert!(out.contains("policy vendor-imaging-pacs-4 scheduler-name until_2026-12-31\n"));
+        assert!(
+            !out.contains("policy old-"),
+            "expired rules are not rendered"
+        );
+        assert!(out.contains("rule old expired on 2026-01-31"));
+    }
+}

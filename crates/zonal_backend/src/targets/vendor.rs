@@ -1,0 +1,337 @@
+//! Helpers shared by the vendor targets (ASA, SRX, PAN-OS, FortiGate):
+//! vendor zone names, entries per family in firewall order, and content
+//! hashes for object names.
+
+use zonal_model::{Action, Family, Policy};
+
+use crate::Target;
+use crate::escape::ident;
+use crate::view::{Entry, FamilyEntry, Plan, PlanZone, family_name};
+
+/// The vendor name of a plan zone: the binding's vendor zone (or, on ASA,
+/// the interface `nameif`), else the zone name made safe for the target.
+pub(crate) fn zone_name(target: Target, z: &PlanZone) -> String {
+    let bound = match target {
+        Target::Asa => z.interface.clone().or_else(|| z.vendor_zone.clone()),
+        _ => z.vendor_zone.clone(),
+    };
+    bound.unwrap_or_else(|| {
+        let name = ident(target, "", &z.name);
+        // ASA `nameif`s are conventionally lower case.
+        if target == Target::Asa {
+            name.to_ascii_lowercase()
+        } else {
+            name
+        }
+    })
+}
+
+/// One entry of one zone pair restricted to one family, in the order a
+/// first-match target must see it.
+#[derive(Clone, Debug)]
+pub(crate) struct Placed<'p> {
+    /// Source zone index.
+    pub(crate) src: usize,
+    /// Destination zone index.
+    pub(crate) dst: usize,
+    /// The family.
+    pub(crate) family: Family,
+    /// The entry restricted to the family.
+    pub(crate) fe: FamilyEntry<'p>,
+}
+
+impl Placed<'_> {
+    /// The entry.
+    pub(crate) fn entry(&self) -> &Entry {
+        self.fe.entry
+    }
+}
+
+/// Every entry of the plan per family: all denies (of every zone pair)
+/// before all allows, each group by zone pair, then rule order, IPv4
+/// before IPv6. Parts without an address or service of a family are left
+/// out of it (never widened); [`family_notes`] explains them.
+pub(crate) fn placed(plan: &Plan) -> Vec<Placed<'_>> {
+    let mut out = Vec::new();
+    for action in [Action::Deny, Action::Allow] {
+        for pair in &plan.pairs {
+            for family in [Family::V4, Family::V6] {
+                for e in pair.entries.iter().filter(|e| e.action == action) {
+                    if let Ok(fe) = e.family(family) {
+                        out.push(Placed {
+                            src: pair.src,
+                            dst: pair.dst,
+                            family,
+                            fe,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The plan's notes and the per-family omissions, raw.
+pub(crate) fn notes(plan: &Plan, policy: &Policy) -> Vec<String> {
+    let mut out = plan.notes.clone();
+    for f in [Family::V4, Family::V6] {
+        out.extend(plan.family_notes(policy, f));
+    }
+    if plan.zones.iter().any(|z| z.pseudo) {
+        out.push("addresses in no zone form the pseudo zone unzoned".into());
+    }
+    out
+}
+
+/// `4` or `6`.
+pub(crate) fn digit(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "4",
+        Family::V6 => "6",
+    }
+}
+
+/// The comment of a placed entry: rule, leg, expiry, justification, with
+/// the zone pair and family.
+pub(crate) fn describe(plan: &Plan, p: &Placed<'_>) -> String {
+    let src = plan.zones.get(p.src).map_or("", |z| z.name.as_str());
+    let dst = plan.zones.get(p.dst).map_or("", |z| z.name.as_str());
+    let e = p.entry();
+    let mut s = format!("{} [{src} to {dst} {}]", e.name, family_name(p.family));
+    let raw = e.comment_raw();
+    if let Some(rest) = raw.strip_prefix(e.name.as_str()) {
+        s.push_str(rest);
+    }
+    s
+}
+
+/// A 6-hex-digit FNV-1a hash of a text, for content-addressed object names:
+/// an object whose content changes gets a new name, so re-loading a
+/// configuration never adds members to an object a rule already uses.
+pub(crate) fn content_hash(text: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in text.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{:06x}", h & 0x00ff_ffff)
+}
+
+/// English month name (ASA time ranges).
+pub(crate) fn month_name(m: u8) -> &'static str {
+    match m {
+        1 => "January",
+        2 => "February",
+        3 => "March",
+        4 => "April",
+        5 => "May",
+        6 => "June",
+        7 => "July",
+        8 => "August",
+        9 => "September",
+        10 => "October",
+        11 => "November",
+        _ => "December",
+    }
+}
+
+/// Splits sanitised text into lines of at most `max` bytes on spaces
+/// (comments are split, not truncated).
+pub(crate) fn split_lines(text: &str, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        // Sanitised text is ASCII, so byte chunks are whole characters.
+        for chunk in word.as_bytes().chunks(max.max(1)) {
+            let chunk = String::from_utf8_lossy(chunk);
+            if !cur.is_empty() && cur.len() + 1 + chunk.len() > max {
+                out.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(&chunk);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Hand-built policies for the vendor targets' unit tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use zonal_diagnostics::Span;
+    use zonal_model::{
+        Action, AddrSet, Date, Endpoint, OriginKind, Policy, Prefix, Rule, RuleId, ServiceSet,
+        Term, Zone, ZoneId,
+    };
+
+    /// A rule for [`policy`].
+    pub(crate) struct R {
+        pub(crate) action: Action,
+        pub(crate) name: &'static str,
+        pub(crate) src: &'static [&'static str],
+        pub(crate) dst: &'static [&'static str],
+        pub(crate) services: ServiceSet,
+        pub(crate) until: Option<Date>,
+        pub(crate) justification: Option<&'static str>,
+    }
+
+    impl R {
+        /// An allow rule without expiry.
+        pub(crate) fn allow(
+            name: &'static str,
+            src: &'static [&'static str],
+            dst: &'static [&'static str],
+            services: ServiceSet,
+        ) -> R {
+            R {
+                action: Action::Allow,
+                name,
+                src,
+                dst,
+                services,
+                until: None,
+                justification: None,
+            }
+        }
+
+        /// A deny rule.
+        pub(crate) fn deny(
+            name: &'static str,
+            src: &'static [&'static str],
+            dst: &'static [&'static str],
+            services: ServiceSet,
+        ) -> R {
+            R {
+                action: Action::Deny,
+                ..R::allow(name, src, dst, services)
+            }
+        }
+    }
+
+    fn set(prefixes: &[&str]) -> AddrSet {
+        if prefixes == ["any"] {
+            return AddrSet::full();
+        }
+        let ps: Vec<Prefix> = prefixes
+            .iter()
+            .map(|p| Prefix::parse(p).expect("fixture prefix"))
+            .collect();
+        AddrSet::from_prefixes(&ps)
+    }
+
+    /// A policy named `test` with these zones (an empty network list makes
+    /// an external zone covering every other address) and rules, judged on
+    /// 2026-11-28.
+    pub(crate) fn policy(zones: &[(&str, &[&str])], rules: Vec<R>) -> Policy {
+        let today = Date::new(2026, 11, 28).expect("date");
+        let internal = zones
+            .iter()
+            .filter(|z| !z.1.is_empty())
+            .fold(AddrSet::empty(), |a, z| a.union(&set(z.1)));
+        let zones: Vec<Zone> = zones
+            .iter()
+            .enumerate()
+            .map(|(i, (name, nets))| Zone {
+                id: ZoneId(u32::try_from(i).expect("few zones")),
+                name: (*name).to_string(),
+                span: Span::default(),
+                decl_span: Span::default(),
+                networks: nets
+                    .iter()
+                    .map(|p| Prefix::parse(p).expect("fixture prefix"))
+                    .collect(),
+                vlan: None,
+                trust: None,
+                kind: None,
+                tags: Vec::new(),
+                description: None,
+                legacy: false,
+                external: nets.is_empty(),
+                parent: None,
+                devices: Vec::new(),
+                addrs: if nets.is_empty() {
+                    internal.complement()
+                } else {
+                    set(nets)
+                },
+            })
+            .collect();
+        let rules = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Rule {
+                id: RuleId(u32::try_from(i).expect("few rules")),
+                action: r.action,
+                origin: OriginKind::Flow,
+                span: Span::default(),
+                src: vec![Endpoint::Any],
+                dst: vec![Endpoint::Any],
+                src_written: Vec::new(),
+                dst_written: Vec::new(),
+                services_written: Vec::new(),
+                terms: vec![Term {
+                    src: set(r.src),
+                    dst: set(r.dst),
+                    dst_endpoints: vec![Endpoint::Any],
+                    services: r.services,
+                }],
+                until: r.until,
+                expired: r.until.is_some_and(|u| u < today),
+                justification: r.justification.map(str::to_string),
+                name: r.name.to_string(),
+            })
+            .collect();
+        Policy {
+            name: "test".into(),
+            owner: None,
+            description: None,
+            header_span: Span::default(),
+            today,
+            zones,
+            devices: Vec::new(),
+            services: Vec::new(),
+            groups: Vec::new(),
+            rules,
+            invariants: Vec::new(),
+            suppressions: Vec::new(),
+            digest: "0123456789abcdef".into(),
+        }
+    }
+
+    /// The hospital-like fixture: two internal dual-stack zones, an
+    /// IPv4-only zone and the internet.
+    pub(crate) fn zones() -> Vec<(&'static str, &'static [&'static str])> {
+        vec![
+            ("imaging", &["10.20.0.0/24", "2001:db8:20::/64"][..]),
+            ("pacs", &["10.30.0.0/24", "2001:db8:30::/64"][..]),
+            ("legacy", &["10.40.0.0/24"][..]),
+            ("internet", &[][..]),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_not_cut() {
+        let text = "word ".repeat(60);
+        let lines = split_lines(text.trim(), 100);
+        assert!(lines.iter().all(|l| l.len() <= 100));
+        assert_eq!(lines.join(" "), text.trim());
+        assert_eq!(split_lines(&"x".repeat(250), 100).len(), 3);
+    }
+
+    #[test]
+    fn content_hash_is_stable() {
+        assert_eq!(content_hash("a"), content_hash("a"));
+        assert_ne!(content_hash("a"), content_hash("b"));
+        assert_eq!(content_hash("a").len(), 6);
+    }
+}
