@@ -426,7 +426,7 @@ mod tests {
             let last = out
                 .lines()
                 .filter(|l| l.starts_with(&format!("access-list {acl} extended")))
-                .last()
+                .next_back()
                 .unwrap();
             assert_eq!(
                 last,
