@@ -425,8 +425,7 @@ mod tests {
             let acl = line.split(' ').nth(1).unwrap();
             let last = out
                 .lines()
-                .filter(|l| l.starts_with(&format!("access-list {acl} extended")))
-                .next_back()
+                .rfind(|l| l.starts_with(&format!("access-list {acl} extended")))
                 .unwrap();
             assert_eq!(
                 last,
