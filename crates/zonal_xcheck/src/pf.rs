@@ -1,8 +1,732 @@
-//! Stub.
+//! OpenBSD pf.conf: macros, tables and `pass`/`block`/`match` rules.
+//!
+//! Evaluation follows pf.conf(5): a forwarded packet is filtered twice,
+//! inbound on the source zone's interface and outbound on the destination
+//! zone's interface. On each pass the rules are read top to bottom; the
+//! last matching rule decides unless a matching rule is `quick`, which
+//! decides at once; with no matching rule the packet passes (implicit
+//! pass). `tag` on the inbound decision is visible to `tagged` outbound.
+//! Only new connections are probed: replies ride on state.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::ios::Res;
+use crate::net::{self, Addrs, Ports};
 use crate::{Decision, Device, Env, Packet};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Action {
+    Pass,
+    Block,
+    Match,
+}
+
+#[derive(Clone, Debug)]
+struct Host {
+    addrs: Addrs,
+    negate: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Side {
+    /// `None` = any; otherwise any of these (each possibly negated).
+    hosts: Option<Vec<Host>>,
+    ports: Option<Ports>,
+}
+
+impl Side {
+    fn matches_addr(&self, ip: IpAddr) -> bool {
+        match &self.hosts {
+            None => true,
+            Some(list) => list.iter().any(|h| h.addrs.contains(ip) != h.negate),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    line: usize,
+    text: String,
+    action: Action,
+    dir: Option<bool>, // Some(true) = in, Some(false) = out.
+    quick: bool,
+    ifaces: Option<(Vec<String>, bool)>, // (names, negated)
+    af: Option<bool>,                    // Some(true) = inet6.
+    protos: Option<Vec<u8>>,
+    from: Side,
+    to: Side,
+    icmp_types: Option<Vec<u16>>,
+    tag: Option<String>,
+    tagged: Option<(String, bool)>, // (tag, negated)
+    flags_syn_only: bool,
+}
+
+/// The pf device model.
 #[derive(Debug, Default)]
-pub(crate) struct Dev;
-pub(crate) fn read(_text: &str) -> Result<Dev, (usize, String)> { Ok(Dev) }
-impl Device for Dev {
-    fn decide(&self, _p: &Packet, _env: &Env<'_>) -> Option<Decision> { None }
+pub(crate) struct Pf {
+    rules: Vec<Rule>,
+    /// Macro name → value (for mapping zones to interfaces).
+    macros: BTreeMap<String, String>,
+    /// Interfaces named in rules.
+    ifaces: Vec<String>,
+}
+
+/// Splits pf text into tokens: words, `{`, `}`, `,`, `!`, `(`, `)`,
+/// quoted strings (without quotes).
+fn tokens(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    let flush = |cur: &mut String, out: &mut Vec<String>| {
+        if !cur.is_empty() {
+            out.push(std::mem::take(cur));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                flush(&mut cur, &mut out);
+                let mut q = String::new();
+                for d in chars.by_ref() {
+                    if d == '"' {
+                        break;
+                    }
+                    q.push(d);
+                }
+                out.push(q);
+            }
+            '{' | '}' | ',' | '(' | ')' => {
+                flush(&mut cur, &mut out);
+                out.push(c.to_string());
+            }
+            '!' if cur.is_empty() && chars.peek() != Some(&'=') => out.push("!".into()),
+            c if c.is_whitespace() => flush(&mut cur, &mut out),
+            c => cur.push(c),
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// Removes `#` comments (outside quotes).
+fn strip_comment(line: &str) -> &str {
+    let mut in_q = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => in_q = !in_q,
+            '#' if !in_q => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+fn expand(line: &str, macros: &BTreeMap<String, String>, n: usize) -> Res<String> {
+    let mut s = line.to_string();
+    for _ in 0..8 {
+        if !s.contains('$') {
+            return Ok(s);
+        }
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i + 1..];
+            let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+            let name = &tail[..end];
+            let v = macros.get(name).ok_or((n, format!("undefined macro `${name}`")))?;
+            out.push_str(v);
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        s = out;
+    }
+    Err((n, "macro expansion too deep".into()))
+}
+
+pub(crate) fn read(text: &str) -> Res<Pf> {
+    // Logical lines: comments stripped, `\` continuations and open braces joined.
+    let mut logical: Vec<(usize, String)> = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let l = strip_comment(raw).trim_end();
+        let (cont, body) = match l.strip_suffix('\\') {
+            Some(b) => (true, b),
+            None => (false, l),
+        };
+        let (start, mut acc) = pending.take().unwrap_or((n, String::new()));
+        acc.push(' ');
+        acc.push_str(body);
+        let open = acc.matches('{').count() > acc.matches('}').count();
+        if cont || open {
+            pending = Some((start, acc));
+        } else if !acc.trim().is_empty() {
+            logical.push((start, acc.trim().to_string()));
+        }
+    }
+    if let Some((n, _)) = pending {
+        return Err((n, "unterminated line or brace".into()));
+    }
+    let mut dev = Pf::default();
+    let mut tables: BTreeMap<String, Addrs> = BTreeMap::new();
+    for (n, line) in logical {
+        // Macro definition.
+        if let Some((name, value)) = line.split_once('=')
+            && !name.trim().contains(' ')
+            && name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            let v = expand(value.trim(), &dev.macros, n)?;
+            let v = v.trim().trim_matches('"').to_string();
+            dev.macros.insert(name.trim().to_string(), v);
+            continue;
+        }
+        let line = expand(&line, &dev.macros, n)?;
+        let t = tokens(&line);
+        match t.first().map(String::as_str) {
+            Some("set") => {}
+            Some("table") => {
+                let name = t.get(1).ok_or((n, "table needs a name".to_string()))?;
+                let name = name.trim_start_matches('<').trim_end_matches('>').to_string();
+                let mut addrs = Addrs::none();
+                let mut i = 2;
+                while let Some(w) = t.get(i) {
+                    match w.as_str() {
+                        "const" | "persist" | "counters" => i += 1,
+                        "{" => {
+                            let (list, used) = host_list(&t[i..], &tables, n)?;
+                            for h in list {
+                                if h.negate {
+                                    return Err((n, "negated table entries are not modelled".into()));
+                                }
+                                addrs.extend(&h.addrs);
+                            }
+                            i += used;
+                        }
+                        "file" => return Err((n, "tables loaded from files are not modelled".into())),
+                        other => return Err((n, format!("unexpected `{other}` in table"))),
+                    }
+                }
+                tables.insert(name, addrs);
+            }
+            Some("pass" | "block" | "match") => {
+                let r = parse_rule(&t, &tables, n, &line)?;
+                if let Some((names, _)) = &r.ifaces {
+                    for i in names {
+                        if !dev.ifaces.contains(i) {
+                            dev.ifaces.push(i.clone());
+                        }
+                    }
+                }
+                dev.rules.push(r);
+            }
+            Some("scrub") => {}
+            Some(other) => return Err((n, format!("unsupported pf statement `{other}`"))),
+            None => {}
+        }
+    }
+    Ok(dev)
+}
+
+/// One host or a `{ … }` list at the start of `t`; returns hosts and the
+/// number of tokens used.
+fn host_list(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Vec<Host>, usize)> {
+    if t.first().map(String::as_str) == Some("{") {
+        let mut out = Vec::new();
+        let mut i = 1;
+        loop {
+            match t.get(i).map(String::as_str) {
+                Some("}") => return Ok((out, i + 1)),
+                Some(",") => i += 1,
+                Some(_) => {
+                    let (h, used) = one_host(&t[i..], tables, n)?;
+                    out.push(h);
+                    i += used;
+                }
+                None => return Err((n, "unterminated `{` list".into())),
+            }
+        }
+    }
+    let (h, used) = one_host(t, tables, n)?;
+    Ok((vec![h], used))
+}
+
+fn one_host(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Host, usize)> {
+    let mut i = 0;
+    let mut negate = false;
+    if t.first().map(String::as_str) == Some("!") {
+        negate = true;
+        i = 1;
+    }
+    let w = t.get(i).ok_or((n, "expected an address".to_string()))?;
+    let w = w.strip_prefix('!').map_or(w.as_str(), |s| {
+        negate = true;
+        s
+    });
+    let mut addrs = Addrs::none();
+    if let Some(name) = w.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+        addrs = tables.get(name).cloned().ok_or((n, format!("unknown table `<{name}>`")))?;
+        return Ok((Host { addrs, negate }, i + 1));
+    }
+    if w == "any" {
+        return Ok((Host { addrs: Addrs::any(), negate }, i + 1));
+    }
+    if matches!(w, "self" | "no-route" | "urpf-failed") || w.starts_with('(') {
+        return Err((n, format!("address `{w}` is not modelled")));
+    }
+    // `a - b` range.
+    if t.get(i + 1).map(String::as_str) == Some("-") {
+        let hi = t.get(i + 2).ok_or((n, "range needs an end".to_string()))?;
+        net::add_range_text(&mut addrs, &format!("{w}-{hi}")).map_err(|e| (n, e))?;
+        return Ok((Host { addrs, negate }, i + 3));
+    }
+    net::add_prefix_text(&mut addrs, w).map_err(|e| (n, format!("{e} (interface names as addresses are not modelled)")))?;
+    Ok((Host { addrs, negate }, i + 1))
+}
+
+fn pf_port(s: &str) -> Option<u16> {
+    s.parse().ok().or_else(|| match s {
+        "dicom" | "acr-nema" => Some(104),
+        "domain" => Some(53),
+        "hl7" => Some(2575),
+        "ms-wbt-server" => Some(3389),
+        "microsoft-ds" => Some(445),
+        "netbios-ssn" => Some(139),
+        "bootps" => Some(67),
+        _ => net::cisco_port_by_name(s),
+    })
+}
+
+/// `port` spec after the keyword; returns ports and tokens used.
+fn port_spec(t: &[String], n: usize) -> Res<(Ports, usize)> {
+    let bad = |s: &str| (n, format!("bad port spec near `{s}`"));
+    let one = |t: &[String]| -> Res<(Vec<(u16, u16)>, usize)> {
+        let a = t.first().ok_or((n, "missing port".to_string()))?;
+        let ops = ["=", "!=", "<", "<=", ">", ">="];
+        if ops.contains(&a.as_str()) {
+            let b = t.get(1).ok_or(bad(a))?;
+            let p = pf_port(b).ok_or(bad(b))?;
+            let r = match a.as_str() {
+                "=" => vec![(p, p)],
+                "!=" => {
+                    let mut v = Vec::new();
+                    if p > 0 {
+                        v.push((0, p - 1));
+                    }
+                    if p < u16::MAX {
+                        v.push((p + 1, u16::MAX));
+                    }
+                    v
+                }
+                "<" => {
+                    if p == 0 {
+                        vec![]
+                    } else {
+                        vec![(0, p - 1)]
+                    }
+                }
+                "<=" => vec![(0, p)],
+                ">" => {
+                    if p == u16::MAX {
+                        vec![]
+                    } else {
+                        vec![(p + 1, u16::MAX)]
+                    }
+                }
+                _ => vec![(p, u16::MAX)],
+            };
+            return Ok((r, 2));
+        }
+        if let Some((x, y)) = a.split_once(':') {
+            let lo = pf_port(x).ok_or(bad(a))?;
+            let hi = pf_port(y).ok_or(bad(a))?;
+            return Ok((vec![(lo, hi)], 1));
+        }
+        let p = pf_port(a).ok_or(bad(a))?;
+        match t.get(1).map(String::as_str) {
+            Some("><") | Some("<>") => {
+                let hi = pf_port(t.get(2).ok_or(bad(a))?).ok_or(bad(a))?;
+                let r = if t[1] == "><" {
+                    if hi > p + 1 { vec![(p + 1, hi - 1)] } else { vec![] }
+                } else {
+                    let mut v = Vec::new();
+                    if p > 0 {
+                        v.push((0, p - 1));
+                    }
+                    if hi < u16::MAX {
+                        v.push((hi + 1, u16::MAX));
+                    }
+                    v
+                };
+                Ok((r, 3))
+            }
+            _ => Ok((vec![(p, p)], 1)),
+        }
+    };
+    if t.first().map(String::as_str) == Some("{") {
+        let mut out = Vec::new();
+        let mut i = 1;
+        loop {
+            match t.get(i).map(String::as_str) {
+                Some("}") => return Ok((Ports(out), i + 1)),
+                Some(",") => i += 1,
+                Some(_) => {
+                    let (r, used) = one(&t[i..])?;
+                    out.extend(r);
+                    i += used;
+                }
+                None => return Err((n, "unterminated port list".into())),
+            }
+        }
+    }
+    let (r, used) = one(t)?;
+    Ok((Ports(r), used))
+}
+
+/// A `{ a, b }` list of words or a single word.
+fn word_list(t: &[String], n: usize) -> Res<(Vec<String>, usize)> {
+    if t.first().map(String::as_str) == Some("{") {
+        let mut out = Vec::new();
+        let mut i = 1;
+        loop {
+            match t.get(i).map(String::as_str) {
+                Some("}") => return Ok((out, i + 1)),
+                Some(",") => i += 1,
+                Some(w) => {
+                    out.push(w.to_string());
+                    i += 1;
+                }
+                None => return Err((n, "unterminated list".into())),
+            }
+        }
+    }
+    let w = t.first().ok_or((n, "expected a value".to_string()))?;
+    Ok((vec![w.clone()], 1))
+}
+
+fn parse_side(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Side, usize)> {
+    let mut side = Side::default();
+    let (hosts, mut i) = host_list(t, tables, n)?;
+    if !(hosts.len() == 1 && hosts[0].addrs == Addrs::any() && !hosts[0].negate) {
+        side.hosts = Some(hosts);
+    }
+    if t.get(i).map(String::as_str) == Some("port") {
+        let (p, used) = port_spec(&t[i + 1..], n)?;
+        side.ports = Some(p);
+        i += 1 + used;
+    }
+    Ok((side, i))
+}
+
+fn parse_rule(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize, text: &str) -> Res<Rule> {
+    let action = match t[0].as_str() {
+        "pass" => Action::Pass,
+        "block" => Action::Block,
+        _ => Action::Match,
+    };
+    let mut r = Rule {
+        line: n,
+        text: text.to_string(),
+        action,
+        dir: None,
+        quick: false,
+        ifaces: None,
+        af: None,
+        protos: None,
+        from: Side::default(),
+        to: Side::default(),
+        icmp_types: None,
+        tag: None,
+        tagged: None,
+        flags_syn_only: false,
+    };
+    let mut i = 1;
+    while let Some(w) = t.get(i) {
+        i += 1;
+        match w.as_str() {
+            "drop" | "return" | "return-rst" | "return-icmp" | "return-icmp6" if r.action == Action::Block => {}
+            "in" => r.dir = Some(true),
+            "out" => r.dir = Some(false),
+            "log" => {
+                if t.get(i).map(String::as_str) == Some("(") {
+                    while let Some(x) = t.get(i) {
+                        i += 1;
+                        if x == ")" {
+                            break;
+                        }
+                    }
+                }
+            }
+            "quick" => r.quick = true,
+            "on" => {
+                let mut neg = false;
+                if t.get(i).map(String::as_str) == Some("!") {
+                    neg = true;
+                    i += 1;
+                }
+                let (names, used) = word_list(&t[i..], n)?;
+                i += used;
+                r.ifaces = Some((names, neg));
+            }
+            "inet" => r.af = Some(false),
+            "inet6" => r.af = Some(true),
+            "proto" => {
+                let (names, used) = word_list(&t[i..], n)?;
+                i += used;
+                let mut v = Vec::new();
+                for p in names {
+                    v.push(net::proto_by_name(&p).ok_or((n, format!("unknown protocol `{p}`")))?);
+                }
+                r.protos = Some(v);
+            }
+            "all" => {}
+            "from" => {
+                let (s, used) = parse_side(&t[i..], tables, n)?;
+                r.from = s;
+                i += used;
+            }
+            "to" => {
+                let (s, used) = parse_side(&t[i..], tables, n)?;
+                r.to = s;
+                i += used;
+            }
+            "icmp-type" | "icmp6-type" => {
+                let v6 = w == "icmp6-type";
+                let (names, used) = word_list(&t[i..], n)?;
+                i += used;
+                let mut v = Vec::new();
+                for x in names {
+                    v.push(net::icmp_type_by_name(&x, v6).ok_or((n, format!("unknown ICMP type `{x}`")))?);
+                }
+                if t.get(i).map(String::as_str) == Some("code") {
+                    return Err((n, "ICMP codes are not modelled".into()));
+                }
+                r.icmp_types = Some(v);
+            }
+            "flags" => {
+                let f = t.get(i).ok_or((n, "flags needs a value".to_string()))?;
+                i += 1;
+                // Probes are a SYN (new) or an ACK segment; `S/SA` (the
+                // default for pass rules) matches the SYN only.
+                match f.as_str() {
+                    "S/SA" | "S/SAFR" | "S/FSRA" => r.flags_syn_only = true,
+                    "any" => {}
+                    other => return Err((n, format!("flags `{other}` are not modelled"))),
+                }
+            }
+            "keep" | "modulate" | "synproxy" => {
+                if t.get(i).map(String::as_str) == Some("state") {
+                    i += 1;
+                }
+                if t.get(i).map(String::as_str) == Some("(") {
+                    while let Some(x) = t.get(i) {
+                        i += 1;
+                        if x == ")" {
+                            break;
+                        }
+                    }
+                }
+            }
+            "no" => {
+                if t.get(i).map(String::as_str) == Some("state") {
+                    i += 1;
+                } else {
+                    return Err((n, "unexpected `no`".into()));
+                }
+            }
+            "tag" => {
+                r.tag = Some(t.get(i).ok_or((n, "tag needs a name".to_string()))?.clone());
+                i += 1;
+            }
+            "!" if t.get(i).map(String::as_str) == Some("tagged") => {
+                r.tagged = Some((t.get(i + 1).ok_or((n, "tagged needs a name".to_string()))?.clone(), true));
+                i += 2;
+            }
+            "tagged" => {
+                r.tagged = Some((t.get(i).ok_or((n, "tagged needs a name".to_string()))?.clone(), false));
+                i += 1;
+            }
+            "label" => i += 1,
+            "allow-opts" => {}
+            "scrub" if r.action == Action::Match => {
+                if t.get(i).map(String::as_str) == Some("(") {
+                    while let Some(x) = t.get(i) {
+                        i += 1;
+                        if x == ")" {
+                            break;
+                        }
+                    }
+                }
+            }
+            other => return Err((n, format!("rule option `{other}` is not modelled"))),
+        }
+    }
+    Ok(r)
+}
+
+impl Rule {
+    fn matches(&self, p: &Packet, inbound: bool, iface: Option<&str>, tag: Option<&str>) -> bool {
+        if self.dir.is_some_and(|d| d != inbound) {
+            return false;
+        }
+        if let Some((names, neg)) = &self.ifaces {
+            let on = iface.is_some_and(|i| names.iter().any(|n| n == i || n == "any"));
+            if on == *neg {
+                return false;
+            }
+        }
+        if self.af.is_some_and(|v6| v6 != p.src.is_ipv6()) {
+            return false;
+        }
+        if let Some(protos) = &self.protos
+            && !protos.contains(&p.proto)
+        {
+            return false;
+        }
+        let ported = p.proto == 6 || p.proto == 17;
+        if (self.from.ports.is_some() || self.to.ports.is_some()) && !ported {
+            return false;
+        }
+        if !self.from.matches_addr(p.src) || !self.to.matches_addr(p.dst) {
+            return false;
+        }
+        if self.from.ports.as_ref().is_some_and(|ports| !ports.contains(p.sport)) {
+            return false;
+        }
+        if self.to.ports.as_ref().is_some_and(|ports| !ports.contains(p.selector)) {
+            return false;
+        }
+        if let Some(types) = &self.icmp_types
+            && (!matches!(p.proto, 1 | 58) || !types.contains(&p.selector))
+        {
+            return false;
+        }
+        if self.flags_syn_only && p.proto == 6 && p.ack {
+            return false;
+        }
+        if let Some((want, neg)) = &self.tagged
+            && (tag == Some(want.as_str())) == *neg
+        {
+            return false;
+        }
+        true
+    }
+}
+
+impl Pf {
+    fn iface_for(&self, zone: Option<&str>) -> Option<String> {
+        let zone = zone?;
+        for (name, value) in &self.macros {
+            if !value.contains(' ') && net::names_zone(name, zone) {
+                return Some(value.clone());
+            }
+        }
+        self.ifaces.iter().find(|i| net::names_zone(i, zone)).cloned()
+    }
+
+    /// One pass over the rules; returns the decision and the tag.
+    fn leg(&self, p: &Packet, inbound: bool, iface: Option<&str>, tag_in: Option<&str>) -> (Decision, Option<String>) {
+        let mut tag = tag_in.map(str::to_string);
+        let mut last: Option<&Rule> = None;
+        for r in &self.rules {
+            if !r.matches(p, inbound, iface, tag.as_deref()) {
+                continue;
+            }
+            if r.action == Action::Match {
+                if let Some(t) = &r.tag {
+                    tag = Some(t.clone());
+                }
+                continue;
+            }
+            last = Some(r);
+            if r.quick {
+                break;
+            }
+        }
+        let dir = if inbound { "in" } else { "out" };
+        match last {
+            Some(r) => {
+                if r.action == Action::Pass
+                    && let Some(t) = &r.tag
+                {
+                    tag = Some(t.clone());
+                }
+                (Decision::at(r.action == Action::Pass, r.line, &r.text), tag)
+            }
+            None => (Decision::implicit(true, format!("implicit pass ({dir}, no rule matched)")), tag),
+        }
+    }
+}
+
+impl Device for Pf {
+    fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
+        let in_if = self.iface_for(env.src_zone);
+        let out_if = self.iface_for(env.dst_zone);
+        let (d_in, tag) = self.leg(p, true, in_if.as_deref(), None);
+        if !d_in.allow {
+            return Some(d_in);
+        }
+        let (d_out, _) = self.leg(p, false, out_if.as_deref(), tag.as_deref());
+        if !d_out.allow {
+            return Some(d_out);
+        }
+        Some(d_in)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::ProbeKind;
+    use zonal_model::Date;
+
+    const SAMPLE: &str = r#"# pf.conf generated by zonal -- do not edit
+imaging_if  = "vlan20"
+pacs_if = "vlan30"
+table <z_imaging> const { 10.20.0.0/24, 10.20.1.10, 10.20.2.1 - 10.20.2.50, \
+   2001:db8:20::/64 }
+table <z_pacs>    const { 10.30.0.5, 2001:db8:30::5 }
+set skip on lo
+set block-policy drop
+block log all
+pass in quick on $imaging_if proto tcp from <z_imaging> to <z_pacs> port { 104, 11112 } tag ZP_IMG_PACS label "R1_dicom"
+pass in quick on $imaging_if proto udp from <z_imaging> to <z_pacs> port 5000:5010  tag ZP_IMG_PACS
+pass in quick on $imaging_if inet6 proto icmp6 from <z_imaging> to <z_pacs> icmp6-type 128 tag ZP_IMG_PACS
+pass out quick on $pacs_if tagged ZP_IMG_PACS
+pass in on $pacs_if proto tcp from <z_pacs> to any port 22
+"#;
+
+    fn pkt(src: &str, dst: &str, proto: u8, sel: u16) -> Packet {
+        Packet {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto,
+            sport: 40000,
+            selector: sel,
+            ack: false,
+            kind: ProbeKind::New,
+        }
+    }
+
+    #[test]
+    fn quick_last_match_tags_and_implicit_pass() {
+        let dev = read(SAMPLE).unwrap();
+        let env = Env { src_zone: Some("imaging"), dst_zone: Some("pacs"), today: Date::new(2026, 6, 1).unwrap() };
+        let d = dev.decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env).unwrap();
+        assert!(d.allow);
+        assert_eq!(d.line, Some(10));
+        assert!(dev.decide(&pkt("10.20.2.7", "10.30.0.5", 17, 5000), &env).unwrap().allow);
+        assert!(dev.decide(&pkt("2001:db8:20::1", "2001:db8:30::5", 58, 128), &env).unwrap().allow);
+        assert!(!dev.decide(&pkt("10.20.2.51", "10.30.0.5", 6, 104), &env).unwrap().allow);
+        // Non-quick pass after `block all` wins by last match inbound, but
+        // the outbound leg is blocked (no tag).
+        let back = Env { src_zone: Some("pacs"), dst_zone: Some("imaging"), today: env.today };
+        let d = dev.decide(&pkt("10.30.0.5", "10.20.0.1", 6, 22), &back).unwrap();
+        assert!(!d.allow);
+        assert_eq!(d.line, Some(9));
+        // Without `block all`, the implicit pass lets anything through.
+        let open = read("pass in quick proto tcp from any to any port 22\n").unwrap();
+        assert!(open.decide(&pkt("10.30.0.5", "10.20.0.1", 17, 53), &back).unwrap().allow);
+    }
 }
