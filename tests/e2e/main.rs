@@ -1,1 +1,4 @@
-//! End-to-end tests.
+//! End-to-end tests. One test binary; one module per concern.
+
+mod diagnostics;
+mod tidy;
