@@ -16,6 +16,7 @@ mod asa;
 mod ios;
 mod iptables;
 mod nftables;
+mod panos;
 mod pf;
 mod srx;
 mod vendor;
@@ -36,7 +37,8 @@ pub(crate) fn embedded(target: Target) -> &'static [(&'static str, &'static str)
         Target::Ios => ios::TEMPLATES,
         Target::Asa => asa::TEMPLATES,
         Target::Srx => srx::TEMPLATES,
-        Target::Panos | Target::Fortigate => NO_TEMPLATES,
+        Target::Panos => panos::TEMPLATES,
+        Target::Fortigate => NO_TEMPLATES,
     }
 }
 
@@ -49,7 +51,8 @@ pub(crate) fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Re
         Target::Ios => ios::render(req, db),
         Target::Asa => asa::render(req, db),
         Target::Srx => srx::render(req, db),
-        Target::Panos | Target::Fortigate => Err(not_available(target, req)),
+        Target::Panos => panos::render(req, db),
+        Target::Fortigate => Err(not_available(target, req)),
     }
 }
 
@@ -62,7 +65,8 @@ pub(crate) fn check(target: Target, req: &Request<'_>) -> Diagnostics {
         Target::Ios => ios::check(req),
         Target::Asa => asa::check(req),
         Target::Srx => srx::check(req),
-        Target::Panos | Target::Fortigate => Diagnostics::new(),
+        Target::Panos => panos::check(req),
+        Target::Fortigate => Diagnostics::new(),
     }
 }
 

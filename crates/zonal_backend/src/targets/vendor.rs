@@ -98,7 +98,7 @@ pub(crate) fn describe(plan: &Plan, p: &Placed<'_>) -> String {
     let src = plan.zones.get(p.src).map_or("", |z| z.name.as_str());
     let dst = plan.zones.get(p.dst).map_or("", |z| z.name.as_str());
     let e = p.entry();
-    let mut s = format!("{} [{src} to {dst} {}]", e.name, family_name(p.family));
+    let mut s = format!("{} ({src} to {dst} {})", e.name, family_name(p.family));
     let raw = e.comment_raw();
     if let Some(rest) = raw.strip_prefix(e.name.as_str()) {
         s.push_str(rest);
