@@ -1,0 +1,563 @@
+//! The packet-space index every semantic lint works on.
+//!
+//! The address space is partitioned into *atoms*: each device's addresses,
+//! each zone's remaining addresses (its own addresses minus its devices),
+//! and the addresses in no zone at all. Every rule endpoint (a zone, a
+//! device, `any`) is a union of whole atoms, so a rule term is exactly
+//! `src atoms × dst atoms × services`.
+//!
+//! Atoms that are matched as a source by exactly the same terms form one
+//! *source class* (likewise for destinations). A *cell* is a pair (source
+//! class, destination class) with the terms that match it; within a cell
+//! every packet with the same service is treated identically by the
+//! policy, so coverage, shadowing and reachability are decided per cell
+//! with service-set unions — never by comparing expanded rules pairwise.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
+use zonal_model::{
+    Action, AddrSet, DeviceId, Endpoint, Family, Policy, RuleId, ServiceSet, ZoneId,
+};
+
+/// Index of an atom.
+pub(crate) type AtomId = u32;
+
+/// What an atom is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum AtomKind {
+    /// The addresses of a zone that belong to none of its devices.
+    Zone(ZoneId),
+    /// A device's addresses.
+    Device(DeviceId),
+    /// Addresses in no zone.
+    Unassigned,
+}
+
+/// One atom of the address partition.
+#[derive(Clone, Debug)]
+pub(crate) struct Atom {
+    pub(crate) kind: AtomKind,
+    /// The zone the addresses belong to.
+    pub(crate) zone: Option<ZoneId>,
+    /// A representative IPv4 address, if the atom has IPv4 addresses.
+    pub(crate) v4: Option<IpAddr>,
+    /// A representative IPv6 address, if the atom has IPv6 addresses.
+    pub(crate) v6: Option<IpAddr>,
+}
+
+impl Atom {
+    fn sample(&self) -> Option<IpAddr> {
+        self.v4.or(self.v6)
+    }
+
+    fn families(&self) -> u8 {
+        u8::from(self.v4.is_some()) | (u8::from(self.v6.is_some()) << 1)
+    }
+}
+
+/// One term of an active rule, expanded to atoms.
+#[derive(Clone, Debug)]
+pub(crate) struct TermInfo {
+    pub(crate) rule: RuleId,
+    pub(crate) term: u32,
+    pub(crate) action: Action,
+    pub(crate) src: Vec<AtomId>,
+    pub(crate) dst: Vec<AtomId>,
+    pub(crate) src_classes: Vec<u32>,
+    pub(crate) dst_classes: Vec<u32>,
+}
+
+/// A concrete example packet (a witness).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packet {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP protocol.
+    pub proto: u8,
+    /// Destination port, ICMP type, or 0.
+    pub selector: u16,
+}
+
+impl fmt::Display for Packet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = proto_name(self.proto);
+        match self.proto {
+            TCP | UDP => match self.dst {
+                IpAddr::V4(d) => write!(f, "{name} {} -> {d}:{}", self.src, self.selector),
+                IpAddr::V6(d) => write!(f, "{name} {} -> [{d}]:{}", self.src, self.selector),
+            },
+            ICMP | ICMPV6 => write!(
+                f,
+                "{name} {} -> {} type {}",
+                self.src, self.dst, self.selector
+            ),
+            _ => write!(f, "{name} {} -> {}", self.src, self.dst),
+        }
+    }
+}
+
+/// The atom/class/cell index of a policy.
+#[derive(Debug)]
+pub(crate) struct Analysis<'p> {
+    pub(crate) policy: &'p Policy,
+    pub(crate) atoms: Vec<Atom>,
+    /// Atoms of each zone: the zone's remainder (if non-empty) then its devices.
+    pub(crate) zone_atoms: Vec<Vec<AtomId>>,
+    /// The atom of each device (`None` for a device without addresses).
+    pub(crate) device_atom: Vec<Option<AtomId>>,
+    /// Terms of active rules, in rule order.
+    pub(crate) terms: Vec<TermInfo>,
+    /// For each rule, the range of its terms in `terms` (empty if expired).
+    pub(crate) rule_terms: Vec<std::ops::Range<u32>>,
+    pub(crate) src_class: Vec<u32>,
+    pub(crate) dst_class: Vec<u32>,
+    pub(crate) src_class_atoms: Vec<Vec<AtomId>>,
+    pub(crate) dst_class_atoms: Vec<Vec<AtomId>>,
+    /// Per class: a representative atom per family (v4, v6).
+    src_class_rep: Vec<(Option<AtomId>, Option<AtomId>)>,
+    dst_class_rep: Vec<(Option<AtomId>, Option<AtomId>)>,
+    /// Sorted distinct cells.
+    pub(crate) cell_keys: Vec<(u32, u32)>,
+    /// `cell_terms[cell_start[i]..cell_start[i+1]]` are the terms of cell `i`, ascending.
+    cell_start: Vec<u32>,
+    cell_terms: Vec<u32>,
+}
+
+/// Picks a readable address of a set: a documentation address when the set
+/// is huge (the internet), else the first address after a network address.
+fn nice_sample(set: &AddrSet, family: Family) -> Option<IpAddr> {
+    let only = set.family(family);
+    if only.is_empty() {
+        return None;
+    }
+    let preferred: [IpAddr; 3] = [
+        IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10)),
+        IpAddr::V4(Ipv4Addr::new(198, 51, 100, 10)),
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10)),
+    ];
+    if let Some(p) = preferred.iter().find(|p| only.contains(**p)) {
+        return Some(*p);
+    }
+    match family {
+        Family::V4 => only.v4_ranges().first().map(|&(lo, hi)| {
+            let v = if hi > lo.saturating_add(1) {
+                lo + 1
+            } else {
+                lo
+            };
+            IpAddr::V4(Ipv4Addr::from(v))
+        }),
+        Family::V6 => only.v6_ranges().first().map(|&(lo, hi)| {
+            let v = if hi > lo.saturating_add(1) {
+                lo + 1
+            } else {
+                lo
+            };
+            IpAddr::V6(Ipv6Addr::from(v))
+        }),
+    }
+}
+
+fn make_atom(kind: AtomKind, zone: Option<ZoneId>, set: &AddrSet) -> Option<Atom> {
+    if set.is_empty() {
+        return None;
+    }
+    Some(Atom {
+        kind,
+        zone,
+        v4: nice_sample(set, Family::V4),
+        v6: nice_sample(set, Family::V6),
+    })
+}
+
+/// Groups atoms by their signature (the sorted list of terms that match
+/// them on one side) and returns (class of each atom, atoms of each class).
+fn classes(n_atoms: usize, sigs: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<AtomId>>) {
+    let mut by_sig: HashMap<&[u32], u32> = HashMap::new();
+    let mut class = vec![0u32; n_atoms];
+    let mut members: Vec<Vec<AtomId>> = Vec::new();
+    for (a, sig) in sigs.iter().enumerate() {
+        let next = u32::try_from(members.len()).unwrap_or(u32::MAX);
+        let c = *by_sig.entry(sig.as_slice()).or_insert(next);
+        if c == next {
+            members.push(Vec::new());
+        }
+        class[a] = c;
+        members[c as usize].push(a as AtomId);
+    }
+    (class, members)
+}
+
+impl<'p> Analysis<'p> {
+    /// Builds the index.
+    pub(crate) fn new(policy: &'p Policy) -> Self {
+        let mut atoms = Vec::new();
+        let mut zone_atoms = vec![Vec::new(); policy.zones.len()];
+        let mut device_atom = vec![None; policy.devices.len()];
+        for z in &policy.zones {
+            let devices = z.devices.iter().fold(AddrSet::empty(), |acc, d| {
+                acc.union(&policy.device(*d).addrs)
+            });
+            let rest = z.addrs.subtract(&devices);
+            if let Some(a) = make_atom(AtomKind::Zone(z.id), Some(z.id), &rest) {
+                zone_atoms[z.id.index()].push(atoms.len() as AtomId);
+                atoms.push(a);
+            }
+            for d in &z.devices {
+                let dev = policy.device(*d);
+                if let Some(a) = make_atom(AtomKind::Device(*d), Some(z.id), &dev.addrs) {
+                    device_atom[d.index()] = Some(atoms.len() as AtomId);
+                    zone_atoms[z.id.index()].push(atoms.len() as AtomId);
+                    atoms.push(a);
+                }
+            }
+        }
+        let has_catch_all = policy
+            .zones
+            .iter()
+            .any(|z| z.external && z.networks.is_empty());
+        if !has_catch_all {
+            let all = policy
+                .zones
+                .iter()
+                .fold(AddrSet::empty(), |acc, z| acc.union(&z.addrs));
+            if let Some(a) = make_atom(AtomKind::Unassigned, None, &all.complement()) {
+                atoms.push(a);
+            }
+        }
+
+        let mut an = Analysis {
+            policy,
+            atoms,
+            zone_atoms,
+            device_atom,
+            terms: Vec::new(),
+            rule_terms: Vec::with_capacity(policy.rules.len()),
+            src_class: Vec::new(),
+            dst_class: Vec::new(),
+            src_class_atoms: Vec::new(),
+            dst_class_atoms: Vec::new(),
+            src_class_rep: Vec::new(),
+            dst_class_rep: Vec::new(),
+            cell_keys: Vec::new(),
+            cell_start: Vec::new(),
+            cell_terms: Vec::new(),
+        };
+
+        // Terms of active rules, expanded to atoms.
+        for rule in &policy.rules {
+            let start = an.terms.len() as u32;
+            if rule.is_active() {
+                let src_candidates = an.endpoints_atoms(&rule.src);
+                for (i, term) in rule.terms.iter().enumerate() {
+                    let src = an.filter_atoms(&src_candidates, &term.src);
+                    let dst_candidates = an.endpoints_atoms(&term.dst_endpoints);
+                    let dst = an.filter_atoms(&dst_candidates, &term.dst);
+                    an.terms.push(TermInfo {
+                        rule: rule.id,
+                        term: i as u32,
+                        action: rule.action,
+                        src,
+                        dst,
+                        src_classes: Vec::new(),
+                        dst_classes: Vec::new(),
+                    });
+                }
+            }
+            an.rule_terms.push(start..an.terms.len() as u32);
+        }
+
+        // Signatures and classes.
+        let n = an.atoms.len();
+        let mut src_sig = vec![Vec::new(); n];
+        let mut dst_sig = vec![Vec::new(); n];
+        for (t, term) in an.terms.iter().enumerate() {
+            for a in &term.src {
+                src_sig[*a as usize].push(t as u32);
+            }
+            for a in &term.dst {
+                dst_sig[*a as usize].push(t as u32);
+            }
+        }
+        let (src_class, src_class_atoms) = classes(n, &src_sig);
+        let (dst_class, dst_class_atoms) = classes(n, &dst_sig);
+        drop(src_sig);
+        drop(dst_sig);
+        an.src_class_rep = an.reps(&src_class_atoms);
+        an.dst_class_rep = an.reps(&dst_class_atoms);
+        an.src_class = src_class;
+        an.dst_class = dst_class;
+        an.src_class_atoms = src_class_atoms;
+        an.dst_class_atoms = dst_class_atoms;
+
+        // Cells.
+        let mut triples: Vec<(u32, u32, u32)> = Vec::new();
+        for t in 0..an.terms.len() {
+            let mut sc: Vec<u32> = an.terms[t]
+                .src
+                .iter()
+                .map(|a| an.src_class[*a as usize])
+                .collect();
+            sc.sort_unstable();
+            sc.dedup();
+            let mut dc: Vec<u32> = an.terms[t]
+                .dst
+                .iter()
+                .map(|a| an.dst_class[*a as usize])
+                .collect();
+            dc.sort_unstable();
+            dc.dedup();
+            for s in &sc {
+                for d in &dc {
+                    triples.push((*s, *d, t as u32));
+                }
+            }
+            an.terms[t].src_classes = sc;
+            an.terms[t].dst_classes = dc;
+        }
+        triples.sort_unstable();
+        triples.dedup();
+        for (s, d, t) in triples {
+            if an.cell_keys.last() != Some(&(s, d)) {
+                an.cell_keys.push((s, d));
+                an.cell_start.push(an.cell_terms.len() as u32);
+            }
+            an.cell_terms.push(t);
+        }
+        an.cell_start.push(an.cell_terms.len() as u32);
+        an
+    }
+
+    fn reps(&self, members: &[Vec<AtomId>]) -> Vec<(Option<AtomId>, Option<AtomId>)> {
+        members
+            .iter()
+            .map(|m| {
+                let v4 = m
+                    .iter()
+                    .copied()
+                    .find(|a| self.atoms[*a as usize].v4.is_some());
+                let v6 = m
+                    .iter()
+                    .copied()
+                    .find(|a| self.atoms[*a as usize].v6.is_some());
+                (v4, v6)
+            })
+            .collect()
+    }
+
+    /// The atoms of an endpoint.
+    pub(crate) fn endpoint_atoms(&self, e: Endpoint) -> Vec<AtomId> {
+        match e {
+            Endpoint::Zone(z) => self.zone_atoms[z.index()].clone(),
+            Endpoint::Device(d) => self.device_atom[d.index()].into_iter().collect(),
+            Endpoint::Any => (0..self.atoms.len() as AtomId).collect(),
+        }
+    }
+
+    /// The atoms of several endpoints, sorted and deduplicated.
+    pub(crate) fn endpoints_atoms(&self, es: &[Endpoint]) -> Vec<AtomId> {
+        if es.contains(&Endpoint::Any) {
+            return self.endpoint_atoms(Endpoint::Any);
+        }
+        let mut out: Vec<AtomId> = es.iter().flat_map(|e| self.endpoint_atoms(*e)).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn filter_atoms(&self, candidates: &[AtomId], set: &AddrSet) -> Vec<AtomId> {
+        if set.is_full() {
+            return candidates.to_vec();
+        }
+        candidates
+            .iter()
+            .copied()
+            .filter(|a| {
+                self.atoms[*a as usize]
+                    .sample()
+                    .is_some_and(|ip| set.contains(ip))
+            })
+            .collect()
+    }
+
+    /// The display name of an atom.
+    pub(crate) fn atom_name(&self, a: AtomId) -> String {
+        match self.atoms[a as usize].kind {
+            AtomKind::Zone(z) => self.policy.zone(z).name.clone(),
+            AtomKind::Device(d) => self.policy.device(d).name.clone(),
+            AtomKind::Unassigned => "addresses in no zone".to_string(),
+        }
+    }
+
+    /// Whether the atom is a legacy device, or belongs to a legacy zone.
+    pub(crate) fn atom_is_legacy(&self, a: AtomId) -> bool {
+        let atom = &self.atoms[a as usize];
+        let zone_legacy = atom.zone.is_some_and(|z| self.policy.zone(z).legacy);
+        let dev_legacy = matches!(atom.kind, AtomKind::Device(d) if self.policy.device(d).legacy);
+        zone_legacy || dev_legacy
+    }
+
+    /// A packet from atom `a` to atom `b` using a service of `services`.
+    pub(crate) fn packet(&self, a: AtomId, b: AtomId, services: &ServiceSet) -> Option<Packet> {
+        let (proto, selector) = services.example()?;
+        let (x, y) = (&self.atoms[a as usize], &self.atoms[b as usize]);
+        let (src, dst) = match (x.v4, y.v4, x.v6, y.v6) {
+            (Some(s), Some(d), _, _) | (_, _, Some(s), Some(d)) => (s, d),
+            _ => return None,
+        };
+        let proto = match (proto, src) {
+            (ICMP, IpAddr::V6(_)) => ICMPV6,
+            (ICMPV6, IpAddr::V4(_)) => ICMP,
+            _ => proto,
+        };
+        Some(Packet {
+            src,
+            dst,
+            proto,
+            selector,
+        })
+    }
+
+    /// Whether some source and destination atom of the term share a family.
+    pub(crate) fn term_matchable(&self, t: &TermInfo) -> bool {
+        let fam = |atoms: &[AtomId]| {
+            atoms
+                .iter()
+                .fold(0u8, |acc, a| acc | self.atoms[*a as usize].families())
+        };
+        fam(&t.src) & fam(&t.dst) != 0
+    }
+
+    /// The cell of (source class, destination class).
+    pub(crate) fn cell(&self, sc: u32, dc: u32) -> Option<usize> {
+        self.cell_keys.binary_search(&(sc, dc)).ok()
+    }
+
+    /// The cell that decides packets from atom `a` to atom `b`.
+    pub(crate) fn cell_of(&self, a: AtomId, b: AtomId) -> Option<usize> {
+        self.cell(self.src_class[a as usize], self.dst_class[b as usize])
+    }
+
+    /// The cells whose source class is `sc`, as a range of cell indexes.
+    pub(crate) fn cells_from(&self, sc: u32) -> std::ops::Range<usize> {
+        let lo = self.cell_keys.partition_point(|k| k.0 < sc);
+        let hi = self.cell_keys.partition_point(|k| k.0 <= sc);
+        lo..hi
+    }
+
+    /// The terms of a cell, ascending (rule order).
+    pub(crate) fn cell_terms(&self, cell: usize) -> &[u32] {
+        let lo = self.cell_start[cell] as usize;
+        let hi = self.cell_start[cell + 1] as usize;
+        &self.cell_terms[lo..hi]
+    }
+
+    /// A term's services.
+    pub(crate) fn services(&self, t: u32) -> &'p ServiceSet {
+        let info = &self.terms[t as usize];
+        &self.policy.rule(info.rule).terms[info.term as usize].services
+    }
+
+    /// The union of the services of a cell's terms with this action,
+    /// skipping terms for which `skip` holds.
+    pub(crate) fn union(
+        &self,
+        cell: usize,
+        action: Action,
+        skip: impl Fn(&TermInfo) -> bool,
+    ) -> ServiceSet {
+        let mut acc = ServiceSet::empty();
+        for t in self.cell_terms(cell) {
+            let info = &self.terms[*t as usize];
+            if info.action == action && !skip(info) {
+                acc = acc.union(self.services(*t));
+            }
+        }
+        acc
+    }
+
+    /// What the policy permits in a cell: allowed minus denied services.
+    pub(crate) fn permitted(&self, cell: usize) -> ServiceSet {
+        let allow = self.union(cell, Action::Allow, |_| false);
+        if allow.is_empty() {
+            return allow;
+        }
+        allow.subtract(&self.union(cell, Action::Deny, |_| false))
+    }
+
+    /// The rule deciding `(proto, selector)` in a cell (the first matching
+    /// deny, else the first matching allow), as [`Policy::decide`] does.
+    pub(crate) fn deciding_rule(
+        &self,
+        cell: usize,
+        proto: u8,
+        selector: u16,
+    ) -> Option<(Action, RuleId)> {
+        let mut allow = None;
+        for t in self.cell_terms(cell) {
+            let info = &self.terms[*t as usize];
+            if self.services(*t).contains(proto, selector) {
+                match info.action {
+                    Action::Deny => return Some((Action::Deny, info.rule)),
+                    Action::Allow => {
+                        if allow.is_none() {
+                            allow = Some((Action::Allow, info.rule));
+                        }
+                    }
+                }
+            }
+        }
+        allow
+    }
+
+    /// A representative family-compatible atom pair of a cell.
+    pub(crate) fn cell_pair(&self, cell: usize) -> Option<(AtomId, AtomId)> {
+        let (sc, dc) = self.cell_keys[cell];
+        self.class_pair(sc, dc)
+    }
+
+    /// A family-compatible atom pair from a source class and a destination class.
+    pub(crate) fn class_pair(&self, sc: u32, dc: u32) -> Option<(AtomId, AtomId)> {
+        let s = self.src_class_rep[sc as usize];
+        let d = self.dst_class_rep[dc as usize];
+        match (s.0, d.0, s.1, d.1) {
+            (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        }
+    }
+
+    /// A witness packet in a cell for some service of `services`.
+    pub(crate) fn cell_packet(&self, cell: usize, services: &ServiceSet) -> Option<Packet> {
+        let (a, b) = self.cell_pair(cell)?;
+        self.packet(a, b, services)
+    }
+
+    /// The cells of a term.
+    pub(crate) fn term_cells(&self, t: u32) -> Vec<usize> {
+        let info = &self.terms[t as usize];
+        let mut out = Vec::with_capacity(info.src_classes.len() * info.dst_classes.len());
+        for s in &info.src_classes {
+            for d in &info.dst_classes {
+                if let Some(c) = self.cell(*s, *d) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Number of source classes.
+    pub(crate) fn n_src_classes(&self) -> usize {
+        self.src_class_atoms.len()
+    }
+
+    /// Number of destination classes.
+    pub(crate) fn n_dst_classes(&self) -> usize {
+        self.dst_class_atoms.len()
+    }
+}

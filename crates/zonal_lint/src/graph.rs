@@ -1,0 +1,474 @@
+//! The zone graph: zones, devices and the flows the policy permits
+//! between them.
+//!
+//! Nodes are the places packets come from and go to — a device, the rest of
+//! a zone (its addresses outside its devices), or the addresses in no zone
+//! — plus one hub node per source class and per destination class of the
+//! [`crate::analysis`] index. An edge `source hub → destination hub` is a
+//! permitted flow: it carries the services that are allowed and not denied
+//! between the two classes, and the rules that allow them. Hubs keep the
+//! graph linear in the size of the policy: a zone-to-zone flow is one edge,
+//! not one edge per pair of devices.
+//!
+//! petgraph is an implementation detail; callers see [`ZoneGraph`],
+//! [`Place`] and [`Hop`].
+
+use std::collections::{HashMap, VecDeque};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{EdgeFiltered, EdgeRef};
+use zonal_model::{Action, DeviceId, Endpoint, Policy, RuleId, ServiceSet, ZoneId};
+
+use crate::analysis::{Analysis, AtomId, AtomKind, Packet};
+
+/// A node of the zone graph that packets come from or go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Place {
+    /// The addresses of a zone outside its devices.
+    Zone(ZoneId),
+    /// A device.
+    Device(DeviceId),
+    /// Addresses that belong to no zone.
+    Unassigned,
+}
+
+/// One hop of a path: a permitted flow from one place to another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    /// Where the connection starts.
+    pub from: Place,
+    /// Where it goes.
+    pub to: Place,
+    /// The services permitted on this hop.
+    pub services: ServiceSet,
+    /// The allow rule that permits the example packet.
+    pub rule: RuleId,
+    /// An example packet of the hop.
+    pub packet: Packet,
+}
+
+/// Options of a path search.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PathOptions<'a> {
+    /// Services an attacker can pivot through: a hop other than the last
+    /// must permit one of them. `None`: every permitted flow pivots.
+    pub pivots: Option<&'a ServiceSet>,
+    /// Services the last hop must permit. `None`: any service.
+    pub last_hop: Option<&'a ServiceSet>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Node {
+    Atom,
+    Src,
+    Dst,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Edge {
+    Member,
+    Flow(u32),
+}
+
+/// The zone graph of a policy.
+#[derive(Debug)]
+pub struct ZoneGraph<'p> {
+    pub(crate) an: Analysis<'p>,
+    g: DiGraph<Node, Edge, u32>,
+    /// Interned permitted service set of each cell, if anything is permitted.
+    cell_perm: Vec<Option<u32>>,
+    sets: Vec<ServiceSet>,
+}
+
+/// The result of a breadth-first search.
+pub(crate) struct Reach {
+    /// First hop that reached each atom: (previous atom, cell).
+    pub(crate) via: Vec<Option<(AtomId, u32)>>,
+    /// Hop through which an atom was reached as a pivot (expanded).
+    pivot_via: Vec<Option<(AtomId, u32)>>,
+    /// Atom found, in target mode.
+    pub(crate) found: Option<AtomId>,
+}
+
+impl<'p> ZoneGraph<'p> {
+    /// Builds the graph of a policy.
+    pub fn new(policy: &'p Policy) -> Self {
+        let an = Analysis::new(policy);
+        let n_atoms = an.atoms.len();
+        let (ns, nd) = (an.n_src_classes(), an.n_dst_classes());
+        let mut g = DiGraph::with_capacity(n_atoms + ns + nd, 2 * n_atoms + an.cell_keys.len());
+        for _ in 0..n_atoms {
+            g.add_node(Node::Atom);
+        }
+        for _ in 0..ns {
+            g.add_node(Node::Src);
+        }
+        for _ in 0..nd {
+            g.add_node(Node::Dst);
+        }
+        for a in 0..n_atoms {
+            let s = n_atoms + an.src_class[a] as usize;
+            let d = n_atoms + ns + an.dst_class[a] as usize;
+            g.add_edge(NodeIndex::new(a), NodeIndex::new(s), Edge::Member);
+            g.add_edge(NodeIndex::new(d), NodeIndex::new(a), Edge::Member);
+        }
+        let mut interner: HashMap<ServiceSet, u32> = HashMap::new();
+        let mut sets = Vec::new();
+        let mut cell_perm = Vec::with_capacity(an.cell_keys.len());
+        for (cell, &(sc, dc)) in an.cell_keys.iter().enumerate() {
+            let perm = an.permitted(cell);
+            if perm.is_empty() {
+                cell_perm.push(None);
+                continue;
+            }
+            let id = *interner.entry(perm).or_insert_with_key(|k| {
+                sets.push(k.clone());
+                (sets.len() - 1) as u32
+            });
+            cell_perm.push(Some(id));
+            g.add_edge(
+                NodeIndex::new(n_atoms + sc as usize),
+                NodeIndex::new(n_atoms + ns + dc as usize),
+                Edge::Flow(cell as u32),
+            );
+        }
+        ZoneGraph {
+            an,
+            g,
+            cell_perm,
+            sets,
+        }
+    }
+
+    /// Number of nodes (places and hubs).
+    pub fn node_count(&self) -> usize {
+        self.g.node_count()
+    }
+
+    /// Number of edges (memberships and permitted flows).
+    pub fn edge_count(&self) -> usize {
+        self.g.edge_count()
+    }
+
+    /// Number of places (devices, zone remainders, unassigned addresses).
+    pub fn place_count(&self) -> usize {
+        self.an.atoms.len()
+    }
+
+    /// The name of a place.
+    pub fn place_name(&self, p: Place) -> String {
+        match p {
+            Place::Zone(z) => self.an.policy.zone(z).name.clone(),
+            Place::Device(d) => self.an.policy.device(d).name.clone(),
+            Place::Unassigned => "addresses in no zone".to_string(),
+        }
+    }
+
+    /// The services permitted in a cell.
+    pub(crate) fn cell_permitted(&self, cell: usize) -> Option<&ServiceSet> {
+        self.cell_perm[cell].map(|i| &self.sets[i as usize])
+    }
+
+    pub(crate) fn place(&self, a: AtomId) -> Place {
+        match self.an.atoms[a as usize].kind {
+            AtomKind::Zone(z) => Place::Zone(z),
+            AtomKind::Device(d) => Place::Device(d),
+            AtomKind::Unassigned => Place::Unassigned,
+        }
+    }
+
+    /// The hop from atom `a` to atom `b` through `cell`, restricted to `want`.
+    pub(crate) fn hop(
+        &self,
+        a: AtomId,
+        b: AtomId,
+        cell: usize,
+        want: Option<&ServiceSet>,
+    ) -> Option<Hop> {
+        let perm = self.cell_permitted(cell)?;
+        let services = match want {
+            Some(w) => perm.intersect(w),
+            None => perm.clone(),
+        };
+        let packet = self.an.packet(a, b, &services)?;
+        let (action, rule) = self.an.deciding_rule(cell, packet.proto, packet.selector)?;
+        if action != Action::Allow {
+            return None;
+        }
+        Some(Hop {
+            from: self.place(a),
+            to: self.place(b),
+            services: perm.clone(),
+            rule,
+            packet,
+        })
+    }
+
+    /// A direct permitted flow from one of `from` to one of `to` using a
+    /// service of `services` (any if `None`).
+    pub fn direct(
+        &self,
+        from: &[Endpoint],
+        to: &[Endpoint],
+        services: Option<&ServiceSet>,
+    ) -> Option<Hop> {
+        let src = self.an.endpoints_atoms(from);
+        let dst = self.an.endpoints_atoms(to);
+        self.direct_atoms(&src, &dst, services)
+    }
+
+    pub(crate) fn direct_atoms(
+        &self,
+        src: &[AtomId],
+        dst: &[AtomId],
+        services: Option<&ServiceSet>,
+    ) -> Option<Hop> {
+        let mut first_dst: HashMap<u32, Vec<AtomId>> = HashMap::new();
+        for b in dst {
+            first_dst
+                .entry(self.an.dst_class[*b as usize])
+                .or_default()
+                .push(*b);
+        }
+        let mut done = vec![false; self.an.n_src_classes()];
+        for a in src {
+            let sc = self.an.src_class[*a as usize];
+            if std::mem::replace(&mut done[sc as usize], true) {
+                continue;
+            }
+            for cell in self.an.cells_from(sc) {
+                let Some(bs) = first_dst.get(&self.an.cell_keys[cell].1) else {
+                    continue;
+                };
+                for b in bs {
+                    if let Some(h) = self.hop(*a, *b, cell, services) {
+                        return Some(h);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The shortest chain of permitted flows from one of `from` to one of
+    /// `to`, hop by hop.
+    pub fn shortest_path(
+        &self,
+        from: &[Endpoint],
+        to: &[Endpoint],
+        opts: &PathOptions<'_>,
+    ) -> Option<Vec<Hop>> {
+        let src = self.an.endpoints_atoms(from);
+        let dst = self.an.endpoints_atoms(to);
+        self.path_atoms(&src, &dst, opts)
+    }
+
+    pub(crate) fn path_atoms(
+        &self,
+        src: &[AtomId],
+        dst: &[AtomId],
+        opts: &PathOptions<'_>,
+    ) -> Option<Vec<Hop>> {
+        let mut target = vec![false; self.an.atoms.len()];
+        for b in dst {
+            target[*b as usize] = true;
+        }
+        let reach = self.bfs(src, opts, Some((&target, dst)));
+        let found = reach.found?;
+        self.path_to(&reach, found, opts)
+    }
+
+    /// Rebuilds the path to a reached atom.
+    pub(crate) fn path_to(
+        &self,
+        reach: &Reach,
+        b: AtomId,
+        opts: &PathOptions<'_>,
+    ) -> Option<Vec<Hop>> {
+        let (a, cell) = reach.via[b as usize]?;
+        let mut hops = vec![self.hop(a, b, cell as usize, opts.last_hop)?];
+        let mut cur = a;
+        let mut guard = 0usize;
+        while let Some((prev, cell)) = reach.pivot_via[cur as usize] {
+            hops.push(self.hop(prev, cur, cell as usize, opts.pivots)?);
+            cur = prev;
+            guard += 1;
+            if guard > self.an.atoms.len() {
+                return None;
+            }
+        }
+        hops.reverse();
+        Some(hops)
+    }
+
+    /// Breadth-first search from `src` over permitted flows. In target mode
+    /// it stops at the first target reached (a shortest path).
+    pub(crate) fn bfs(
+        &self,
+        src: &[AtomId],
+        opts: &PathOptions<'_>,
+        targets: Option<(&[bool], &[AtomId])>,
+    ) -> Reach {
+        let an = &self.an;
+        let n = an.atoms.len();
+        let n_atoms = n;
+        let ns = an.n_src_classes();
+        let mut reach = Reach {
+            via: vec![None; n],
+            pivot_via: vec![None; n],
+            found: None,
+        };
+        let mut enqueued = vec![false; n];
+        let mut src_done = vec![false; ns];
+        let mut dst_pivot_done = vec![false; an.n_dst_classes()];
+        let mut dst_any_done = vec![false; an.n_dst_classes()];
+        let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
+        let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
+        let mut first_target: HashMap<u32, AtomId> = HashMap::new();
+        if let Some((_, list)) = targets {
+            for b in list {
+                let e = first_target.entry(an.dst_class[*b as usize]).or_insert(*b);
+                *e = (*e).min(*b);
+            }
+        }
+        let mut is_src = vec![false; n];
+        for a in src {
+            is_src[*a as usize] = true;
+        }
+        let mut queue = VecDeque::new();
+        for a in src {
+            if !std::mem::replace(&mut enqueued[*a as usize], true) {
+                queue.push_back(*a);
+            }
+        }
+        while let Some(a) = queue.pop_front() {
+            let sc = an.src_class[a as usize] as usize;
+            if std::mem::replace(&mut src_done[sc], true) {
+                continue;
+            }
+            for e in self.g.edges(NodeIndex::new(n_atoms + sc)) {
+                let Edge::Flow(cell) = *e.weight() else {
+                    continue;
+                };
+                let Some(set) = self.cell_perm[cell as usize] else {
+                    continue;
+                };
+                let dc = (e.target().index() - n_atoms - ns) as u32;
+                let perm = &self.sets[set as usize];
+                let p_ok = *pivot_ok[set as usize]
+                    .get_or_insert_with(|| opts.pivots.is_none_or(|p| perm.overlaps(p)));
+                let l_ok = *last_ok[set as usize]
+                    .get_or_insert_with(|| opts.last_hop.is_none_or(|p| perm.overlaps(p)));
+                if l_ok {
+                    if let Some(b) = first_target.get(&dc) {
+                        if self.hop(a, *b, cell as usize, opts.last_hop).is_some() {
+                            reach.via[*b as usize] = Some((a, cell));
+                            reach.found = Some(*b);
+                            return reach;
+                        }
+                    }
+                    if !std::mem::replace(&mut dst_any_done[dc as usize], true) {
+                        for b in &an.dst_class_atoms[dc as usize] {
+                            if reach.via[*b as usize].is_none() && !is_src[*b as usize] {
+                                reach.via[*b as usize] = Some((a, cell));
+                            }
+                        }
+                    }
+                }
+                if p_ok && !std::mem::replace(&mut dst_pivot_done[dc as usize], true) {
+                    for b in &an.dst_class_atoms[dc as usize] {
+                        if !std::mem::replace(&mut enqueued[*b as usize], true) {
+                            reach.pivot_via[*b as usize] = Some((a, cell));
+                            queue.push_back(*b);
+                        }
+                    }
+                }
+            }
+        }
+        reach
+    }
+
+    /// For every atom, the set of "interesting" atoms (given as a bit index
+    /// per atom) reachable from it over chains of permitted flows, as
+    /// bitsets of `words` u64 each. Uses the strongly connected components
+    /// of the graph, so it costs one pass over the graph.
+    pub(crate) fn reach_bits(
+        &self,
+        bit_of: &[Option<u32>],
+        n_bits: usize,
+        pivots: Option<&ServiceSet>,
+    ) -> Vec<Vec<u64>> {
+        let an = &self.an;
+        let n_atoms = an.atoms.len();
+        let words = n_bits.div_ceil(64).max(1);
+        let n = self.g.node_count();
+        let pivot_ok: Vec<bool> = self
+            .sets
+            .iter()
+            .map(|s| pivots.is_none_or(|p| s.overlaps(p)))
+            .collect();
+        // Bits of each destination class.
+        let mut dc_bits = vec![0u64; an.n_dst_classes() * words];
+        for (a, bit) in bit_of.iter().enumerate() {
+            if let Some(b) = bit {
+                let dc = an.dst_class[a] as usize;
+                dc_bits[dc * words + (*b as usize) / 64] |= 1u64 << (b % 64);
+            }
+        }
+        let mut local = vec![0u64; n * words];
+        for (a, bit) in bit_of.iter().enumerate() {
+            if let Some(b) = bit {
+                local[a * words + (*b as usize) / 64] |= 1u64 << (b % 64);
+            }
+        }
+        let ns = an.n_src_classes();
+        for e in self.g.edge_references() {
+            if let Edge::Flow(cell) = *e.weight() {
+                if self.cell_perm[cell as usize].is_some() {
+                    let s = e.source().index();
+                    let dc = e.target().index() - n_atoms - ns;
+                    for w in 0..words {
+                        local[s * words + w] |= dc_bits[dc * words + w];
+                    }
+                }
+            }
+        }
+        let filtered = EdgeFiltered::from_fn(&self.g, |e| match *e.weight() {
+            Edge::Member => true,
+            Edge::Flow(cell) => self.cell_perm[cell as usize].is_some_and(|s| pivot_ok[s as usize]),
+        });
+        let sccs = petgraph::algo::tarjan_scc(&filtered);
+        let mut value = vec![0u64; n * words];
+        let mut acc = vec![0u64; words];
+        for scc in &sccs {
+            acc.iter_mut().for_each(|w| *w = 0);
+            for v in scc {
+                let i = v.index();
+                for w in 0..words {
+                    acc[w] |= local[i * words + w];
+                }
+                for e in self.g.edges(*v) {
+                    let keep = match *e.weight() {
+                        Edge::Member => true,
+                        Edge::Flow(cell) => {
+                            self.cell_perm[cell as usize].is_some_and(|s| pivot_ok[s as usize])
+                        }
+                    };
+                    if keep {
+                        let t = e.target().index();
+                        for w in 0..words {
+                            acc[w] |= value[t * words + w];
+                        }
+                    }
+                }
+            }
+            for v in scc {
+                let i = v.index();
+                value[i * words..(i + 1) * words].copy_from_slice(&acc);
+            }
+        }
+        (0..n_atoms)
+            .map(|a| value[a * words..(a + 1) * words].to_vec())
+            .collect()
+    }
+}

@@ -1,0 +1,120 @@
+//! L0401 `cleartext-across-boundary`: cleartext DICOM or HL7 permitted
+//! between zones of different trust to a device that also listens on a TLS
+//! service (e.g. `dicom-tls`).
+//!
+//! HHS HPH CPG (encryption in motion), DICOM PS3.15 secure transport: when
+//! the listener offers TLS, flows that cross a trust boundary should use it.
+
+use std::collections::BTreeSet;
+
+use zonal_diagnostics::Severity;
+use zonal_model::{Action, ServiceSet};
+
+use crate::analysis::AtomId;
+use crate::ctx::Ctx;
+use crate::registry::LintInfo;
+
+pub(crate) const INFO: LintInfo = LintInfo {
+    code: "L0401",
+    name: "cleartext-across-boundary",
+    severity: Severity::Medium,
+    summary: "cleartext DICOM or HL7 across a trust boundary where TLS is available",
+    doc: lint_doc!("L0401"),
+};
+
+const CLEARTEXT: &[&str] = &["dicom", "dicom-alt", "hl7", "hl7-res"];
+
+pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
+    let p = cx.policy;
+    let an = cx.an();
+    // Devices with a cleartext DICOM/HL7 listener and a TLS listener.
+    let mut clear_of: Vec<Option<(ServiceSet, String)>> = vec![None; an.atoms.len()];
+    let mut any = false;
+    for dev in &p.devices {
+        let Some(a) = an.device_atom[dev.id.index()] else {
+            continue;
+        };
+        let mut clear = ServiceSet::empty();
+        let mut tls = None;
+        for l in &dev.listens {
+            let name = &p.service(l.service).name;
+            if CLEARTEXT.contains(&name.as_str()) {
+                clear = clear.union(&l.set);
+            } else if name.contains("tls") {
+                tls.get_or_insert_with(|| name.clone());
+            }
+        }
+        if let Some(t) = tls {
+            if !clear.is_empty() {
+                clear_of[a as usize] = Some((clear, t));
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return;
+    }
+    let mut reported = BTreeSet::new();
+    for (t, info) in an.terms.iter().enumerate() {
+        if info.action != Action::Allow || reported.contains(&info.rule) {
+            continue;
+        }
+        for b in &info.dst {
+            let Some((clear, tls)) = &clear_of[*b as usize] else {
+                continue;
+            };
+            let Some(bz) = cx.atom_zone(*b) else { continue };
+            let s = an.services(t as u32).intersect(clear);
+            if s.is_empty() {
+                continue;
+            }
+            let other = |a: AtomId| {
+                cx.atom_zone(a)
+                    .is_some_and(|z| z.trust.is_some() && bz.trust.is_some() && z.trust != bz.trust)
+            };
+            let Some(a) = info.src.iter().copied().find(|a| other(*a)) else {
+                continue;
+            };
+            let Some(cell) = an.cell_of(a, *b) else {
+                continue;
+            };
+            let Some(perm) = cx.graph.cell_permitted(cell) else {
+                continue;
+            };
+            let Some(packet) = an.packet(a, *b, &perm.intersect(&s)) else {
+                continue;
+            };
+            let az = cx
+                .atom_zone(a)
+                .map(|z| (z.name.clone(), z.trust))
+                .unwrap_or_default();
+            let r = p.rule(info.rule);
+            let f = crate::ctx::Flow {
+                rule: info.rule,
+                src: a,
+                dst: *b,
+                packet,
+            };
+            let d = cx
+                .diag(
+                    &INFO,
+                    format!(
+                        "allow rule `{}` carries cleartext DICOM/HL7 from `{}` (trust {}) to `{}` (trust {}) although `{}` listens on `{tls}`",
+                        r.name,
+                        az.0,
+                        az.1.map(|t| t.as_str()).unwrap_or("?"),
+                        an.atom_name(*b),
+                        bz.trust.map(|t| t.as_str()).unwrap_or("?"),
+                        an.atom_name(*b)
+                    ),
+                    r.span,
+                    "cleartext",
+                )
+                .with_note(cx.permitted_note(&f))
+                .with_help(format!("use `{tls}` for flows that cross a trust boundary"));
+            cx.push(d);
+            reported.insert(info.rule);
+            break;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! L0305 `never-violated`: a `never` invariant is contradicted.
+//!
+//! `never A -> B [: S]` is violated by any permitted packet from A to B
+//! (of S); `never A ~> B` by any chain of permitted flows from A to B,
+//! shown hop by hop (shortest first). With `pivot-services` configured,
+//! intermediate hops must permit one of them.
+
+use zonal_diagnostics::Severity;
+use zonal_model::InvariantKind;
+
+use crate::ctx::Ctx;
+use crate::graph::PathOptions;
+use crate::registry::LintInfo;
+
+pub(crate) const INFO: LintInfo = LintInfo {
+    code: "L0305",
+    name: "never-violated",
+    severity: Severity::Critical,
+    summary: "a `never` invariant is violated, directly or over a chain of flows",
+    doc: lint_doc!("L0305"),
+};
+
+fn names(list: &[(String, zonal_diagnostics::Span)]) -> String {
+    list.iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
+    let an = cx.an();
+    for inv in &cx.policy.invariants {
+        let services = inv.services_written.then_some(&inv.services);
+        let src = an.endpoints_atoms(&inv.src);
+        let dst = an.endpoints_atoms(&inv.dst);
+        let (from, to) = (names(&inv.src_written), names(&inv.dst_written));
+        match inv.kind {
+            InvariantKind::NeverDirect => {
+                let flows = cx.direct_flows(&src, &dst, services);
+                let Some(first) = flows.first() else { continue };
+                let mut d = cx
+                    .diag(
+                        &INFO,
+                        format!("`never {from} -> {to}` is violated"),
+                        inv.span,
+                        "invariant",
+                    )
+                    .with_note(cx.permitted_note(first));
+                if flows.len() > 1 {
+                    d = d.with_note(format!("{} allow rules violate it", flows.len()));
+                }
+                for f in flows.iter().take(5) {
+                    let r = cx.policy.rule(f.rule);
+                    d = d.with_secondary(r.span, format!("permitted by `{}`", r.name));
+                }
+                let d =
+                    d.with_help("remove or narrow the allow rules, or add a deny for this traffic");
+                cx.push(d);
+            }
+            InvariantKind::NeverTransitive => {
+                let opts = PathOptions {
+                    pivots: cx.config.pivot_services.as_ref(),
+                    last_hop: services,
+                };
+                let Some(hops) = cx.graph.path_atoms(&src, &dst, &opts) else {
+                    continue;
+                };
+                let how = if hops.len() == 1 {
+                    "directly".to_string()
+                } else {
+                    format!("over {} hops", hops.len())
+                };
+                let d = cx.diag(
+                    &INFO,
+                    format!("`never {from} ~> {to}` is violated {how}"),
+                    inv.span,
+                    "invariant",
+                );
+                let d = cx.with_path(d, &hops).with_help(
+                    "deny one hop of the path (the shortest path is shown; fix and re-run)",
+                );
+                cx.push(d);
+            }
+            InvariantKind::Require => {}
+        }
+    }
+}

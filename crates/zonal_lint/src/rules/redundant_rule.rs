@@ -1,0 +1,113 @@
+//! L0202 `redundant-rule`: a rule that other rules of the same action cover.
+//!
+//! An allow is redundant when every packet it matches is allowed by other
+//! allows (or denied anyway); a deny is redundant when other denies cover
+//! it. Covers by several rules together are found, not only pairs: the
+//! check is exact, per cell of the packet-space index. Rules are taken in
+//! reverse canonical order and a rule reported redundant no longer counts
+//! as a cover, so all reported rules can be removed together.
+
+use std::collections::BTreeSet;
+
+use zonal_diagnostics::Severity;
+use zonal_model::{Action, ServiceSet};
+
+use crate::ctx::{Ctx, rule_ref};
+use crate::registry::LintInfo;
+
+pub(crate) const INFO: LintInfo = LintInfo {
+    code: "L0202",
+    name: "redundant-rule",
+    severity: Severity::Low,
+    summary: "rule covered by other rules of the same action",
+    doc: lint_doc!("L0202"),
+};
+
+pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
+    let shadowed = super::shadowed(cx);
+    let an = cx.an();
+    let deny = cx.deny_unions();
+    let mut eliminated = shadowed.clone();
+    let mut found = Vec::new();
+    for r in cx.policy.rules.iter().rev() {
+        if !r.is_active() || shadowed[r.id.index()] {
+            continue;
+        }
+        let mut covered = true;
+        let mut any_cell = false;
+        let mut coverers = BTreeSet::new();
+        'terms: for t in an.rule_terms[r.id.index()].clone() {
+            let mine = an.services(t);
+            for cell in an.term_cells(t) {
+                any_cell = true;
+                let mut acc = if r.action == Action::Allow {
+                    deny[cell].clone()
+                } else {
+                    ServiceSet::empty()
+                };
+                for u in an.cell_terms(cell) {
+                    let info = &an.terms[*u as usize];
+                    if info.action == r.action
+                        && info.rule != r.id
+                        && !eliminated[info.rule.index()]
+                    {
+                        let s = an.services(*u);
+                        if s.overlaps(mine) {
+                            coverers.insert(info.rule);
+                            acc = acc.union(s);
+                        }
+                    }
+                }
+                if !mine.is_subset(&acc) {
+                    covered = false;
+                    break 'terms;
+                }
+            }
+        }
+        if covered && any_cell && !coverers.is_empty() {
+            eliminated[r.id.index()] = true;
+            found.push((r.id, coverers));
+        }
+    }
+    found.reverse();
+    for (id, coverers) in found {
+        let r = cx.policy.rule(id);
+        let mut d = cx.diag(
+            &INFO,
+            format!(
+                "{} is redundant: other {} rules already cover it",
+                rule_ref(r),
+                r.action.as_str()
+            ),
+            r.span,
+            "redundant",
+        );
+        // Witness: a packet of the rule and the other rule that matches it.
+        'w: for t in an.rule_terms[id.index()].clone() {
+            for cell in an.term_cells(t) {
+                let Some(pk) = an.cell_packet(cell, an.services(t)) else {
+                    continue;
+                };
+                for u in an.cell_terms(cell) {
+                    let info = &an.terms[*u as usize];
+                    if info.rule != id && an.services(*u).contains(pk.proto, pk.selector) {
+                        d = d.with_note(format!(
+                            "witness: {pk} is also matched by `{}`",
+                            cx.policy.rule(info.rule).name
+                        ));
+                        break 'w;
+                    }
+                }
+            }
+        }
+        if coverers.len() > 1 {
+            d = d.with_note(format!("covered by {} rules together", coverers.len()));
+        }
+        for c in coverers.iter().take(5) {
+            let cr = cx.policy.rule(*c);
+            d = d.with_secondary(cr.span, format!("covered by `{}`", cr.name));
+        }
+        d = d.with_help("remove the redundant rule, or merge the rules into one");
+        cx.push(d);
+    }
+}

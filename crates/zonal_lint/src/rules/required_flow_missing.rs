@@ -1,0 +1,113 @@
+//! L0306 `required-flow-missing`: a `require`d flow is not fully permitted.
+//!
+//! `require A -> B : S` holds when every packet of S from every address of
+//! A to every address of B (of a common family) is permitted. The witness
+//! is a packet that is not, with the deny rule that blocks it or the
+//! default deny.
+
+use zonal_diagnostics::Severity;
+use zonal_model::{Action, InvariantKind, ServiceSet};
+
+use crate::ctx::Ctx;
+use crate::registry::LintInfo;
+
+pub(crate) const INFO: LintInfo = LintInfo {
+    code: "L0306",
+    name: "required-flow-missing",
+    severity: Severity::High,
+    summary: "a `require`d flow is not permitted",
+    doc: lint_doc!("L0306"),
+};
+
+pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
+    let an = cx.an();
+    for inv in cx
+        .policy
+        .invariants
+        .iter()
+        .filter(|i| i.kind == InvariantKind::Require)
+    {
+        let src = an.endpoints_atoms(&inv.src);
+        let dst = an.endpoints_atoms(&inv.dst);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut missing_pairs = 0usize;
+        let mut witness = None;
+        for a in &src {
+            for b in &dst {
+                if a == b {
+                    continue;
+                }
+                let key = (an.src_class[*a as usize], an.dst_class[*b as usize]);
+                let (xa, xb) = (&an.atoms[*a as usize], &an.atoms[*b as usize]);
+                let common =
+                    (xa.v4.is_some() && xb.v4.is_some()) || (xa.v6.is_some() && xb.v6.is_some());
+                if !common || !seen.insert(key) {
+                    continue;
+                }
+                let cell = an.cell_of(*a, *b);
+                let perm = cell
+                    .and_then(|c| cx.graph.cell_permitted(c))
+                    .cloned()
+                    .unwrap_or_else(ServiceSet::empty);
+                let missing = inv.services.subtract(&perm);
+                if missing.is_empty() {
+                    continue;
+                }
+                missing_pairs += 1;
+                if witness.is_none() {
+                    if let Some(pk) = an.packet(*a, *b, &missing) {
+                        let by = cell.and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
+                        witness = Some((*a, *b, pk, by));
+                    }
+                }
+            }
+        }
+        let Some((a, b, pk, by)) = witness else {
+            continue;
+        };
+        let from = inv
+            .src_written
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let to = inv
+            .dst_written
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let blocked = match by {
+            Some((Action::Deny, r)) => format!("is denied by `{}`", cx.policy.rule(r).name),
+            _ => "matches no allow rule (default deny)".to_string(),
+        };
+        let mut d = cx
+            .diag(
+                &INFO,
+                format!(
+                    "required flow `{from} -> {to} : {}` is not permitted",
+                    inv.services
+                ),
+                inv.span,
+                "required here",
+            )
+            .with_note(format!(
+                "witness: {pk} ({} -> {}) {blocked}",
+                an.atom_name(a),
+                an.atom_name(b)
+            ));
+        if let Some((Action::Deny, r)) = by {
+            let r = cx.policy.rule(r);
+            d = d.with_secondary(r.span, format!("blocked by `{}`", r.name));
+        }
+        if missing_pairs > 1 {
+            d = d.with_note(format!(
+                "{missing_pairs} source/destination combinations are missing services"
+            ));
+        }
+        let d = d.with_help(format!(
+            "add `allow {from} -> {to} : …` for the missing services, or narrow the deny"
+        ));
+        cx.push(d);
+    }
+}
