@@ -10,9 +10,8 @@
 //!
 //! [`Plan`]: crate::view::Plan
 
-// Cisco ASA, Juniper SRX, PAN-OS and FortiGate (engineer B) plug in here:
-// `mod asa;` … and the match arms below.
 mod asa;
+mod fortigate;
 mod ios;
 mod iptables;
 mod nftables;
@@ -25,9 +24,6 @@ use zonal_diagnostics::{Diagnostics, SourceDb};
 
 use crate::{Artifact, Request, Target};
 
-/// No templates (a target whose renderer is not plugged in yet).
-const NO_TEMPLATES: &[(&str, &str)] = &[];
-
 /// The embedded templates of a target.
 pub(crate) fn embedded(target: Target) -> &'static [(&'static str, &'static str)] {
     match target {
@@ -38,7 +34,7 @@ pub(crate) fn embedded(target: Target) -> &'static [(&'static str, &'static str)
         Target::Asa => asa::TEMPLATES,
         Target::Srx => srx::TEMPLATES,
         Target::Panos => panos::TEMPLATES,
-        Target::Fortigate => NO_TEMPLATES,
+        Target::Fortigate => fortigate::TEMPLATES,
     }
 }
 
@@ -52,7 +48,7 @@ pub(crate) fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Re
         Target::Asa => asa::render(req, db),
         Target::Srx => srx::render(req, db),
         Target::Panos => panos::render(req, db),
-        Target::Fortigate => Err(not_available(target, req)),
+        Target::Fortigate => fortigate::render(req, db),
     }
 }
 
@@ -66,7 +62,7 @@ pub(crate) fn check(target: Target, req: &Request<'_>) -> Diagnostics {
         Target::Asa => asa::check(req),
         Target::Srx => srx::check(req),
         Target::Panos => panos::check(req),
-        Target::Fortigate => Diagnostics::new(),
+        Target::Fortigate => fortigate::check(req),
     }
 }
 
