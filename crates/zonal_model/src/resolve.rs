@@ -432,6 +432,10 @@ impl<'a> Resolver<'a> {
 
     fn finish(mut self) -> Option<Policy> {
         let Some((hfile, header)) = self.header else {
+            // A header that failed to parse was reported already.
+            if self.diags.has_input_errors() {
+                return None;
+            }
             let file = self.db.files().nth(1).unwrap_or_default();
             let d = Diagnostic::error(
                 "E0107",
@@ -1169,8 +1173,14 @@ impl<'a> Resolver<'a> {
                 cur = zones[p.index()].parent;
             }
         }
-        // External and internal zones without networks.
-        for z in zones.iter() {
+        // External and internal zones without networks. A zone whose
+        // `network` was written but invalid has already been reported.
+        for (i, z) in zones.iter().enumerate() {
+            let wrote_network = self.zones[old_of_new[i]]
+                .decl
+                .props
+                .iter()
+                .any(|p| matches!(p.kind, ast::ZonePropKind::Network(_)));
             if z.external && z.parent.is_some() {
                 let d = Diagnostic::error(
                     "E0216",
@@ -1183,7 +1193,7 @@ impl<'a> Resolver<'a> {
                 );
                 self.err(d);
             }
-            if !z.external && z.networks.is_empty() {
+            if !z.external && z.networks.is_empty() && !wrote_network {
                 let d = Diagnostic::error("E0218", format!("zone `{}` has no network", z.name), z.span, "internal zone without addresses")
                     .with_help("add `network 10.x.y.0/24`, or mark the zone `external` if it stands for addresses outside the hospital");
                 self.err(d);
