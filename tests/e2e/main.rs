@@ -1,4 +1,5 @@
 //! End-to-end tests. One test binary; one module per concern.
 
+mod build;
 mod diagnostics;
 mod tidy;

@@ -291,8 +291,10 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
                         );
                     }
                 }
-                if let (Some(t), Some(vz)) = (target, &vendor_zone) {
-                    if let Err(why) = escape::check_vendor_name(vz, escape::limits(t).vendor_zone_max) {
+                if let (Some(t), Some(vz)) = (target, &vendor_zone)
+                    && let Err(why) = escape::check_vendor_name(vz, escape::limits(t).vendor_zone_max)
+                {
+                    {
                         let at = locate(text, at, vz).unwrap_or(at);
                         diags.push(
                             Diagnostic::error(

@@ -28,6 +28,11 @@ pub(crate) fn render_template(
     }
     // Escaping is chosen by target, not by file extension.
     env.set_auto_escape_callback(move |_| AutoEscape::Custom(target.name().into()));
+    // Only macro output (made of values that were checked when the macro
+    // printed them) is "safe"; templates cannot mark data safe themselves.
+    for filter in ["safe", "escape", "e"] {
+        env.remove_filter(filter);
+    }
     env.set_formatter(move |out, _state, value| {
         let text = printable(target, value)?;
         out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write template output"))
@@ -62,6 +67,9 @@ fn sources(target: Target, templates: &Templates) -> Vec<(String, String, String
 /// The text of an interpolated value, or an error if it is not a scalar or
 /// contains a character that is unsafe in the target's configuration.
 fn printable(target: Target, value: &Value) -> Result<String, Error> {
+    if value.is_safe() {
+        return Ok(value.to_string());
+    }
     match value.kind() {
         ValueKind::String | ValueKind::Number | ValueKind::Bool => {}
         ValueKind::Undefined => return Err(Error::new(ErrorKind::UndefinedError, "an undefined value cannot be printed")),
@@ -95,10 +103,10 @@ fn template_diagnostic(
     let mut inner: &Error = err;
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(e) = cur {
-        if let Some(m) = e.downcast_ref::<Error>() {
-            if m.name().is_some() {
-                inner = m;
-            }
+        if let Some(m) = e.downcast_ref::<Error>()
+            && m.name().is_some()
+        {
+            inner = m;
         }
         cur = e.source();
     }
@@ -203,6 +211,21 @@ mod tests {
             assert_eq!(err.0[0].code, "E0310", "{bad}");
             assert!(err.0[0].message.contains("not safe"), "{}", err.0[0].message);
         }
+    }
+
+    #[test]
+    fn macro_output_is_not_checked_twice_but_safe_is_gone() {
+        let mut db = SourceDb::new();
+        let t = "{% macro lit(v) %}{ {{ v }} }{% endmacro %}{{ lit(name) }}";
+        let out = render_template(Target::Nftables, &with_override(t), "test.j2", &V { name: "a".into() }, &mut db);
+        assert_eq!(out.unwrap(), "{ a }");
+        let err =
+            render_template(Target::Nftables, &with_override(t), "test.j2", &V { name: "a\"b".into() }, &mut db).unwrap_err();
+        assert!(err.0[0].message.contains("not safe"));
+        let err =
+            render_template(Target::Nftables, &with_override("{{ name|safe }}"), "test.j2", &V { name: "a".into() }, &mut db)
+                .unwrap_err();
+        assert_eq!(err.0[0].code, "E0310");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use zonal_model::service::{ICMP, ICMPV6, proto_name, selector_domain};
-use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, Prefix, RuleId, ServiceSet};
+use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, RuleId, ServiceSet};
 
 use crate::escape::{self, Namer};
 use crate::{Firewall, Target};
@@ -117,15 +117,18 @@ pub(crate) struct Plan {
     pub(crate) notes: Vec<String>,
 }
 
+/// `(source, destination, services)` of a rule within one zone pair.
+type Fragment = (AddrSet, AddrSet, ServiceSet);
+
 /// Why an entry is left out of a family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Skip {
     /// The source has no address of the family.
-    NoSrc,
+    Src,
     /// The destination has no address of the family.
-    NoDst,
+    Dst,
     /// No service applies to the family (ICMP in IPv6, ICMPv6 in IPv4).
-    NoService,
+    Service,
 }
 
 /// One protocol with its selectors.
@@ -202,7 +205,7 @@ impl Plan {
 
         let mut notes = Vec::new();
         // (src zone, dst zone) -> rule -> fragments.
-        let mut frags: BTreeMap<(usize, usize), BTreeMap<RuleId, Vec<(AddrSet, AddrSet, ServiceSet)>>> = BTreeMap::new();
+        let mut frags: BTreeMap<(usize, usize), BTreeMap<RuleId, Vec<Fragment>>> = BTreeMap::new();
         for rule in &policy.rules {
             if rule.expired {
                 let until = rule.until.map(|d| d.to_string()).unwrap_or_default();
@@ -269,6 +272,49 @@ impl Plan {
             pairs.push(Pair { src, dst, entries: denies });
         }
         Plan { zones, pairs, by_interface: firewall.by_interface(), notes }
+    }
+
+    /// The entries merged over zone pairs, one group per rule (denies
+    /// first, then allows, canonical order; no entry twice). Targets that
+    /// match by address without zone dispatch (pf, a single IOS ACL) use
+    /// this: the union of a rule's pair entries is the rule restricted to
+    /// the firewall's zones.
+    pub(crate) fn by_rule(&self, policy: &Policy) -> Vec<Entry> {
+        let mut frags: BTreeMap<RuleId, Vec<Fragment>> = BTreeMap::new();
+        for pair in &self.pairs {
+            for e in &pair.entries {
+                let list = frags.entry(e.rule).or_default();
+                list.push((e.src.clone(), e.dst.clone(), e.services.clone()));
+                for other in &e.also {
+                    if let Some(r) = policy.rules.iter().find(|r| &r.name == other) {
+                        frags.entry(r.id).or_default().push((e.src.clone(), e.dst.clone(), e.services.clone()));
+                    }
+                }
+            }
+        }
+        let mut denies = Vec::new();
+        let mut allows = Vec::new();
+        for (rid, fs) in frags {
+            let rule = policy.rule(rid);
+            for (s, d, svc) in merge_fragments(fs) {
+                let e = Entry {
+                    rule: rid,
+                    name: rule.name.clone(),
+                    action: rule.action,
+                    origin: rule.origin,
+                    until: rule.until,
+                    justification: rule.justification.clone(),
+                    also: Vec::new(),
+                    src: s,
+                    dst: d,
+                    services: svc,
+                };
+                let list = if rule.action == Action::Deny { &mut denies } else { &mut allows };
+                push_unique(list, e);
+            }
+        }
+        denies.extend(allows);
+        denies
     }
 
     /// Notes for the rules that have an entry on this firewall but are left
@@ -339,13 +385,13 @@ impl Entry {
     pub(crate) fn family(&self, family: Family) -> Result<FamilyEntry<'_>, Skip> {
         let src = self.src.family(family);
         if src.is_empty() {
-            return Err(Skip::NoSrc);
+            return Err(Skip::Src);
         }
         let dst = self.dst.family(family);
         if dst.is_empty() {
-            return Err(Skip::NoDst);
+            return Err(Skip::Dst);
         }
-        let services = family_services(&self.services, family).ok_or(Skip::NoService)?;
+        let services = family_services(&self.services, family).ok_or(Skip::Service)?;
         Ok(FamilyEntry { entry: self, src, dst, services })
     }
 
@@ -407,7 +453,7 @@ pub(crate) fn family_services(services: &ServiceSet, family: Family) -> Option<F
 /// Merges the fragments of one rule in one zone pair: same services and
 /// source → union of destinations; then same services and destination →
 /// union of sources. Output is sorted.
-fn merge_fragments(fs: Vec<(AddrSet, AddrSet, ServiceSet)>) -> Vec<(AddrSet, AddrSet, ServiceSet)> {
+fn merge_fragments(fs: Vec<Fragment>) -> Vec<Fragment> {
     let mut by_src: BTreeMap<(ServiceSet, AddrSet), AddrSet> = BTreeMap::new();
     for (s, d, svc) in fs {
         let slot = by_src.entry((svc, s)).or_default();
@@ -418,7 +464,7 @@ fn merge_fragments(fs: Vec<(AddrSet, AddrSet, ServiceSet)>) -> Vec<(AddrSet, Add
         let slot = by_dst.entry((svc, d)).or_default();
         *slot = slot.union(&s);
     }
-    let mut out: Vec<(AddrSet, AddrSet, ServiceSet)> = by_dst.into_iter().map(|((svc, d), s)| (s, d, svc)).collect();
+    let mut out: Vec<Fragment> = by_dst.into_iter().map(|((svc, d), s)| (s, d, svc)).collect();
     out.sort();
     out
 }
@@ -458,10 +504,8 @@ impl AddressBook {
     /// The name of the object holding exactly `set`, creating it if needed
     /// with an identifier derived from `hint`.
     pub(crate) fn intern(&mut self, namer: &mut Namer, target: Target, prefix: &str, set: &AddrSet, hint: &str) -> String {
-        if let Some(&i) = self.by_set.get(set) {
-            if let Some(o) = self.objects.get(i) {
-                return o.name.clone();
-            }
+        if let Some(o) = self.by_set.get(set).and_then(|&i| self.objects.get(i)) {
+            return o.name.clone();
         }
         let name = namer.name(target, prefix, hint);
         self.by_set.insert(set.clone(), self.objects.len());
@@ -480,9 +524,36 @@ pub(crate) fn prefix_strings_short(set: &AddrSet) -> Vec<String> {
     set.to_prefixes().iter().map(|p| if p.is_host() { p.addr().to_string() } else { p.to_string() }).collect()
 }
 
-/// The prefixes of a set.
-pub(crate) fn prefixes(set: &AddrSet) -> Vec<Prefix> {
-    set.to_prefixes()
+/// The elements of an interval set (nftables): each interval as an
+/// address, a prefix when it is exactly one, or `first-last`.
+pub(crate) fn interval_strings(set: &AddrSet) -> Vec<String> {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let mut out = Vec::new();
+    for &(lo, hi) in set.v4_ranges() {
+        out.push(interval_string(u128::from(lo), u128::from(hi), 32, |v| {
+            Ipv4Addr::from(u32::try_from(v).unwrap_or(u32::MAX)).to_string()
+        }));
+    }
+    for &(lo, hi) in set.v6_ranges() {
+        out.push(interval_string(lo, hi, 128, |v| Ipv6Addr::from(v).to_string()));
+    }
+    out
+}
+
+fn interval_string(lo: u128, hi: u128, bits: u32, show: impl Fn(u128) -> String) -> String {
+    if lo == hi {
+        return show(lo);
+    }
+    let size = hi.wrapping_sub(lo).wrapping_add(1);
+    // A whole address space of 2^128 wraps to 0.
+    if size == 0 && bits == 128 {
+        return format!("{}/0", show(0));
+    }
+    if size.is_power_of_two() && lo.is_multiple_of(size) {
+        let len = bits - size.trailing_zeros();
+        return format!("{}/{len}", show(lo));
+    }
+    format!("{}-{}", show(lo), show(hi))
 }
 
 /// Unix time of the start of the day after `d` (UTC): a rule `until D` is
@@ -504,6 +575,19 @@ pub(crate) fn end_of_day_unix(d: Date) -> i64 {
 mod tests {
     use super::*;
     use zonal_model::service::{TCP, UDP};
+
+    #[test]
+    fn intervals() {
+        let s = AddrSet::from_prefixes(&[
+            zonal_model::Prefix::parse("10.0.0.0/24").unwrap(),
+            zonal_model::Prefix::parse("10.0.1.5/32").unwrap(),
+            zonal_model::Prefix::parse("fd00::/64").unwrap(),
+        ]);
+        assert_eq!(interval_strings(&s), vec!["10.0.0.0/24", "10.0.1.5", "fd00::/64"]);
+        let r = AddrSet::from_prefixes(&[Prefix::parse("10.0.0.1/32").unwrap(), Prefix::parse("10.0.0.2/31").unwrap()]);
+        assert_eq!(interval_strings(&r), vec!["10.0.0.1-10.0.0.3"]);
+        assert_eq!(interval_strings(&AddrSet::full()), vec!["0.0.0.0/0", "::/0"]);
+    }
 
     #[test]
     fn end_of_day() {

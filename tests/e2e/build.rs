@@ -1,0 +1,332 @@
+//! `zonal build`'s renderers: a snapshot of every fixture × target, the
+//! real tools' syntax checks (`nft -c -f`, `iptables-restore --test`,
+//! `ip6tables-restore --test`), determinism under reordering, and hostile
+//! names and strings that must not inject configuration.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use zonal_backend::{Firewall, Request, Target, Templates};
+use zonal_diagnostics::SourceDb;
+use zonal_model::{Options, Policy};
+use zonal_tests::{fixtures, load, today};
+
+/// The targets whose renderers exist. Part B adds ASA, SRX, PAN-OS and
+/// FortiGate here when they land.
+const TARGETS: &[Target] = &[Target::Nftables, Target::Iptables];
+
+/// Fixtures rendered for every target: the examples and the valid folder.
+fn all_fixtures() -> Vec<String> {
+    let mut out = fixtures("policies/examples");
+    out.extend(fixtures("policies/valid"));
+    out
+}
+
+fn policy_of(rel: &str) -> Policy {
+    let l = load(rel);
+    assert!(
+        !l.diagnostics.has_input_errors(),
+        "{rel} has errors:\n{}",
+        zonal_tests::render_diagnostics(&l)
+    );
+    l.policy.unwrap_or_else(|| panic!("{rel}: no model"))
+}
+
+fn policy_of_text(name: &str, text: &str) -> Policy {
+    let l = zonal_model::load_str(name, text, &Options { today: today() });
+    assert!(
+        !l.diagnostics.has_input_errors(),
+        "{name} has errors:\n{}",
+        zonal_tests::render_diagnostics(&l)
+    );
+    l.policy.unwrap_or_else(|| panic!("{name}: no model"))
+}
+
+/// Renders a policy for a target with the implicit by-address firewall.
+/// Every artifact is returned as `(extension, text, rule count)`.
+fn render(policy: &Policy, target: Target) -> Vec<(String, String, usize)> {
+    let fw = Firewall::by_address(policy.name.clone());
+    let templates = Templates::embedded();
+    let req = Request {
+        policy,
+        firewall: &fw,
+        templates: &templates,
+    };
+    let mut db = SourceDb::new();
+    let check = zonal_backend::check(target, &req);
+    assert!(check.is_empty(), "{target}: check failed: {check:?}");
+    match zonal_backend::render(target, &req, &mut db) {
+        Ok(r) => r
+            .artifacts
+            .into_iter()
+            .map(|a| (a.extension, a.text, a.rule_count))
+            .collect(),
+        Err(d) => {
+            let text: Vec<String> = d
+                .iter()
+                .map(|d| zonal_diagnostics::render::human(&db, d))
+                .collect();
+            panic!("{target}: render failed:\n{}", text.join("\n"))
+        }
+    }
+}
+
+fn joined(arts: &[(String, String, usize)]) -> String {
+    arts.iter()
+        .map(|(ext, text, n)| format!("=== {ext} ({n} rules) ===\n{text}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn snapshots_every_fixture_and_target() {
+    let fixtures = all_fixtures();
+    assert!(!fixtures.is_empty());
+    for rel in fixtures {
+        let policy = policy_of(&rel);
+        let file = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+        for &t in TARGETS {
+            let out = joined(&render(&policy, t));
+            insta::with_settings!({
+                snapshot_path => "../snapshots/build",
+                prepend_module_to_snapshot => false,
+                input_file => format!("../../{rel}"),
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(format!("{}@{file}", t.name()), out);
+            });
+        }
+    }
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zonal-build-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs a validating tool; a missing tool fails the test with a clear
+/// message (never a skip).
+fn run_tool(tool: &str, args: &[&str], file: &PathBuf) {
+    let out = Command::new(tool)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{tool}` ({e}); install it (apt-get install -y nftables iptables) \
+             — the rendered configurations must be checked by the real tools"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "`{tool} {} {}` rejected the file:\n{}\n--- file ---\n{}",
+        args.join(" "),
+        file.display(),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(file).unwrap_or_default()
+    );
+}
+
+fn tool_check(policy: &Policy, label: &str) {
+    for (ext, text, _) in render(policy, Target::Nftables) {
+        let f = temp_file(&format!("{label}.{ext}"), &text);
+        run_tool("nft", &["-c", "-f"], &f);
+    }
+    if !TARGETS.contains(&Target::Iptables) {
+        return;
+    }
+    for (ext, text, _) in render(policy, Target::Iptables) {
+        let f = temp_file(&format!("{label}.{ext}"), &text);
+        match ext.as_str() {
+            "iptables" => run_tool("iptables-restore", &["--test"], &f),
+            "ip6tables" => run_tool("ip6tables-restore", &["--test"], &f),
+            other => panic!("unexpected iptables artifact `{other}`"),
+        }
+    }
+}
+
+#[test]
+fn real_tools_accept_every_fixture() {
+    for rel in all_fixtures() {
+        let policy = policy_of(&rel);
+        let label = rel.replace('/', "_");
+        tool_check(&policy, &label);
+    }
+}
+
+/// Splits a policy text into top-level items (comments stay with the item
+/// that follows them).
+fn items(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0i32;
+    let mut pending_comment = String::new();
+    for line in text.lines() {
+        let top = depth == 0;
+        let trimmed = line.trim_start();
+        if top && (trimmed.is_empty() || trimmed.starts_with('#')) {
+            pending_comment.push_str(line);
+            pending_comment.push('\n');
+            continue;
+        }
+        if top && !line.starts_with(char::is_whitespace) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push_str(&pending_comment);
+        pending_comment.clear();
+        cur.push_str(line);
+        cur.push('\n');
+        depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[test]
+fn output_is_deterministic_and_independent_of_item_order() {
+    for rel in all_fixtures() {
+        let text = std::fs::read_to_string(zonal_tests::repo_root().join(&rel)).unwrap();
+        let policy = policy_of(&rel);
+        let mut shuffled_items = items(&text);
+        assert!(shuffled_items.len() > 1 || text.trim().is_empty() || shuffled_items.len() == 1);
+        shuffled_items.reverse();
+        let n = shuffled_items.len();
+        shuffled_items.rotate_left(n / 3);
+        let shuffled = shuffled_items.concat();
+        let reordered = policy_of_text("shuffled.zonal", &shuffled);
+        assert_eq!(
+            policy.digest, reordered.digest,
+            "{rel}: digest changed under reordering"
+        );
+        for &t in TARGETS {
+            let a = render(&policy, t);
+            let b = render(&policy, t);
+            assert_eq!(a, b, "{rel} {t}: two renders differ");
+            let c = render(&reordered, t);
+            assert_eq!(
+                a, c,
+                "{rel} {t}: reordering the policy's items changed the output"
+            );
+        }
+    }
+}
+
+/// A policy whose strings and names are hostile to the targets: quotes,
+/// newlines are impossible in strings, but `"` via escapes, `;`, `#`, `!`,
+/// braces, `$`, backslashes, long names and names that collide after
+/// sanitising (`a.b`, `a-b`, `a_b`).
+const HOSTILE: &str = r#"
+policy hostile-names { owner "x\"; flush ruleset; #" description "} accept; !drop $HOME `id` \\" }
+
+zone a.b { network 10.1.0.0/24 description "\" accept # } { ! ; $x" }
+zone a-b { network 10.2.0.0/24 }
+zone a_b { network 10.3.0.0/24, fd00:3::/64 }
+zone Zone_With_A_Very_Long_Name_That_Goes_On_And_On_For_Sixty_Three { network 10.4.0.0/24 }
+zone Zone_With_A_Very_Long_Name_That_Goes_On_And_On_For_Sixty_Three2 { network 10.5.0.0/24 }
+
+allow a.b -> a-b : tcp 22 "\" accept\"; } chain x { accept #"
+allow a-b -> a_b : udp 53 "! remark permit ip any any ; exit"
+allow a_b -> Zone_With_A_Very_Long_Name_That_Goes_On_And_On_For_Sixty_Three : https "'; DROP TABLE rules; -- \\"
+allow Zone_With_A_Very_Long_Name_That_Goes_On_And_On_For_Sixty_Three -> Zone_With_A_Very_Long_Name_That_Goes_On_And_On_For_Sixty_Three2 : tcp 443 "{{ 7*7 }} {% raw %} ${x} #!"
+"#;
+
+/// The same text with every string literal replaced by `"x"`.
+fn benign_twin(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        while let Some(d) = chars.next() {
+            match d {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => break,
+                _ => {}
+            }
+        }
+        out.push_str("\"x\"");
+    }
+    out
+}
+
+/// A configuration without its free text: comment lines, remarks and
+/// descriptions dropped, quoted strings emptied. If a hostile string could
+/// inject anything, this skeleton would differ from the benign twin's.
+fn skeleton(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('#')
+            || t.starts_with('!')
+            || t.starts_with("remark ")
+            || t.starts_with("description ")
+        {
+            continue;
+        }
+        let mut l = String::new();
+        let mut inside = false;
+        for c in line.chars() {
+            if c == '"' {
+                inside = !inside;
+                l.push(c);
+            } else if !inside {
+                l.push(c);
+            }
+        }
+        out.push(l);
+    }
+    out
+}
+
+#[test]
+fn hostile_names_cannot_inject() {
+    let policy = policy_of_text("hostile.zonal", HOSTILE);
+    let twin = policy_of_text("hostile.zonal", &benign_twin(HOSTILE));
+    tool_check(&policy, "hostile");
+    for &t in TARGETS {
+        let hostile = render(&policy, t);
+        let benign = render(&twin, t);
+        assert_eq!(hostile.len(), benign.len());
+        for ((ext, text, n), (_, btext, bn)) in hostile.iter().zip(&benign) {
+            assert_eq!(n, bn, "{t} {ext}: rule count differs from the benign twin");
+            assert_eq!(
+                skeleton(text),
+                skeleton(btext),
+                "{t} {ext}: hostile strings changed the configuration"
+            );
+            for (i, line) in text.lines().enumerate() {
+                assert_eq!(
+                    line.matches('"').count() % 2,
+                    0,
+                    "{t} {ext} line {}: unbalanced quote: {line}",
+                    i + 1
+                );
+                for bad in ['\\', '$', '`', ';', '{', '}'] {
+                    let in_text = line.trim_start().starts_with('#')
+                        || line.contains("comment \"")
+                        || line.contains("remark");
+                    if in_text {
+                        let quoted: String = line.split('"').skip(1).step_by(2).collect();
+                        assert!(
+                            !quoted.contains(bad),
+                            "{t} {ext} line {}: `{bad}` in free text: {line}",
+                            i + 1
+                        );
+                    }
+                }
+            }
+            // Every name of the hostile policy is distinct after sanitising:
+            // the three zones `a.b`, `a-b`, `a_b` get three chains/sets.
+            assert!(text.len() > 100);
+        }
+    }
+}
