@@ -89,7 +89,8 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                 && let Some((zone, tail)) = rest.split_once(':')
                 && let Some(iface) = tail.trim().strip_prefix("traffic entering interface ")
             {
-                dev.zone_hint.insert(zone.trim().to_string(), iface.trim().to_string());
+                dev.zone_hint
+                    .insert(zone.trim().to_string(), iface.trim().to_string());
             }
             if !line.starts_with(' ') {
                 block = Block::None;
@@ -112,7 +113,8 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                     if !matches!(*kind, "tcp" | "udp" | "tcp-udp") {
                         return Err((n, format!("unknown service group kind `{kind}`")));
                     }
-                    dev.port_groups.insert((*name).to_string(), Ports::default());
+                    dev.port_groups
+                        .insert((*name).to_string(), Ports::default());
                     block = Block::PortGroup((*name).to_string());
                 }
                 ["object-group", "protocol", name] => {
@@ -124,7 +126,8 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                     block = Block::Icmp((*name).to_string());
                 }
                 ["time-range", name] => {
-                    dev.time_ranges.insert((*name).to_string(), TimeRange::default());
+                    dev.time_ranges
+                        .insert((*name).to_string(), TimeRange::default());
                     block = Block::TimeRange((*name).to_string());
                 }
                 ["interface", ..] => {
@@ -167,11 +170,17 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                     dev.bind_in.insert((*iface).to_string(), (*acl).to_string());
                 }
                 ["access-group", acl, "out", "interface", iface] => {
-                    dev.bind_out.insert((*iface).to_string(), (*acl).to_string());
+                    dev.bind_out
+                        .insert((*iface).to_string(), (*acl).to_string());
                 }
                 ["access-group", acl, "global"] => dev.global = Some((*acl).to_string()),
                 ["policy-map", ..] => block = Block::Policy,
-                ["exit"] | ["end"] | ["hostname", ..] | ["write", ..] | ["configure", ..] | ["commit"] => {}
+                ["exit"]
+                | ["end"]
+                | ["hostname", ..]
+                | ["write", ..]
+                | ["configure", ..]
+                | ["commit"] => {}
                 _ => return Err((n, format!("unexpected top-level line `{t}`"))),
             }
             continue;
@@ -199,13 +208,18 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                 let add = match w.as_slice() {
                     ["description", ..] => Ports::default(),
                     ["port-object", rest @ ..] => {
-                        let (p, used) = ios::parse_port_op(rest, n)?.ok_or((n, format!("bad port-object `{t}`")))?;
+                        let (p, used) = ios::parse_port_op(rest, n)?
+                            .ok_or((n, format!("bad port-object `{t}`")))?;
                         if used != rest.len() {
                             return Err((n, format!("bad port-object `{t}`")));
                         }
                         p
                     }
-                    ["group-object", g] => dev.port_groups.get(*g).cloned().ok_or((n, format!("unknown group `{g}`")))?,
+                    ["group-object", g] => dev
+                        .port_groups
+                        .get(*g)
+                        .cloned()
+                        .ok_or((n, format!("unknown group `{g}`")))?,
                     _ => return Err((n, format!("unexpected port group line `{t}`"))),
                 };
                 if let Some(s) = dev.port_groups.get_mut(name) {
@@ -218,11 +232,18 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                     ["protocol-object", "ip"] => vec![Svc::any()],
                     ["protocol-object", p] => {
                         vec![Svc {
-                            proto: Some(net::proto_by_name(p).ok_or((n, format!("unknown protocol `{p}`")))?),
+                            proto: Some(
+                                net::proto_by_name(p)
+                                    .ok_or((n, format!("unknown protocol `{p}`")))?,
+                            ),
                             ..Svc::any()
                         }]
                     }
-                    ["group-object", g] => dev.svcs.get(*g).cloned().ok_or((n, format!("unknown group `{g}`")))?,
+                    ["group-object", g] => dev
+                        .svcs
+                        .get(*g)
+                        .cloned()
+                        .ok_or((n, format!("unknown group `{g}`")))?,
                     _ => return Err((n, format!("unexpected protocol group line `{t}`"))),
                 };
                 if let Some(s) = dev.svcs.get_mut(name) {
@@ -233,9 +254,16 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                 let add = match w.as_slice() {
                     ["description", ..] => Vec::new(),
                     ["icmp-object", ty] => {
-                        vec![net::icmp_type_by_name(ty, false).ok_or((n, format!("unknown ICMP type `{ty}`")))?]
+                        vec![
+                            net::icmp_type_by_name(ty, false)
+                                .ok_or((n, format!("unknown ICMP type `{ty}`")))?,
+                        ]
                     }
-                    ["group-object", g] => dev.icmp_groups.get(*g).cloned().ok_or((n, format!("unknown group `{g}`")))?,
+                    ["group-object", g] => dev
+                        .icmp_groups
+                        .get(*g)
+                        .cloned()
+                        .ok_or((n, format!("unknown group `{g}`")))?,
                     _ => return Err((n, format!("unexpected icmp-type group line `{t}`"))),
                 };
                 if let Some(s) = dev.icmp_groups.get_mut(name) {
@@ -246,7 +274,9 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                 if let Some(iface) = dev.ifaces.get_mut(*idx) {
                     match w.as_slice() {
                         ["nameif", name] => iface.nameif = (*name).to_string(),
-                        ["security-level", l] => iface.level = l.parse().map_err(|_| (n, format!("bad level `{l}`")))?,
+                        ["security-level", l] => {
+                            iface.level = l.parse().map_err(|_| (n, format!("bad level `{l}`")))?
+                        }
                         _ => {}
                     }
                 }
@@ -272,16 +302,37 @@ fn net_member(dev: &Asa, w: &[&str], n: usize) -> Res<Addrs> {
     let w = match w {
         ["network-object", rest @ ..] => rest,
         ["description", ..] => return Ok(s),
-        ["group-object", g] => return dev.nets.get(*g).cloned().ok_or((n, format!("unknown object-group `{g}`"))),
+        ["group-object", g] => {
+            return dev
+                .nets
+                .get(*g)
+                .cloned()
+                .ok_or((n, format!("unknown object-group `{g}`")));
+        }
         other => other,
     };
     match w {
         ["host", a] => s = Addrs::host(net::parse_ip(a).ok_or((n, format!("bad host `{a}`")))?),
-        ["object", o] => s = dev.nets.get(*o).cloned().ok_or((n, format!("unknown object `{o}`")))?,
-        ["subnet", a, m] | [a, m] if a.contains('.') => net::add_masked(&mut s, a, m).map_err(|e| (n, e))?,
-        ["subnet", p] | [p] if p.contains('/') => net::add_prefix_text(&mut s, p).map_err(|e| (n, e))?,
+        ["object", o] => {
+            s = dev
+                .nets
+                .get(*o)
+                .cloned()
+                .ok_or((n, format!("unknown object `{o}`")))?
+        }
+        ["subnet", a, m] | [a, m] if a.contains('.') => {
+            net::add_masked(&mut s, a, m).map_err(|e| (n, e))?
+        }
+        ["subnet", p] | [p] if p.contains('/') => {
+            net::add_prefix_text(&mut s, p).map_err(|e| (n, e))?
+        }
         ["range", a, b] => net::add_range_text(&mut s, &format!("{a}-{b}")).map_err(|e| (n, e))?,
-        _ => return Err((n, format!("unexpected network object line `{}`", w.join(" ")))),
+        _ => {
+            return Err((
+                n,
+                format!("unexpected network object line `{}`", w.join(" ")),
+            ));
+        }
     }
     Ok(s)
 }
@@ -293,20 +344,31 @@ fn svc_member(dev: &Asa, w: &[&str], n: usize) -> Res<Vec<Svc>> {
     let w = match w {
         ["description", ..] => return Ok(Vec::new()),
         ["group-object", g] | ["service-object", "object", g] => {
-            return dev.svcs.get(*g).cloned().ok_or((n, format!("unknown service group `{g}`")));
+            return dev
+                .svcs
+                .get(*g)
+                .cloned()
+                .ok_or((n, format!("unknown service group `{g}`")));
         }
         ["service-object", rest @ ..] | ["service", rest @ ..] => rest,
         _ => return Err((n, format!("unexpected service line `{}`", w.join(" ")))),
     };
-    let Some((proto, rest)) = w.split_first() else { return Err((n, "empty service-object".into())) };
+    let Some((proto, rest)) = w.split_first() else {
+        return Err((n, "empty service-object".into()));
+    };
     let protos: Vec<Option<u8>> = match *proto {
         "ip" => vec![None],
         "tcp-udp" => vec![Some(6), Some(17)],
-        p => vec![Some(net::proto_by_name(p).ok_or((n, format!("unknown protocol `{p}`")))?)],
+        p => vec![Some(
+            net::proto_by_name(p).ok_or((n, format!("unknown protocol `{p}`")))?,
+        )],
     };
     let mut out = Vec::new();
     for p in protos {
-        let mut svc = Svc { proto: p, ..Svc::any() };
+        let mut svc = Svc {
+            proto: p,
+            ..Svc::any()
+        };
         let mut i = 0;
         match p {
             Some(6 | 17) => {
@@ -317,14 +379,22 @@ fn svc_member(dev: &Asa, w: &[&str], n: usize) -> Res<Vec<Svc>> {
                     match which {
                         Some("source") => svc.sports = Some(ports),
                         Some("destination") => svc.dports = Some(ports),
-                        _ => return Err((n, format!("expected `source` or `destination` in `{}`", w.join(" ")))),
+                        _ => {
+                            return Err((
+                                n,
+                                format!("expected `source` or `destination` in `{}`", w.join(" ")),
+                            ));
+                        }
                     }
                     i += 1 + used;
                 }
             }
             Some(pr @ (1 | 58)) => {
                 if let Some(ty) = rest.first() {
-                    svc.icmp_type = Some(net::icmp_type_by_name(ty, pr == 58).ok_or((n, format!("unknown ICMP type `{ty}`")))?);
+                    svc.icmp_type = Some(
+                        net::icmp_type_by_name(ty, pr == 58)
+                            .ok_or((n, format!("unknown ICMP type `{ty}`")))?,
+                    );
                     i = 1;
                 }
                 if rest.len() > i {
@@ -346,10 +416,17 @@ fn parse_addr(dev: &Asa, w: &[&str], n: usize) -> Res<(Addrs, usize)> {
         ["any", ..] => Ok((Addrs::any(), 1)),
         ["any4", ..] => Ok((Addrs::any_v4(), 1)),
         ["any6", ..] => Ok((Addrs::any_v6(), 1)),
-        ["host", a, ..] => Ok((Addrs::host(net::parse_ip(a).ok_or((n, format!("bad host `{a}`")))?), 2)),
-        ["object" | "object-group", g, ..] => {
-            Ok((dev.nets.get(*g).cloned().ok_or((n, format!("unknown network object `{g}`")))?, 2))
-        }
+        ["host", a, ..] => Ok((
+            Addrs::host(net::parse_ip(a).ok_or((n, format!("bad host `{a}`")))?),
+            2,
+        )),
+        ["object" | "object-group", g, ..] => Ok((
+            dev.nets
+                .get(*g)
+                .cloned()
+                .ok_or((n, format!("unknown network object `{g}`")))?,
+            2,
+        )),
         ["interface", ..] => Err((n, "`interface` addresses are not modelled".into())),
         [p, ..] if p.contains('/') => {
             let mut s = Addrs::none();
@@ -378,7 +455,12 @@ fn parse_ace(dev: &Asa, w: &[&str], n: usize, text: &str) -> Res<Ace> {
     let permit = match w.first() {
         Some(&"permit") => true,
         Some(&"deny") => false,
-        other => return Err((n, format!("expected permit or deny, found `{}`", other.unwrap_or(&"")))),
+        other => {
+            return Err((
+                n,
+                format!("expected permit or deny, found `{}`", other.unwrap_or(&"")),
+            ));
+        }
     };
     let mut i = 1;
     let (mut svcs, proto) = match w.get(i..) {
@@ -393,7 +475,13 @@ fn parse_ace(dev: &Asa, w: &[&str], n: usize, text: &str) -> Res<Ace> {
         Some([p, ..]) => {
             i += 1;
             let proto = net::proto_by_name(p).ok_or((n, format!("unknown protocol `{p}`")))?;
-            (vec![Svc { proto: Some(proto), ..Svc::any() }], Some(proto))
+            (
+                vec![Svc {
+                    proto: Some(proto),
+                    ..Svc::any()
+                }],
+                Some(proto),
+            )
         }
         _ => return Err((n, "missing protocol".into())),
     };
@@ -424,8 +512,17 @@ fn parse_ace(dev: &Asa, w: &[&str], n: usize, text: &str) -> Res<Ace> {
                     if x.parse::<u32>().is_ok()
                         || matches!(
                             *x,
-                            "interval" | "disable" | "default" | "emergencies" | "alerts" | "critical" | "errors"
-                                | "warnings" | "notifications" | "informational" | "debugging"
+                            "interval"
+                                | "disable"
+                                | "default"
+                                | "emergencies"
+                                | "alerts"
+                                | "critical"
+                                | "errors"
+                                | "warnings"
+                                | "notifications"
+                                | "informational"
+                                | "debugging"
                         )
                     {
                         i += 1;
@@ -435,18 +532,31 @@ fn parse_ace(dev: &Asa, w: &[&str], n: usize, text: &str) -> Res<Ace> {
                 }
             }
             "time-range" => {
-                time_range = Some((*w.get(i).ok_or((n, "`time-range` needs a name".to_string()))?).to_string());
+                time_range = Some(
+                    (*w.get(i)
+                        .ok_or((n, "`time-range` needs a name".to_string()))?)
+                    .to_string(),
+                );
                 i += 1;
             }
             "inactive" => inactive = true,
             "object-group" if matches!(proto, Some(1 | 58)) && icmp_types.is_none() => {
-                let g = w.get(i).ok_or((n, "`object-group` needs a name".to_string()))?;
-                icmp_types = Some(dev.icmp_groups.get(*g).cloned().ok_or((n, format!("unknown icmp-type group `{g}`")))?);
+                let g = w
+                    .get(i)
+                    .ok_or((n, "`object-group` needs a name".to_string()))?;
+                icmp_types = Some(
+                    dev.icmp_groups
+                        .get(*g)
+                        .cloned()
+                        .ok_or((n, format!("unknown icmp-type group `{g}`")))?,
+                );
                 i += 1;
             }
             t if matches!(proto, Some(1 | 58)) && icmp_types.is_none() => {
-                icmp_types =
-                    Some(vec![net::icmp_type_by_name(t, proto == Some(58)).ok_or((n, format!("unknown ICMP type `{t}`")))?]);
+                icmp_types = Some(vec![
+                    net::icmp_type_by_name(t, proto == Some(58))
+                        .ok_or((n, format!("unknown ICMP type `{t}`")))?,
+                ]);
                 if let Some(code) = w.get(i)
                     && code.parse::<u8>().is_ok()
                 {
@@ -459,13 +569,32 @@ fn parse_ace(dev: &Asa, w: &[&str], n: usize, text: &str) -> Res<Ace> {
     if proto.is_some() {
         let base = svcs.pop().unwrap_or_else(Svc::any);
         svcs = match icmp_types {
-            Some(types) => types.into_iter().map(|t| Svc { icmp_type: Some(t), ..base.clone() }).collect(),
-            None => vec![Svc { sports, dports, ..base }],
+            Some(types) => types
+                .into_iter()
+                .map(|t| Svc {
+                    icmp_type: Some(t),
+                    ..base.clone()
+                })
+                .collect(),
+            None => vec![Svc {
+                sports,
+                dports,
+                ..base
+            }],
         };
     } else if sports.is_some() || dports.is_some() || icmp_types.is_some() {
         return Err((n, "ports given with a protocol that has none".into()));
     }
-    Ok(Ace { line: n, text: text.to_string(), permit, svcs, src, dst, time_range, inactive })
+    Ok(Ace {
+        line: n,
+        text: text.to_string(),
+        permit,
+        svcs,
+        src,
+        dst,
+        time_range,
+        inactive,
+    })
 }
 
 impl Asa {
@@ -474,17 +603,26 @@ impl Asa {
         if let Some(i) = self.zone_hint.get(zone) {
             return Some(i.clone());
         }
-        let names = self.ifaces.iter().map(|i| i.nameif.as_str()).chain(self.bind_in.keys().map(String::as_str));
+        let names = self
+            .ifaces
+            .iter()
+            .map(|i| i.nameif.as_str())
+            .chain(self.bind_in.keys().map(String::as_str));
         let found = names.into_iter().find(|n| net::names_zone(n, zone));
         found.map(str::to_string)
     }
 
     fn level(&self, nameif: &str) -> u8 {
-        self.ifaces.iter().find(|i| i.nameif == nameif).map_or(0, |i| i.level)
+        self.ifaces
+            .iter()
+            .find(|i| i.nameif == nameif)
+            .map_or(0, |i| i.level)
     }
 
     fn time_active(&self, name: &str, env: &Env<'_>) -> bool {
-        let Some(tr) = self.time_ranges.get(name) else { return false };
+        let Some(tr) = self.time_ranges.get(name) else {
+            return false;
+        };
         let now = ios::today_minutes(env.today);
         tr.start.is_none_or(|s| s <= now) && tr.end.is_none_or(|e| now < e)
     }
@@ -520,24 +658,36 @@ impl Device for Asa {
         if ingress == egress && !self.same_intra {
             return Some(Decision::implicit(
                 false,
-                format!("hairpin on `{ingress}` without `same-security-traffic permit intra-interface`"),
+                format!(
+                    "hairpin on `{ingress}` without `same-security-traffic permit intra-interface`"
+                ),
             ));
         }
         let inbound = match self.bind_in.get(&ingress) {
             Some(acl) => {
-                let d = self.eval(acl, p, env).or_else(|| self.global.as_deref().and_then(|g| self.eval(g, p, env)));
-                d.unwrap_or_else(|| Decision::implicit(false, format!("implicit deny of ACL `{acl}`")))
+                let d = self
+                    .eval(acl, p, env)
+                    .or_else(|| self.global.as_deref().and_then(|g| self.eval(g, p, env)));
+                d.unwrap_or_else(|| {
+                    Decision::implicit(false, format!("implicit deny of ACL `{acl}`"))
+                })
             }
             None => match &self.global {
-                Some(g) => {
-                    self.eval(g, p, env).unwrap_or_else(|| Decision::implicit(false, "implicit deny of the global ACL"))
-                }
+                Some(g) => self.eval(g, p, env).unwrap_or_else(|| {
+                    Decision::implicit(false, "implicit deny of the global ACL")
+                }),
                 None => {
                     let (li, lo) = (self.level(&ingress), self.level(&egress));
                     if li > lo || (li == lo && self.same_inter && ingress != egress) {
-                        Decision::implicit(true, format!("security level {li} of `{ingress}` over {lo} of `{egress}`"))
+                        Decision::implicit(
+                            true,
+                            format!("security level {li} of `{ingress}` over {lo} of `{egress}`"),
+                        )
                     } else {
-                        Decision::implicit(false, format!("no ACL on `{ingress}`; security level {li} vs {lo}"))
+                        Decision::implicit(
+                            false,
+                            format!("no ACL on `{ingress}`; security level {li} vs {lo}"),
+                        )
                     }
                 }
             },
@@ -546,7 +696,9 @@ impl Device for Asa {
             return Some(inbound);
         }
         if let Some(acl) = self.bind_out.get(&egress) {
-            let d = self.eval(acl, p, env).unwrap_or_else(|| Decision::implicit(false, format!("implicit deny of ACL `{acl}`")));
+            let d = self.eval(acl, p, env).unwrap_or_else(|| {
+                Decision::implicit(false, format!("implicit deny of ACL `{acl}`"))
+            });
             if !d.allow {
                 return Some(d);
             }
@@ -614,18 +766,43 @@ access-group ACL_PACS_IN in interface pacs
     #[test]
     fn acl_groups_time_ranges_and_hairpin() {
         let dev = read(SAMPLE).unwrap();
-        let mut env =
-            Env { src_zone: Some("imaging"), dst_zone: Some("pacs"), today: Date::new(2026, 11, 28).unwrap() };
-        assert!(dev.decide(&pkt("10.20.0.7", "10.30.0.5", 6, 11112), &env).unwrap().allow);
-        assert!(dev.decide(&pkt("2001:db8:20::9", "2001:db8:30::5", 58, 128), &env).unwrap().allow);
-        assert!(dev.decide(&pkt("10.20.0.7", "10.30.0.5", 50, 0), &env).unwrap().allow);
-        assert!(dev.decide(&pkt("10.20.0.7", "10.30.0.5", 6, 443), &env).unwrap().allow);
+        let mut env = Env {
+            src_zone: Some("imaging"),
+            dst_zone: Some("pacs"),
+            today: Date::new(2026, 11, 28).unwrap(),
+        };
+        assert!(
+            dev.decide(&pkt("10.20.0.7", "10.30.0.5", 6, 11112), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("2001:db8:20::9", "2001:db8:30::5", 58, 128), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("10.20.0.7", "10.30.0.5", 50, 0), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("10.20.0.7", "10.30.0.5", 6, 443), &env)
+                .unwrap()
+                .allow
+        );
         env.today = Date::new(2026, 12, 31).unwrap();
-        let d = dev.decide(&pkt("10.20.0.7", "10.30.0.5", 6, 443), &env).unwrap();
+        let d = dev
+            .decide(&pkt("10.20.0.7", "10.30.0.5", 6, 443), &env)
+            .unwrap();
         assert!(!d.allow);
         assert_eq!(d.line, Some(27));
         env.dst_zone = Some("imaging");
-        assert!(!dev.decide(&pkt("10.20.0.7", "10.20.0.8", 6, 104), &env).unwrap().allow);
+        assert!(
+            !dev.decide(&pkt("10.20.0.7", "10.20.0.8", 6, 104), &env)
+                .unwrap()
+                .allow
+        );
         assert!(dev.icmp_stateless());
     }
 }

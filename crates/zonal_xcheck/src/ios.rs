@@ -29,7 +29,12 @@ pub(crate) struct Svc {
 
 impl Svc {
     pub(crate) fn any() -> Self {
-        Svc { proto: None, sports: None, dports: None, icmp_type: None }
+        Svc {
+            proto: None,
+            sports: None,
+            dports: None,
+            icmp_type: None,
+        }
     }
 
     pub(crate) fn matches(&self, p: &Packet) -> bool {
@@ -140,18 +145,37 @@ pub(crate) fn read(text: &str) -> Res<Ios> {
                     block = Block::SvcGroup((*name).to_string());
                 }
                 ["ip", "access-list", "extended", name] => {
-                    dev.acls.insert((*name).to_string(), Acl { v6: false, entries: Vec::new() });
+                    dev.acls.insert(
+                        (*name).to_string(),
+                        Acl {
+                            v6: false,
+                            entries: Vec::new(),
+                        },
+                    );
                     block = Block::Acl((*name).to_string());
                 }
                 ["ipv6", "access-list", name] => {
-                    dev.acls.insert((*name).to_string(), Acl { v6: true, entries: Vec::new() });
+                    dev.acls.insert(
+                        (*name).to_string(),
+                        Acl {
+                            v6: true,
+                            entries: Vec::new(),
+                        },
+                    );
                     block = Block::Acl((*name).to_string());
                 }
-                ["no", "ip" | "ipv6", "access-list", ..] | ["no", "object-group", ..] | ["no", "time-range", ..] => {
+                ["no", "ip" | "ipv6", "access-list", ..]
+                | ["no", "object-group", ..]
+                | ["no", "time-range", ..] => {
                     // Removal before a rebuild: the rebuild follows.
                 }
                 ["ip", "access-list", kind, ..] => {
-                    return Err((n, format!("unsupported ACL kind `{kind}` (only named extended ACLs are read)")));
+                    return Err((
+                        n,
+                        format!(
+                            "unsupported ACL kind `{kind}` (only named extended ACLs are read)"
+                        ),
+                    ));
                 }
                 ["access-list", num, rest @ ..] => {
                     if rest.first() == Some(&"remark") {
@@ -162,15 +186,25 @@ pub(crate) fn read(text: &str) -> Res<Ios> {
                     acl.entries.extend(ace);
                 }
                 ["interface", name, ..] => {
-                    dev.ifaces.push(Iface { name: (*name).to_string(), ..Iface::default() });
+                    dev.ifaces.push(Iface {
+                        name: (*name).to_string(),
+                        ..Iface::default()
+                    });
                     block = Block::Iface(dev.ifaces.len() - 1);
                 }
                 ["time-range", name] => {
-                    dev.time_ranges.insert((*name).to_string(), TimeRange::default());
+                    dev.time_ranges
+                        .insert((*name).to_string(), TimeRange::default());
                     block = Block::TimeRange((*name).to_string());
                 }
-                ["end"] | ["hostname", ..] | ["service", ..] | ["version", ..] | ["ip", "routing"]
-                | ["ipv6", "unicast-routing"] | ["logging", ..] | ["banner", ..] => {}
+                ["end"]
+                | ["hostname", ..]
+                | ["service", ..]
+                | ["version", ..]
+                | ["ip", "routing"]
+                | ["ipv6", "unicast-routing"]
+                | ["logging", ..]
+                | ["banner", ..] => {}
                 _ => return Err((n, format!("unexpected top-level line `{t}`"))),
             }
             continue;
@@ -211,13 +245,17 @@ pub(crate) fn read(text: &str) -> Res<Ios> {
                 }
             }
             Block::Iface(idx) => {
-                let Some(iface) = dev.ifaces.get_mut(*idx) else { continue };
+                let Some(iface) = dev.ifaces.get_mut(*idx) else {
+                    continue;
+                };
                 match w.as_slice() {
                     ["description", rest @ ..] => iface.description = rest.join(" "),
                     ["ip", "access-group", acl, "in"] => iface.v4_in = Some((*acl).to_string()),
                     ["ip", "access-group", acl, "out"] => iface.v4_out = Some((*acl).to_string()),
                     ["ipv6", "traffic-filter", acl, "in"] => iface.v6_in = Some((*acl).to_string()),
-                    ["ipv6", "traffic-filter", acl, "out"] => iface.v6_out = Some((*acl).to_string()),
+                    ["ipv6", "traffic-filter", acl, "out"] => {
+                        iface.v6_out = Some((*acl).to_string())
+                    }
                     ["ip", "access-group", ..] | ["ipv6", "traffic-filter", ..] => {
                         return Err((n, format!("unsupported ACL binding `{t}`")));
                     }
@@ -246,10 +284,20 @@ fn parse_net_member(groups: &BTreeMap<String, Addrs>, w: &[&str], n: usize) -> R
         ["description", ..] => return Ok(None),
         ["host", a] => s = Addrs::host(net::parse_ip(a).ok_or((n, format!("bad host `{a}`")))?),
         ["range", a, b] => net::add_range_text(&mut s, &format!("{a}-{b}")).map_err(|e| (n, e))?,
-        ["group-object", g] => s = groups.get(*g).cloned().ok_or((n, format!("unknown object-group `{g}`")))?,
+        ["group-object", g] => {
+            s = groups
+                .get(*g)
+                .cloned()
+                .ok_or((n, format!("unknown object-group `{g}`")))?
+        }
         [a, m] if a.contains('.') => net::add_masked(&mut s, a, m).map_err(|e| (n, e))?,
         [p] if p.contains('/') => net::add_prefix_text(&mut s, p).map_err(|e| (n, e))?,
-        _ => return Err((n, format!("unexpected network object-group line `{}`", w.join(" ")))),
+        _ => {
+            return Err((
+                n,
+                format!("unexpected network object-group line `{}`", w.join(" ")),
+            ));
+        }
     }
     Ok(Some(s))
 }
@@ -257,20 +305,33 @@ fn parse_net_member(groups: &BTreeMap<String, Addrs>, w: &[&str], n: usize) -> R
 fn parse_svc_member(groups: &BTreeMap<String, Vec<Svc>>, w: &[&str], n: usize) -> Res<Vec<Svc>> {
     match w {
         ["description", ..] => Ok(Vec::new()),
-        ["group-object", g] => groups.get(*g).cloned().ok_or((n, format!("unknown object-group `{g}`"))),
+        ["group-object", g] => groups
+            .get(*g)
+            .cloned()
+            .ok_or((n, format!("unknown object-group `{g}`"))),
         [proto, rest @ ..] => {
             let protos: Vec<u8> = match *proto {
                 "tcp-udp" => vec![6, 17],
-                "ip" => return if rest.is_empty() { Ok(vec![Svc::any()]) } else { Err((n, "`ip` takes no ports".into())) },
+                "ip" => {
+                    return if rest.is_empty() {
+                        Ok(vec![Svc::any()])
+                    } else {
+                        Err((n, "`ip` takes no ports".into()))
+                    };
+                }
                 p => vec![net::proto_by_name(p).ok_or((n, format!("unknown protocol `{p}`")))?],
             };
             let mut out = Vec::new();
             for p in protos {
-                let mut svc = Svc { proto: Some(p), ..Svc::any() };
+                let mut svc = Svc {
+                    proto: Some(p),
+                    ..Svc::any()
+                };
                 let mut i = 0;
                 if p == 6 || p == 17 {
                     if rest.first() == Some(&"source") {
-                        let (ports, used) = parse_port_op(&rest[1..], n)?.ok_or((n, "`source` needs a port".to_string()))?;
+                        let (ports, used) = parse_port_op(&rest[1..], n)?
+                            .ok_or((n, "`source` needs a port".to_string()))?;
                         svc.sports = Some(ports);
                         i = 1 + used;
                     }
@@ -278,15 +339,20 @@ fn parse_svc_member(groups: &BTreeMap<String, Vec<Svc>>, w: &[&str], n: usize) -
                         svc.dports = Some(ports);
                         i += used;
                     }
-                } else if p == 1 || p == 58 {
-                    if let Some(name) = rest.first() {
-                        svc.icmp_type =
-                            Some(net::icmp_type_by_name(name, p == 58).ok_or((n, format!("unknown ICMP type `{name}`")))?);
-                        i = 1;
-                    }
+                } else if (p == 1 || p == 58)
+                    && let Some(name) = rest.first()
+                {
+                    svc.icmp_type = Some(
+                        net::icmp_type_by_name(name, p == 58)
+                            .ok_or((n, format!("unknown ICMP type `{name}`")))?,
+                    );
+                    i = 1;
                 }
                 if i != rest.len() {
-                    return Err((n, format!("unexpected service object-group line `{}`", w.join(" "))));
+                    return Err((
+                        n,
+                        format!("unexpected service object-group line `{}`", w.join(" ")),
+                    ));
                 }
                 out.push(svc);
             }
@@ -327,7 +393,12 @@ pub(crate) fn parse_port_op(w: &[&str], n: usize) -> Res<Option<(Ports, usize)>>
 
 /// An address at the start of `w`: `any`, `host A`, `object-group G`,
 /// `A WILDCARD` (IPv4), `P/len` (IPv6).
-fn parse_addr(groups: &BTreeMap<String, Addrs>, w: &[&str], v6: bool, n: usize) -> Res<(Addrs, usize)> {
+fn parse_addr(
+    groups: &BTreeMap<String, Addrs>,
+    w: &[&str],
+    v6: bool,
+    n: usize,
+) -> Res<(Addrs, usize)> {
     match w {
         ["any", ..] => Ok((if v6 { Addrs::any_v6() } else { Addrs::any_v4() }, 1)),
         ["host", a, ..] => {
@@ -337,9 +408,13 @@ fn parse_addr(groups: &BTreeMap<String, Addrs>, w: &[&str], v6: bool, n: usize) 
             }
             Ok((Addrs::host(ip), 2))
         }
-        ["object-group" | "addrgroup", g, ..] => {
-            Ok((groups.get(*g).cloned().ok_or((n, format!("unknown object-group `{g}`")))?, 2))
-        }
+        ["object-group" | "addrgroup", g, ..] => Ok((
+            groups
+                .get(*g)
+                .cloned()
+                .ok_or((n, format!("unknown object-group `{g}`")))?,
+            2,
+        )),
         [p, ..] if v6 && p.contains('/') => {
             let mut s = Addrs::none();
             net::add_prefix_text(&mut s, p).map_err(|e| (n, e))?;
@@ -368,14 +443,26 @@ fn parse_ace(
         Some(&"permit") => true,
         Some(&"deny") => false,
         Some(&"remark") | None => return Ok(None),
-        Some(other) => return Err((n, format!("unsupported ACL entry `{other}` (reflexive or dynamic entries are not read)"))),
+        Some(other) => {
+            return Err((
+                n,
+                format!(
+                    "unsupported ACL entry `{other}` (reflexive or dynamic entries are not read)"
+                ),
+            ));
+        }
     };
     let mut i = 1;
     // Protocol or service object-group.
     let (mut list, proto) = match w.get(i..) {
         Some(["object-group", g, ..]) => {
             i += 2;
-            (svcs.get(*g).cloned().ok_or((n, format!("unknown service object-group `{g}`")))?, None)
+            (
+                svcs.get(*g)
+                    .cloned()
+                    .ok_or((n, format!("unknown service object-group `{g}`")))?,
+                None,
+            )
         }
         Some([p, ..]) => {
             i += 1;
@@ -384,7 +471,13 @@ fn parse_ace(
             } else {
                 let proto = net::proto_by_name(p).ok_or((n, format!("unknown protocol `{p}`")))?;
                 let proto = if v6 && proto == 1 { 58 } else { proto };
-                (vec![Svc { proto: Some(proto), ..Svc::any() }], Some(proto))
+                (
+                    vec![Svc {
+                        proto: Some(proto),
+                        ..Svc::any()
+                    }],
+                    Some(proto),
+                )
             }
         }
         _ => return Err((n, "missing protocol".into())),
@@ -415,7 +508,9 @@ fn parse_ace(
             "ack" | "syn" | "rst" | "fin" if proto == Some(6) => flags.push((*word).to_string()),
             "log" | "log-input" => {}
             "time-range" => {
-                let name = w.get(i).ok_or((n, "`time-range` needs a name".to_string()))?;
+                let name = w
+                    .get(i)
+                    .ok_or((n, "`time-range` needs a name".to_string()))?;
                 time_range = Some((*name).to_string());
                 i += 1;
             }
@@ -427,7 +522,8 @@ fn parse_ace(
             "reflect" | "evaluate" => return Err((n, "reflexive ACLs are not modelled".into())),
             t if matches!(proto, Some(1 | 58)) && icmp_type.is_none() => {
                 icmp_type = Some(
-                    net::icmp_type_by_name(t, proto == Some(58)).ok_or((n, format!("unknown ICMP type `{t}`")))?,
+                    net::icmp_type_by_name(t, proto == Some(58))
+                        .ok_or((n, format!("unknown ICMP type `{t}`")))?,
                 );
                 // An optional numeric code follows a numeric type.
                 if let Some(code) = w.get(i)
@@ -451,11 +547,33 @@ fn parse_ace(
     } else if sports.is_some() || dports.is_some() || icmp_type.is_some() {
         return Err((n, "ports given with a protocol that has none".into()));
     }
-    Ok(Some(Ace { line: n, text: text.to_string(), permit, svcs: list, src, dst, established, flags, time_range }))
+    Ok(Some(Ace {
+        line: n,
+        text: text.to_string(),
+        permit,
+        svcs: list,
+        src,
+        dst,
+        established,
+        flags,
+        time_range,
+    }))
 }
 
-const MONTHS: [&str; 12] =
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -471,7 +589,12 @@ pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// Minutes since 1970 of noon on `today`: a rule is judged in the middle
 /// of the day the policy is checked on.
 pub(crate) fn today_minutes(today: Date) -> i64 {
-    days_from_civil(i64::from(today.year), i64::from(today.month), i64::from(today.day)) * 1440 + 12 * 60
+    days_from_civil(
+        i64::from(today.year),
+        i64::from(today.month),
+        i64::from(today.day),
+    ) * 1440
+        + 12 * 60
 }
 
 /// `absolute [start HH:MM D Month YYYY] [end HH:MM D Month YYYY]`.
@@ -481,9 +604,13 @@ pub(crate) fn parse_time_range(w: &[&str], n: usize) -> Res<TimeRange> {
         ["absolute", rest @ ..] => {
             let mut i = 0;
             while i < rest.len() {
-                let (Some(which), Some(hm), Some(d), Some(mon), Some(y)) =
-                    (rest.get(i), rest.get(i + 1), rest.get(i + 2), rest.get(i + 3), rest.get(i + 4))
-                else {
+                let (Some(which), Some(hm), Some(d), Some(mon), Some(y)) = (
+                    rest.get(i),
+                    rest.get(i + 1),
+                    rest.get(i + 2),
+                    rest.get(i + 3),
+                    rest.get(i + 4),
+                ) else {
                     return Err((n, format!("bad absolute time `{}`", w.join(" "))));
                 };
                 let (h, m) = hm.split_once(':').ok_or((n, format!("bad time `{hm}`")))?;
@@ -495,7 +622,8 @@ pub(crate) fn parse_time_range(w: &[&str], n: usize) -> Res<TimeRange> {
                     .iter()
                     .position(|x| x.starts_with(&mon.to_ascii_lowercase()) && mon.len() >= 3)
                     .ok_or((n, format!("bad month `{mon}`")))?;
-                let mins = days_from_civil(y, i64::try_from(mi).unwrap_or(0) + 1, d) * 1440 + h * 60 + m;
+                let mins =
+                    days_from_civil(y, i64::try_from(mi).unwrap_or(0) + 1, d) * 1440 + h * 60 + m;
                 match *which {
                     "start" => tr.start = Some(mins),
                     "end" => tr.end = Some(mins),
@@ -513,9 +641,16 @@ pub(crate) fn parse_time_range(w: &[&str], n: usize) -> Res<TimeRange> {
 impl Ios {
     fn iface_for(&self, zone: Option<&str>) -> Option<&Iface> {
         let zone = zone?;
-        self.ifaces.iter().find(|i| net::names_zone(&i.name, zone)).or_else(|| {
-            self.ifaces.iter().find(|i| i.description.split_whitespace().any(|w| net::names_zone(w, zone)))
-        })
+        self.ifaces
+            .iter()
+            .find(|i| net::names_zone(&i.name, zone))
+            .or_else(|| {
+                self.ifaces.iter().find(|i| {
+                    i.description
+                        .split_whitespace()
+                        .any(|w| net::names_zone(w, zone))
+                })
+            })
     }
 
     fn time_active(&self, name: &str, env: &Env<'_>) -> bool {
@@ -529,7 +664,10 @@ impl Ios {
 
     fn eval_acl(&self, name: &str, p: &Packet, env: &Env<'_>, dir: &str) -> Decision {
         let Some(acl) = self.acls.get(name) else {
-            return Decision::implicit(true, format!("ACL `{name}` ({dir}) is not defined, so it permits"));
+            return Decision::implicit(
+                true,
+                format!("ACL `{name}` ({dir}) is not defined, so it permits"),
+            );
         };
         let v6 = p.src.is_ipv6();
         if acl.v6 != v6 {
@@ -563,7 +701,10 @@ impl Ios {
             return Decision::at(ace.permit, ace.line, &ace.text);
         }
         if v6 && p.proto == 58 && (p.selector == 135 || p.selector == 136) {
-            return Decision::implicit(true, format!("implicit neighbour-discovery permit of ACL `{name}`"));
+            return Decision::implicit(
+                true,
+                format!("implicit neighbour-discovery permit of ACL `{name}`"),
+            );
         }
         Decision::implicit(false, format!("implicit deny at the end of ACL `{name}`"))
     }
@@ -571,10 +712,9 @@ impl Ios {
 
 impl Device for Ios {
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
-        let any_binding = self
-            .ifaces
-            .iter()
-            .any(|i| i.v4_in.is_some() || i.v4_out.is_some() || i.v6_in.is_some() || i.v6_out.is_some());
+        let any_binding = self.ifaces.iter().any(|i| {
+            i.v4_in.is_some() || i.v4_out.is_some() || i.v6_in.is_some() || i.v6_out.is_some()
+        });
         let v6 = p.src.is_ipv6();
         if !any_binding {
             // No interface binding: the single ACL of the family filters
@@ -591,8 +731,15 @@ impl Device for Ios {
         }
         let ingress = self.iface_for(env.src_zone)?;
         let egress = self.iface_for(env.dst_zone)?;
-        let (acl_in, acl_out) = if v6 { (&ingress.v6_in, &egress.v6_out) } else { (&ingress.v4_in, &egress.v4_out) };
-        let mut last = Decision::implicit(true, format!("no ACL bound on `{}` or `{}`", ingress.name, egress.name));
+        let (acl_in, acl_out) = if v6 {
+            (&ingress.v6_in, &egress.v6_out)
+        } else {
+            (&ingress.v4_in, &egress.v4_out)
+        };
+        let mut last = Decision::implicit(
+            true,
+            format!("no ACL bound on `{}` or `{}`", ingress.name, egress.name),
+        );
         if let Some(a) = acl_in {
             let d = self.eval_acl(a, p, env, "in");
             if !d.allow {
@@ -668,20 +815,50 @@ interface Vlan30
     #[test]
     fn first_match_groups_and_established() {
         let dev = read(SAMPLE).unwrap();
-        let env = Env { src_zone: Some("imaging"), dst_zone: Some("pacs"), today: Date::new(2026, 11, 28).unwrap() };
-        let d = dev.decide(&pkt("10.20.2.50", "10.30.0.5", 6, 40000, 11112, false), &env).unwrap();
+        let env = Env {
+            src_zone: Some("imaging"),
+            dst_zone: Some("pacs"),
+            today: Date::new(2026, 11, 28).unwrap(),
+        };
+        let d = dev
+            .decide(
+                &pkt("10.20.2.50", "10.30.0.5", 6, 40000, 11112, false),
+                &env,
+            )
+            .unwrap();
         assert!(d.allow, "{d}");
         assert_eq!(d.line, Some(15));
-        let d = dev.decide(&pkt("10.20.2.51", "10.30.0.5", 6, 40000, 11112, false), &env).unwrap();
+        let d = dev
+            .decide(
+                &pkt("10.20.2.51", "10.30.0.5", 6, 40000, 11112, false),
+                &env,
+            )
+            .unwrap();
         assert!(!d.allow);
-        let d = dev.decide(&pkt("10.20.0.9", "10.30.0.5", 1, 0, 8, false), &env).unwrap();
+        let d = dev
+            .decide(&pkt("10.20.0.9", "10.30.0.5", 1, 0, 8, false), &env)
+            .unwrap();
         assert!(d.allow);
-        let back = Env { src_zone: Some("pacs"), dst_zone: Some("imaging"), today: env.today };
+        let back = Env {
+            src_zone: Some("pacs"),
+            dst_zone: Some("imaging"),
+            today: env.today,
+        };
         // A reply with ACK passes the established entry; a SYN does not.
-        assert!(dev.decide(&pkt("10.30.0.5", "10.20.0.9", 6, 104, 40000, true), &back).unwrap().allow);
-        assert!(!dev.decide(&pkt("10.30.0.5", "10.20.0.9", 6, 104, 40000, false), &back).unwrap().allow);
+        assert!(
+            dev.decide(&pkt("10.30.0.5", "10.20.0.9", 6, 104, 40000, true), &back)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            !dev.decide(&pkt("10.30.0.5", "10.20.0.9", 6, 104, 40000, false), &back)
+                .unwrap()
+                .allow
+        );
         // The source-port hole: a SYN from port 11112 to any port passes.
-        let d = dev.decide(&pkt("10.30.0.5", "10.20.0.9", 6, 11112, 22, false), &back).unwrap();
+        let d = dev
+            .decide(&pkt("10.30.0.5", "10.20.0.9", 6, 11112, 22, false), &back)
+            .unwrap();
         assert!(d.allow);
         assert_eq!(d.line, Some(20));
     }

@@ -51,7 +51,14 @@ pub enum Target {
 
 impl Target {
     /// Every target, in a fixed order.
-    pub const ALL: [Target; 6] = [Target::Pf, Target::Ios, Target::Asa, Target::Srx, Target::PanOs, Target::FortiGate];
+    pub const ALL: [Target; 6] = [
+        Target::Pf,
+        Target::Ios,
+        Target::Asa,
+        Target::Srx,
+        Target::PanOs,
+        Target::FortiGate,
+    ];
 
     /// The target's name as the CLI spells it.
     pub fn name(self) -> &'static str {
@@ -104,7 +111,11 @@ pub struct ReadError {
 
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} reader: line {}: {}", self.target, self.line, self.message)
+        write!(
+            f,
+            "{} reader: line {}: {}",
+            self.target, self.line, self.message
+        )
     }
 }
 
@@ -124,11 +135,19 @@ pub struct Decision {
 
 impl Decision {
     pub(crate) fn at(allow: bool, line: usize, text: &str) -> Self {
-        Decision { allow, line: Some(line), why: text.trim().to_string() }
+        Decision {
+            allow,
+            line: Some(line),
+            why: text.trim().to_string(),
+        }
     }
 
     pub(crate) fn implicit(allow: bool, why: impl Into<String>) -> Self {
-        Decision { allow, line: None, why: why.into() }
+        Decision {
+            allow,
+            line: None,
+            why: why.into(),
+        }
     }
 }
 
@@ -174,7 +193,11 @@ fn read(target: Target, text: &str) -> Result<Box<dyn Device>, ReadError> {
         Target::PanOs => panos::read(text).map(|d| Box::new(d) as Box<dyn Device>),
         Target::FortiGate => forti::read(text).map(|d| Box::new(d) as Box<dyn Device>),
     };
-    r.map_err(|(line, message)| ReadError { target, line, message })
+    r.map_err(|(line, message)| ReadError {
+        target,
+        line,
+        message,
+    })
 }
 
 /// How many packets to evaluate and from which seed.
@@ -189,7 +212,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { packets: 10_000, seed: 0x2026_1128 }
+        Config {
+            packets: 10_000,
+            seed: 0x2026_1128,
+        }
     }
 }
 
@@ -217,7 +243,11 @@ pub struct Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let want = if self.expected.allow { "allow" } else { "deny" };
-        write!(f, "{}: policy says {want} ({}), config says {}", self.packet, self.expected.why, self.got)
+        write!(
+            f,
+            "{}: policy says {want} ({}), config says {}",
+            self.packet, self.expected.why, self.got
+        )
     }
 }
 
@@ -268,13 +298,26 @@ impl Report {
 
 /// Reads `text` as `target`'s config and compares it with `policy` on
 /// `config.packets` seeded packets.
-pub fn cross_check(policy: &Policy, target: Target, text: &str, config: &Config) -> Result<Report, ReadError> {
+pub fn cross_check(
+    policy: &Policy,
+    target: Target,
+    text: &str,
+    config: &Config,
+) -> Result<Report, ReadError> {
     let device = read(target, text)?;
     let packets = probe::generate(policy, target.stateless(), config);
-    let mut report =
-        Report { target, evaluated: 0, allowed: 0, replies: 0, skipped: 0, mismatches: Vec::new() };
+    let mut report = Report {
+        target,
+        evaluated: 0,
+        allowed: 0,
+        replies: 0,
+        skipped: 0,
+        mismatches: Vec::new(),
+    };
     for pkt in &packets {
-        let Some(allowed) = compare(policy, device.as_ref(), pkt, &mut report) else { continue };
+        let Some(allowed) = compare(policy, device.as_ref(), pkt, &mut report) else {
+            continue;
+        };
         // Every allowed connection's reply must come back where the device
         // keeps no state for the protocol.
         if allowed
@@ -290,10 +333,19 @@ pub fn cross_check(policy: &Policy, target: Target, text: &str, config: &Config)
 
 /// Evaluates one packet on the device and on the policy and records the
 /// outcome; returns whether the policy allows it (`None` if skipped).
-fn compare(policy: &Policy, device: &dyn Device, pkt: &Packet, report: &mut Report) -> Option<bool> {
+fn compare(
+    policy: &Policy,
+    device: &dyn Device,
+    pkt: &Packet,
+    report: &mut Report,
+) -> Option<bool> {
     let env = Env {
-        src_zone: policy.zone_of(pkt.src).map(|z| policy.zone(z).name.as_str()),
-        dst_zone: policy.zone_of(pkt.dst).map(|z| policy.zone(z).name.as_str()),
+        src_zone: policy
+            .zone_of(pkt.src)
+            .map(|z| policy.zone(z).name.as_str()),
+        dst_zone: policy
+            .zone_of(pkt.dst)
+            .map(|z| policy.zone(z).name.as_str()),
         today: policy.today,
     };
     let Some(got) = device.decide(pkt, &env) else {
@@ -310,7 +362,11 @@ fn compare(policy: &Policy, device: &dyn Device, pkt: &Packet, report: &mut Repo
     }
     let allowed = expected.allow;
     if got.allow != expected.allow {
-        report.mismatches.push(Mismatch { packet: pkt.clone(), expected, got });
+        report.mismatches.push(Mismatch {
+            packet: pkt.clone(),
+            expected,
+            got,
+        });
     }
     Some(allowed)
 }
@@ -330,19 +386,35 @@ fn rule_name(policy: &Policy, v: zonal_model::Verdict) -> String {
 fn expected(policy: &Policy, p: &Packet, stateless: bool) -> Expected {
     let fwd = policy.decide(p.src, p.dst, p.proto, p.selector);
     if fwd.action == Action::Allow {
-        return Expected { allow: true, why: rule_name(policy, fwd) };
+        return Expected {
+            allow: true,
+            why: rule_name(policy, fwd),
+        };
     }
     if stateless && let Some((proto, sel)) = reverse_of(p) {
         let rev = policy.decide(p.dst, p.src, proto, sel);
         if rev.action == Action::Allow {
-            return Expected { allow: true, why: format!("reply of a connection allowed by {}", rule_name(policy, rev)) };
+            return Expected {
+                allow: true,
+                why: format!(
+                    "reply of a connection allowed by {}",
+                    rule_name(policy, rev)
+                ),
+            };
         }
         return Expected {
             allow: false,
-            why: format!("{}; not a reply of an allowed connection ({} in reverse)", rule_name(policy, fwd), rule_name(policy, rev)),
+            why: format!(
+                "{}; not a reply of an allowed connection ({} in reverse)",
+                rule_name(policy, fwd),
+                rule_name(policy, rev)
+            ),
         };
     }
-    Expected { allow: false, why: rule_name(policy, fwd) }
+    Expected {
+        allow: false,
+        why: rule_name(policy, fwd),
+    }
 }
 
 /// For a packet that could be a reply, the `(proto, selector)` of the

@@ -5,7 +5,7 @@
 //! set algebra), so that a bug in the model's prefix or range helpers
 //! that the renderers rely on shows up as a mismatch here.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 
 /// A set of addresses as a device sees it: ranges of both families and
@@ -24,15 +24,25 @@ impl Addrs {
     }
 
     pub(crate) fn any() -> Self {
-        Addrs { v4: vec![(0, u32::MAX)], v6: vec![(0, u128::MAX)], v4_wild: Vec::new() }
+        Addrs {
+            v4: vec![(0, u32::MAX)],
+            v6: vec![(0, u128::MAX)],
+            v4_wild: Vec::new(),
+        }
     }
 
     pub(crate) fn any_v4() -> Self {
-        Addrs { v4: vec![(0, u32::MAX)], ..Addrs::default() }
+        Addrs {
+            v4: vec![(0, u32::MAX)],
+            ..Addrs::default()
+        }
     }
 
     pub(crate) fn any_v6() -> Self {
-        Addrs { v6: vec![(0, u128::MAX)], ..Addrs::default() }
+        Addrs {
+            v6: vec![(0, u128::MAX)],
+            ..Addrs::default()
+        }
     }
 
     pub(crate) fn host(ip: IpAddr) -> Self {
@@ -105,10 +115,6 @@ impl Addrs {
             }
         }
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty() && self.v4_wild.is_empty()
-    }
 }
 
 /// A set of ports (or ICMP types) as closed ranges.
@@ -116,10 +122,6 @@ impl Addrs {
 pub(crate) struct Ports(pub(crate) Vec<(u16, u16)>);
 
 impl Ports {
-    pub(crate) fn all() -> Self {
-        Ports(vec![(0, u16::MAX)])
-    }
-
     pub(crate) fn one(p: u16) -> Self {
         Ports(vec![(p, p)])
     }
@@ -175,16 +177,14 @@ pub(crate) fn parse_v4(s: &str) -> Option<Ipv4Addr> {
     Ipv4Addr::from_str(s).ok()
 }
 
-pub(crate) fn parse_v6(s: &str) -> Option<Ipv6Addr> {
-    Ipv6Addr::from_str(s).ok()
-}
-
 /// `a.b.c.d/len`, `v6/len` or a bare address (host).
 pub(crate) fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
     match s.split_once('/') {
         Some((a, l)) => {
             let ip = parse_ip(a).ok_or_else(|| format!("`{a}` is not an address"))?;
-            let len: u8 = l.parse().map_err(|_| format!("`{l}` is not a prefix length"))?;
+            let len: u8 = l
+                .parse()
+                .map_err(|_| format!("`{l}` is not a prefix length"))?;
             Ok((ip, len))
         }
         None => {
@@ -220,7 +220,9 @@ pub(crate) fn add_prefix_text(set: &mut Addrs, text: &str) -> Result<(), String>
 
 /// Adds a range written `a-b`.
 pub(crate) fn add_range_text(set: &mut Addrs, text: &str) -> Result<(), String> {
-    let (a, b) = text.split_once('-').ok_or_else(|| format!("`{text}` is not a range"))?;
+    let (a, b) = text
+        .split_once('-')
+        .ok_or_else(|| format!("`{text}` is not a range"))?;
     let lo = parse_ip(a.trim()).ok_or_else(|| format!("`{a}` is not an address"))?;
     let hi = parse_ip(b.trim()).ok_or_else(|| format!("`{b}` is not an address"))?;
     if lo.is_ipv4() != hi.is_ipv4() || lo > hi {
@@ -474,7 +476,10 @@ mod tests {
 
     #[test]
     fn words_split_quotes_and_brackets() {
-        assert_eq!(words(r#"set a "b c" [ d e]"#), ["set", "a", "b c", "[", "d", "e", "]"]);
+        assert_eq!(
+            words(r#"set a "b c" [ d e]"#),
+            ["set", "a", "b c", "[", "d", "e", "]"]
+        );
         assert_eq!(words(r#"set comments """#), ["set", "comments", ""]);
     }
 
@@ -483,10 +488,17 @@ mod tests {
         assert_eq!(mask_len(parse_v4("255.255.255.0").unwrap()), Some(24));
         assert_eq!(mask_len(parse_v4("255.0.255.0").unwrap()), None);
         let mut a = Addrs::none();
-        a.add_wildcard(parse_v4("10.0.0.0").unwrap(), parse_v4("0.0.0.255").unwrap());
+        a.add_wildcard(
+            parse_v4("10.0.0.0").unwrap(),
+            parse_v4("0.0.0.255").unwrap(),
+        );
         assert!(a.contains("10.0.0.77".parse().unwrap()));
         assert!(!a.contains("10.0.1.77".parse().unwrap()));
-        assert!(Addrs::none().add_prefix("10.0.0.1".parse().unwrap(), 24).is_err());
+        assert!(
+            Addrs::none()
+                .add_prefix("10.0.0.1".parse().unwrap(), 24)
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,8 +1,781 @@
-//! Stub.
+//! Palo Alto PAN-OS `set` commands: addresses, address groups, services,
+//! service groups, schedules, zones, custom applications, security rules
+//! with `move`, and the overrides of the two default rules.
+//!
+//! Evaluation: the security rulebase top-down, first match (from zone, to
+//! zone, source, destination, application, service, schedule, not
+//! disabled); then `intrazone-default` (allow unless overridden) when the
+//! zones are the same, else `interzone-default` (deny unless overridden).
+//!
+//! Applications are approximated by their network identity: `ping` is
+//! ICMP/ICMPv6 echo, `icmp`/`ipv6-icmp` the whole protocol, `ipsec-esp`
+//! protocol 50, custom applications by their `default` (ports, IP
+//! protocol or ICMP type).
+
+use std::collections::BTreeMap;
+
+use crate::ios::{self, Res};
+use crate::net::{self, Addrs, Ports};
 use crate::{Decision, Device, Env, Packet};
+
+/// A network identity: protocol plus ports or ICMP type.
+#[derive(Clone, Debug)]
+struct Ident {
+    proto: u8,
+    ports: Option<Ports>,
+    sports: Option<Ports>,
+    icmp_type: Option<u16>,
+}
+
+impl Ident {
+    fn matches(&self, p: &Packet, with_ports: bool) -> bool {
+        self.proto == p.proto
+            && (!with_ports || self.ports.as_ref().is_none_or(|x| x.contains(p.selector)))
+            && (!with_ports || self.sports.as_ref().is_none_or(|x| x.contains(p.sport)))
+            && self.icmp_type.is_none_or(|t| t == p.selector)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Rule {
+    name: String,
+    line: usize,
+    from: Vec<String>,
+    to: Vec<String>,
+    source: Vec<String>,
+    destination: Vec<String>,
+    application: Vec<String>,
+    service: Vec<String>,
+    action: Option<String>,
+    action_line: usize,
+    negate_source: bool,
+    negate_destination: bool,
+    disabled: bool,
+    schedule: Option<String>,
+    text: String,
+}
+
+/// The PAN-OS device model.
 #[derive(Debug, Default)]
-pub(crate) struct Dev;
-pub(crate) fn read(_text: &str) -> Result<Dev, (usize, String)> { Ok(Dev) }
-impl Device for Dev {
-    fn decide(&self, _p: &Packet, _env: &Env<'_>) -> Option<Decision> { None }
+pub(crate) struct PanOs {
+    addresses: BTreeMap<String, Addrs>,
+    groups: BTreeMap<String, Vec<String>>,
+    services: BTreeMap<String, Vec<Ident>>,
+    service_groups: BTreeMap<String, Vec<String>>,
+    apps: BTreeMap<String, Vec<Ident>>,
+    schedules: BTreeMap<String, Vec<(i64, i64)>>,
+    zones: Vec<String>,
+    rules: Vec<Rule>,
+    intrazone_allow: bool,
+    interzone_allow: bool,
+    /// Lines of the default-rule overrides, for the report.
+    intrazone_line: Option<usize>,
+    interzone_line: Option<usize>,
+}
+
+fn list(w: &[String], i: &mut usize) -> Vec<String> {
+    let mut out = Vec::new();
+    match w.get(*i).map(String::as_str) {
+        Some("[") => {
+            *i += 1;
+            while let Some(x) = w.get(*i) {
+                *i += 1;
+                if x == "]" {
+                    break;
+                }
+                out.push(x.clone());
+            }
+        }
+        Some(x) => {
+            out.push(x.to_string());
+            *i += 1;
+        }
+        None => {}
+    }
+    out
+}
+
+pub(crate) fn read(text: &str) -> Res<PanOs> {
+    let mut dev = PanOs {
+        intrazone_allow: true,
+        ..PanOs::default()
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let mut w = net::words(t);
+        // Strip a `vsys vsys1` scope.
+        if w.get(1).map(String::as_str) == Some("vsys") && w.len() > 3 {
+            w.drain(1..3);
+        }
+        let ws: Vec<&str> = w.iter().map(String::as_str).collect();
+        match ws.as_slice() {
+            ["set", "address", name, kind, value] => {
+                let mut s = Addrs::none();
+                match *kind {
+                    "ip-netmask" => net::add_prefix_text(&mut s, value).map_err(|e| (n, e))?,
+                    "ip-range" => net::add_range_text(&mut s, value).map_err(|e| (n, e))?,
+                    "description" | "tag" => {
+                        dev.addresses.entry((*name).to_string()).or_default();
+                        continue;
+                    }
+                    other => return Err((n, format!("address kind `{other}` is not modelled"))),
+                }
+                dev.addresses
+                    .entry((*name).to_string())
+                    .or_default()
+                    .extend(&s);
+            }
+            ["set", "address-group", name, "static", ..] => {
+                let mut j = 4;
+                let members = list(&w, &mut j);
+                dev.groups
+                    .entry((*name).to_string())
+                    .or_default()
+                    .extend(members);
+            }
+            ["set", "address-group", _, "description" | "tag", ..] => {}
+            ["set", "address-group", _, "dynamic", ..] => {
+                return Err((n, "dynamic address groups are not modelled".into()));
+            }
+            ["set", "service", name, "protocol", proto, rest @ ..] => {
+                let proto = match *proto {
+                    "tcp" => 6,
+                    "udp" => 17,
+                    "sctp" => 132,
+                    other => {
+                        return Err((n, format!("service protocol `{other}` is not modelled")));
+                    }
+                };
+                let mut ident = Ident {
+                    proto,
+                    ports: None,
+                    sports: None,
+                    icmp_type: None,
+                };
+                let mut j = 0;
+                while let Some(k) = rest.get(j) {
+                    let v = rest.get(j + 1).ok_or((n, format!("`{k}` needs a value")))?;
+                    let ports = parse_ports(v, n)?;
+                    match *k {
+                        "port" => ident.ports = Some(ports),
+                        "source-port" => ident.sports = Some(ports),
+                        "override" => {}
+                        other => {
+                            return Err((n, format!("service attribute `{other}` is not modelled")));
+                        }
+                    }
+                    j += 2;
+                }
+                let entry = dev.services.entry((*name).to_string()).or_default();
+                // Attributes may come on separate lines: merge into one identity per protocol.
+                match entry.iter_mut().find(|x| x.proto == proto) {
+                    Some(x) => {
+                        if ident.ports.is_some() {
+                            x.ports = ident.ports;
+                        }
+                        if ident.sports.is_some() {
+                            x.sports = ident.sports;
+                        }
+                    }
+                    None => entry.push(ident),
+                }
+            }
+            ["set", "service", _, "description" | "tag", ..] => {}
+            ["set", "service-group", name, "members", ..] => {
+                let mut j = 4;
+                let members = list(&w, &mut j);
+                dev.service_groups
+                    .entry((*name).to_string())
+                    .or_default()
+                    .extend(members);
+            }
+            ["set", "service-group", _, "tag", ..] => {}
+            [
+                "set",
+                "schedule",
+                name,
+                "schedule-type",
+                "non-recurring",
+                ..,
+            ] => {
+                let mut j = 5;
+                for r in list(&w, &mut j) {
+                    let range = parse_schedule(&r, n)?;
+                    dev.schedules
+                        .entry((*name).to_string())
+                        .or_default()
+                        .push(range);
+                }
+            }
+            ["set", "schedule", _, "schedule-type", other, ..] => {
+                return Err((n, format!("schedule type `{other}` is not modelled")));
+            }
+            ["set", "zone", z, ..] => {
+                if !dev.zones.iter().any(|x| x == z) {
+                    dev.zones.push((*z).to_string());
+                }
+            }
+            ["set", "tag", ..]
+            | ["set", "deviceconfig", ..]
+            | ["set", "network", ..]
+            | ["set", "shared", ..] => {}
+            ["set", "application", name, "default", rest @ ..] => {
+                let idents = parse_app_default(rest, n)?;
+                dev.apps
+                    .entry((*name).to_string())
+                    .or_default()
+                    .extend(idents);
+            }
+            ["set", "application", name, ..] => {
+                dev.apps.entry((*name).to_string()).or_default();
+            }
+            ["set", "rulebase", "security", "rules", name, ..] => {
+                let idx = match dev.rules.iter().position(|r| r.name == *name) {
+                    Some(i) => i,
+                    None => {
+                        dev.rules.push(Rule {
+                            name: (*name).to_string(),
+                            line: n,
+                            text: t.to_string(),
+                            ..Rule::default()
+                        });
+                        dev.rules.len() - 1
+                    }
+                };
+                let Some(rule) = dev.rules.get_mut(idx) else {
+                    continue;
+                };
+                rule_attrs(rule, &w[5..], n, t)?;
+            }
+            ["move", "rulebase", "security", "rules", name, rest @ ..] => {
+                let from = dev
+                    .rules
+                    .iter()
+                    .position(|r| r.name == *name)
+                    .ok_or((n, format!("unknown rule `{name}`")))?;
+                let rule = dev.rules.remove(from);
+                let at = match rest {
+                    ["top"] => 0,
+                    ["bottom"] => dev.rules.len(),
+                    ["before", o] | ["after", o] => {
+                        let p = dev
+                            .rules
+                            .iter()
+                            .position(|r| r.name == *o)
+                            .ok_or((n, format!("unknown rule `{o}`")))?;
+                        if rest[0] == "before" { p } else { p + 1 }
+                    }
+                    _ => return Err((n, format!("bad move `{t}`"))),
+                };
+                dev.rules.insert(at, rule);
+            }
+            ["delete", "rulebase", "security", "rules", name] => {
+                dev.rules.retain(|r| r.name != *name)
+            }
+            ["delete", "rulebase", "security"] | ["delete", "rulebase", "security", "rules"] => {
+                dev.rules.clear()
+            }
+            [
+                "set",
+                "rulebase",
+                "default-security-rules",
+                "rules",
+                which,
+                "action",
+                action,
+            ] => {
+                let allow = match *action {
+                    "allow" => true,
+                    "deny" | "drop" | "reset-client" | "reset-server" | "reset-both" => false,
+                    other => return Err((n, format!("unknown action `{other}`"))),
+                };
+                match *which {
+                    "intrazone-default" => {
+                        dev.intrazone_allow = allow;
+                        dev.intrazone_line = Some(n);
+                    }
+                    "interzone-default" => {
+                        dev.interzone_allow = allow;
+                        dev.interzone_line = Some(n);
+                    }
+                    other => return Err((n, format!("unknown default rule `{other}`"))),
+                }
+            }
+            ["set", "rulebase", "default-security-rules", ..] => {}
+            _ => return Err((n, format!("unsupported command `{t}`"))),
+        }
+    }
+    Ok(dev)
+}
+
+fn parse_ports(v: &str, n: usize) -> Res<Ports> {
+    let mut out = Vec::new();
+    for part in v.split(',') {
+        out.push(net::parse_port_range(part).ok_or((n, format!("bad port `{part}`")))?);
+    }
+    Ok(Ports(out))
+}
+
+/// `default port [ tcp/104 udp/5000-5010 ]`, `default ip-protocol 50`,
+/// `default ident-by-icmp-type type 8`, `default ident-by-icmp6-type type 128`.
+fn parse_app_default(w: &[&str], n: usize) -> Res<Vec<Ident>> {
+    match w {
+        ["ip-protocol", p] => {
+            let proto = net::proto_by_name(p).ok_or((n, format!("bad protocol `{p}`")))?;
+            Ok(vec![Ident {
+                proto,
+                ports: None,
+                sports: None,
+                icmp_type: None,
+            }])
+        }
+        [
+            "ident-by-icmp-type" | "ident-by-icmp6-type",
+            "type",
+            ty,
+            rest @ ..,
+        ] => {
+            let v6 = w[0] == "ident-by-icmp6-type";
+            if !rest.is_empty() {
+                return Err((n, "ICMP codes are not modelled".into()));
+            }
+            let t = net::icmp_type_by_name(ty, v6).ok_or((n, format!("bad ICMP type `{ty}`")))?;
+            Ok(vec![Ident {
+                proto: if v6 { 58 } else { 1 },
+                ports: None,
+                sports: None,
+                icmp_type: Some(t),
+            }])
+        }
+        ["port", rest @ ..] => {
+            let owned: Vec<String> = rest.iter().map(|s| (*s).to_string()).collect();
+            let mut j = 0;
+            let mut out = Vec::new();
+            for item in list(&owned, &mut j) {
+                let (proto, ports) = item
+                    .split_once('/')
+                    .ok_or((n, format!("bad default port `{item}`")))?;
+                let proto =
+                    net::proto_by_name(proto).ok_or((n, format!("bad protocol `{proto}`")))?;
+                let ports = if ports == "dynamic" {
+                    None
+                } else {
+                    Some(parse_ports(ports, n)?)
+                };
+                out.push(Ident {
+                    proto,
+                    ports,
+                    sports: None,
+                    icmp_type: None,
+                });
+            }
+            Ok(out)
+        }
+        _ => Err((
+            n,
+            format!("application default `{}` is not modelled", w.join(" ")),
+        )),
+    }
+}
+
+/// `2026/01/01@00:00-2026/12/31@23:59`; the end minute is included.
+fn parse_schedule(s: &str, n: usize) -> Res<(i64, i64)> {
+    let bad = || (n, format!("bad schedule `{s}`"));
+    let (a, b) = s.split_once('-').ok_or_else(bad)?;
+    let one = |x: &str| -> Res<i64> {
+        let (d, t) = x.split_once('@').ok_or_else(bad)?;
+        let parts: Vec<i64> = d
+            .split('/')
+            .map(|p| p.parse().map_err(|_| bad()))
+            .collect::<Res<_>>()?;
+        let [y, m, dd] = parts.as_slice() else {
+            return Err(bad());
+        };
+        let (h, mi) = t.split_once(':').ok_or_else(bad)?;
+        let h: i64 = h.parse().map_err(|_| bad())?;
+        let mi: i64 = mi.parse().map_err(|_| bad())?;
+        Ok(ios::days_from_civil(*y, *m, *dd) * 1440 + h * 60 + mi)
+    };
+    Ok((one(a)?, one(b)? + 1))
+}
+
+fn rule_attrs(rule: &mut Rule, w: &[String], n: usize, text: &str) -> Res<()> {
+    let mut i = 0;
+    while let Some(key) = w.get(i).cloned() {
+        i += 1;
+        let vals = list(w, &mut i);
+        if vals.is_empty() {
+            return Err((n, format!("`{key}` needs a value")));
+        }
+        let yes = vals.first().map(String::as_str) == Some("yes");
+        match key.as_str() {
+            "from" => rule.from.extend(vals),
+            "to" => rule.to.extend(vals),
+            "source" => rule.source.extend(vals),
+            "destination" => rule.destination.extend(vals),
+            "application" => rule.application.extend(vals),
+            "service" => rule.service.extend(vals),
+            "action" => {
+                rule.action = vals.into_iter().next();
+                rule.action_line = n;
+                rule.text = text.to_string();
+            }
+            "negate-source" => rule.negate_source = yes,
+            "negate-destination" => rule.negate_destination = yes,
+            "disabled" => rule.disabled = yes,
+            "schedule" => rule.schedule = vals.into_iter().next(),
+            "source-user" | "category" | "source-hip" | "destination-hip" => {
+                if vals != ["any"] {
+                    return Err((n, format!("`{key}` other than `any` is not modelled")));
+                }
+            }
+            "description" | "tag" | "log-start" | "log-end" | "log-setting" | "rule-type"
+            | "group-tag" => {}
+            "profile-setting" => {
+                // `profile-setting group NAME` or `profiles …`: no effect on allow/deny.
+                while i < w.len() {
+                    i += 1;
+                }
+            }
+            other => return Err((n, format!("rule attribute `{other}` is not modelled"))),
+        }
+    }
+    Ok(())
+}
+
+/// Predefined applications, by network identity.
+fn predefined_app(name: &str) -> Option<Vec<Ident>> {
+    let i = |proto: u8, t: Option<u16>| Ident {
+        proto,
+        ports: None,
+        sports: None,
+        icmp_type: t,
+    };
+    let tcp = |p: u16| Ident {
+        proto: 6,
+        ports: Some(Ports::one(p)),
+        sports: None,
+        icmp_type: None,
+    };
+    Some(match name {
+        "ping" => vec![i(1, Some(8)), i(58, Some(128))],
+        "icmp" => vec![i(1, None)],
+        "ipv6-icmp" => vec![i(58, None)],
+        "ipsec-esp" => vec![i(50, None)],
+        "ipsec-ah" => vec![i(51, None)],
+        "gre" => vec![i(47, None)],
+        "ssl" => vec![tcp(443)],
+        "web-browsing" => vec![tcp(80)],
+        "ssh" => vec![tcp(22)],
+        _ => return None,
+    })
+}
+
+fn predefined_service(name: &str) -> Option<Vec<Ident>> {
+    let tcp = |ports: Vec<(u16, u16)>| Ident {
+        proto: 6,
+        ports: Some(Ports(ports)),
+        sports: None,
+        icmp_type: None,
+    };
+    Some(match name {
+        "service-http" => vec![tcp(vec![(80, 80), (8080, 8080)])],
+        "service-https" => vec![tcp(vec![(443, 443)])],
+        _ => return None,
+    })
+}
+
+impl PanOs {
+    fn zone_for(&self, zone: Option<&str>) -> Option<String> {
+        let zone = zone?;
+        let mut names: Vec<&String> = self.zones.iter().collect();
+        for r in &self.rules {
+            names.extend(r.from.iter().chain(r.to.iter()));
+        }
+        names
+            .into_iter()
+            .find(|z| net::names_zone(z, zone))
+            .cloned()
+    }
+
+    fn addr_contains(
+        &self,
+        name: &str,
+        ip: std::net::IpAddr,
+        depth: usize,
+    ) -> Result<bool, String> {
+        if depth > 16 {
+            return Err("address groups nest too deeply".into());
+        }
+        if name == "any" {
+            return Ok(true);
+        }
+        if let Some(a) = self.addresses.get(name) {
+            return Ok(a.contains(ip));
+        }
+        if let Some(m) = self.groups.get(name) {
+            for x in m {
+                if self.addr_contains(x, ip, depth + 1)? {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
+        // A literal address, prefix or range.
+        let mut s = Addrs::none();
+        if net::add_prefix_text(&mut s, name).is_ok() || net::add_range_text(&mut s, name).is_ok() {
+            return Ok(s.contains(ip));
+        }
+        Err(format!("unknown address `{name}`"))
+    }
+
+    fn service_idents(&self, name: &str, depth: usize) -> Result<Vec<Ident>, String> {
+        if depth > 16 {
+            return Err("service groups nest too deeply".into());
+        }
+        if let Some(s) = self.services.get(name) {
+            return Ok(s.clone());
+        }
+        if let Some(m) = self.service_groups.get(name) {
+            let mut out = Vec::new();
+            for x in m {
+                out.extend(self.service_idents(x, depth + 1)?);
+            }
+            return Ok(out);
+        }
+        predefined_service(name).ok_or_else(|| format!("unknown service `{name}`"))
+    }
+
+    fn app_idents(&self, name: &str) -> Result<Vec<Ident>, String> {
+        if let Some(a) = self.apps.get(name) {
+            return Ok(a.clone());
+        }
+        predefined_app(name).ok_or_else(|| format!("unknown application `{name}`"))
+    }
+
+    /// Application and service match (App-ID approximated by network identity).
+    fn app_service(&self, r: &Rule, p: &Packet) -> Result<bool, String> {
+        let any_app = r.application.iter().any(|a| a == "any");
+        let any_svc = r.service.iter().any(|s| s == "any");
+        let app_default = r.service.iter().any(|s| s == "application-default");
+        let app_ok = if any_app {
+            true
+        } else {
+            let mut ok = false;
+            for a in &r.application {
+                // With `application-default` the app's own ports count.
+                if self
+                    .app_idents(a)?
+                    .iter()
+                    .any(|x| x.matches(p, app_default))
+                {
+                    ok = true;
+                }
+            }
+            ok
+        };
+        if !app_ok {
+            return Ok(false);
+        }
+        if any_svc || app_default {
+            return Ok(true);
+        }
+        for s in &r.service {
+            if self
+                .service_idents(s, 0)?
+                .iter()
+                .any(|x| x.matches(p, true))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn rule_matches(
+        &self,
+        r: &Rule,
+        from: &str,
+        to: &str,
+        p: &Packet,
+        env: &Env<'_>,
+    ) -> Result<bool, String> {
+        if r.disabled {
+            return Ok(false);
+        }
+        if !r.from.iter().any(|z| z == "any" || z == from)
+            || !r.to.iter().any(|z| z == "any" || z == to)
+        {
+            return Ok(false);
+        }
+        let mut src = false;
+        for a in &r.source {
+            src |= self.addr_contains(a, p.src, 0)?;
+        }
+        let mut dst = false;
+        for a in &r.destination {
+            dst |= self.addr_contains(a, p.dst, 0)?;
+        }
+        if src == r.negate_source || dst == r.negate_destination {
+            return Ok(false);
+        }
+        if let Some(s) = &r.schedule {
+            let now = ios::today_minutes(env.today);
+            let ranges = self
+                .schedules
+                .get(s)
+                .ok_or_else(|| format!("unknown schedule `{s}`"))?;
+            if !ranges.iter().any(|&(a, b)| a <= now && now < b) {
+                return Ok(false);
+            }
+        }
+        self.app_service(r, p)
+    }
+}
+
+impl Device for PanOs {
+    fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
+        let from = self.zone_for(env.src_zone)?;
+        let to = self.zone_for(env.dst_zone)?;
+        for r in &self.rules {
+            match self.rule_matches(r, &from, &to, p, env) {
+                Ok(true) => {
+                    let allow = r.action.as_deref() == Some("allow");
+                    return Some(Decision::at(allow, r.action_line.max(r.line), &r.text));
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    return Some(Decision::at(
+                        false,
+                        r.line,
+                        &format!("{} (commit would fail: {e})", r.text),
+                    ));
+                }
+            }
+        }
+        Some(if from == to {
+            let why = format!(
+                "intrazone-default ({})",
+                if self.intrazone_allow {
+                    "allow"
+                } else {
+                    "deny"
+                }
+            );
+            match self.intrazone_line {
+                Some(l) => Decision {
+                    allow: self.intrazone_allow,
+                    line: Some(l),
+                    why,
+                },
+                None => Decision::implicit(self.intrazone_allow, why),
+            }
+        } else {
+            let why = format!(
+                "interzone-default ({})",
+                if self.interzone_allow {
+                    "allow"
+                } else {
+                    "deny"
+                }
+            );
+            match self.interzone_line {
+                Some(l) => Decision {
+                    allow: self.interzone_allow,
+                    line: Some(l),
+                    why,
+                },
+                None => Decision::implicit(self.interzone_allow, why),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::ProbeKind;
+    use zonal_model::Date;
+
+    const SAMPLE: &str = "\
+set zone imaging network layer3 [ ethernet1/1 ]
+set zone pacs network layer3 [ ethernet1/2 ]
+set address a_img_net4 ip-netmask 10.20.0.0/24
+set address a_img_range ip-range 10.20.2.1-10.20.2.50
+set address a_img_net6 ip-netmask 2001:db8:20::/64
+set address a_pacs4 ip-netmask 10.30.0.5/32
+set address-group g_imaging static [ a_img_net4 a_img_range a_img_net6 ]
+set service s_dicom_tcp protocol tcp port 104,11112
+set service-group sg_r1 members [ s_dicom_tcp ]
+set schedule sch_r4 schedule-type non-recurring 2026/01/01@00:00-2026/12/31@23:59
+set rulebase security rules zonal_deny from any to any source any destination any application any service any action deny
+set rulebase security rules r1 from imaging to pacs source g_imaging destination a_pacs4 application any service sg_r1 action allow
+set rulebase security rules r2 from imaging to pacs source g_imaging destination a_pacs4 application [ ping ipv6-icmp ] service application-default action allow
+set rulebase security rules r4 from imaging to pacs source g_imaging destination a_pacs4 application any service service-https action allow schedule sch_r4
+move rulebase security rules zonal_deny bottom
+set rulebase default-security-rules rules intrazone-default action deny
+";
+
+    fn pkt(src: &str, dst: &str, proto: u8, sel: u16) -> Packet {
+        Packet {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto,
+            sport: 40000,
+            selector: sel,
+            ack: false,
+            kind: ProbeKind::New,
+        }
+    }
+
+    #[test]
+    fn rulebase_move_apps_schedules_and_defaults() {
+        let dev = read(SAMPLE).unwrap();
+        let mut env = Env {
+            src_zone: Some("imaging"),
+            dst_zone: Some("pacs"),
+            today: Date::new(2026, 12, 31).unwrap(),
+        };
+        let d = dev
+            .decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env)
+            .unwrap();
+        assert!(d.allow, "{d}");
+        assert_eq!(d.line, Some(12));
+        assert!(
+            dev.decide(&pkt("10.20.0.1", "10.30.0.5", 1, 8), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            !dev.decide(&pkt("10.20.0.1", "10.30.0.5", 1, 13), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("10.20.0.1", "10.30.0.5", 6, 443), &env)
+                .unwrap()
+                .allow
+        );
+        env.today = Date::new(2027, 1, 1).unwrap();
+        let d = dev
+            .decide(&pkt("10.20.0.1", "10.30.0.5", 6, 443), &env)
+            .unwrap();
+        assert_eq!((d.allow, d.line), (false, Some(11)));
+        env.dst_zone = Some("imaging");
+        let d = dev
+            .decide(&pkt("10.20.0.1", "10.20.0.2", 6, 443), &env)
+            .unwrap();
+        assert!(!d.allow);
+        // Without the override, intrazone traffic is allowed by default.
+        let open = read("set zone imaging network layer3 [ ethernet1/1 ]\n").unwrap();
+        assert!(
+            open.decide(&pkt("10.20.0.1", "10.20.0.2", 6, 443), &env)
+                .unwrap()
+                .allow
+        );
+    }
 }

@@ -133,9 +133,13 @@ fn expand(line: &str, macros: &BTreeMap<String, String>, n: usize) -> Res<String
         while let Some(i) = rest.find('$') {
             out.push_str(&rest[..i]);
             let tail = &rest[i + 1..];
-            let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
             let name = &tail[..end];
-            let v = macros.get(name).ok_or((n, format!("undefined macro `${name}`")))?;
+            let v = macros
+                .get(name)
+                .ok_or((n, format!("undefined macro `${name}`")))?;
             out.push_str(v);
             rest = &tail[end..];
         }
@@ -175,7 +179,10 @@ pub(crate) fn read(text: &str) -> Res<Pf> {
         // Macro definition.
         if let Some((name, value)) = line.split_once('=')
             && !name.trim().contains(' ')
-            && name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             let v = expand(value.trim(), &dev.macros, n)?;
             let v = v.trim().trim_matches('"').to_string();
@@ -188,7 +195,10 @@ pub(crate) fn read(text: &str) -> Res<Pf> {
             Some("set") => {}
             Some("table") => {
                 let name = t.get(1).ok_or((n, "table needs a name".to_string()))?;
-                let name = name.trim_start_matches('<').trim_end_matches('>').to_string();
+                let name = name
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string();
                 let mut addrs = Addrs::none();
                 let mut i = 2;
                 while let Some(w) = t.get(i) {
@@ -198,13 +208,18 @@ pub(crate) fn read(text: &str) -> Res<Pf> {
                             let (list, used) = host_list(&t[i..], &tables, n)?;
                             for h in list {
                                 if h.negate {
-                                    return Err((n, "negated table entries are not modelled".into()));
+                                    return Err((
+                                        n,
+                                        "negated table entries are not modelled".into(),
+                                    ));
                                 }
                                 addrs.extend(&h.addrs);
                             }
                             i += used;
                         }
-                        "file" => return Err((n, "tables loaded from files are not modelled".into())),
+                        "file" => {
+                            return Err((n, "tables loaded from files are not modelled".into()));
+                        }
                         other => return Err((n, format!("unexpected `{other}` in table"))),
                     }
                 }
@@ -266,11 +281,20 @@ fn one_host(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Ho
     });
     let mut addrs = Addrs::none();
     if let Some(name) = w.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
-        addrs = tables.get(name).cloned().ok_or((n, format!("unknown table `<{name}>`")))?;
+        addrs = tables
+            .get(name)
+            .cloned()
+            .ok_or((n, format!("unknown table `<{name}>`")))?;
         return Ok((Host { addrs, negate }, i + 1));
     }
     if w == "any" {
-        return Ok((Host { addrs: Addrs::any(), negate }, i + 1));
+        return Ok((
+            Host {
+                addrs: Addrs::any(),
+                negate,
+            },
+            i + 1,
+        ));
     }
     if matches!(w, "self" | "no-route" | "urpf-failed") || w.starts_with('(') {
         return Err((n, format!("address `{w}` is not modelled")));
@@ -281,7 +305,12 @@ fn one_host(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Ho
         net::add_range_text(&mut addrs, &format!("{w}-{hi}")).map_err(|e| (n, e))?;
         return Ok((Host { addrs, negate }, i + 3));
     }
-    net::add_prefix_text(&mut addrs, w).map_err(|e| (n, format!("{e} (interface names as addresses are not modelled)")))?;
+    net::add_prefix_text(&mut addrs, w).map_err(|e| {
+        (
+            n,
+            format!("{e} (interface names as addresses are not modelled)"),
+        )
+    })?;
     Ok((Host { addrs, negate }, i + 1))
 }
 
@@ -348,7 +377,11 @@ fn port_spec(t: &[String], n: usize) -> Res<(Ports, usize)> {
             Some("><") | Some("<>") => {
                 let hi = pf_port(t.get(2).ok_or(bad(a))?).ok_or(bad(a))?;
                 let r = if t[1] == "><" {
-                    if hi > p + 1 { vec![(p + 1, hi - 1)] } else { vec![] }
+                    if hi > p + 1 {
+                        vec![(p + 1, hi - 1)]
+                    } else {
+                        vec![]
+                    }
                 } else {
                     let mut v = Vec::new();
                     if p > 0 {
@@ -445,7 +478,8 @@ fn parse_rule(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize, text: &s
     while let Some(w) = t.get(i) {
         i += 1;
         match w.as_str() {
-            "drop" | "return" | "return-rst" | "return-icmp" | "return-icmp6" if r.action == Action::Block => {}
+            "drop" | "return" | "return-rst" | "return-icmp" | "return-icmp6"
+                if r.action == Action::Block => {}
             "in" => r.dir = Some(true),
             "out" => r.dir = Some(false),
             "log" => {
@@ -497,7 +531,10 @@ fn parse_rule(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize, text: &s
                 i += used;
                 let mut v = Vec::new();
                 for x in names {
-                    v.push(net::icmp_type_by_name(&x, v6).ok_or((n, format!("unknown ICMP type `{x}`")))?);
+                    v.push(
+                        net::icmp_type_by_name(&x, v6)
+                            .ok_or((n, format!("unknown ICMP type `{x}`")))?,
+                    );
                 }
                 if t.get(i).map(String::as_str) == Some("code") {
                     return Err((n, "ICMP codes are not modelled".into()));
@@ -540,11 +577,21 @@ fn parse_rule(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize, text: &s
                 i += 1;
             }
             "!" if t.get(i).map(String::as_str) == Some("tagged") => {
-                r.tagged = Some((t.get(i + 1).ok_or((n, "tagged needs a name".to_string()))?.clone(), true));
+                r.tagged = Some((
+                    t.get(i + 1)
+                        .ok_or((n, "tagged needs a name".to_string()))?
+                        .clone(),
+                    true,
+                ));
                 i += 2;
             }
             "tagged" => {
-                r.tagged = Some((t.get(i).ok_or((n, "tagged needs a name".to_string()))?.clone(), false));
+                r.tagged = Some((
+                    t.get(i)
+                        .ok_or((n, "tagged needs a name".to_string()))?
+                        .clone(),
+                    false,
+                ));
                 i += 1;
             }
             "label" => i += 1,
@@ -591,10 +638,20 @@ impl Rule {
         if !self.from.matches_addr(p.src) || !self.to.matches_addr(p.dst) {
             return false;
         }
-        if self.from.ports.as_ref().is_some_and(|ports| !ports.contains(p.sport)) {
+        if self
+            .from
+            .ports
+            .as_ref()
+            .is_some_and(|ports| !ports.contains(p.sport))
+        {
             return false;
         }
-        if self.to.ports.as_ref().is_some_and(|ports| !ports.contains(p.selector)) {
+        if self
+            .to
+            .ports
+            .as_ref()
+            .is_some_and(|ports| !ports.contains(p.selector))
+        {
             return false;
         }
         if let Some(types) = &self.icmp_types
@@ -622,11 +679,20 @@ impl Pf {
                 return Some(value.clone());
             }
         }
-        self.ifaces.iter().find(|i| net::names_zone(i, zone)).cloned()
+        self.ifaces
+            .iter()
+            .find(|i| net::names_zone(i, zone))
+            .cloned()
     }
 
     /// One pass over the rules; returns the decision and the tag.
-    fn leg(&self, p: &Packet, inbound: bool, iface: Option<&str>, tag_in: Option<&str>) -> (Decision, Option<String>) {
+    fn leg(
+        &self,
+        p: &Packet,
+        inbound: bool,
+        iface: Option<&str>,
+        tag_in: Option<&str>,
+    ) -> (Decision, Option<String>) {
         let mut tag = tag_in.map(str::to_string);
         let mut last: Option<&Rule> = None;
         for r in &self.rules {
@@ -654,7 +720,10 @@ impl Pf {
                 }
                 (Decision::at(r.action == Action::Pass, r.line, &r.text), tag)
             }
-            None => (Decision::implicit(true, format!("implicit pass ({dir}, no rule matched)")), tag),
+            None => (
+                Decision::implicit(true, format!("implicit pass ({dir}, no rule matched)")),
+                tag,
+            ),
         }
     }
 }
@@ -712,21 +781,49 @@ pass in on $pacs_if proto tcp from <z_pacs> to any port 22
     #[test]
     fn quick_last_match_tags_and_implicit_pass() {
         let dev = read(SAMPLE).unwrap();
-        let env = Env { src_zone: Some("imaging"), dst_zone: Some("pacs"), today: Date::new(2026, 6, 1).unwrap() };
-        let d = dev.decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env).unwrap();
+        let env = Env {
+            src_zone: Some("imaging"),
+            dst_zone: Some("pacs"),
+            today: Date::new(2026, 6, 1).unwrap(),
+        };
+        let d = dev
+            .decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env)
+            .unwrap();
         assert!(d.allow);
         assert_eq!(d.line, Some(10));
-        assert!(dev.decide(&pkt("10.20.2.7", "10.30.0.5", 17, 5000), &env).unwrap().allow);
-        assert!(dev.decide(&pkt("2001:db8:20::1", "2001:db8:30::5", 58, 128), &env).unwrap().allow);
-        assert!(!dev.decide(&pkt("10.20.2.51", "10.30.0.5", 6, 104), &env).unwrap().allow);
+        assert!(
+            dev.decide(&pkt("10.20.2.7", "10.30.0.5", 17, 5000), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("2001:db8:20::1", "2001:db8:30::5", 58, 128), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            !dev.decide(&pkt("10.20.2.51", "10.30.0.5", 6, 104), &env)
+                .unwrap()
+                .allow
+        );
         // Non-quick pass after `block all` wins by last match inbound, but
         // the outbound leg is blocked (no tag).
-        let back = Env { src_zone: Some("pacs"), dst_zone: Some("imaging"), today: env.today };
-        let d = dev.decide(&pkt("10.30.0.5", "10.20.0.1", 6, 22), &back).unwrap();
+        let back = Env {
+            src_zone: Some("pacs"),
+            dst_zone: Some("imaging"),
+            today: env.today,
+        };
+        let d = dev
+            .decide(&pkt("10.30.0.5", "10.20.0.1", 6, 22), &back)
+            .unwrap();
         assert!(!d.allow);
         assert_eq!(d.line, Some(9));
         // Without `block all`, the implicit pass lets anything through.
         let open = read("pass in quick proto tcp from any to any port 22\n").unwrap();
-        assert!(open.decide(&pkt("10.30.0.5", "10.20.0.1", 17, 53), &back).unwrap().allow);
+        assert!(
+            open.decide(&pkt("10.30.0.5", "10.20.0.1", 17, 53), &back)
+                .unwrap()
+                .allow
+        );
     }
 }

@@ -58,11 +58,22 @@ impl fmt::Display for Packet {
                     (TCP, false) => " [SYN]",
                     _ => "",
                 };
-                write!(f, "{kind} {p} {}:{} -> {}:{}{flags}", show(self.src), self.sport, show(self.dst), self.selector)
+                write!(
+                    f,
+                    "{kind} {p} {}:{} -> {}:{}{flags}",
+                    show(self.src),
+                    self.sport,
+                    show(self.dst),
+                    self.selector
+                )
             }
             ICMP | ICMPV6 => {
                 let p = if self.proto == ICMP { "icmp" } else { "icmpv6" };
-                write!(f, "{kind} {p} type {} {} -> {}", self.selector, self.src, self.dst)
+                write!(
+                    f,
+                    "{kind} {p} type {} {} -> {}",
+                    self.selector, self.src, self.dst
+                )
             }
             n => write!(f, "{kind} proto {n} {} -> {}", self.src, self.dst),
         }
@@ -125,9 +136,17 @@ fn random_in(rng: &mut Rng, set: &AddrSet, v6: Option<bool>) -> Option<IpAddr> {
 }
 
 fn build_pool(policy: &Policy, rng: &mut Rng) -> Pool {
-    let mut pool = Pool { v4: Vec::new(), v6: Vec::new(), sets: Vec::new() };
+    let mut pool = Pool {
+        v4: Vec::new(),
+        v6: Vec::new(),
+        sets: Vec::new(),
+    };
     let push = |ip: IpAddr, pool: &mut Pool| {
-        let v = if ip.is_ipv4() { &mut pool.v4 } else { &mut pool.v6 };
+        let v = if ip.is_ipv4() {
+            &mut pool.v4
+        } else {
+            &mut pool.v6
+        };
         if !v.contains(&ip) {
             v.push(ip);
         }
@@ -136,12 +155,18 @@ fn build_pool(policy: &Policy, rng: &mut Rng) -> Pool {
         // Zone edges and just outside them: catches netmask and range
         // off-by-one errors.
         for &(lo, hi) in z.addrs.v4_ranges() {
-            for v in [Some(lo), Some(hi), lo.checked_sub(1), hi.checked_add(1)].into_iter().flatten() {
+            for v in [Some(lo), Some(hi), lo.checked_sub(1), hi.checked_add(1)]
+                .into_iter()
+                .flatten()
+            {
                 push(IpAddr::V4(Ipv4Addr::from(v)), &mut pool);
             }
         }
         for &(lo, hi) in z.addrs.v6_ranges() {
-            for v in [Some(lo), Some(hi), lo.checked_sub(1), hi.checked_add(1)].into_iter().flatten() {
+            for v in [Some(lo), Some(hi), lo.checked_sub(1), hi.checked_add(1)]
+                .into_iter()
+                .flatten()
+            {
                 push(IpAddr::V6(Ipv6Addr::from(v)), &mut pool);
             }
         }
@@ -179,7 +204,8 @@ fn pick_addr(rng: &mut Rng, pool: &Pool, v6: bool) -> Option<IpAddr> {
         return rng.pick(list).copied();
     }
     let set = rng.pick(&pool.sets)?;
-    random_in(rng, set, Some(v6)).or_else(|| rng.pick(if v6 { &pool.v6 } else { &pool.v4 }).copied())
+    random_in(rng, set, Some(v6))
+        .or_else(|| rng.pick(if v6 { &pool.v6 } else { &pool.v4 }).copied())
 }
 
 fn pick_selector(rng: &mut Rng, lo: u16, hi: u16) -> u16 {
@@ -198,7 +224,11 @@ fn random_service(rng: &mut Rng, v6: bool) -> (u8, u16) {
         4..=5 => (UDP, rng.range_u16(0, u16::MAX)),
         6 => {
             if v6 {
-                (ICMPV6, *rng.pick(&[128u16, 129, 1, 2, 3, 135, 136, 0, 8]).unwrap_or(&128))
+                (
+                    ICMPV6,
+                    *rng.pick(&[128u16, 129, 1, 2, 3, 135, 136, 0, 8])
+                        .unwrap_or(&128),
+                )
             } else {
                 (ICMP, *rng.pick(&[8u16, 0, 3, 11, 13, 128]).unwrap_or(&8))
             }
@@ -208,7 +238,11 @@ fn random_service(rng: &mut Rng, v6: bool) -> (u8, u16) {
             let p = u8::try_from(rng.below(256)).unwrap_or(0);
             (p, 0)
         }
-        _ => (TCP, *rng.pick(&[22u16, 80, 104, 443, 445, 2575, 2762, 3389, 11112]).unwrap_or(&104)),
+        _ => (
+            TCP,
+            *rng.pick(&[22u16, 80, 104, 443, 445, 2575, 2762, 3389, 11112])
+                .unwrap_or(&104),
+        ),
     }
 }
 
@@ -236,7 +270,11 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
     for t in &terms {
         services_of(&t.services, &mut svcs);
     }
-    let mut service_ports: Vec<u16> = svcs.iter().filter(|s| s.0 == TCP || s.0 == UDP).map(|s| s.1).collect();
+    let mut service_ports: Vec<u16> = svcs
+        .iter()
+        .filter(|s| s.0 == TCP || s.0 == UDP)
+        .map(|s| s.1)
+        .collect();
     service_ports.sort_unstable();
     service_ports.dedup();
 
@@ -251,37 +289,52 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
         if strategy < 45 && !terms.is_empty() {
             // Inside (or at the edge of) a rule's term, forward or reversed.
             let Some(t) = rng.pick(&terms) else { continue };
-            let (Some(s), Some(d)) = (random_in(&mut rng, &t.src, Some(v6)), random_in(&mut rng, &t.dst, Some(v6)))
-            else {
+            let (Some(s), Some(d)) = (
+                random_in(&mut rng, &t.src, Some(v6)),
+                random_in(&mut rng, &t.dst, Some(v6)),
+            ) else {
                 continue;
             };
             src = s;
             dst = d;
             let mut ts = Vec::new();
             services_of(&t.services, &mut ts);
-            let Some(&(p, lo, hi)) = rng.pick(&ts) else { continue };
+            let Some(&(p, lo, hi)) = rng.pick(&ts) else {
+                continue;
+            };
             proto = p;
             sel = pick_selector(&mut rng, lo, hi);
             if rng.chance(20) {
                 std::mem::swap(&mut src, &mut dst);
             }
         } else {
-            let (Some(s), Some(d)) = (pick_addr(&mut rng, &pool, v6), pick_addr(&mut rng, &pool, v6)) else {
+            let (Some(s), Some(d)) = (
+                pick_addr(&mut rng, &pool, v6),
+                pick_addr(&mut rng, &pool, v6),
+            ) else {
                 continue;
             };
             src = s;
             dst = d;
             if strategy < 80 && !svcs.is_empty() {
-                let Some(&(p, lo, hi)) = rng.pick(&svcs) else { continue };
+                let Some(&(p, lo, hi)) = rng.pick(&svcs) else {
+                    continue;
+                };
                 proto = p;
                 sel = pick_selector(&mut rng, lo, hi);
             } else {
                 (proto, sel) = random_service(&mut rng, v6);
             }
         }
-        let Some((proto, sel)) = normalise(proto, sel, v6) else { continue };
+        let Some((proto, sel)) = normalise(proto, sel, v6) else {
+            continue;
+        };
         let ports = proto == TCP || proto == UDP;
-        let mut sport = if ports { rng.range_u16(1024, u16::MAX) } else { 0 };
+        let mut sport = if ports {
+            rng.range_u16(1024, u16::MAX)
+        } else {
+            0
+        };
         let mut kind = ProbeKind::New;
         if stateless && ports && rng.chance(25) {
             // A packet from a well-known service port: a source-port hole
@@ -290,7 +343,15 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
             kind = ProbeKind::Unsolicited;
         }
         let ack = stateless && proto == TCP && kind == ProbeKind::Unsolicited && rng.chance(50);
-        let pkt = Packet { src, dst, proto, sport, selector: sel, ack, kind };
+        let pkt = Packet {
+            src,
+            dst,
+            proto,
+            sport,
+            selector: sel,
+            ack,
+            kind,
+        };
         out.push(pkt);
         main += 1;
     }
@@ -306,5 +367,13 @@ pub(crate) fn reply_of(p: &Packet) -> Option<Packet> {
         ICMP | ICMPV6 => return None,
         other => (other, 0, 0),
     };
-    Some(Packet { src: p.dst, dst: p.src, proto, sport, selector, ack: proto == TCP, kind: ProbeKind::Reply })
+    Some(Packet {
+        src: p.dst,
+        dst: p.src,
+        proto,
+        sport,
+        selector,
+        ack: proto == TCP,
+        kind: ProbeKind::Reply,
+    })
 }

@@ -24,11 +24,17 @@ struct Term {
 
 impl Term {
     fn matches(&self, p: &Packet) -> bool {
-        let Some(proto) = self.proto else { return false };
+        let Some(proto) = self.proto else {
+            return false;
+        };
         if proto != p.proto {
             return false;
         }
-        if self.dports.as_ref().is_some_and(|d| !d.contains(p.selector)) {
+        if self
+            .dports
+            .as_ref()
+            .is_some_and(|d| !d.contains(p.selector))
+        {
             return false;
         }
         if self.sports.as_ref().is_some_and(|s| !s.contains(p.sport)) {
@@ -120,7 +126,12 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
             }
             Some("insert") => lines.push((n, t.to_string(), w.clone())),
             Some("deactivate" | "activate") => lines.push((n, t.to_string(), w.clone())),
-            _ => return Err((n, format!("expected a `set` or `delete` command, found `{t}`"))),
+            _ => {
+                return Err((
+                    n,
+                    format!("expected a `set` or `delete` command, found `{t}`"),
+                ));
+            }
         }
     }
     let mut dev = Srx::default();
@@ -128,57 +139,132 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
         let n = *n;
         let ws: Vec<&str> = w.iter().map(String::as_str).collect();
         match ws.as_slice() {
-            ["security", "forwarding-options", "family", "inet6", "mode", m] => dev.v6_mode = Some((*m).to_string()),
+            [
+                "security",
+                "forwarding-options",
+                "family",
+                "inet6",
+                "mode",
+                m,
+            ] => dev.v6_mode = Some((*m).to_string()),
             ["security", "zones", "security-zone", z, "description", d] => {
                 dev.zones.insert((*z).to_string(), (*d).to_string());
             }
-            ["security", "zones", "security-zone", z, "address-book", "address", name, rest @ ..] => {
+            [
+                "security",
+                "zones",
+                "security-zone",
+                z,
+                "address-book",
+                "address",
+                name,
+                rest @ ..,
+            ] => {
                 let s = parse_address(rest, n)?;
                 if let Some(s) = s {
-                    dev.addresses.entry(((*z).to_string(), (*name).to_string())).or_default().extend(&s);
+                    dev.addresses
+                        .entry(((*z).to_string(), (*name).to_string()))
+                        .or_default()
+                        .extend(&s);
                 }
             }
-            ["security", "zones", "security-zone", z, "address-book", "address-set", name, kind, m] => {
+            [
+                "security",
+                "zones",
+                "security-zone",
+                z,
+                "address-book",
+                "address-set",
+                name,
+                kind,
+                m,
+            ] => {
                 if *kind != "address" && *kind != "address-set" {
                     return Err((n, format!("unexpected address-set member kind `{kind}`")));
                 }
-                dev.address_sets.entry(((*z).to_string(), (*name).to_string())).or_default().push((*m).to_string());
+                dev.address_sets
+                    .entry(((*z).to_string(), (*name).to_string()))
+                    .or_default()
+                    .push((*m).to_string());
             }
             ["security", "zones", "security-zone", z, ..] => {
                 dev.zones.entry((*z).to_string()).or_default();
             }
-            ["security", "address-book", "global", "address", name, rest @ ..] => {
+            [
+                "security",
+                "address-book",
+                "global",
+                "address",
+                name,
+                rest @ ..,
+            ] => {
                 if let Some(s) = parse_address(rest, n)? {
-                    dev.addresses.entry((String::new(), (*name).to_string())).or_default().extend(&s);
+                    dev.addresses
+                        .entry((String::new(), (*name).to_string()))
+                        .or_default()
+                        .extend(&s);
                 }
             }
-            ["security", "address-book", "global", "address-set", name, kind, m] => {
+            [
+                "security",
+                "address-book",
+                "global",
+                "address-set",
+                name,
+                kind,
+                m,
+            ] => {
                 if *kind != "address" && *kind != "address-set" {
                     if *kind == "description" {
                         continue;
                     }
                     return Err((n, format!("unexpected address-set member kind `{kind}`")));
                 }
-                dev.address_sets.entry((String::new(), (*name).to_string())).or_default().push((*m).to_string());
+                dev.address_sets
+                    .entry((String::new(), (*name).to_string()))
+                    .or_default()
+                    .push((*m).to_string());
             }
             ["applications", "application", name, "term", term, rest @ ..] => {
-                let t = dev.apps.entry((*name).to_string()).or_default().entry((*term).to_string()).or_default();
+                let t = dev
+                    .apps
+                    .entry((*name).to_string())
+                    .or_default()
+                    .entry((*term).to_string())
+                    .or_default();
                 parse_term(t, rest, n)?;
             }
             ["applications", "application", name, "description", ..] => {
                 dev.apps.entry((*name).to_string()).or_default();
             }
             ["applications", "application", name, rest @ ..] => {
-                let t = dev.apps.entry((*name).to_string()).or_default().entry(String::new()).or_default();
+                let t = dev
+                    .apps
+                    .entry((*name).to_string())
+                    .or_default()
+                    .entry(String::new())
+                    .or_default();
                 parse_term(t, rest, n)?;
             }
-            ["applications", "application-set", name, "application" | "application-set", m] => {
-                dev.app_sets.entry((*name).to_string()).or_default().push((*m).to_string());
+            [
+                "applications",
+                "application-set",
+                name,
+                "application" | "application-set",
+                m,
+            ] => {
+                dev.app_sets
+                    .entry((*name).to_string())
+                    .or_default()
+                    .push((*m).to_string());
             }
             ["applications", "application-set", _, "description", ..] => {}
             ["schedulers", "scheduler", name, rest @ ..] => {
                 let ranges = parse_scheduler(rest, n)?;
-                dev.schedulers.entry((*name).to_string()).or_default().extend(ranges);
+                dev.schedulers
+                    .entry((*name).to_string())
+                    .or_default()
+                    .extend(ranges);
             }
             ["security", "policies", "default-policy", p] => {
                 dev.default_permit = match *p {
@@ -187,7 +273,17 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
                     other => return Err((n, format!("unknown default policy `{other}`"))),
                 };
             }
-            ["security", "policies", "from-zone", from, "to-zone", to, "policy", name, rest @ ..] => {
+            [
+                "security",
+                "policies",
+                "from-zone",
+                from,
+                "to-zone",
+                to,
+                "policy",
+                name,
+                rest @ ..,
+            ] => {
                 let ctx = Context::Pair((*from).to_string(), (*to).to_string());
                 policy_attr(&mut dev, ctx, name, rest, n, text)?;
             }
@@ -197,7 +293,11 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
             ["insert", "security", "policies", rest @ ..] => insert(&mut dev, rest, n)?,
             ["deactivate", "security", "policies", rest @ ..] => {
                 let (ctx, name) = policy_path(rest, n)?;
-                if let Some(p) = dev.contexts.get_mut(&ctx).and_then(|v| v.iter_mut().find(|(k, _)| k == &name)) {
+                if let Some(p) = dev
+                    .contexts
+                    .get_mut(&ctx)
+                    .and_then(|v| v.iter_mut().find(|(k, _)| k == &name))
+                {
                     p.1.inactive = true;
                 }
             }
@@ -210,9 +310,10 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
 
 fn policy_path(w: &[&str], n: usize) -> Res<(Context, String)> {
     match w {
-        ["from-zone", f, "to-zone", t, "policy", p, ..] => {
-            Ok((Context::Pair((*f).to_string(), (*t).to_string()), (*p).to_string()))
-        }
+        ["from-zone", f, "to-zone", t, "policy", p, ..] => Ok((
+            Context::Pair((*f).to_string(), (*t).to_string()),
+            (*p).to_string(),
+        )),
         ["global", "policy", p, ..] => Ok((Context::Global, (*p).to_string())),
         _ => Err((n, format!("bad policy path `{}`", w.join(" ")))),
     }
@@ -221,7 +322,8 @@ fn policy_path(w: &[&str], n: usize) -> Res<(Context, String)> {
 fn insert(dev: &mut Srx, w: &[&str], n: usize) -> Res<()> {
     let (ctx, name) = policy_path(w, n)?;
     let rest = match w {
-        ["from-zone", _, "to-zone", _, "policy", _, rest @ ..] | ["global", "policy", _, rest @ ..] => rest,
+        ["from-zone", _, "to-zone", _, "policy", _, rest @ ..]
+        | ["global", "policy", _, rest @ ..] => rest,
         _ => &[],
     };
     let (before, other) = match rest {
@@ -229,24 +331,49 @@ fn insert(dev: &mut Srx, w: &[&str], n: usize) -> Res<()> {
         ["after", "policy", o] => (false, *o),
         _ => return Err((n, format!("bad insert `{}`", w.join(" ")))),
     };
-    let list = dev.contexts.get_mut(&ctx).ok_or((n, "insert into an empty context".to_string()))?;
-    let from = list.iter().position(|(k, _)| *k == name).ok_or((n, format!("unknown policy `{name}`")))?;
+    let list = dev
+        .contexts
+        .get_mut(&ctx)
+        .ok_or((n, "insert into an empty context".to_string()))?;
+    let from = list
+        .iter()
+        .position(|(k, _)| *k == name)
+        .ok_or((n, format!("unknown policy `{name}`")))?;
     let item = list.remove(from);
-    let to = list.iter().position(|(k, _)| k == other).ok_or((n, format!("unknown policy `{other}`")))?;
+    let to = list
+        .iter()
+        .position(|(k, _)| k == other)
+        .ok_or((n, format!("unknown policy `{other}`")))?;
     list.insert(if before { to } else { to + 1 }, item);
     Ok(())
 }
 
-fn policy_attr(dev: &mut Srx, ctx: Context, name: &str, rest: &[&str], n: usize, text: &str) -> Res<()> {
+fn policy_attr(
+    dev: &mut Srx,
+    ctx: Context,
+    name: &str,
+    rest: &[&str],
+    n: usize,
+    text: &str,
+) -> Res<()> {
     let list = dev.contexts.entry(ctx).or_default();
     let idx = match list.iter().position(|(k, _)| k == name) {
         Some(i) => i,
         None => {
-            list.push((name.to_string(), Policy { line: n, text: text.to_string(), ..Policy::default() }));
+            list.push((
+                name.to_string(),
+                Policy {
+                    line: n,
+                    text: text.to_string(),
+                    ..Policy::default()
+                },
+            ));
             list.len() - 1
         }
     };
-    let Some((_, p)) = list.get_mut(idx) else { return Ok(()) };
+    let Some((_, p)) = list.get_mut(idx) else {
+        return Ok(());
+    };
     let owned: Vec<String> = rest.iter().map(|s| (*s).to_string()).collect();
     match rest {
         ["description", ..] => {}
@@ -286,7 +413,9 @@ fn parse_address(w: &[&str], n: usize) -> Res<Option<Addrs>> {
     let mut s = Addrs::none();
     match w {
         ["description", ..] => return Ok(None),
-        ["range-address", a, "to", b] => net::add_range_text(&mut s, &format!("{a}-{b}")).map_err(|e| (n, e))?,
+        ["range-address", a, "to", b] => {
+            net::add_range_text(&mut s, &format!("{a}-{b}")).map_err(|e| (n, e))?
+        }
         ["ip-prefix", p] | [p] => net::add_prefix_text(&mut s, p).map_err(|e| (n, e))?,
         _ => return Err((n, format!("unsupported address `{}`", w.join(" ")))),
     }
@@ -310,7 +439,8 @@ fn parse_term(t: &mut Term, w: &[&str], n: usize) -> Res<()> {
         let val = w.get(i + 1).ok_or((n, format!("`{key}` needs a value")))?;
         match *key {
             "protocol" => {
-                t.proto = Some(net::proto_by_name(val).ok_or((n, format!("unknown protocol `{val}`")))?);
+                t.proto =
+                    Some(net::proto_by_name(val).ok_or((n, format!("unknown protocol `{val}`")))?);
             }
             "destination-port" => {
                 let r = junos_port(val).ok_or((n, format!("bad port `{val}`")))?;
@@ -322,7 +452,10 @@ fn parse_term(t: &mut Term, w: &[&str], n: usize) -> Res<()> {
             }
             "icmp-type" | "icmp6-type" => {
                 let v6 = *key == "icmp6-type";
-                t.icmp_type = Some(net::icmp_type_by_name(val, v6).ok_or((n, format!("unknown ICMP type `{val}`")))?);
+                t.icmp_type = Some(
+                    net::icmp_type_by_name(val, v6)
+                        .ok_or((n, format!("unknown ICMP type `{val}`")))?,
+                );
             }
             "icmp-code" | "icmp6-code" => {
                 if *val != "0" {
@@ -331,7 +464,12 @@ fn parse_term(t: &mut Term, w: &[&str], n: usize) -> Res<()> {
             }
             "inactivity-timeout" | "alg" | "application-protocol" => {}
             "description" => {}
-            other => return Err((n, format!("application attribute `{other}` is not modelled"))),
+            other => {
+                return Err((
+                    n,
+                    format!("application attribute `{other}` is not modelled"),
+                ));
+            }
         }
         i += 2;
     }
@@ -349,7 +487,12 @@ fn parse_scheduler(w: &[&str], n: usize) -> Res<Vec<(i64, i64)>> {
                 i += 4;
             }
             (Some(&"description"), ..) => return Ok(out),
-            _ => return Err((n, format!("scheduler form `{}` is not modelled", w.join(" ")))),
+            _ => {
+                return Err((
+                    n,
+                    format!("scheduler form `{}` is not modelled", w.join(" ")),
+                ));
+            }
         }
     }
     Ok(out)
@@ -360,8 +503,17 @@ fn junos_time(s: &str, n: usize) -> Res<i64> {
     let (date, time) = s.split_once('.').ok_or_else(bad)?;
     let parts: Vec<&str> = date.split('-').collect();
     let (y, m, d) = match parts.as_slice() {
-        [y, m, d] => (y.parse::<i64>().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?),
-        _ => return Err((n, format!("scheduler date `{s}` without a year is not modelled"))),
+        [y, m, d] => (
+            y.parse::<i64>().map_err(|_| bad())?,
+            m.parse().map_err(|_| bad())?,
+            d.parse().map_err(|_| bad())?,
+        ),
+        _ => {
+            return Err((
+                n,
+                format!("scheduler date `{s}` without a year is not modelled"),
+            ));
+        }
     };
     let (h, mi) = time.split_once(':').ok_or_else(bad)?;
     let h: i64 = h.parse().map_err(|_| bad())?;
@@ -376,7 +528,10 @@ impl Srx {
         if let Some((z, _)) = self.zones.iter().find(|(_, d)| **d == want) {
             return Some(z.as_str());
         }
-        self.zones.keys().find(|z| net::names_zone(z, zone)).map(String::as_str)
+        self.zones
+            .keys()
+            .find(|z| net::names_zone(z, zone))
+            .map(String::as_str)
     }
 
     fn addr_contains(&self, zone: &str, name: &str, ip: std::net::IpAddr, depth: usize) -> bool {
@@ -395,7 +550,9 @@ impl Srx {
                 return a.contains(ip);
             }
             if let Some(members) = self.address_sets.get(&key) {
-                return members.iter().any(|m| self.addr_contains(zone, m, ip, depth + 1));
+                return members
+                    .iter()
+                    .any(|m| self.addr_contains(zone, m, ip, depth + 1));
             }
         }
         false
@@ -422,7 +579,11 @@ impl Srx {
         for list in self.contexts.values() {
             for (_, p) in list {
                 for a in &p.apps {
-                    if a != "any" && !self.apps.contains_key(a) && !self.app_sets.contains_key(a) && predefined(a).is_none() {
+                    if a != "any"
+                        && !self.apps.contains_key(a)
+                        && !self.app_sets.contains_key(a)
+                        && predefined(a).is_none()
+                    {
                         out.push(format!("application `{a}`"));
                     }
                 }
@@ -433,7 +594,9 @@ impl Srx {
 
     fn scheduler_active(&self, name: &str, env: &Env<'_>) -> bool {
         let now = ios::today_minutes(env.today);
-        self.schedulers.get(name).is_some_and(|r| r.iter().any(|&(a, b)| a <= now && now < b))
+        self.schedulers
+            .get(name)
+            .is_some_and(|r| r.iter().any(|&(a, b)| a <= now && now < b))
     }
 
     fn first_match<'a>(
@@ -446,20 +609,35 @@ impl Srx {
     ) -> Option<&'a Policy> {
         list.iter().map(|(_, pol)| pol).find(|pol| {
             !pol.inactive
-                && (pol.from_zones.is_empty() || pol.from_zones.iter().any(|z| z == from || z == "any"))
+                && (pol.from_zones.is_empty()
+                    || pol.from_zones.iter().any(|z| z == from || z == "any"))
                 && (pol.to_zones.is_empty() || pol.to_zones.iter().any(|z| z == to || z == "any"))
-                && pol.src.iter().any(|a| self.addr_contains(from, a, p.src, 0))
+                && pol
+                    .src
+                    .iter()
+                    .any(|a| self.addr_contains(from, a, p.src, 0))
                 && pol.dst.iter().any(|a| self.addr_contains(to, a, p.dst, 0))
                 && pol.apps.iter().any(|a| self.app_matches(a, p, 0))
-                && pol.scheduler.as_ref().is_none_or(|s| self.scheduler_active(s, env))
+                && pol
+                    .scheduler
+                    .as_ref()
+                    .is_none_or(|s| self.scheduler_active(s, env))
         })
     }
 }
 
 /// A few predefined Junos applications.
 fn predefined(name: &str) -> Option<Vec<Term>> {
-    let tcp = |p: u16| Term { proto: Some(6), dports: Some(Ports::one(p)), ..Term::default() };
-    let udp = |p: u16| Term { proto: Some(17), dports: Some(Ports::one(p)), ..Term::default() };
+    let tcp = |p: u16| Term {
+        proto: Some(6),
+        dports: Some(Ports::one(p)),
+        ..Term::default()
+    };
+    let udp = |p: u16| Term {
+        proto: Some(17),
+        dports: Some(Ports::one(p)),
+        ..Term::default()
+    };
     Some(match name {
         "junos-http" => vec![tcp(80)],
         "junos-https" => vec![tcp(443)],
@@ -475,11 +653,25 @@ fn predefined(name: &str) -> Option<Vec<Term>> {
         "junos-ike" => vec![udp(500)],
         "junos-ike-nat" => vec![udp(4500)],
         "junos-ldap" => vec![tcp(389)],
-        "junos-icmp-all" => vec![Term { proto: Some(1), ..Term::default() }],
-        "junos-icmp-ping" | "junos-ping" => vec![Term { proto: Some(1), icmp_type: Some(8), ..Term::default() }],
-        "junos-icmp6-all" => vec![Term { proto: Some(58), ..Term::default() }],
+        "junos-icmp-all" => vec![Term {
+            proto: Some(1),
+            ..Term::default()
+        }],
+        "junos-icmp-ping" | "junos-ping" => vec![Term {
+            proto: Some(1),
+            icmp_type: Some(8),
+            ..Term::default()
+        }],
+        "junos-icmp6-all" => vec![Term {
+            proto: Some(58),
+            ..Term::default()
+        }],
         "junos-pingv6" | "junos-icmp6-echo-request" => {
-            vec![Term { proto: Some(58), icmp_type: Some(128), ..Term::default() }]
+            vec![Term {
+                proto: Some(58),
+                icmp_type: Some(128),
+                ..Term::default()
+            }]
         }
         _ => return None,
     })
@@ -490,12 +682,25 @@ impl Device for Srx {
         if p.src.is_ipv6() {
             match self.v6_mode.as_deref() {
                 Some("flow-based") => {}
-                Some("packet-based") => return Some(Decision::implicit(true, "inet6 packet-based mode: no policy applies")),
-                _ => return Some(Decision::implicit(false, "IPv6 is dropped (inet6 mode is not flow-based)")),
+                Some("packet-based") => {
+                    return Some(Decision::implicit(
+                        true,
+                        "inet6 packet-based mode: no policy applies",
+                    ));
+                }
+                _ => {
+                    return Some(Decision::implicit(
+                        false,
+                        "IPv6 is dropped (inet6 mode is not flow-based)",
+                    ));
+                }
             }
         }
         if let Some(u) = self.unknown_names().first() {
-            return Some(Decision::implicit(false, format!("config refers to an unknown {u} (commit would fail)")));
+            return Some(Decision::implicit(
+                false,
+                format!("config refers to an unknown {u} (commit would fail)"),
+            ));
         }
         let from = self.zone_for(env.src_zone)?;
         let to = self.zone_for(env.dst_zone)?;
@@ -504,7 +709,11 @@ impl Device for Srx {
             .contexts
             .get(&ctx)
             .and_then(|l| self.first_match(l, from, to, p, env))
-            .or_else(|| self.contexts.get(&Context::Global).and_then(|l| self.first_match(l, from, to, p, env)));
+            .or_else(|| {
+                self.contexts
+                    .get(&Context::Global)
+                    .and_then(|l| self.first_match(l, from, to, p, env))
+            });
         Some(match hit {
             Some(pol) => {
                 let allow = pol.action.as_deref() == Some("permit");
@@ -565,17 +774,38 @@ set security policies default-policy deny-all
     #[test]
     fn contexts_sets_schedulers_and_global() {
         let dev = read(SAMPLE).unwrap();
-        let mut env =
-            Env { src_zone: Some("imaging"), dst_zone: Some("pacs"), today: Date::new(2026, 6, 1).unwrap() };
-        assert!(dev.decide(&pkt("10.20.2.50", "10.30.0.5", 17, 5010), &env).unwrap().allow);
-        assert!(!dev.decide(&pkt("10.20.2.51", "10.30.0.5", 17, 5010), &env).unwrap().allow);
-        assert!(dev.decide(&pkt("10.20.0.1", "10.30.0.5", 6, 443), &env).unwrap().allow);
+        let mut env = Env {
+            src_zone: Some("imaging"),
+            dst_zone: Some("pacs"),
+            today: Date::new(2026, 6, 1).unwrap(),
+        };
+        assert!(
+            dev.decide(&pkt("10.20.2.50", "10.30.0.5", 17, 5010), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            !dev.decide(&pkt("10.20.2.51", "10.30.0.5", 17, 5010), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("10.20.0.1", "10.30.0.5", 6, 443), &env)
+                .unwrap()
+                .allow
+        );
         env.today = Date::new(2027, 1, 1).unwrap();
-        let d = dev.decide(&pkt("10.20.0.1", "10.30.0.5", 6, 443), &env).unwrap();
+        let d = dev
+            .decide(&pkt("10.20.0.1", "10.30.0.5", 6, 443), &env)
+            .unwrap();
         assert!(!d.allow);
         assert_eq!(d.line, Some(26));
         env.src_zone = Some("pacs");
         env.dst_zone = Some("imaging");
-        assert!(!dev.decide(&pkt("10.30.0.5", "10.20.0.1", 6, 104), &env).unwrap().allow);
+        assert!(
+            !dev.decide(&pkt("10.30.0.5", "10.20.0.1", 6, 104), &env)
+                .unwrap()
+                .allow
+        );
     }
 }
