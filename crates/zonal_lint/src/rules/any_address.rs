@@ -1,4 +1,4 @@
-//! L0405 `any-address-permit`: an allow rule whose source or destination is `any`.
+//! L0405 `any-address`: an allow rule whose source or destination is `any`.
 //!
 //! NIST SP 800-82 §5.8: restrict by address. Use an external zone for the
 //! internet and named zones or groups for internal systems.
@@ -11,7 +11,7 @@ use crate::registry::LintInfo;
 
 pub(crate) const INFO: LintInfo = LintInfo {
     code: "L0405",
-    name: "any-address-permit",
+    name: "any-address",
     severity: Severity::High,
     summary: "allow rule from or to `any` address",
     doc: lint_doc!("L0405"),

@@ -1,4 +1,4 @@
-//! L0404 `any-service-permit`: an allow rule for every service, or every
+//! L0404 `any-service`: an allow rule for every service, or every
 //! TCP or UDP port.
 //!
 //! NIST SP 800-82 §5.8 and the NHS imaging pattern: permit service by
@@ -12,7 +12,7 @@ use crate::registry::LintInfo;
 
 pub(crate) const INFO: LintInfo = LintInfo {
     code: "L0404",
-    name: "any-service-permit",
+    name: "any-service",
     severity: Severity::High,
     summary: "allow rule for every service or every TCP/UDP port",
     doc: lint_doc!("L0404"),

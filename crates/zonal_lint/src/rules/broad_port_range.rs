@@ -1,6 +1,6 @@
 //! L0406 `broad-port-range`: an allow rule opening more than N TCP or UDP
 //! ports of one protocol (N is `max-port-range` in `zonal.toml`, default
-//! 100). Whole-protocol rules are `any-service-permit`.
+//! 100). Whole-protocol rules are `any-service`.
 
 use zonal_diagnostics::Severity;
 use zonal_model::ServiceSet;

@@ -22,7 +22,13 @@ pub(crate) const INFO: LintInfo = LintInfo {
     doc: lint_doc!("L0401"),
 };
 
-const CLEARTEXT: &[&str] = &["dicom", "dicom-alt", "hl7", "hl7-res"];
+/// Cleartext services, with the word their TLS counterpart's name contains.
+const CLEARTEXT: &[(&str, &str)] = &[
+    ("dicom", "dicom"),
+    ("dicom-alt", "dicom"),
+    ("hl7", "hl7"),
+    ("hl7-res", "hl7"),
+];
 
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let p = cx.policy;
@@ -38,17 +44,22 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         let mut tls = None;
         for l in &dev.listens {
             let name = &p.service(l.service).name;
-            if CLEARTEXT.contains(&name.as_str()) {
+            let Some((_, family)) = CLEARTEXT.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
+            let secure = dev
+                .listens
+                .iter()
+                .map(|m| &p.service(m.service).name)
+                .find(|m| m.contains(family) && m.contains("tls"));
+            if let Some(secure) = secure {
                 clear = clear.union(&l.set);
-            } else if name.contains("tls") {
-                tls.get_or_insert_with(|| name.clone());
+                tls.get_or_insert_with(|| secure.clone());
             }
         }
         if let Some(t) = tls {
-            if !clear.is_empty() {
-                clear_of[a as usize] = Some((clear, t));
-                any = true;
-            }
+            clear_of[a as usize] = Some((clear, t));
+            any = true;
         }
     }
     if !any {

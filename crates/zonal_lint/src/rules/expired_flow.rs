@@ -1,4 +1,4 @@
-//! L0601 `expired-rule`: a flow past its `until` date.
+//! L0601 `expired-flow`: a flow past its `until` date.
 //!
 //! An expired flow is no longer enforced and not rendered: the access it
 //! granted is denied. Remove it, or renew it if the access is still needed.
@@ -12,7 +12,7 @@ use crate::registry::LintInfo;
 
 pub(crate) const INFO: LintInfo = LintInfo {
     code: "L0601",
-    name: "expired-rule",
+    name: "expired-flow",
     severity: Severity::Medium,
     summary: "flow past its expiry date (no longer enforced)",
     doc: lint_doc!("L0601"),

@@ -13,17 +13,16 @@ use crate::registry::LintInfo;
 
 pub(crate) mod admin_from_non_management;
 pub(crate) mod allow_deny_overlap;
-pub(crate) mod any_address_permit;
-pub(crate) mod any_service_permit;
+pub(crate) mod any_address;
+pub(crate) mod any_service;
 pub(crate) mod blast_radius;
 pub(crate) mod broad_port_range;
 pub(crate) mod cleartext_across_boundary;
-pub(crate) mod expired_rule;
+pub(crate) mod expired_flow;
 pub(crate) mod expired_suppression;
 pub(crate) mod group_spans_trust;
 pub(crate) mod guest_to_clinical;
 pub(crate) mod internet_inbound;
-pub(crate) mod mixed_trust_zone;
 pub(crate) mod modality_internet_egress;
 pub(crate) mod never_violated;
 pub(crate) mod redundant_rule;
@@ -42,6 +41,7 @@ pub(crate) mod unused_suppression;
 pub(crate) mod unused_zone;
 pub(crate) mod vendor_access_not_brokered;
 pub(crate) mod zone_missing_attributes;
+pub(crate) mod zone_mixes_wireless_clinical;
 
 type Run = fn(&mut Ctx<'_, '_>);
 
@@ -52,7 +52,10 @@ const POLICY_LINTS: &[(&LintInfo, Run)] = &[
     (&unused_service::INFO, unused_service::run),
     (&unused_device::INFO, unused_device::run),
     (&zone_missing_attributes::INFO, zone_missing_attributes::run),
-    (&mixed_trust_zone::INFO, mixed_trust_zone::run),
+    (
+        &zone_mixes_wireless_clinical::INFO,
+        zone_mixes_wireless_clinical::run,
+    ),
     (&group_spans_trust::INFO, group_spans_trust::run),
     (&shadowed_rule::INFO, shadowed_rule::run),
     (&redundant_rule::INFO, redundant_rule::run),
@@ -85,12 +88,12 @@ const POLICY_LINTS: &[(&LintInfo, Run)] = &[
     ),
     (&telnet_or_ftp::INFO, telnet_or_ftp::run),
     (&smb_to_legacy::INFO, smb_to_legacy::run),
-    (&any_service_permit::INFO, any_service_permit::run),
-    (&any_address_permit::INFO, any_address_permit::run),
+    (&any_service::INFO, any_service::run),
+    (&any_address::INFO, any_address::run),
     (&broad_port_range::INFO, broad_port_range::run),
     (&reverse_leg_missing::INFO, reverse_leg_missing::run),
     (&reverse_leg_too_broad::INFO, reverse_leg_too_broad::run),
-    (&expired_rule::INFO, expired_rule::run),
+    (&expired_flow::INFO, expired_flow::run),
 ];
 
 /// Runs every enabled policy lint.

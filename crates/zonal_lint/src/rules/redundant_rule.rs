@@ -5,7 +5,8 @@
 //! it. Covers by several rules together are found, not only pairs: the
 //! check is exact, per cell of the packet-space index. Rules are taken in
 //! reverse canonical order and a rule reported redundant no longer counts
-//! as a cover, so all reported rules can be removed together.
+//! as a cover, so all reported rules can be removed together. Workflow
+//! legs are never reported (their declaration implies them).
 
 use std::collections::BTreeSet;
 
@@ -30,7 +31,9 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let mut eliminated = shadowed.clone();
     let mut found = Vec::new();
     for r in cx.policy.rules.iter().rev() {
-        if !r.is_active() || shadowed[r.id.index()] {
+        // Workflow legs are implied by their declaration: a leg that a flow
+        // also covers is expected, not a mistake. They still count as covers.
+        if !r.is_active() || shadowed[r.id.index()] || r.origin != zonal_model::OriginKind::Flow {
             continue;
         }
         let mut covered = true;

@@ -1,7 +1,7 @@
 //! L0402 `telnet-or-ftp`: telnet, FTP or TFTP permitted anywhere.
 //!
 //! Cleartext credentials (telnet, FTP) or no authentication at all (TFTP).
-//! Rules permitting every TCP/UDP port are reported by `any-service-permit`.
+//! Rules permitting every TCP/UDP port are reported by `any-service`.
 
 use zonal_diagnostics::Severity;
 use zonal_model::service::{TCP, UDP};

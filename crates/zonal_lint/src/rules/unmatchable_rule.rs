@@ -3,7 +3,7 @@
 //! Its sources or destinations have no address, its services are empty, or
 //! its sources and destinations share no address family (IPv4 to IPv6).
 //! Batfish calls this `INDEPENDENTLY_UNMATCHABLE`. Expired rules are
-//! reported by `expired-rule` instead.
+//! reported by `expired-flow` instead.
 
 use zonal_diagnostics::Severity;
 
