@@ -10,6 +10,12 @@
 //! has no ACL. Object-group names carry a hash of their content, so
 //! re-pasting never adds members to a group an ACE already uses.
 //!
+//! Same-security traffic (between interfaces of equal level, and hairpin
+//! traffic of a zone with several networks) is permitted: with an ACL on
+//! every interface this lets the ACLs decide alone, where `no
+//! same-security-traffic` would silently drop flows the policy allows
+//! (every `nameif` but `inside` defaults to level 0).
+//!
 //! An ACL is bound inbound on the source zone's interface, so one ACE covers
 //! every destination zone of a rule: the destinations of one rule, source
 //! and service are merged across zone pairs.
@@ -432,8 +438,15 @@ mod tests {
                 format!("access-list {acl} extended deny ip any any log")
             );
         }
-        assert!(out.contains("no same-security-traffic permit inter-interface"));
-        assert!(out.contains("no same-security-traffic permit intra-interface"));
+        // Equal security levels and hairpins reach the ACLs, which decide alone.
+        assert!(
+            out.lines()
+                .any(|l| l == "same-security-traffic permit inter-interface")
+        );
+        assert!(
+            out.lines()
+                .any(|l| l == "same-security-traffic permit intra-interface")
+        );
         assert!(
             out.contains("extended permit tcp host 10.20.0.5 10.30.0.0 255.255.255.0 eq 104"),
             "{out}"
