@@ -41,3 +41,26 @@ fn riverbend_example() {
     let (_, out) = lint(text);
     println!("{out}");
 }
+
+/// Every lint's flagged fixture raises it; its clean fixture does not.
+#[test]
+fn fixtures_flag_and_clean() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/lint");
+    let mut failures = Vec::new();
+    for info in crate::registry() {
+        let dir = format!("{root}/{}-{}", info.code, info.name);
+        for (kind, expect) in [("flagged", true), ("clean", false)] {
+            let path = format!("{dir}/{kind}.zonal");
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let (codes, out) = lint(&text);
+            if codes.contains(&info.code) != expect {
+                failures.push(format!(
+                    "{path}: expected {} {}; got {codes:?}\n{out}",
+                    if expect { "" } else { "no" },
+                    info.code
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
