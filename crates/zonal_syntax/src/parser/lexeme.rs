@@ -352,10 +352,15 @@ pub(crate) fn string(i: Input<'_>) -> PResult<'_, StrLit> {
                     codes::INVALID_STRING,
                     rng(start + p, start + p + c.len_utf8()),
                     format!(
-                        "string contains the control character U+{:04X}",
+                        "string contains the {} character U+{:04X}",
+                        if c.is_control() {
+                            "control"
+                        } else {
+                            "bidirectional-text"
+                        },
                         u32::from(c)
                     ),
-                    "control character",
+                    "invisible character",
                     "remove it: strings may not contain tabs, control or bidirectional-override characters",
                 ));
             }

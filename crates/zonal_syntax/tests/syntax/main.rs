@@ -1,0 +1,7 @@
+//! Tests of the parser and formatter: one test binary.
+
+mod common;
+mod format;
+mod properties;
+mod recovery;
+mod tree;
