@@ -33,6 +33,11 @@ pub(crate) enum Command {
     /// Print the documentation of a diagnostic code or lint.
     #[command(after_help = "Examples:\n  zonal explain E0104\n  zonal explain --list")]
     Explain(ExplainArgs),
+    /// Prove the rendered nftables or iptables rules in a real Linux kernel (needs root).
+    #[command(
+        after_help = "Builds one network namespace per zone and device and a router namespace, loads the rendered\nrules into the router, sends real TCP, UDP, ICMP and raw IP probes, and compares each with the\npolicy. Exit 0: every probe matches; 1: a mismatch (or the rules do not load); 2: cannot run.\nSee docs/verify.md.\n\nExamples:\n  sudo zonal verify policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal verify policy/ --target iptables --deploy deploy.yaml --quiet"
+    )]
+    Verify(VerifyArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -98,4 +103,43 @@ pub(crate) struct ExplainArgs {
 pub(crate) struct CompletionsArgs {
     /// The shell.
     pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct VerifyArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Which rendered rules to prove.
+    #[arg(long, value_enum)]
+    pub(crate) target: VerifyTarget,
+    /// A deployment binding (YAML): the router's interfaces are named after it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) deploy: Option<PathBuf>,
+    /// The firewall of the binding to prove (default: the first with the target).
+    #[arg(long, value_name = "NAME", requires = "deploy")]
+    pub(crate) firewall: Option<String>,
+    /// Template overrides, as for `zonal build` (`DIR/<target>/<file>`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) templates: Option<PathBuf>,
+    /// Seed of the sampled probes (pairs and ports the policy does not name).
+    #[arg(long, default_value_t = 0x5a6f_6e61_6c21)]
+    pub(crate) seed: u64,
+    /// How many sampled probes to add to those the policy names.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) samples: usize,
+    /// Print only mismatches and the summary, not the whole probe matrix.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// The targets `zonal verify` can prove in a Linux kernel.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VerifyTarget {
+    /// nftables (`nft -f`).
+    Nftables,
+    /// iptables-restore and ip6tables-restore.
+    Iptables,
 }

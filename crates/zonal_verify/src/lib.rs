@@ -84,9 +84,11 @@ pub enum VerifyError {
     Unavailable(String),
     /// The policy cannot be turned into a test network.
     Plan(PlanError),
-    /// The kernel or a tool refused something (building the network, or
-    /// loading the rendered rules).
+    /// The kernel or a tool refused to build the network.
     Kernel(KernelError),
+    /// `nft`, `iptables-restore`, `ip6tables-restore` or `ipset` rejected
+    /// the rendered rules: the configuration itself is broken.
+    Load(KernelError),
 }
 
 impl std::fmt::Display for VerifyError {
@@ -95,6 +97,7 @@ impl std::fmt::Display for VerifyError {
             VerifyError::Unavailable(why) => write!(f, "the kernel proof cannot run here: {why}"),
             VerifyError::Plan(e) => write!(f, "{e}"),
             VerifyError::Kernel(e) => write!(f, "{e}"),
+            VerifyError::Load(e) => write!(f, "the rendered rules do not load: {e}"),
         }
     }
 }
@@ -110,15 +113,35 @@ impl From<KernelError> for VerifyError {
 /// Loads the rules into the router namespace.
 fn load(router: &str, rules: &Ruleset) -> Result<(), KernelError> {
     match rules {
-        Ruleset::Nftables(text) => {
-            netns::run_in(router, "load the nftables ruleset", &["nft", "-f", "/dev/stdin"], Some(text)).map(drop)
-        }
+        Ruleset::Nftables(text) => netns::run_in(
+            router,
+            "load the nftables ruleset",
+            &["nft", "-f", "/dev/stdin"],
+            Some(text),
+        )
+        .map(drop),
         Ruleset::Iptables { v4, v6, ipset } => {
             if let Some(sets) = ipset {
-                netns::run_in(router, "load the ipset file", &["ipset", "restore"], Some(sets))?;
+                netns::run_in(
+                    router,
+                    "load the ipset file",
+                    &["ipset", "restore"],
+                    Some(sets),
+                )?;
             }
-            netns::run_in(router, "load the iptables-restore file", &["iptables-restore"], Some(v4))?;
-            netns::run_in(router, "load the ip6tables-restore file", &["ip6tables-restore"], Some(v6)).map(drop)
+            netns::run_in(
+                router,
+                "load the iptables-restore file",
+                &["iptables-restore"],
+                Some(v4),
+            )?;
+            netns::run_in(
+                router,
+                "load the ip6tables-restore file",
+                &["ip6tables-restore"],
+                Some(v6),
+            )
+            .map(drop)
         }
     }
 }
@@ -135,11 +158,17 @@ pub fn verify_plan(plan: Plan, rules: &Ruleset, config: &Config) -> Result<Repor
     preflight(&rules.tools()).map_err(VerifyError::Unavailable)?;
     let started = Instant::now();
     let net = netns::build(&plan)?;
-    load(&net.router, rules)?;
+    load(&net.router, rules).map_err(VerifyError::Load)?;
     let listeners = probe::listen(&plan, &net)?;
     let observed = probe::run_probes(&plan, &net, &listeners, config.concurrency, config.timeout)?;
     let count = listeners.count;
     drop(listeners);
     drop(net);
-    Ok(Report { target: rules.target().to_string(), plan, observed, listeners: count, elapsed: started.elapsed() })
+    Ok(Report {
+        target: rules.target().to_string(),
+        plan,
+        observed,
+        listeners: count,
+        elapsed: started.elapsed(),
+    })
 }

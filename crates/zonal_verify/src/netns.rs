@@ -33,31 +33,60 @@ impl std::fmt::Display for KernelError {
 impl std::error::Error for KernelError {}
 
 fn kerr(action: impl Into<String>, detail: impl Into<String>) -> KernelError {
-    KernelError { action: action.into(), detail: detail.into() }
+    KernelError {
+        action: action.into(),
+        detail: detail.into(),
+    }
 }
 
 /// Runs a command, feeding `stdin`, and fails with its stderr.
-pub(crate) fn run(action: &str, program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, KernelError> {
+pub(crate) fn run(
+    action: &str,
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<String, KernelError> {
     let mut cmd = Command::new(program);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    let mut child = cmd.spawn().map_err(|e| kerr(action, format!("cannot run `{program}`: {e}")))?;
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| kerr(action, format!("cannot run `{program}`: {e}")))?;
     if let Some(text) = stdin
         && let Some(mut pipe) = child.stdin.take()
     {
-        pipe.write_all(text.as_bytes()).map_err(|e| kerr(action, format!("cannot feed `{program}`: {e}")))?;
+        pipe.write_all(text.as_bytes())
+            .map_err(|e| kerr(action, format!("cannot feed `{program}`: {e}")))?;
     }
-    let out = child.wait_with_output().map_err(|e| kerr(action, format!("`{program}` did not finish: {e}")))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| kerr(action, format!("`{program}` did not finish: {e}")))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        return Err(kerr(action, format!("`{program} {}` failed ({}): {stderr}{stdout}", args.join(" "), out.status)));
+        return Err(kerr(
+            action,
+            format!(
+                "`{program} {}` failed ({}): {stderr}{stdout}",
+                args.join(" "),
+                out.status
+            ),
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Runs a command inside a namespace (`ip netns exec NS …`).
-pub(crate) fn run_in(ns: &str, action: &str, args: &[&str], stdin: Option<&str>) -> Result<String, KernelError> {
+pub(crate) fn run_in(
+    ns: &str,
+    action: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<String, KernelError> {
     let mut all = vec!["netns", "exec", ns];
     all.extend_from_slice(args);
     run(action, "ip", &all, stdin)
@@ -67,7 +96,11 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A unique namespace name prefix for this process and run: `zv<pid>x<n>`.
 fn unique_prefix() -> String {
-    format!("zv{}x{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "zv{}x{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The directory `ip netns` keeps its namespaces in.
@@ -76,16 +109,27 @@ const NETNS_DIR: &str = "/run/netns";
 /// Deletes namespaces left behind by runs whose process is gone (a run
 /// killed by a signal cannot run its drop guard).
 fn sweep_stale() {
-    let Ok(entries) = std::fs::read_dir(NETNS_DIR) else { return };
+    let Ok(entries) = std::fs::read_dir(NETNS_DIR) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix("zv") else { continue };
-        let Some((pid, _)) = rest.split_once('x') else { continue };
+        let Some(rest) = name.strip_prefix("zv") else {
+            continue;
+        };
+        let Some((pid, _)) = rest.split_once('x') else {
+            continue;
+        };
         if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = run("delete a stale namespace", "ip", &["netns", "delete", &name], None);
+            let _ = run(
+                "delete a stale namespace",
+                "ip",
+                &["netns", "delete", &name],
+                None,
+            );
         }
     }
 }
@@ -111,12 +155,14 @@ impl Drop for Network {
 
 /// Opens a namespace handle for [`enter`].
 pub(crate) fn open(ns: &str) -> Result<File, KernelError> {
-    File::open(format!("{NETNS_DIR}/{ns}")).map_err(|e| kerr(format!("open namespace `{ns}`"), e.to_string()))
+    File::open(format!("{NETNS_DIR}/{ns}"))
+        .map_err(|e| kerr(format!("open namespace `{ns}`"), e.to_string()))
 }
 
 /// Moves the calling thread (only it) into a network namespace.
 pub(crate) fn enter(handle: &File, ns: &str) -> Result<(), KernelError> {
-    setns(handle, CloneFlags::CLONE_NEWNET).map_err(|e| kerr(format!("enter namespace `{ns}`"), e.to_string()))
+    setns(handle, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| kerr(format!("enter namespace `{ns}`"), e.to_string()))
 }
 
 /// Runs `f` on a fresh thread inside a namespace, so the caller's own
@@ -132,7 +178,12 @@ pub(crate) fn within<T: Send>(
             f()
         })
         .join()
-        .unwrap_or_else(|_| Err(kerr(format!("work inside `{ns}`"), "the worker thread panicked")))
+        .unwrap_or_else(|_| {
+            Err(kerr(
+                format!("work inside `{ns}`"),
+                "the worker thread panicked",
+            ))
+        })
     })
 }
 
@@ -145,9 +196,8 @@ pub fn preflight(tools: &[&str]) -> Result<(), String> {
             .to_string());
     }
     for tool in tools {
-        let found = std::env::var_os("PATH").is_some_and(|paths| {
-            std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file())
-        });
+        let found = std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
         if !found {
             let package = match *tool {
                 "ip" => "iproute2",
@@ -157,13 +207,25 @@ pub fn preflight(tools: &[&str]) -> Result<(), String> {
                 "ipset" => "ipset",
                 other => other,
             };
-            return Err(format!("`{tool}` is not installed (Debian/Ubuntu: `apt-get install {package}`)"));
+            return Err(format!(
+                "`{tool}` is not installed (Debian/Ubuntu: `apt-get install {package}`)"
+            ));
         }
     }
     let name = format!("{}-preflight", unique_prefix());
-    run("create a test namespace", "ip", &["netns", "add", &name], None)
-        .map_err(|e| format!("network namespaces are not available: {e}"))?;
-    let _ = run("delete the test namespace", "ip", &["netns", "delete", &name], None);
+    run(
+        "create a test namespace",
+        "ip",
+        &["netns", "add", &name],
+        None,
+    )
+    .map_err(|e| format!("network namespaces are not available: {e}"))?;
+    let _ = run(
+        "delete the test namespace",
+        "ip",
+        &["netns", "delete", &name],
+        None,
+    );
     Ok(())
 }
 
@@ -209,8 +271,14 @@ pub(crate) fn build(plan: &Plan) -> Result<Network, KernelError> {
     sweep_stale();
     let prefix = unique_prefix();
     let router = format!("{prefix}-r");
-    let hosts: Vec<String> = (0..plan.hosts.len()).map(|i| format!("{prefix}-h{i}")).collect();
-    let mut net = Network { router: router.clone(), hosts: hosts.clone(), created: Vec::new() };
+    let hosts: Vec<String> = (0..plan.hosts.len())
+        .map(|i| format!("{prefix}-h{i}"))
+        .collect();
+    let mut net = Network {
+        router: router.clone(),
+        hosts: hosts.clone(),
+        created: Vec::new(),
+    };
 
     // Namespaces, in one batch.
     let mut batch = String::new();
@@ -241,13 +309,25 @@ pub(crate) fn build(plan: &Plan) -> Result<Network, KernelError> {
         let _ = writeln!(r, "addr add {GATEWAY_V6}/64 dev {b} nodad");
     }
     for (i, host) in plan.hosts.iter().enumerate() {
-        let b = plan.links.get(host.link).map(|l| l.ifname.as_str()).unwrap_or("lo");
-        let _ = writeln!(r, "link add vp{i} type veth peer name eth0 netns {}", hosts[i]);
+        let b = plan
+            .links
+            .get(host.link)
+            .map(|l| l.ifname.as_str())
+            .unwrap_or("lo");
+        let _ = writeln!(
+            r,
+            "link add vp{i} type veth peer name eth0 netns {}",
+            hosts[i]
+        );
         let _ = writeln!(r, "link set vp{i} master {b}");
         let _ = writeln!(r, "link set vp{i} up");
     }
     for host in &plan.hosts {
-        let b = plan.links.get(host.link).map(|l| l.ifname.as_str()).unwrap_or("lo");
+        let b = plan
+            .links
+            .get(host.link)
+            .map(|l| l.ifname.as_str())
+            .unwrap_or("lo");
         if let Some(a) = host.v4 {
             let _ = writeln!(r, "route add {a}/32 dev {b}");
         }
@@ -255,7 +335,12 @@ pub(crate) fn build(plan: &Plan) -> Result<Network, KernelError> {
             let _ = writeln!(r, "route add {a}/128 dev {b}");
         }
     }
-    run("set up the router namespace", "ip", &["-n", &router, "-batch", "-"], Some(&r))?;
+    run(
+        "set up the router namespace",
+        "ip",
+        &["-n", &router, "-batch", "-"],
+        Some(&r),
+    )?;
 
     // The hosts: address, default routes through the router.
     for (i, host) in plan.hosts.iter().enumerate() {
@@ -269,9 +354,66 @@ pub(crate) fn build(plan: &Plan) -> Result<Network, KernelError> {
             let _ = writeln!(h, "addr add {a}/128 dev eth0 nodad");
             let _ = writeln!(h, "route add ::/0 via {GATEWAY_V6} dev eth0");
         }
-        run(&format!("set up host namespace for `{}`", host.label), "ip", &["-n", &hosts[i], "-batch", "-"], Some(&h))?;
+        run(
+            &format!("set up host namespace for `{}`", host.label),
+            "ip",
+            &["-n", &hosts[i], "-batch", "-"],
+            Some(&h),
+        )?;
     }
     Ok(net)
+}
+
+/// Deletes every connection-tracking entry in a namespace, through
+/// ctnetlink (an `IPCTNL_MSG_CT_DELETE` without a tuple flushes the
+/// table), so that no state from one group of probes lets a later probe
+/// pass as "return traffic".
+pub(crate) fn flush_conntrack(ns: &str) -> Result<(), KernelError> {
+    const AF_NETLINK: i32 = 16;
+    const NETLINK_NETFILTER: i32 = 12;
+    const NFNL_SUBSYS_CTNETLINK: u16 = 1;
+    const IPCTNL_MSG_CT_DELETE: u16 = 2;
+    const NLM_F_REQUEST: u16 = 1;
+    const NLM_F_ACK: u16 = 4;
+    const NLMSG_ERROR: u16 = 2;
+    let action = format!("flush connection tracking in `{ns}`");
+    within(ns, || {
+        let fail = |e: std::io::Error| kerr(action.clone(), e.to_string());
+        let sock = socket2::Socket::new(
+            socket2::Domain::from(AF_NETLINK),
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(NETLINK_NETFILTER)),
+        )
+        .map_err(fail)?;
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .map_err(fail)?;
+        let mut msg = Vec::with_capacity(20);
+        msg.extend_from_slice(&20u32.to_ne_bytes());
+        msg.extend_from_slice(&((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE).to_ne_bytes());
+        msg.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        msg.extend_from_slice(&1u32.to_ne_bytes());
+        msg.extend_from_slice(&0u32.to_ne_bytes());
+        // nfgenmsg: every family, version 0, resource id 0.
+        msg.extend_from_slice(&[0, 0, 0, 0]);
+        sock.send(&msg).map_err(fail)?;
+        let mut reply = [0u8; 256];
+        let mut reader: &socket2::Socket = &sock;
+        let n = std::io::Read::read(&mut reader, &mut reply).map_err(fail)?;
+        let field = |at: usize, len: usize| reply.get(at..at + len).unwrap_or(&[]);
+        let kind = u16::from_ne_bytes(field(4, 2).try_into().unwrap_or([0, 0]));
+        let errno = i32::from_ne_bytes(field(16, 4).try_into().unwrap_or([0, 0, 0, 0]));
+        if n < 20 || kind != NLMSG_ERROR {
+            return Err(kerr(action.clone(), "unexpected ctnetlink answer"));
+        }
+        // ENOENT: the table was already empty.
+        if errno != 0 && errno != -2 {
+            return Err(kerr(
+                action.clone(),
+                std::io::Error::from_raw_os_error(-errno).to_string(),
+            ));
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -288,11 +430,19 @@ mod tests {
 
     #[test]
     fn failing_commands_report_their_output() {
-        let err = run("list a missing namespace", "ip", &["netns", "exec", "zv-no-such-namespace", "true"], None)
-            .unwrap_err();
+        let err = run(
+            "list a missing namespace",
+            "ip",
+            &["netns", "exec", "zv-no-such-namespace", "true"],
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err.action, "list a missing namespace");
         assert!(err.detail.contains("zv-no-such-namespace"), "{err}");
         let err = run("run nothing", "zonal-no-such-program", &[], None).unwrap_err();
-        assert!(err.detail.contains("cannot run `zonal-no-such-program`"), "{err}");
+        assert!(
+            err.detail.contains("cannot run `zonal-no-such-program`"),
+            "{err}"
+        );
     }
 }

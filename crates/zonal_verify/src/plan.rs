@@ -72,14 +72,19 @@ pub struct Host {
 impl Host {
     /// The host's address in one family.
     pub fn addr(&self, v6: bool) -> Option<IpAddr> {
-        if v6 { self.v6.map(IpAddr::V6) } else { self.v4.map(IpAddr::V4) }
+        if v6 {
+            self.v6.map(IpAddr::V6)
+        } else {
+            self.v4.map(IpAddr::V4)
+        }
     }
 }
 
-/// A router interface: one per zone, named after the binding.
+/// A router interface (a bridge): one per zone, named after the binding;
+/// zones bound to the same interface share it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
-    /// The zone.
+    /// The first zone behind it.
     pub zone: ZoneId,
     /// The interface name in the router namespace.
     pub ifname: String,
@@ -198,7 +203,10 @@ impl std::fmt::Display for PlanError {
                 f,
                 "the policy needs {needed} namespaces (one per zone and device), more than the limit of {limit}"
             ),
-            PlanError::NoHosts => write!(f, "no zone or device has a usable address, so there is nothing to probe"),
+            PlanError::NoHosts => write!(
+                f,
+                "no zone or device has a usable address, so there is nothing to probe"
+            ),
             PlanError::BadInterface(name) => write!(
                 f,
                 "interface name `{name}` cannot be created in the kernel (1 to 15 characters of [A-Za-z0-9_.-])"
@@ -220,7 +228,12 @@ pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, PlanError> {
     let mut notes = BTreeSet::new();
     let (hosts, links) = plan_hosts(policy, config, &mut notes)?;
     let probes = plan_probes(policy, config, &hosts, &mut notes);
-    Ok(Plan { hosts, links, probes, notes: notes.into_iter().collect() })
+    Ok(Plan {
+        hosts,
+        links,
+        probes,
+        notes: notes.into_iter().collect(),
+    })
 }
 
 /// Addresses no host may use: unspecified, loopback, link-local,
@@ -228,7 +241,12 @@ pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, PlanError> {
 fn reserved() -> AddrSet {
     let v4 = |a, b, c, d, len| Prefix::new(IpAddr::V4(Ipv4Addr::new(a, b, c, d)), len);
     let v6 = |seg: [u16; 8], len| {
-        Prefix::new(IpAddr::V6(Ipv6Addr::new(seg[0], seg[1], seg[2], seg[3], seg[4], seg[5], seg[6], seg[7])), len)
+        Prefix::new(
+            IpAddr::V6(Ipv6Addr::new(
+                seg[0], seg[1], seg[2], seg[3], seg[4], seg[5], seg[6], seg[7],
+            )),
+            len,
+        )
     };
     let prefixes: Vec<Prefix> = [
         v4(0, 0, 0, 0, 8),
@@ -267,11 +285,19 @@ pub(crate) fn pick(set: &AddrSet, v6: bool) -> Option<IpAddr> {
     let usable = set.subtract(&reserved());
     if v6 {
         let &(lo, hi) = usable.v6_ranges().first()?;
-        let a = if hi.saturating_sub(lo) >= 2 { lo + 1 } else { lo };
+        let a = if hi.saturating_sub(lo) >= 2 {
+            lo + 1
+        } else {
+            lo
+        };
         Some(IpAddr::V6(Ipv6Addr::from(a)))
     } else {
         let &(lo, hi) = usable.v4_ranges().first()?;
-        let a = if hi.saturating_sub(lo) >= 2 { lo + 1 } else { lo };
+        let a = if hi.saturating_sub(lo) >= 2 {
+            lo + 1
+        } else {
+            lo
+        };
         Some(IpAddr::V4(Ipv4Addr::from(a)))
     }
 }
@@ -304,7 +330,9 @@ fn valid_ifname(name: &str) -> bool {
         && name.len() <= 15
         && name != "."
         && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn plan_hosts(
@@ -328,10 +356,15 @@ fn plan_hosts(
         if !valid_ifname(&ifname) {
             return Err(PlanError::BadInterface(ifname));
         }
-        let link = links.len();
+        // Zones bound to the same interface share one router interface.
+        let link = links
+            .iter()
+            .position(|l: &Link| l.ifname == ifname)
+            .unwrap_or(links.len());
         let mut zone_hosts = Vec::new();
-        let device_addrs =
-            zone.devices.iter().fold(AddrSet::empty(), |acc, d| acc.union(&policy.device(*d).addrs));
+        let device_addrs = zone.devices.iter().fold(AddrSet::empty(), |acc, d| {
+            acc.union(&policy.device(*d).addrs)
+        });
         let own = zone.addrs.subtract(&device_addrs).subtract(&used);
         let (v4, v6) = if zone.external {
             (pick_external(&own, false), pick_external(&own, true))
@@ -361,7 +394,10 @@ fn plan_hosts(
             let free = device.addrs.subtract(&used);
             let (v4, v6) = (pick(&free, false), pick(&free, true));
             if v4.is_none() && v6.is_none() {
-                notes.insert(format!("device `{}` has no usable address and is not probed", device.name));
+                notes.insert(format!(
+                    "device `{}` has no usable address and is not probed",
+                    device.name
+                ));
                 continue;
             }
             for ip in [v4, v6].into_iter().flatten() {
@@ -377,17 +413,28 @@ fn plan_hosts(
             });
         }
         if zone_hosts.is_empty() {
-            notes.insert(format!("zone `{}` has no usable address and is not probed", zone.name));
+            notes.insert(format!(
+                "zone `{}` has no usable address and is not probed",
+                zone.name
+            ));
             continue;
         }
-        links.push(Link { zone: zone.id, ifname });
+        if link == links.len() {
+            links.push(Link {
+                zone: zone.id,
+                ifname,
+            });
+        }
         hosts.extend(zone_hosts);
     }
     if hosts.is_empty() {
         return Err(PlanError::NoHosts);
     }
     if hosts.len() > config.max_hosts {
-        return Err(PlanError::TooManyHosts { needed: hosts.len(), limit: config.max_hosts });
+        return Err(PlanError::TooManyHosts {
+            needed: hosts.len(),
+            limit: config.max_hosts,
+        });
     }
     Ok((hosts, links))
 }
@@ -396,7 +443,27 @@ fn plan_hosts(
 /// own connection tracker or kernel handler that would judge a bare
 /// payload invalid, and IPv6 extension headers.
 fn raw_probeable(proto: u8) -> bool {
-    !matches!(proto, 0 | 1 | 4 | 6 | 17 | 33 | 41 | 43 | 44 | 47 | 58 | 59 | 60 | 132 | 135 | 136 | 139 | 140 | 253..=255)
+    !matches!(
+        proto,
+        0 | 1
+            | 4
+            | 6
+            | 17
+            | 33
+            | 41
+            | 43
+            | 44
+            | 47
+            | 58
+            | 59
+            | 60
+            | 132
+            | 135
+            | 136
+            | 139
+            | 140
+            | 253..=255
+    )
 }
 
 /// The probe kinds for one term's services in one family: the named ones
@@ -412,11 +479,20 @@ fn kinds_for(
     for (proto, selectors) in services.iter() {
         match (proto, selector_kind(proto)) {
             (TCP | UDP, _) => {
-                let make = |p: u16| if proto == TCP { ProbeKind::Tcp(p) } else { ProbeKind::Udp(p) };
+                let make = |p: u16| {
+                    if proto == TCP {
+                        ProbeKind::Tcp(p)
+                    } else {
+                        ProbeKind::Udp(p)
+                    }
+                };
                 for &(lo, hi) in selectors.ranges().iter().take(8) {
                     let lo = lo.max(1);
                     if lo > hi {
-                        notes.insert(format!("{} port 0 cannot be probed", zonal_model::service::proto_name(proto)));
+                        notes.insert(format!(
+                            "{} port 0 cannot be probed",
+                            zonal_model::service::proto_name(proto)
+                        ));
                         continue;
                     }
                     named.push(make(lo));
@@ -435,14 +511,18 @@ fn kinds_for(
                 if selectors.contains(8) {
                     named.push(ProbeKind::Echo);
                 } else {
-                    notes.insert(format!("icmp types {selectors:?} other than echo-request are not probed"));
+                    notes.insert(format!(
+                        "icmp types {selectors:?} other than echo-request are not probed"
+                    ));
                 }
             }
             (ICMPV6, _) if v6 => {
                 if selectors.contains(128) {
                     named.push(ProbeKind::Echo);
                 } else {
-                    notes.insert(format!("icmpv6 types {selectors:?} other than echo-request are not probed"));
+                    notes.insert(format!(
+                        "icmpv6 types {selectors:?} other than echo-request are not probed"
+                    ));
                 }
             }
             (ICMP | ICMPV6, _) => {}
@@ -457,12 +537,25 @@ fn kinds_for(
     }
     if raw.len() > 4 {
         // A service such as `any` covers every protocol: probe a few.
-        let picked: Vec<u8> = raw.iter().copied().filter(|p| matches!(p, 50 | 51 | 103 | 112)).take(2).collect();
-        let picked = if picked.is_empty() { raw.iter().copied().take(2).collect() } else { picked };
+        let picked: Vec<u8> = raw
+            .iter()
+            .copied()
+            .filter(|p| matches!(p, 50 | 51 | 103 | 112))
+            .take(2)
+            .collect();
+        let picked = if picked.is_empty() {
+            raw.iter().copied().take(2).collect()
+        } else {
+            picked
+        };
         notes.insert(format!(
             "a service covering {} ip protocols is probed with protocols {}",
             raw.len(),
-            picked.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+            picked
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         raw = picked;
     }
@@ -502,18 +595,32 @@ fn choose_pairs(srcs: &[usize], dsts: &[usize], limit: usize) -> Vec<(usize, usi
     out
 }
 
-fn plan_probes(policy: &Policy, config: &Config, hosts: &[Host], notes: &mut BTreeSet<String>) -> Vec<Probe> {
+fn plan_probes(
+    policy: &Policy,
+    config: &Config,
+    hosts: &[Host],
+    notes: &mut BTreeSet<String>,
+) -> Vec<Probe> {
     let mut seen: BTreeMap<(usize, usize, bool, ProbeKind), usize> = BTreeMap::new();
     let mut probes: Vec<Probe> = Vec::new();
     let mut push = |src: usize, dst: usize, v6: bool, kind: ProbeKind, origin: Origin| -> bool {
-        let (Some(s), Some(d)) = (hosts[src].addr(v6), hosts[dst].addr(v6)) else { return false };
+        let (Some(s), Some(d)) = (hosts[src].addr(v6), hosts[dst].addr(v6)) else {
+            return false;
+        };
         if src == dst || seen.contains_key(&(src, dst, v6, kind)) {
             return false;
         }
         let (proto, selector) = kind.proto_selector(v6);
         let expected = policy.decide(s, d, proto, selector);
         seen.insert((src, dst, v6, kind), probes.len());
-        probes.push(Probe { src, dst, v6, kind, origin, expected });
+        probes.push(Probe {
+            src,
+            dst,
+            v6,
+            kind,
+            origin,
+            expected,
+        });
         true
     };
     let mut ports: BTreeSet<ProbeKind> = BTreeSet::new();
@@ -526,7 +633,9 @@ fn plan_probes(policy: &Policy, config: &Config, hosts: &[Host], notes: &mut BTr
                     continue;
                 }
                 let in_set = |set: &AddrSet| -> Vec<usize> {
-                    (0..hosts.len()).filter(|&i| hosts[i].addr(v6).is_some_and(|ip| set.contains(ip))).collect()
+                    (0..hosts.len())
+                        .filter(|&i| hosts[i].addr(v6).is_some_and(|ip| set.contains(ip)))
+                        .collect()
                 };
                 let srcs = in_set(&term.src);
                 let dsts = in_set(&term.dst);
@@ -535,7 +644,12 @@ fn plan_probes(policy: &Policy, config: &Config, hosts: &[Host], notes: &mut BTr
                 }
                 let pairs = choose_pairs(&srcs, &dsts, config.pairs_per_term);
                 let (named, edge) = kinds_for(&term.services, v6, notes);
-                ports.extend(named.iter().copied().filter(|k| matches!(k, ProbeKind::Tcp(_) | ProbeKind::Udp(_))));
+                ports.extend(
+                    named
+                        .iter()
+                        .copied()
+                        .filter(|k| matches!(k, ProbeKind::Tcp(_) | ProbeKind::Udp(_))),
+                );
                 for &(s, d) in &pairs {
                     for &k in &named {
                         push(s, d, v6, k, Origin::Named(rule.id));
@@ -566,7 +680,10 @@ fn plan_probes(policy: &Policy, config: &Config, hosts: &[Host], notes: &mut BTr
         if src == dst {
             continue;
         }
-        let v6 = match (hosts[src].v4.is_some() && hosts[dst].v4.is_some(), hosts[src].v6.is_some() && hosts[dst].v6.is_some()) {
+        let v6 = match (
+            hosts[src].v4.is_some() && hosts[dst].v4.is_some(),
+            hosts[src].v6.is_some() && hosts[dst].v6.is_some(),
+        ) {
             (true, true) => rng.below(2) == 1,
             (true, false) => false,
             (false, true) => true,
@@ -605,28 +722,57 @@ mod tests {
 
     #[test]
     fn pick_skips_network_address_and_reserved_ranges() {
-        assert_eq!(pick(&set(&["10.20.110.0/24"]), false), Some("10.20.110.1".parse().unwrap()));
-        assert_eq!(pick(&set(&["10.20.110.7/32"]), false), Some("10.20.110.7".parse().unwrap()));
-        assert_eq!(pick(&set(&["2001:db8:20::/64"]), true), Some("2001:db8:20::1".parse().unwrap()));
+        assert_eq!(
+            pick(&set(&["10.20.110.0/24"]), false),
+            Some("10.20.110.1".parse().unwrap())
+        );
+        assert_eq!(
+            pick(&set(&["10.20.110.7/32"]), false),
+            Some("10.20.110.7".parse().unwrap())
+        );
+        assert_eq!(
+            pick(&set(&["2001:db8:20::/64"]), true),
+            Some("2001:db8:20::1".parse().unwrap())
+        );
         assert_eq!(pick(&set(&["10.20.110.0/24"]), true), None);
         assert_eq!(pick(&set(&["169.254.0.0/16"]), false), None);
         // Everything: the first usable address after 0.0.0.0/8.
-        assert_eq!(pick(&AddrSet::full(), false), Some("1.0.0.1".parse().unwrap()));
+        assert_eq!(
+            pick(&AddrSet::full(), false),
+            Some("1.0.0.1".parse().unwrap())
+        );
         assert_eq!(pick(&AddrSet::full(), true), Some("::3".parse().unwrap()));
     }
 
     #[test]
     fn external_zones_prefer_documentation_addresses_outside_internal_zones() {
         let outside = AddrSet::full().subtract(&set(&["10.0.0.0/8", "2001:db8::/32"]));
-        assert_eq!(pick_external(&outside, false), Some("203.0.113.10".parse().unwrap()));
-        assert_eq!(pick_external(&outside, true), Some("3fff::10".parse().unwrap()));
-        let without_docs = outside.subtract(&set(&["203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24", "3fff::/20"]));
-        assert_eq!(pick_external(&without_docs, false), Some("8.8.8.8".parse().unwrap()));
+        assert_eq!(
+            pick_external(&outside, false),
+            Some("203.0.113.10".parse().unwrap())
+        );
+        assert_eq!(
+            pick_external(&outside, true),
+            Some("3fff::10".parse().unwrap())
+        );
+        let without_docs = outside.subtract(&set(&[
+            "203.0.113.0/24",
+            "198.51.100.0/24",
+            "192.0.2.0/24",
+            "3fff::/20",
+        ]));
+        assert_eq!(
+            pick_external(&without_docs, false),
+            Some("8.8.8.8".parse().unwrap())
+        );
     }
 
     #[test]
     fn pairs_cover_every_source_and_destination_without_self_pairs() {
-        assert_eq!(choose_pairs(&[0, 1], &[1, 2], 6), vec![(0, 1), (0, 2), (1, 2)]);
+        assert_eq!(
+            choose_pairs(&[0, 1], &[1, 2], 6),
+            vec![(0, 1), (0, 2), (1, 2)]
+        );
         let pairs = choose_pairs(&[0, 1, 2, 3, 4], &[3, 4, 5], 6);
         for s in [0, 1, 2, 3, 4] {
             assert!(pairs.iter().any(|p| p.0 == s), "{s} missing in {pairs:?}");
@@ -647,9 +793,23 @@ mod tests {
         let (named, edge) = kinds_for(&svc, false, &mut notes);
         assert_eq!(
             named,
-            vec![ProbeKind::Echo, ProbeKind::Tcp(104), ProbeKind::Tcp(5000), ProbeKind::Tcp(5010), ProbeKind::Proto(50)]
+            vec![
+                ProbeKind::Echo,
+                ProbeKind::Tcp(104),
+                ProbeKind::Tcp(5000),
+                ProbeKind::Tcp(5010),
+                ProbeKind::Proto(50)
+            ]
         );
-        assert_eq!(edge, vec![ProbeKind::Tcp(103), ProbeKind::Tcp(105), ProbeKind::Tcp(4999), ProbeKind::Tcp(5011)]);
+        assert_eq!(
+            edge,
+            vec![
+                ProbeKind::Tcp(103),
+                ProbeKind::Tcp(105),
+                ProbeKind::Tcp(4999),
+                ProbeKind::Tcp(5011)
+            ]
+        );
         // Over IPv6, ICMPv4 is not probed, and nothing is noted for it.
         let (named6, _) = kinds_for(&svc, true, &mut notes);
         assert!(!named6.contains(&ProbeKind::Echo));
@@ -673,7 +833,10 @@ mod tests {
                 ProbeKind::Proto(51)
             ]
         );
-        assert!(notes.iter().any(|n| n.contains("ip protocols")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("ip protocols")),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -66,8 +66,11 @@ fn token(id: usize) -> Vec<u8> {
 /// IP header, so the token is searched, not assumed at offset 0).
 fn find_token(buf: &[u8]) -> Option<usize> {
     let at = buf.windows(TOKEN.len()).position(|w| w == TOKEN)?;
-    let digits: String =
-        buf[at + TOKEN.len()..].iter().take_while(|b| b.is_ascii_digit()).map(|&b| char::from(b)).collect();
+    let digits: String = buf[at + TOKEN.len()..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| char::from(b))
+        .collect();
     digits.parse().ok()
 }
 
@@ -89,7 +92,9 @@ impl Seen {
 
     fn wait(&self, id: usize, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let Ok(mut ids) = self.ids.lock() else { return false };
+        let Ok(mut ids) = self.ids.lock() else {
+            return false;
+        };
         loop {
             if ids.contains(&id) {
                 return true;
@@ -131,7 +136,10 @@ impl Drop for Listeners {
 }
 
 fn io_err(action: String) -> impl FnOnce(std::io::Error) -> KernelError {
-    move |e| KernelError { action, detail: e.to_string() }
+    move |e| KernelError {
+        action,
+        detail: e.to_string(),
+    }
 }
 
 fn open_listener(addr: IpAddr, kind: ProbeKind) -> Result<Listener, KernelError> {
@@ -139,17 +147,23 @@ fn open_listener(addr: IpAddr, kind: ProbeKind) -> Result<Listener, KernelError>
         ProbeKind::Tcp(port) => {
             let sa = SocketAddr::new(addr, port);
             let l = TcpListener::bind(sa).map_err(io_err(format!("listen on tcp {sa}")))?;
-            l.set_nonblocking(true).map_err(io_err(format!("listen on tcp {sa}")))?;
+            l.set_nonblocking(true)
+                .map_err(io_err(format!("listen on tcp {sa}")))?;
             Ok(Listener::Tcp(l))
         }
         ProbeKind::Udp(port) => {
             let sa = SocketAddr::new(addr, port);
             let s = UdpSocket::bind(sa).map_err(io_err(format!("listen on udp {sa}")))?;
-            s.set_nonblocking(true).map_err(io_err(format!("listen on udp {sa}")))?;
+            s.set_nonblocking(true)
+                .map_err(io_err(format!("listen on udp {sa}")))?;
             Ok(Listener::Udp(s))
         }
         ProbeKind::Proto(proto) => {
-            let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+            let domain = if addr.is_ipv6() {
+                Domain::IPV6
+            } else {
+                Domain::IPV4
+            };
             let what = format!("listen for ip protocol {proto} on {addr}");
             let s = Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(proto))))
                 .map_err(io_err(what.clone()))?;
@@ -157,7 +171,10 @@ fn open_listener(addr: IpAddr, kind: ProbeKind) -> Result<Listener, KernelError>
             Ok(Listener::Raw(s))
         }
         // The kernel answers echo requests itself.
-        ProbeKind::Echo => Err(KernelError { action: "listen for echo".into(), detail: "not a socket".into() }),
+        ProbeKind::Echo => Err(KernelError {
+            action: "listen for echo".into(),
+            detail: "not a socket".into(),
+        }),
     }
 }
 
@@ -194,7 +211,12 @@ pub(crate) fn listen(plan: &Plan, net: &Network) -> Result<Listeners, KernelErro
         let seen = Arc::clone(&seen);
         std::thread::spawn(move || serve(&sockets, &stop, &seen))
     };
-    Ok(Listeners { stop, seen, thread: Some(thread), count })
+    Ok(Listeners {
+        stop,
+        seen,
+        thread: Some(thread),
+        count,
+    })
 }
 
 fn serve(sockets: &[Listener], stop: &AtomicBool, seen: &Seen) {
@@ -243,16 +265,28 @@ fn serve(sockets: &[Listener], stop: &AtomicBool, seen: &Seen) {
 
 /// One probe, run on a thread that is already inside the sender's
 /// namespace.
-fn probe_once(id: usize, p: &Probe, src: IpAddr, dst: IpAddr, ns: &str, seen: &Seen, timeout: Duration) -> Observed {
+fn probe_once(
+    id: usize,
+    p: &Probe,
+    src: IpAddr,
+    dst: IpAddr,
+    ns: &str,
+    seen: &Seen,
+    timeout: Duration,
+) -> Observed {
     match p.kind {
-        ProbeKind::Tcp(port) => match TcpStream::connect_timeout(&SocketAddr::new(dst, port), timeout) {
-            Ok(_) => Observed::Passed("connected".into()),
-            Err(e) if e.kind() == ErrorKind::ConnectionRefused => Observed::Passed("refused by the host".into()),
-            Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
-                Observed::Blocked("timed out".into())
+        ProbeKind::Tcp(port) => {
+            match TcpStream::connect_timeout(&SocketAddr::new(dst, port), timeout) {
+                Ok(_) => Observed::Passed("connected".into()),
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                    Observed::Passed("refused by the host".into())
+                }
+                Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
+                    Observed::Blocked("timed out".into())
+                }
+                Err(e) => Observed::Blocked(e.to_string()),
             }
-            Err(e) => Observed::Blocked(e.to_string()),
-        },
+        }
         ProbeKind::Udp(port) => {
             let sock = match UdpSocket::bind(SocketAddr::new(src, 0)) {
                 Ok(s) => s,
@@ -277,7 +311,9 @@ fn probe_once(id: usize, p: &Probe, src: IpAddr, dst: IpAddr, ns: &str, seen: &S
                     Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
                         return Observed::Passed("port unreachable from the host".into());
                     }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                    Err(e)
+                        if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut =>
+                    {
                         return Observed::Blocked("timed out".into());
                     }
                     Err(e) => return Observed::Blocked(e.to_string()),
@@ -288,15 +324,27 @@ fn probe_once(id: usize, p: &Probe, src: IpAddr, dst: IpAddr, ns: &str, seen: &S
             let wait = format!("{:.1}", timeout.as_secs_f64().max(0.2));
             let dst_s = dst.to_string();
             let family = if dst.is_ipv6() { "-6" } else { "-4" };
-            match run_in(ns, "ping", &["ping", family, "-c1", "-n", "-q", "-W", &wait, &dst_s], None) {
+            match run_in(
+                ns,
+                "ping",
+                &["ping", family, "-c1", "-n", "-q", "-W", &wait, &dst_s],
+                None,
+            ) {
                 Ok(_) => Observed::Passed("echo reply".into()),
-                Err(e) if e.detail.contains("exit status: 1") => Observed::Blocked("no echo reply".into()),
+                Err(e) if e.detail.contains("exit status: 1") => {
+                    Observed::Blocked("no echo reply".into())
+                }
                 Err(e) => Observed::Failed(e.to_string()),
             }
         }
         ProbeKind::Proto(proto) => {
-            let domain = if dst.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
-            let sock = match Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(proto)))) {
+            let domain = if dst.is_ipv6() {
+                Domain::IPV6
+            } else {
+                Domain::IPV4
+            };
+            let sock = match Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(proto))))
+            {
                 Ok(s) => s,
                 Err(e) => return Observed::Failed(format!("raw socket: {e}")),
             };
@@ -324,7 +372,11 @@ pub(crate) fn run_probes(
     concurrency: usize,
     timeout: Duration,
 ) -> Result<Vec<Observed>, KernelError> {
-    let handles: Vec<File> = net.hosts.iter().map(|ns| open(ns)).collect::<Result<_, _>>()?;
+    let handles: Vec<File> = net
+        .hosts
+        .iter()
+        .map(|ns| open(ns))
+        .collect::<Result<_, _>>()?;
     let results: Mutex<Vec<Option<Observed>>> = Mutex::new(vec![None; plan.probes.len()]);
     let next = Mutex::new(0usize);
     let order: Vec<usize> = (0..plan.probes.len()).collect();
@@ -342,7 +394,9 @@ pub(crate) fn run_probes(
                         };
                         let p = &plan.probes[i];
                         let observed = match plan.addrs(p) {
-                            None => Observed::Failed("the hosts have no address in this family".into()),
+                            None => {
+                                Observed::Failed("the hosts have no address in this family".into())
+                            }
                             Some((src, dst)) => {
                                 if current != Some(p.src) {
                                     if let Err(e) = enter(&handles[p.src], &net.hosts[p.src]) {
@@ -353,7 +407,15 @@ pub(crate) fn run_probes(
                                     }
                                     current = Some(p.src);
                                 }
-                                probe_once(i, p, src, dst, &net.hosts[p.src], &listeners.seen, timeout)
+                                probe_once(
+                                    i,
+                                    p,
+                                    src,
+                                    dst,
+                                    &net.hosts[p.src],
+                                    &listeners.seen,
+                                    timeout,
+                                )
                             }
                         };
                         if let Ok(mut r) = results.lock() {
@@ -364,9 +426,18 @@ pub(crate) fn run_probes(
             }
         });
     };
-    pass(&order, timeout, concurrency);
+    for phase in phases(plan, &order) {
+        crate::netns::flush_conntrack(&net.router)?;
+        if let Ok(mut n) = next.lock() {
+            *n = 0;
+        }
+        pass(&phase, timeout, concurrency);
+    }
     let retry: Vec<usize> = {
-        let r = results.lock().map_err(|_| KernelError { action: "collect results".into(), detail: "poisoned".into() })?;
+        let r = results.lock().map_err(|_| KernelError {
+            action: "collect results".into(),
+            detail: "poisoned".into(),
+        })?;
         order
             .iter()
             .copied()
@@ -376,14 +447,44 @@ pub(crate) fn run_probes(
             })
             .collect()
     };
-    if !retry.is_empty() {
+    for phase in phases(plan, &retry) {
+        crate::netns::flush_conntrack(&net.router)?;
         if let Ok(mut n) = next.lock() {
             *n = 0;
         }
-        pass(&retry, timeout * 4, concurrency.min(4));
+        pass(&phase, timeout * 3, concurrency);
     }
-    let r = results.into_inner().map_err(|_| KernelError { action: "collect results".into(), detail: "poisoned".into() })?;
-    Ok(r.into_iter().map(|o| o.unwrap_or_else(|| Observed::Failed("the probe did not run".into()))).collect())
+    let r = results.into_inner().map_err(|_| KernelError {
+        action: "collect results".into(),
+        detail: "poisoned".into(),
+    })?;
+    Ok(r.into_iter()
+        .map(|o| o.unwrap_or_else(|| Observed::Failed("the probe did not run".into())))
+        .collect())
+}
+
+/// Splits probes into phases so that no probe shares a phase with its
+/// exact opposite when the kernel tracks the protocol without ports: for
+/// a raw protocol, a packet from B to A matches the connection-tracking
+/// entry of an earlier packet from A to B and passes as its reply. Each
+/// phase starts with an empty connection table.
+fn phases(plan: &Plan, ids: &[usize]) -> Vec<Vec<usize>> {
+    let mut first = Vec::new();
+    let mut second = Vec::new();
+    let mut taken: BTreeSet<(usize, usize, bool, ProbeKind)> = BTreeSet::new();
+    for &i in ids {
+        let p = &plan.probes[i];
+        if matches!(p.kind, ProbeKind::Proto(_)) && taken.contains(&(p.dst, p.src, p.v6, p.kind)) {
+            second.push(i);
+        } else {
+            taken.insert((p.src, p.dst, p.v6, p.kind));
+            first.push(i);
+        }
+    }
+    [first, second]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

@@ -62,11 +62,16 @@ impl Report {
 
     /// How many probes were expected to pass and did.
     pub fn allowed(&self) -> usize {
-        self.observed.iter().filter(|o| matches!(o, Observed::Passed(_))).count()
+        self.observed
+            .iter()
+            .filter(|o| matches!(o, Observed::Passed(_)))
+            .count()
     }
 
     fn host_label(&self, policy: &Policy, index: usize) -> String {
-        let Some(h) = self.plan.hosts.get(index) else { return "?".into() };
+        let Some(h) = self.plan.hosts.get(index) else {
+            return "?".into();
+        };
         let zone = &policy.zone(h.zone).name;
         match h.device {
             Some(_) => format!("{zone}/{}", h.label),
@@ -133,7 +138,10 @@ impl Report {
         );
         for (from, to, svc, fam, exp, obs, ok) in rows {
             let flag = if ok { "" } else { "  MISMATCH" };
-            let _ = writeln!(out, "{from:w_from$}  {to:w_to$}  {svc:w_svc$}  {fam:6}  {exp:8}  {obs:8}{flag}");
+            let _ = writeln!(
+                out,
+                "{from:w_from$}  {to:w_to$}  {svc:w_svc$}  {fam:6}  {exp:8}  {obs:8}{flag}"
+            );
         }
         out
     }
@@ -144,7 +152,11 @@ impl Report {
         let mut out = String::new();
         for m in self.mismatches() {
             let p = m.probe;
-            let (src, dst) = self.plan.addrs(p).map(|(s, d)| (s.to_string(), d.to_string())).unwrap_or_default();
+            let (src, dst) = self
+                .plan
+                .addrs(p)
+                .map(|(s, d)| (s.to_string(), d.to_string()))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "mismatch: {} ({src}) -> {} ({dst}) {}",
@@ -152,8 +164,17 @@ impl Report {
                 self.host_label(policy, p.dst),
                 p.kind.label(p.v6)
             );
-            let _ = writeln!(out, "  expected: {}", Self::verdict_text(policy, db, p.expected));
-            let _ = writeln!(out, "  observed: {} ({})", m.observed.as_str(), m.observed.detail());
+            let _ = writeln!(
+                out,
+                "  expected: {}",
+                Self::verdict_text(policy, db, p.expected)
+            );
+            let _ = writeln!(
+                out,
+                "  observed: {} ({})",
+                m.observed.as_str(),
+                m.observed.detail()
+            );
             let _ = writeln!(out, "  probe:    {}", Self::origin_text(policy, p.origin));
         }
         out
@@ -163,7 +184,11 @@ impl Report {
     pub fn render_summary(&self) -> String {
         let total = self.plan.probes.len();
         let mismatches = self.mismatches().len();
-        let failed = self.observed.iter().filter(|o| matches!(o, Observed::Failed(_))).count();
+        let failed = self
+            .observed
+            .iter()
+            .filter(|o| matches!(o, Observed::Failed(_)))
+            .count();
         let mut out = String::new();
         for note in &self.plan.notes {
             let _ = writeln!(out, "note: {note}");

@@ -41,7 +41,10 @@ mod tests {
         let ys: Vec<usize> = (0..100).map(|_| b.below(10)).collect();
         assert_eq!(xs, ys);
         assert!(xs.iter().all(|&x| x < 10));
-        assert!((0..10).all(|v| xs.contains(&v)), "every value appears in 100 draws: {xs:?}");
+        assert!(
+            (0..10).all(|v| xs.contains(&v)),
+            "every value appears in 100 draws: {xs:?}"
+        );
         assert_ne!(Rng::new(8).next_u64(), Rng::new(7).next_u64());
     }
 }

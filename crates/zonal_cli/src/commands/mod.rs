@@ -3,6 +3,7 @@
 mod check;
 mod explain;
 mod fmt;
+mod verify;
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Check(a) => check::run(&a),
         Command::Fmt(a) => fmt::run(&a),
         Command::Explain(a) => explain::run(&a),
+        Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
             let mut cmd = Cli::command();
