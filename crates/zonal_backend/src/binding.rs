@@ -67,13 +67,17 @@ impl Firewall {
 
     /// The binding of a zone, if the firewall lists it.
     pub fn zone(&self, name: &str) -> Option<&ZoneBinding> {
-        self.zones.as_ref().and_then(|z| z.iter().find(|b| b.zone == name))
+        self.zones
+            .as_ref()
+            .and_then(|z| z.iter().find(|b| b.zone == name))
     }
 
     /// Whether every listed zone has an interface, so that packets can be
     /// classified by interface instead of by address.
     pub fn by_interface(&self) -> bool {
-        self.zones.as_ref().is_some_and(|z| !z.is_empty() && z.iter().all(|b| b.interface.is_some()))
+        self.zones
+            .as_ref()
+            .is_some_and(|z| !z.is_empty() && z.iter().all(|b| b.interface.is_some()))
     }
 }
 
@@ -101,7 +105,10 @@ pub struct Naming {
 
 impl Default for Naming {
     fn default() -> Self {
-        Naming { prefix: "zonal".into(), acl: "ZONAL".into() }
+        Naming {
+            prefix: "zonal".into(),
+            acl: "ZONAL".into(),
+        }
     }
 }
 
@@ -118,7 +125,11 @@ pub struct Logging {
 
 impl Default for Logging {
     fn default() -> Self {
-        Logging { allow: false, deny: true, prefix: "zonal".into() }
+        Logging {
+            allow: false,
+            deny: true,
+            prefix: "zonal".into(),
+        }
     }
 }
 
@@ -182,8 +193,13 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
             let msg = e.to_string();
             // serde_yaml appends " at line L column C"; the span already says where.
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            let d = Diagnostic::error("E0301", format!("invalid deployment binding: {msg}"), span, "here")
-                .with_help("see docs/deploy-binding.md for the format of binding files");
+            let d = Diagnostic::error(
+                "E0301",
+                format!("invalid deployment binding: {msg}"),
+                span,
+                "here",
+            )
+            .with_help("see docs/deploy-binding.md for the format of binding files");
             return Err(Diagnostics(vec![d]));
         }
     };
@@ -196,12 +212,22 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
         let span = span_of(file, name_at, rf.name.len());
         if let Err(why) = escape::check_vendor_name(&rf.name, 63) {
             diags.push(
-                Diagnostic::error("E0304", format!("firewall name `{}` cannot be used in file names", rf.name), span, why)
-                    .with_help("use letters, digits, `-` and `_`, starting with a letter"),
+                Diagnostic::error(
+                    "E0304",
+                    format!("firewall name `{}` cannot be used in file names", rf.name),
+                    span,
+                    why,
+                )
+                .with_help("use letters, digits, `-` and `_`, starting with a letter"),
             );
         }
         if firewalls.iter().any(|f: &Firewall| f.name == rf.name) {
-            diags.push(Diagnostic::error("E0305", format!("firewall `{}` is defined twice", rf.name), span, "redefined here"));
+            diags.push(Diagnostic::error(
+                "E0305",
+                format!("firewall `{}` is defined twice", rf.name),
+                span,
+                "redefined here",
+            ));
         }
         let target = match Target::parse(&rf.target) {
             Some(t) => Some(t),
@@ -237,13 +263,23 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
             },
             None => Logging::default(),
         };
-        for (what, value) in [("naming prefix", &naming.prefix), ("ACL name", &naming.acl), ("log prefix", &logging.prefix)]
-        {
+        for (what, value) in [
+            ("naming prefix", &naming.prefix),
+            ("ACL name", &naming.acl),
+            ("log prefix", &logging.prefix),
+        ] {
             if let Err(why) = escape::check_vendor_name(value, 20) {
                 let at = locate(text, name_at, value).unwrap_or(name_at);
                 diags.push(
-                    Diagnostic::error("E0304", format!("{what} `{value}` is not a safe name"), span_of(file, at, value.len()), why)
-                        .with_help("use at most 20 letters, digits, `-` and `_`, starting with a letter"),
+                    Diagnostic::error(
+                        "E0304",
+                        format!("{what} `{value}` is not a safe name"),
+                        span_of(file, at, value.len()),
+                        why,
+                    )
+                    .with_help(
+                        "use at most 20 letters, digits, `-` and `_`, starting with a letter",
+                    ),
                 );
             }
         }
@@ -311,9 +347,20 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
             }
             out
         });
-        firewalls.push(Firewall { name: rf.name, target, zones, naming, logging, span: Some(span) });
+        firewalls.push(Firewall {
+            name: rf.name,
+            target,
+            zones,
+            naming,
+            logging,
+            span: Some(span),
+        });
     }
-    if diags.is_empty() { Ok(Binding { firewalls }) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(Binding { firewalls })
+    } else {
+        Err(diags)
+    }
 }
 
 fn span_of(file: FileId, at: usize, len: usize) -> Span {
@@ -344,7 +391,11 @@ fn locate(text: &str, from: usize, needle: &str) -> Option<usize> {
 /// The closest candidate within an edit distance of 2 (or a third of the length).
 fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.len() / 3).max(2);
-    candidates.map(|c| (levenshtein(name, c), c)).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
+    candidates
+        .map(|c| (levenshtein(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -375,7 +426,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("nftable", ["nftables", "pf"].into_iter()), Some("nftables"));
+        assert_eq!(
+            did_you_mean("nftable", ["nftables", "pf"].into_iter()),
+            Some("nftables")
+        );
         assert_eq!(did_you_mean("xyz", ["nftables", "pf"].into_iter()), None);
     }
 }

@@ -22,9 +22,18 @@ pub(crate) fn render_template(
     let sources = sources(target, templates);
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    match SyntaxConfig::builder().keep_trailing_newline(true).trim_blocks(true).lstrip_blocks(true).build() {
+    match SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
         Ok(syntax) => env.set_syntax(syntax),
-        Err(e) => return Err(Diagnostics(vec![template_diagnostic(target, &sources, &e, db)])),
+        Err(e) => {
+            return Err(Diagnostics(vec![template_diagnostic(
+                target, &sources, &e, db,
+            )]));
+        }
     }
     // Escaping is chosen by target, not by file extension.
     env.set_auto_escape_callback(move |_| AutoEscape::Custom(target.name().into()));
@@ -35,14 +44,19 @@ pub(crate) fn render_template(
     }
     env.set_formatter(move |out, _state, value| {
         let text = printable(target, value)?;
-        out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write template output"))
+        out.write_str(&text)
+            .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write template output"))
     });
     for (name, _path, text) in &sources {
         if let Err(e) = env.add_template_owned(name.clone(), text.clone()) {
-            return Err(Diagnostics(vec![template_diagnostic(target, &sources, &e, db)]));
+            return Err(Diagnostics(vec![template_diagnostic(
+                target, &sources, &e, db,
+            )]));
         }
     }
-    let result = env.get_template(main).and_then(|t| t.render(Value::from(Serde(view))));
+    let result = env
+        .get_template(main)
+        .and_then(|t| t.render(Value::from(Serde(view))));
     result.map_err(|e| Diagnostics(vec![template_diagnostic(target, &sources, &e, db)]))
 }
 
@@ -51,7 +65,13 @@ pub(crate) fn render_template(
 fn sources(target: Target, templates: &Templates) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = targets::embedded(target)
         .iter()
-        .map(|(name, text)| ((*name).to_string(), format!("templates/{}/{name}", target.name()), (*text).to_string()))
+        .map(|(name, text)| {
+            (
+                (*name).to_string(),
+                format!("templates/{}/{name}", target.name()),
+                (*text).to_string(),
+            )
+        })
         .collect();
     if let Some(overrides) = templates.for_target(target) {
         for (name, file) in overrides {
@@ -72,8 +92,18 @@ fn printable(target: Target, value: &Value) -> Result<String, Error> {
     }
     match value.kind() {
         ValueKind::String | ValueKind::Number | ValueKind::Bool => {}
-        ValueKind::Undefined => return Err(Error::new(ErrorKind::UndefinedError, "an undefined value cannot be printed")),
-        ValueKind::None => return Err(Error::new(ErrorKind::InvalidOperation, "`none` cannot be printed in a configuration")),
+        ValueKind::Undefined => {
+            return Err(Error::new(
+                ErrorKind::UndefinedError,
+                "an undefined value cannot be printed",
+            ));
+        }
+        ValueKind::None => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "`none` cannot be printed in a configuration",
+            ));
+        }
         _ => {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
@@ -86,7 +116,9 @@ fn printable(target: Target, value: &Value) -> Result<String, Error> {
         Ok(()) => Ok(text),
         Err(c) => Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("refusing to print {text:?}: the character {c:?} is not safe in a {target} configuration"),
+            format!(
+                "refusing to print {text:?}: the character {c:?} is not safe in a {target} configuration"
+            ),
         )),
     }
 }
@@ -127,7 +159,9 @@ fn template_diagnostic(
             (register(db, &path, ""), TextRange::empty(0))
         }
     };
-    let detail = inner.detail().map_or_else(|| inner.kind().to_string(), ToString::to_string);
+    let detail = inner
+        .detail()
+        .map_or_else(|| inner.kind().to_string(), ToString::to_string);
     Diagnostic::error(
         "E0310",
         format!("template error in the {target} templates: {detail}"),
@@ -171,7 +205,10 @@ mod tests {
         t.set_override(
             Target::Nftables,
             "test.j2",
-            TemplateFile { path: "my/nftables/test.j2".into(), text: text.into() },
+            TemplateFile {
+                path: "my/nftables/test.j2".into(),
+                text: text.into(),
+            },
         );
         t
     }
@@ -179,8 +216,13 @@ mod tests {
     #[test]
     fn renders_and_keeps_trailing_newline() {
         let mut db = SourceDb::new();
-        let out =
-            render_template(Target::Nftables, &with_override("x {{ name }}\n"), "test.j2", &V { name: "a".into() }, &mut db);
+        let out = render_template(
+            Target::Nftables,
+            &with_override("x {{ name }}\n"),
+            "test.j2",
+            &V { name: "a".into() },
+            &mut db,
+        );
         assert_eq!(out.unwrap(), "x a\n");
     }
 
@@ -198,18 +240,31 @@ mod tests {
         let d = &err.0[0];
         assert_eq!(d.code, "E0310");
         assert_eq!(db.name(d.primary.span.file), "my/nftables/test.j2");
-        assert_eq!(db.line_col(d.primary.span.file, d.primary.span.range.start).line, 2);
+        assert_eq!(
+            db.line_col(d.primary.span.file, d.primary.span.range.start)
+                .line,
+            2
+        );
     }
 
     #[test]
     fn unsafe_values_are_refused() {
         let mut db = SourceDb::new();
         for bad in ["a\"b", "a\nb", "a;b", "a#b", "{x}", "a!b", "$x", "a\\b"] {
-            let err =
-                render_template(Target::Nftables, &with_override("{{ name }}"), "test.j2", &V { name: bad.into() }, &mut db)
-                    .unwrap_err();
+            let err = render_template(
+                Target::Nftables,
+                &with_override("{{ name }}"),
+                "test.j2",
+                &V { name: bad.into() },
+                &mut db,
+            )
+            .unwrap_err();
             assert_eq!(err.0[0].code, "E0310", "{bad}");
-            assert!(err.0[0].message.contains("not safe"), "{}", err.0[0].message);
+            assert!(
+                err.0[0].message.contains("not safe"),
+                "{}",
+                err.0[0].message
+            );
         }
     }
 
@@ -217,24 +272,52 @@ mod tests {
     fn macro_output_is_not_checked_twice_but_safe_is_gone() {
         let mut db = SourceDb::new();
         let t = "{% macro lit(v) %}{ {{ v }} }{% endmacro %}{{ lit(name) }}";
-        let out = render_template(Target::Nftables, &with_override(t), "test.j2", &V { name: "a".into() }, &mut db);
+        let out = render_template(
+            Target::Nftables,
+            &with_override(t),
+            "test.j2",
+            &V { name: "a".into() },
+            &mut db,
+        );
         assert_eq!(out.unwrap(), "{ a }");
-        let err =
-            render_template(Target::Nftables, &with_override(t), "test.j2", &V { name: "a\"b".into() }, &mut db).unwrap_err();
+        let err = render_template(
+            Target::Nftables,
+            &with_override(t),
+            "test.j2",
+            &V {
+                name: "a\"b".into(),
+            },
+            &mut db,
+        )
+        .unwrap_err();
         assert!(err.0[0].message.contains("not safe"));
-        let err =
-            render_template(Target::Nftables, &with_override("{{ name|safe }}"), "test.j2", &V { name: "a".into() }, &mut db)
-                .unwrap_err();
+        let err = render_template(
+            Target::Nftables,
+            &with_override("{{ name|safe }}"),
+            "test.j2",
+            &V { name: "a".into() },
+            &mut db,
+        )
+        .unwrap_err();
         assert_eq!(err.0[0].code, "E0310");
     }
 
     #[test]
     fn syntax_errors_point_at_the_line() {
         let mut db = SourceDb::new();
-        let err =
-            render_template(Target::Nftables, &with_override("a\nb\n{% if %}\n"), "test.j2", &V { name: "a".into() }, &mut db)
-                .unwrap_err();
+        let err = render_template(
+            Target::Nftables,
+            &with_override("a\nb\n{% if %}\n"),
+            "test.j2",
+            &V { name: "a".into() },
+            &mut db,
+        )
+        .unwrap_err();
         let d = &err.0[0];
-        assert_eq!(db.line_col(d.primary.span.file, d.primary.span.range.start).line, 3);
+        assert_eq!(
+            db.line_col(d.primary.span.file, d.primary.span.range.start)
+                .line,
+            3
+        );
     }
 }

@@ -123,7 +123,11 @@ pub(crate) fn limits(target: Target) -> Limits {
 
 /// Whether `c` may appear in free text and interpolated values.
 pub(crate) fn is_safe_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | ',' | ':' | '/' | '(' | ')' | '+' | '=' | '@' | '-')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            ' ' | '_' | '.' | ',' | ':' | '/' | '(' | ')' | '+' | '=' | '@' | '-'
+        )
 }
 
 /// Makes free text safe for a comment of `target`: unsafe characters become
@@ -169,7 +173,11 @@ pub(crate) fn ident(target: Target, prefix: &str, raw: &str) -> String {
     let mut body = String::with_capacity(raw.len());
     for c in raw.chars() {
         let c = if c.is_ascii_alphanumeric() {
-            if l.upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }
+            if l.upper {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
         } else if c == '-' && l.dash {
             '-'
         } else {
@@ -181,7 +189,11 @@ pub(crate) fn ident(target: Target, prefix: &str, raw: &str) -> String {
         body.push(c);
     }
     let body = body.trim_matches('_');
-    let prefix = if l.upper { prefix.to_ascii_uppercase() } else { prefix.to_string() };
+    let prefix = if l.upper {
+        prefix.to_ascii_uppercase()
+    } else {
+        prefix.to_string()
+    };
     let full = format!("{prefix}{body}");
     shorten(&full, raw, l.ident_max)
 }
@@ -194,7 +206,10 @@ fn shorten(name: &str, raw: &str, max: usize) -> String {
     }
     let hash = format!("{:06x}", fnv1a(raw) & 0x00ff_ffff);
     let keep = max.saturating_sub(hash.len() + 1);
-    let head = name.get(..keep).unwrap_or(name).trim_end_matches(['_', '-']);
+    let head = name
+        .get(..keep)
+        .unwrap_or(name)
+        .trim_end_matches(['_', '-']);
     format!("{head}_{hash}")
 }
 
@@ -258,7 +273,9 @@ pub(crate) fn check_output(_target: Target, s: &str) -> Result<(), char> {
 /// with a letter or digit, within the target's length limit.
 pub(crate) fn check_interface(target: Target, s: &str) -> Result<(), String> {
     let max = limits(target).interface_max;
-    check_word(s, max, |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '-'))
+    check_word(s, max, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '-')
+    })
 }
 
 /// Checks a vendor zone name or a naming prefix from a binding:
@@ -267,7 +284,9 @@ pub(crate) fn check_vendor_name(s: &str, max: usize) -> Result<(), String> {
     if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err("it must start with a letter".into());
     }
-    check_word(s, max, |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    check_word(s, max, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
+    })
 }
 
 fn check_word(s: &str, max: usize, ok: impl Fn(char) -> bool) -> Result<(), String> {
@@ -314,7 +333,10 @@ mod tests {
 
     #[test]
     fn identifiers_are_safe_and_bounded() {
-        assert_eq!(ident(Target::Nftables, "z_", "imaging-servers"), "z_imaging_servers");
+        assert_eq!(
+            ident(Target::Nftables, "z_", "imaging-servers"),
+            "z_imaging_servers"
+        );
         assert_eq!(ident(Target::Ios, "og_", "ct-1.local"), "OG_CT_1_LOCAL");
         assert_eq!(ident(Target::Srx, "", "ct-1"), "ct-1");
         let long = "a".repeat(100);
@@ -324,7 +346,11 @@ mod tests {
         assert_ne!(a, b);
         for t in Target::ALL {
             let id = ident(t, "x_", "we\"ird;{name}#!\n");
-            assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'), "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                "{id}"
+            );
         }
     }
 

@@ -145,7 +145,10 @@ impl Templates {
 
     /// Adds an override for `target`'s template `name` (e.g. `main.nft.j2`).
     pub fn set_override(&mut self, target: Target, name: impl Into<String>, file: TemplateFile) {
-        self.overrides.entry(target).or_default().insert(name.into(), file);
+        self.overrides
+            .entry(target)
+            .or_default()
+            .insert(name.into(), file);
     }
 
     /// The overrides of one target.
@@ -207,9 +210,17 @@ pub struct Request<'a> {
 /// Template errors and names that cannot be made safe for the target are
 /// returned as diagnostics; template files involved are registered in `db`
 /// so that the diagnostics point at their file and line.
-pub fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Result<Rendered, Diagnostics> {
+pub fn render(
+    target: Target,
+    req: &Request<'_>,
+    db: &mut SourceDb,
+) -> Result<Rendered, Diagnostics> {
     let artifacts = targets::render(target, req, db)?;
-    Ok(Rendered { target, firewall: req.firewall.name.clone(), artifacts })
+    Ok(Rendered {
+        target,
+        firewall: req.firewall.name.clone(),
+        artifacts,
+    })
 }
 
 /// Checks, without rendering, that everything user-written the target will

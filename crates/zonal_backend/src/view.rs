@@ -209,7 +209,10 @@ impl Plan {
         for rule in &policy.rules {
             if rule.expired {
                 let until = rule.until.map(|d| d.to_string()).unwrap_or_default();
-                notes.push(format!("rule {} expired on {until}; not rendered", rule.name));
+                notes.push(format!(
+                    "rule {} expired on {until}; not rendered",
+                    rule.name
+                ));
                 continue;
             }
             let mut placed = false;
@@ -232,16 +235,20 @@ impl Plan {
                 for (si, s) in &srcs {
                     for (di, d) in &dsts {
                         placed = true;
-                        frags.entry((*si, *di)).or_default().entry(rule.id).or_default().push((
-                            s.clone(),
-                            d.clone(),
-                            term.services.clone(),
-                        ));
+                        frags
+                            .entry((*si, *di))
+                            .or_default()
+                            .entry(rule.id)
+                            .or_default()
+                            .push((s.clone(), d.clone(), term.services.clone()));
                     }
                 }
             }
             if !placed {
-                notes.push(format!("rule {} has no traffic through this firewall; not rendered", rule.name));
+                notes.push(format!(
+                    "rule {} has no traffic through this firewall; not rendered",
+                    rule.name
+                ));
             }
         }
 
@@ -264,14 +271,27 @@ impl Plan {
                         dst: d,
                         services: svc,
                     };
-                    let list = if rule.action == Action::Deny { &mut denies } else { &mut allows };
+                    let list = if rule.action == Action::Deny {
+                        &mut denies
+                    } else {
+                        &mut allows
+                    };
                     push_unique(list, e);
                 }
             }
             denies.extend(allows);
-            pairs.push(Pair { src, dst, entries: denies });
+            pairs.push(Pair {
+                src,
+                dst,
+                entries: denies,
+            });
         }
-        Plan { zones, pairs, by_interface: firewall.by_interface(), notes }
+        Plan {
+            zones,
+            pairs,
+            by_interface: firewall.by_interface(),
+            notes,
+        }
     }
 
     /// The entries merged over zone pairs, one group per rule (denies
@@ -287,7 +307,11 @@ impl Plan {
                 list.push((e.src.clone(), e.dst.clone(), e.services.clone()));
                 for other in &e.also {
                     if let Some(r) = policy.rules.iter().find(|r| &r.name == other) {
-                        frags.entry(r.id).or_default().push((e.src.clone(), e.dst.clone(), e.services.clone()));
+                        frags.entry(r.id).or_default().push((
+                            e.src.clone(),
+                            e.dst.clone(),
+                            e.services.clone(),
+                        ));
                     }
                 }
             }
@@ -309,7 +333,11 @@ impl Plan {
                     dst: d,
                     services: svc,
                 };
-                let list = if rule.action == Action::Deny { &mut denies } else { &mut allows };
+                let list = if rule.action == Action::Deny {
+                    &mut denies
+                } else {
+                    &mut allows
+                };
                 push_unique(list, e);
             }
         }
@@ -346,7 +374,10 @@ impl Plan {
             } else {
                 format!("no source and destination of the same zone pair have {fam} addresses")
             };
-            out.push(format!("rule {} is not rendered for {fam}: {why}", rule.name));
+            out.push(format!(
+                "rule {} is not rendered for {fam}: {why}",
+                rule.name
+            ));
         }
         out
     }
@@ -360,7 +391,24 @@ impl Plan {
         if let Some(d) = policy.devices.iter().find(|d| &d.addrs == set) {
             return Some(d.name.clone());
         }
+        let groups: Vec<(&str, AddrSet)> = policy
+            .groups
+            .iter()
+            .map(|g| {
+                let addrs = g
+                    .members
+                    .iter()
+                    .fold(AddrSet::empty(), |a, m| a.union(&policy.endpoint_addrs(*m)));
+                (g.name.as_str(), addrs)
+            })
+            .collect();
+        if let Some((name, _)) = groups.iter().find(|(_, a)| a == set) {
+            return Some((*name).to_string());
+        }
         for f in [Family::V4, Family::V6] {
+            if let Some((name, _)) = groups.iter().find(|(_, a)| a.family(f) == *set) {
+                return Some((*name).to_string());
+            }
             if let Some(z) = self.zones.iter().find(|z| z.addrs.family(f) == *set) {
                 return Some(z.name.clone());
             }
@@ -392,7 +440,12 @@ impl Entry {
             return Err(Skip::Dst);
         }
         let services = family_services(&self.services, family).ok_or(Skip::Service)?;
-        Ok(FamilyEntry { entry: self, src, dst, services })
+        Ok(FamilyEntry {
+            entry: self,
+            src,
+            dst,
+            services,
+        })
     }
 
     /// A comment for the entry: rule name, leg, expiry and justification,
@@ -433,7 +486,10 @@ pub(crate) fn family_services(services: &ServiceSet, family: Family) -> Option<F
         return None;
     }
     if own.union(&ServiceSet::whole_proto(other)).is_any() {
-        return Some(FamilyServices { all: true, protos: Vec::new() });
+        return Some(FamilyServices {
+            all: true,
+            protos: Vec::new(),
+        });
     }
     let protos = own
         .iter()
@@ -443,7 +499,11 @@ pub(crate) fn family_services(services: &ServiceSet, family: Family) -> Option<F
                 proto: p,
                 name: proto_name(p),
                 whole,
-                ranges: if whole { Vec::new() } else { sel.ranges().to_vec() },
+                ranges: if whole {
+                    Vec::new()
+                } else {
+                    sel.ranges().to_vec()
+                },
             }
         })
         .collect();
@@ -464,7 +524,10 @@ fn merge_fragments(fs: Vec<Fragment>) -> Vec<Fragment> {
         let slot = by_dst.entry((svc, d)).or_default();
         *slot = slot.union(&s);
     }
-    let mut out: Vec<Fragment> = by_dst.into_iter().map(|((svc, d), s)| (s, d, svc)).collect();
+    let mut out: Vec<Fragment> = by_dst
+        .into_iter()
+        .map(|((svc, d), s)| (s, d, svc))
+        .collect();
     out.sort();
     out
 }
@@ -472,7 +535,10 @@ fn merge_fragments(fs: Vec<Fragment>) -> Vec<Fragment> {
 /// Appends `e` unless an entry with the same match already exists, in which
 /// case the rule's name is recorded there.
 fn push_unique(list: &mut Vec<Entry>, e: Entry) {
-    if let Some(prev) = list.iter_mut().find(|p| p.src == e.src && p.dst == e.dst && p.services == e.services) {
+    if let Some(prev) = list
+        .iter_mut()
+        .find(|p| p.src == e.src && p.dst == e.dst && p.services == e.services)
+    {
         if prev.name != e.name && !prev.also.contains(&e.name) {
             prev.also.push(e.name);
         }
@@ -503,13 +569,24 @@ pub(crate) struct AddrObject {
 impl AddressBook {
     /// The name of the object holding exactly `set`, creating it if needed
     /// with an identifier derived from `hint`.
-    pub(crate) fn intern(&mut self, namer: &mut Namer, target: Target, prefix: &str, set: &AddrSet, hint: &str) -> String {
+    pub(crate) fn intern(
+        &mut self,
+        namer: &mut Namer,
+        target: Target,
+        prefix: &str,
+        set: &AddrSet,
+        hint: &str,
+    ) -> String {
         if let Some(o) = self.by_set.get(set).and_then(|&i| self.objects.get(i)) {
             return o.name.clone();
         }
         let name = namer.name(target, prefix, hint);
         self.by_set.insert(set.clone(), self.objects.len());
-        self.objects.push(AddrObject { name: name.clone(), set: set.clone(), what: hint.to_string() });
+        self.objects.push(AddrObject {
+            name: name.clone(),
+            set: set.clone(),
+            what: hint.to_string(),
+        });
         name
     }
 }
@@ -521,7 +598,16 @@ pub(crate) fn prefix_strings(set: &AddrSet) -> Vec<String> {
 
 /// Prefixes of a set, hosts without `/32` or `/128`.
 pub(crate) fn prefix_strings_short(set: &AddrSet) -> Vec<String> {
-    set.to_prefixes().iter().map(|p| if p.is_host() { p.addr().to_string() } else { p.to_string() }).collect()
+    set.to_prefixes()
+        .iter()
+        .map(|p| {
+            if p.is_host() {
+                p.addr().to_string()
+            } else {
+                p.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The elements of an interval set (nftables): each interval as an
@@ -535,7 +621,9 @@ pub(crate) fn interval_strings(set: &AddrSet) -> Vec<String> {
         }));
     }
     for &(lo, hi) in set.v6_ranges() {
-        out.push(interval_string(lo, hi, 128, |v| Ipv6Addr::from(v).to_string()));
+        out.push(interval_string(lo, hi, 128, |v| {
+            Ipv6Addr::from(v).to_string()
+        }));
     }
     out
 }
@@ -574,25 +662,38 @@ pub(crate) fn end_of_day_unix(d: Date) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zonal_model::Prefix;
     use zonal_model::service::{TCP, UDP};
 
     #[test]
     fn intervals() {
         let s = AddrSet::from_prefixes(&[
-            zonal_model::Prefix::parse("10.0.0.0/24").unwrap(),
-            zonal_model::Prefix::parse("10.0.1.5/32").unwrap(),
-            zonal_model::Prefix::parse("fd00::/64").unwrap(),
+            Prefix::parse("10.0.0.0/24").unwrap(),
+            Prefix::parse("10.0.1.5/32").unwrap(),
+            Prefix::parse("fd00::/64").unwrap(),
         ]);
-        assert_eq!(interval_strings(&s), vec!["10.0.0.0/24", "10.0.1.5", "fd00::/64"]);
-        let r = AddrSet::from_prefixes(&[Prefix::parse("10.0.0.1/32").unwrap(), Prefix::parse("10.0.0.2/31").unwrap()]);
+        assert_eq!(
+            interval_strings(&s),
+            vec!["10.0.0.0/24", "10.0.1.5", "fd00::/64"]
+        );
+        let r = AddrSet::from_prefixes(&[
+            Prefix::parse("10.0.0.1/32").unwrap(),
+            Prefix::parse("10.0.0.2/31").unwrap(),
+        ]);
         assert_eq!(interval_strings(&r), vec!["10.0.0.1-10.0.0.3"]);
-        assert_eq!(interval_strings(&AddrSet::full()), vec!["0.0.0.0/0", "::/0"]);
+        assert_eq!(
+            interval_strings(&AddrSet::full()),
+            vec!["0.0.0.0/0", "::/0"]
+        );
     }
 
     #[test]
     fn end_of_day() {
         // 2026-12-31 ends at 2027-01-01T00:00:00Z.
-        assert_eq!(end_of_day_unix(Date::new(2026, 12, 31).unwrap()), 1_798_761_600);
+        assert_eq!(
+            end_of_day_unix(Date::new(2026, 12, 31).unwrap()),
+            1_798_761_600
+        );
         assert_eq!(end_of_day_unix(Date::new(1970, 1, 1).unwrap()), 86_400);
     }
 
@@ -614,7 +715,10 @@ mod tests {
         let b = AddrSet::from_prefixes(&[Prefix::parse("10.0.0.2/32").unwrap()]);
         let c = AddrSet::from_prefixes(&[Prefix::parse("10.0.1.0/24").unwrap()]);
         let svc = ServiceSet::ports(TCP, 104, 104);
-        let out = merge_fragments(vec![(a.clone(), c.clone(), svc.clone()), (b.clone(), c.clone(), svc.clone())]);
+        let out = merge_fragments(vec![
+            (a.clone(), c.clone(), svc.clone()),
+            (b.clone(), c.clone(), svc.clone()),
+        ]);
         assert_eq!(out, vec![(a.union(&b), c, svc)]);
     }
 }

@@ -1,18 +1,411 @@
-//! ios renderer (placeholder until it is written).
+//! Cisco IOS / IOS-XE named extended ACLs (stateless).
+//!
+//! Without interface binding there is one IPv4 ACL and one IPv6 ACL that
+//! filter by address; with a binding that names interfaces, each zone gets
+//! an inbound ACL on its interface. An ACL holds, in order:
+//! 1. the return traffic of permitted TCP connections: `permit tcp DST eq
+//!    PORT SRC established`, scoped to the exact hosts and ports (these
+//!    packets carry ACK or RST and cannot open a connection, so they come
+//!    before the denies, as conntrack's `established` does);
+//! 2. the explicit denies;
+//! 3. the permits;
+//! 4. exact reverse entries for UDP (`permit udp DST eq PORT SRC`), ICMP
+//!    echo replies and other protocols, after the denies (fail closed);
+//! 5. on IPv6, the neighbour-discovery permits IOS would otherwise lose,
+//!    then `deny … any any log`.
+//!
+//! IPv4 address lists use `object-group network`; IPv6 entries are expanded.
 
+use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
+use zonal_model::{Action, AddrSet, Family, Policy, Prefix};
 
+use crate::escape::{self, Namer};
+use crate::view::{AddressBook, Entry, FamilyServices, Header, Plan};
 use crate::{Artifact, Request, Target};
 
-/// Embedded templates.
-pub(crate) const TEMPLATES: &[(&str, &str)] = &[("main.j2", include_str!("../../../../templates/ios/main.j2"))];
+const T: Target = Target::Ios;
 
-/// Renders the target.
-pub(crate) fn render(req: &Request<'_>, _db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    Err(super::not_available(Target::Ios, req))
+/// Embedded templates.
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
+    "main.ios.j2",
+    include_str!("../../../../templates/ios/main.ios.j2"),
+)];
+
+#[derive(Serialize)]
+struct IosView {
+    header: Header,
+    groups: Vec<Group>,
+    acls: Vec<Acl>,
+    interfaces: Vec<Interface>,
+    notes: Vec<String>,
+    rule_count: usize,
 }
 
-/// Checks what cannot be rendered safely.
+#[derive(Serialize)]
+struct Group {
+    name: String,
+    description: String,
+    members: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Acl {
+    name: String,
+    v6: bool,
+    aces: Vec<Ace>,
+    /// The final deny (`ip` or `ipv6`).
+    final_proto: &'static str,
+}
+
+#[derive(Serialize)]
+struct Ace {
+    /// A remark line before the entry, if any.
+    remark: Option<String>,
+    /// The entry (`permit tcp host 10.0.0.1 …`).
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Interface {
+    name: String,
+    zone: String,
+    acl4: Option<String>,
+    acl6: Option<String>,
+}
+
+/// Renders the IOS configuration.
+pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view_model(req);
+    let text = crate::env::render_template(T, req.templates, "main.ios.j2", &view, db)?;
+    Ok(vec![Artifact {
+        extension: T.extension().into(),
+        text,
+        rule_count: view.rule_count,
+    }])
+}
+
+/// Nothing beyond the binding checks: every name is generated.
 pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
     Diagnostics::new()
+}
+
+/// Entries of one ACL by section.
+#[derive(Default)]
+struct Sections {
+    established: Vec<Ace>,
+    deny: Vec<Ace>,
+    permit: Vec<Ace>,
+    reverse: Vec<Ace>,
+}
+
+impl Sections {
+    fn into_aces(self) -> Vec<Ace> {
+        let mut out = self.established;
+        out.extend(self.deny);
+        out.extend(self.permit);
+        out.extend(self.reverse);
+        out
+    }
+}
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    policy: &'a Policy,
+    namer: Namer,
+    book: AddressBook,
+    log_deny: bool,
+    log_allow: bool,
+}
+
+fn view_model(req: &Request<'_>) -> IosView {
+    let policy = req.policy;
+    let fw = req.firewall;
+    let plan = Plan::build(policy, fw);
+    let mut cx = Ctx {
+        plan: &plan,
+        policy,
+        namer: Namer::new(),
+        book: AddressBook::default(),
+        log_deny: fw.logging.deny,
+        log_allow: fw.logging.allow,
+    };
+    let base = escape::ident(T, "", &fw.naming.acl);
+    let mut acls = Vec::new();
+    let mut interfaces = Vec::new();
+    if plan.by_interface {
+        for (zi, zone) in plan.zones.iter().enumerate() {
+            let Some(ifname) = &zone.interface else {
+                continue;
+            };
+            let mut names = [None, None];
+            for (k, fam) in [Family::V4, Family::V6].into_iter().enumerate() {
+                let mut sec = Sections::default();
+                for pair in &plan.pairs {
+                    if pair.src == zi {
+                        for e in &pair.entries {
+                            forward(&mut cx, &mut sec, e, fam);
+                        }
+                    }
+                    if pair.dst == zi {
+                        for e in &pair.entries {
+                            returns(&mut cx, &mut sec, e, fam);
+                        }
+                    }
+                }
+                let suffix = if fam == Family::V4 { "V4" } else { "V6" };
+                let name = cx
+                    .namer
+                    .name(T, "", &format!("{base}_{}_{suffix}_IN", zone.name));
+                names[k] = Some(name.clone());
+                acls.push(acl(name, fam, sec));
+            }
+            let [acl4, acl6] = names;
+            interfaces.push(Interface {
+                name: ifname.clone(),
+                zone: escape::comment(T, &zone.name),
+                acl4,
+                acl6,
+            });
+        }
+    } else {
+        let entries = plan.by_rule(policy);
+        for fam in [Family::V4, Family::V6] {
+            let mut sec = Sections::default();
+            for e in &entries {
+                forward(&mut cx, &mut sec, e, fam);
+                returns(&mut cx, &mut sec, e, fam);
+            }
+            let suffix = if fam == Family::V4 { "V4" } else { "V6" };
+            let name = cx.namer.unique(T, format!("{base}_{suffix}"));
+            acls.push(acl(name, fam, sec));
+        }
+    }
+    let groups = cx
+        .book
+        .objects
+        .iter()
+        .map(|o| Group {
+            name: o.name.clone(),
+            description: escape::comment(T, &o.what),
+            members: o.set.to_prefixes().iter().map(member).collect(),
+        })
+        .collect();
+    let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
+    for fam in [Family::V4, Family::V6] {
+        notes.extend(
+            plan.family_notes(policy, fam)
+                .iter()
+                .map(|n| escape::comment(T, n)),
+        );
+    }
+    notes.push(escape::comment(
+        T,
+        "stateless ACLs: return TCP traffic is permitted with established (ACK or RST set), UDP and ICMP replies by exact reverse entries",
+    ));
+    let rule_count = acls
+        .iter()
+        .map(|a| a.aces.len() + if a.v6 { 3 } else { 1 })
+        .sum();
+    IosView {
+        header: Header::new(policy, fw, T),
+        groups,
+        acls,
+        interfaces,
+        notes,
+        rule_count,
+    }
+}
+
+fn acl(name: String, fam: Family, sec: Sections) -> Acl {
+    let v6 = fam == Family::V6;
+    Acl {
+        name,
+        v6,
+        aces: sec.into_aces(),
+        final_proto: if v6 { "ipv6" } else { "ip" },
+    }
+}
+
+/// An object-group member line for an IPv4 prefix.
+fn member(p: &Prefix) -> String {
+    if p.is_host() {
+        format!("host {}", p.addr())
+    } else {
+        format!("{} {}", p.addr(), p.netmask())
+    }
+}
+
+/// Address operands of one side: `host A`, `A WILDCARD`, `P/len`, `any`,
+/// or `object-group G` (IPv4 lists).
+fn operands(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, fallback: &str) -> Vec<String> {
+    let prefixes = set.to_prefixes();
+    let one = |p: &Prefix| -> String {
+        if p.len() == 0 {
+            "any".to_string()
+        } else if p.is_host() {
+            format!("host {}", p.addr())
+        } else if fam == Family::V4 {
+            format!("{} {}", p.addr(), p.hostmask())
+        } else {
+            p.to_string()
+        }
+    };
+    if prefixes.len() <= 1 || fam == Family::V6 {
+        return prefixes.iter().map(one).collect();
+    }
+    let hint = cx
+        .plan
+        .describe(cx.policy, set)
+        .unwrap_or_else(|| fallback.to_string());
+    let name = cx
+        .book
+        .intern(&mut cx.namer, T, "og_", set, &format!("{hint}_v4"));
+    vec![format!("object-group {name}")]
+}
+
+/// Service items: `(protocol, destination port operator or ICMP type)`.
+fn items(fs: &FamilyServices, fam: Family) -> Vec<(String, String)> {
+    let ipkw = if fam == Family::V4 { "ip" } else { "ipv6" };
+    if fs.all {
+        return vec![(ipkw.to_string(), String::new())];
+    }
+    let mut out = Vec::new();
+    for s in &fs.protos {
+        let name = match s.proto {
+            TCP => "tcp".to_string(),
+            UDP => "udp".to_string(),
+            ICMP | ICMPV6 => "icmp".to_string(),
+            50 => "esp".to_string(),
+            51 => "ahp".to_string(),
+            47 => "gre".to_string(),
+            p => p.to_string(),
+        };
+        if s.whole {
+            out.push((name, String::new()));
+            continue;
+        }
+        match s.proto {
+            TCP | UDP => {
+                for &(a, b) in &s.ranges {
+                    let op = if a == b {
+                        format!("eq {a}")
+                    } else {
+                        format!("range {a} {b}")
+                    };
+                    out.push((name.clone(), op));
+                }
+            }
+            ICMP | ICMPV6 => {
+                for &(a, b) in &s.ranges {
+                    for t in a..=b {
+                        out.push((name.clone(), t.to_string()));
+                    }
+                }
+            }
+            _ => out.push((name, String::new())),
+        }
+    }
+    out
+}
+
+/// The forward entries of one entry (permit or deny).
+fn forward(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
+    let Ok(fe) = e.family(fam) else { return };
+    let srcs = operands(cx, &fe.src, fam, &format!("{}_src", e.name));
+    let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name));
+    let (verb, log, list) = match e.action {
+        Action::Deny => ("deny", cx.log_deny, &mut sec.deny),
+        Action::Allow => ("permit", cx.log_allow, &mut sec.permit),
+    };
+    let mut remark = Some(e.comment(T));
+    for (proto, op) in items(&fe.services, fam) {
+        for s in &srcs {
+            for d in &dsts {
+                let text = join(&[verb, &proto, s, d, &op, if log { "log" } else { "" }]);
+                list.push(Ace {
+                    remark: remark.take(),
+                    text,
+                });
+            }
+        }
+    }
+}
+
+/// The return-traffic entries of a permit: TCP `established` (exact hosts
+/// and source ports), UDP and other protocols as exact reverse entries,
+/// ICMP echo replies.
+fn returns(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
+    if e.action != Action::Allow {
+        return;
+    }
+    let Ok(fe) = e.family(fam) else { return };
+    let srcs = operands(cx, &fe.src, fam, &format!("{}_src", e.name));
+    let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name));
+    let echo_request = if fam == Family::V4 { "8" } else { "128" };
+    let echo_reply = if fam == Family::V4 { "0" } else { "129" };
+    let mut r_est = Some(escape::comment(T, &format!("return traffic of {}", e.name)));
+    let mut r_rev = r_est.clone();
+    let mut reply_items = Vec::new();
+    for (proto, op) in items(&fe.services, fam) {
+        if proto == "ip" || proto == "ipv6" {
+            // Every protocol: TCP replies, UDP replies and echo replies.
+            reply_items.push(("tcp".to_string(), String::new()));
+            reply_items.push(("udp".to_string(), String::new()));
+            reply_items.push(("icmp".to_string(), echo_request.to_string()));
+        } else {
+            reply_items.push((proto, op));
+        }
+    }
+    for (proto, op) in reply_items {
+        let (list, remark, tail, src_op) = match proto.as_str() {
+            "tcp" => (&mut sec.established, &mut r_est, "established", op.clone()),
+            "icmp" if op == echo_request || op.is_empty() => {
+                (&mut sec.reverse, &mut r_rev, echo_reply, String::new())
+            }
+            // Other ICMP types have no reply; errors about them are not
+            // needed either (the initiating side is stateless too).
+            "icmp" => continue,
+            _ => (&mut sec.reverse, &mut r_rev, "", op.clone()),
+        };
+        for s in &srcs {
+            for d in &dsts {
+                // Reply: from the listener (source port = the service port)
+                // back to the initiator.
+                let text = join(&["permit", &proto, d, &src_op, s, tail]);
+                list.push(Ace {
+                    remark: remark.take(),
+                    text,
+                });
+            }
+        }
+    }
+}
+
+fn join(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_and_join() {
+        assert_eq!(
+            member(&Prefix::parse("10.0.0.0/24").unwrap()),
+            "10.0.0.0 255.255.255.0"
+        );
+        assert_eq!(
+            member(&Prefix::parse("10.0.0.5/32").unwrap()),
+            "host 10.0.0.5"
+        );
+        assert_eq!(join(&["permit", "tcp", "", "any"]), "permit tcp any");
+    }
 }

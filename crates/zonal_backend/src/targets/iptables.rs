@@ -20,8 +20,10 @@ use crate::{Artifact, Request, Target};
 const T: Target = Target::Iptables;
 
 /// Embedded templates.
-pub(crate) const TEMPLATES: &[(&str, &str)] =
-    &[("main.iptables.j2", include_str!("../../../../templates/iptables/main.iptables.j2"))];
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
+    "main.iptables.j2",
+    include_str!("../../../../templates/iptables/main.iptables.j2"),
+)];
 
 #[derive(Serialize)]
 struct IptView {
@@ -55,7 +57,11 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     for (fam, ext) in [(Family::V4, "iptables"), (Family::V6, "ip6tables")] {
         let view = view_model(req, &plan, fam);
         let text = crate::env::render_template(T, req.templates, "main.iptables.j2", &view, db)?;
-        out.push(Artifact { extension: ext.into(), text, rule_count: view.rule_count });
+        out.push(Artifact {
+            extension: ext.into(),
+            text,
+            rule_count: view.rule_count,
+        });
     }
     Ok(out)
 }
@@ -75,7 +81,13 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     let deny_target = if fw.logging.deny {
         let c = namer.unique(T, format!("{prefix}_log_deny"));
         chains.push(c.clone());
-        rules.push(rule(&c, "", "", "LOG", Some("log, then drop: explicit deny rules".into())));
+        rules.push(rule(
+            &c,
+            "",
+            "",
+            "LOG",
+            Some("log, then drop: explicit deny rules".into()),
+        ));
         if let Some(r) = rules.last_mut() {
             r.log = Some(format!("{} deny", fw.logging.prefix));
         }
@@ -87,7 +99,13 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     let allow_target = if fw.logging.allow {
         let c = namer.unique(T, format!("{prefix}_log_allow"));
         chains.push(c.clone());
-        rules.push(rule(&c, "", "", "LOG", Some("log, then accept: permitted new connections".into())));
+        rules.push(rule(
+            &c,
+            "",
+            "",
+            "LOG",
+            Some("log, then accept: permitted new connections".into()),
+        ));
         if let Some(r) = rules.last_mut() {
             r.log = Some(format!("{} allow", fw.logging.prefix));
         }
@@ -101,8 +119,14 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     // Zone-pair chains.
     let mut pair_chains = Vec::new();
     for pair in &plan.pairs {
-        let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else { continue };
-        let fam_entries: Vec<_> = pair.entries.iter().filter_map(|e| e.family(fam).ok()).collect();
+        let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else {
+            continue;
+        };
+        let fam_entries: Vec<_> = pair
+            .entries
+            .iter()
+            .filter_map(|e| e.family(fam).ok())
+            .collect();
         if fam_entries.is_empty() {
             continue;
         }
@@ -111,16 +135,26 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         let mut first = true;
         for fe in fam_entries {
             let e = fe.entry;
-            let target = if e.action == Action::Deny { deny_target.clone() } else { allow_target.clone() };
+            let target = if e.action == Action::Deny {
+                deny_target.clone()
+            } else {
+                allow_target.clone()
+            };
             let comment = e.comment(T);
-            let time = e.until.filter(|d| d.year < 2038).map(|d| format!(" -m time --datestop {d}T23:59:59"));
+            let time = e
+                .until
+                .filter(|d| d.year < 2038)
+                .map(|d| format!(" -m time --datestop {d}T23:59:59"));
             let time = time.unwrap_or_default();
             let srcs = view::prefix_strings(&fe.src);
             let dsts = view::prefix_strings(&fe.dst);
             let svcs = services(&fe.services, fam);
             let section = if first {
                 first = false;
-                Some(escape::comment(T, &format!("zone pair {} to {}", sz.name, dz.name)))
+                Some(escape::comment(
+                    T,
+                    &format!("zone pair {} to {}", sz.name, dz.name),
+                ))
             } else {
                 None
             };
@@ -162,7 +196,13 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             ) else {
                 continue;
             };
-            dispatch.push(rule("FORWARD", &format!("-i {si} -o {di}"), "", chain, None));
+            dispatch.push(rule(
+                "FORWARD",
+                &format!("-i {si} -o {di}"),
+                "",
+                chain,
+                None,
+            ));
         }
     } else {
         for (zi, zone) in plan.zones.iter().enumerate() {
@@ -174,10 +214,18 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             chains.push(from.clone());
             let mut sec = Some(escape::comment(T, &format!("source zone {}", zone.name)));
             for p in view::prefix_strings(&zone.addrs.family(fam)) {
-                dispatch.push(rule("FORWARD", &format!("{sflag} {p}"), "", &from, sec.take()));
+                dispatch.push(rule(
+                    "FORWARD",
+                    &format!("{sflag} {p}"),
+                    "",
+                    &from,
+                    sec.take(),
+                ));
             }
             for (_, d, chain) in targets {
-                let Some(dz) = plan.zones.get(*d) else { continue };
+                let Some(dz) = plan.zones.get(*d) else {
+                    continue;
+                };
                 for p in view::prefix_strings(&dz.addrs.family(fam)) {
                     rules.push(rule(&from, &format!("{dflag} {p}"), "", chain, None));
                 }
@@ -186,7 +234,11 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     }
 
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
-    notes.extend(plan.family_notes(policy, fam).iter().map(|n| escape::comment(T, n)));
+    notes.extend(
+        plan.family_notes(policy, fam)
+            .iter()
+            .map(|n| escape::comment(T, n)),
+    );
     // Conntrack (2), dispatch, the final LOG and DROP (2).
     let rule_count = rules.len() + dispatch.len() + 4;
     let mut all = dispatch;
@@ -194,7 +246,11 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     IptView {
         header: Header::new(policy, fw, T),
         family: family_name(fam),
-        tool: if fam == Family::V4 { "iptables-restore" } else { "ip6tables-restore" },
+        tool: if fam == Family::V4 {
+            "iptables-restore"
+        } else {
+            "ip6tables-restore"
+        },
         chains,
         rules: all,
         log_prefix: format!("{} DENY", fw.logging.prefix),
@@ -203,7 +259,13 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     }
 }
 
-fn rule(chain: &str, matches: &str, comment: &str, target: &str, section: Option<String>) -> IptRule {
+fn rule(
+    chain: &str,
+    matches: &str,
+    comment: &str,
+    target: &str,
+    section: Option<String>,
+) -> IptRule {
     IptRule {
         chain: chain.to_string(),
         matches: matches.to_string(),
@@ -215,7 +277,12 @@ fn rule(chain: &str, matches: &str, comment: &str, target: &str, section: Option
 }
 
 fn join(parts: &[&str]) -> String {
-    parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The protocol matches of one family: one string per rule.
@@ -245,7 +312,11 @@ fn services(fs: &FamilyServices, fam: Family) -> Vec<String> {
                 let mut slots = 0;
                 let mut chunks = Vec::new();
                 for &(a, b) in &s.ranges {
-                    let (text, cost) = if a == b { (a.to_string(), 1) } else { (format!("{a}:{b}"), 2) };
+                    let (text, cost) = if a == b {
+                        (a.to_string(), 1)
+                    } else {
+                        (format!("{a}:{b}"), 2)
+                    };
                     if slots + cost > 15 {
                         chunks.push(std::mem::take(&mut chunk));
                         slots = 0;
@@ -263,7 +334,11 @@ fn services(fs: &FamilyServices, fam: Family) -> Vec<String> {
                 }
             }
             ICMP | ICMPV6 => {
-                let flag = if fam == Family::V4 { "--icmp-type" } else { "--icmpv6-type" };
+                let flag = if fam == Family::V4 {
+                    "--icmp-type"
+                } else {
+                    "--icmpv6-type"
+                };
                 for &(a, b) in &s.ranges {
                     for t in a..=b {
                         out.push(format!("-p {pname} {flag} {t}"));

@@ -39,7 +39,11 @@ pub(crate) fn embedded(target: Target) -> &'static [(&'static str, &'static str)
 }
 
 /// Renders one target.
-pub(crate) fn render(target: Target, req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
+pub(crate) fn render(
+    target: Target,
+    req: &Request<'_>,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
     match target {
         Target::Nftables => nftables::render(req, db),
         Target::Iptables => iptables::render(req, db),
@@ -64,15 +68,4 @@ pub(crate) fn check(target: Target, req: &Request<'_>) -> Diagnostics {
         Target::Panos => panos::check(req),
         Target::Fortigate => fortigate::check(req),
     }
-}
-
-/// A placeholder for a target whose renderer is not written yet: an error,
-/// never a partial configuration.
-pub(crate) fn not_available(target: Target, req: &Request<'_>) -> Diagnostics {
-    Diagnostics(vec![zonal_diagnostics::Diagnostic::error(
-        "E0311",
-        format!("the {target} renderer is not available in this build"),
-        req.policy.header_span,
-        "policy",
-    )])
 }

@@ -18,8 +18,10 @@ use crate::{Artifact, Request, Target};
 const T: Target = Target::Nftables;
 
 /// Embedded templates.
-pub(crate) const TEMPLATES: &[(&str, &str)] =
-    &[("main.nft.j2", include_str!("../../../../templates/nftables/main.nft.j2"))];
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
+    "main.nft.j2",
+    include_str!("../../../../templates/nftables/main.nft.j2"),
+)];
 
 #[derive(Serialize)]
 struct NftView {
@@ -113,7 +115,11 @@ struct Svc {
 pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
     let view = view_model(req);
     let text = crate::env::render_template(T, req.templates, "main.nft.j2", &view, db)?;
-    Ok(vec![Artifact { extension: T.extension().into(), text, rule_count: view.rule_count }])
+    Ok(vec![Artifact {
+        extension: T.extension().into(),
+        text,
+        rule_count: view.rule_count,
+    }])
 }
 
 /// Nothing beyond the binding checks: every name is generated.
@@ -130,28 +136,54 @@ fn view_model(req: &Request<'_>) -> NftView {
     for fixed in ["forward", "src_v4", "src_v6", "zone_pairs"] {
         namer.unique(T, fixed.to_string());
     }
-    let table = escape::ident(T, &format!("{}_", escape::ident(T, "", &fw.naming.prefix)), &policy.name);
+    let table = escape::ident(
+        T,
+        &format!("{}_", escape::ident(T, "", &fw.naming.prefix)),
+        &policy.name,
+    );
     let mut sets = Vec::new();
     let mut maps = Vec::new();
     let mut chains = Vec::new();
     let mut dispatch = Vec::new();
     let mut books = [AddressBook::default(), AddressBook::default()];
     let mut rule_count = 0usize;
-    let deny_log = fw.logging.deny.then(|| format!("{} deny", fw.logging.prefix));
-    let allow_log = fw.logging.allow.then(|| format!("{} allow", fw.logging.prefix));
+    let deny_log = fw
+        .logging
+        .deny
+        .then(|| format!("{} deny", fw.logging.prefix));
+    let allow_log = fw
+        .logging
+        .allow
+        .then(|| format!("{} allow", fw.logging.prefix));
 
     // One chain per zone pair.
     let mut pair_chains = Vec::new();
     for pair in &plan.pairs {
-        let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else { continue };
+        let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else {
+            continue;
+        };
         let name = namer.name(T, "zp_", &format!("{}_to_{}", sz.name, dz.name));
         let mut rules = Vec::new();
         for e in &pair.entries {
             for fam in [Family::V4, Family::V6] {
                 let Ok(fe) = e.family(fam) else { continue };
                 let book = &mut books[usize::from(fam == Family::V6)];
-                let src = addr_ref(&plan, policy, &mut namer, book, &fe.src, &format!("{}_src", e.name));
-                let dst = addr_ref(&plan, policy, &mut namer, book, &fe.dst, &format!("{}_dst", e.name));
+                let src = addr_ref(
+                    &plan,
+                    policy,
+                    &mut namer,
+                    book,
+                    &fe.src,
+                    &format!("{}_src", e.name),
+                );
+                let dst = addr_ref(
+                    &plan,
+                    policy,
+                    &mut namer,
+                    book,
+                    &fe.dst,
+                    &format!("{}_dst", e.name),
+                );
                 let (verdict, log) = match e.action {
                     Action::Deny => ("drop", deny_log.clone()),
                     Action::Allow => ("accept", allow_log.clone()),
@@ -172,7 +204,13 @@ fn view_model(req: &Request<'_>) -> NftView {
         }
         rule_count += rules.len();
         let comment = escape::comment(T, &format!("zone pair {} to {}", sz.name, dz.name));
-        chains.push(NftChain { name: name.clone(), comment, dispatch: Vec::new(), rules, notes: Vec::new() });
+        chains.push(NftChain {
+            name: name.clone(),
+            comment,
+            dispatch: Vec::new(),
+            rules,
+            notes: Vec::new(),
+        });
         pair_chains.push((pair.src, pair.dst, name));
     }
 
@@ -186,10 +224,17 @@ fn view_model(req: &Request<'_>) -> NftView {
             ) else {
                 continue;
             };
-            elements.push(IfaceElement { iif: si, oif: di, chain: chain.clone() });
+            elements.push(IfaceElement {
+                iif: si,
+                oif: di,
+                chain: chain.clone(),
+            });
         }
         rule_count += 1;
-        iface_map = Some(IfaceMap { name: "zone_pairs".into(), elements });
+        iface_map = Some(IfaceMap {
+            name: "zone_pairs".into(),
+            elements,
+        });
     } else {
         // Two-level dispatch by address: source zone, then destination zone.
         let mut from_chains = Vec::new();
@@ -197,19 +242,26 @@ fn view_model(req: &Request<'_>) -> NftView {
             let (fam_kw, suffix, kind) = fam_words(fam);
             let mut src_elems = Vec::new();
             for (zi, zone) in plan.zones.iter().enumerate() {
-                let targets: Vec<&(usize, usize, String)> = pair_chains.iter().filter(|(s, _, _)| *s == zi).collect();
+                let targets: Vec<&(usize, usize, String)> =
+                    pair_chains.iter().filter(|(s, _, _)| *s == zi).collect();
                 if targets.is_empty() || !zone.addrs.has_family(fam) {
                     continue;
                 }
                 let from = format!("from_{}", escape::ident(T, "", &zone.name));
-                let from = match from_chains.iter().find(|(z, _): &&(usize, String)| *z == zi) {
+                let from = match from_chains
+                    .iter()
+                    .find(|(z, _): &&(usize, String)| *z == zi)
+                {
                     Some((_, n)) => n.clone(),
                     None => {
                         let n = namer.unique(T, escape::ident(T, "", &from));
                         from_chains.push((zi, n.clone()));
                         chains.push(NftChain {
                             name: n.clone(),
-                            comment: escape::comment(T, &format!("traffic from zone {}", zone.name)),
+                            comment: escape::comment(
+                                T,
+                                &format!("traffic from zone {}", zone.name),
+                            ),
                             dispatch: Vec::new(),
                             rules: Vec::new(),
                             notes: Vec::new(),
@@ -218,13 +270,21 @@ fn view_model(req: &Request<'_>) -> NftView {
                     }
                 };
                 for e in view::interval_strings(&zone.addrs.family(fam)) {
-                    src_elems.push(MapElement { key: e, chain: from.clone() });
+                    src_elems.push(MapElement {
+                        key: e,
+                        chain: from.clone(),
+                    });
                 }
                 let mut dst_elems = Vec::new();
                 for (_, d, chain) in &targets {
-                    let Some(dz) = plan.zones.get(*d) else { continue };
+                    let Some(dz) = plan.zones.get(*d) else {
+                        continue;
+                    };
                     for e in view::interval_strings(&dz.addrs.family(fam)) {
-                        dst_elems.push(MapElement { key: e, chain: chain.clone() });
+                        dst_elems.push(MapElement {
+                            key: e,
+                            chain: chain.clone(),
+                        });
                     }
                 }
                 if dst_elems.is_empty() {
@@ -234,11 +294,22 @@ fn view_model(req: &Request<'_>) -> NftView {
                 maps.push(NftMap {
                     name: map.clone(),
                     kind,
-                    comment: escape::comment(T, &format!("{} destinations of traffic from {}", family_name(fam), zone.name)),
+                    comment: escape::comment(
+                        T,
+                        &format!(
+                            "{} destinations of traffic from {}",
+                            family_name(fam),
+                            zone.name
+                        ),
+                    ),
                     elements: dst_elems,
                 });
                 if let Some(c) = chains.iter_mut().find(|c| c.name == from) {
-                    c.dispatch.push(Dispatch { fam: fam_kw, field: "daddr", map });
+                    c.dispatch.push(Dispatch {
+                        fam: fam_kw,
+                        field: "daddr",
+                        map,
+                    });
                     rule_count += 1;
                 }
             }
@@ -252,7 +323,11 @@ fn view_model(req: &Request<'_>) -> NftView {
                 comment: escape::comment(T, &format!("{} source zones", family_name(fam))),
                 elements: src_elems,
             });
-            dispatch.push(Dispatch { fam: fam_kw, field: "saddr", map: name });
+            dispatch.push(Dispatch {
+                fam: fam_kw,
+                field: "saddr",
+                map: name,
+            });
             rule_count += 1;
         }
     }
@@ -271,14 +346,24 @@ fn view_model(req: &Request<'_>) -> NftView {
 
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
     for fam in [Family::V4, Family::V6] {
-        notes.extend(plan.family_notes(policy, fam).iter().map(|n| escape::comment(T, n)));
+        notes.extend(
+            plan.family_notes(policy, fam)
+                .iter()
+                .map(|n| escape::comment(T, n)),
+        );
     }
     // The final explicit deny, plus the two conntrack rules.
     rule_count += 3;
     NftView {
         header: Header::new(policy, fw, T),
         table,
-        comment: escape::comment(T, &format!("generated by zonal from policy {}; do not edit", policy.name)),
+        comment: escape::comment(
+            T,
+            &format!(
+                "generated by zonal from policy {}; do not edit",
+                policy.name
+            ),
+        ),
         sets,
         maps,
         iface_map,
@@ -311,8 +396,14 @@ fn addr_ref(
     if let [one] = elems.as_slice() {
         return one.clone();
     }
-    let hint = plan.describe(policy, set).unwrap_or_else(|| fallback.to_string());
-    let fam = if set.has_family(Family::V4) { "v4" } else { "v6" };
+    let hint = plan
+        .describe(policy, set)
+        .unwrap_or_else(|| fallback.to_string());
+    let fam = if set.has_family(Family::V4) {
+        "v4"
+    } else {
+        "v6"
+    };
     let name = book.intern(namer, T, "a_", set, &format!("{hint}_{fam}"));
     format!("@{name}")
 }
@@ -321,18 +412,30 @@ fn addr_ref(
 /// with the same ports share a clause.
 fn services(fs: &FamilyServices, fam: Family) -> Vec<Svc> {
     if fs.all {
-        return vec![Svc { kind: "all", protos: Vec::new(), values: Vec::new() }];
+        return vec![Svc {
+            kind: "all",
+            protos: Vec::new(),
+            values: Vec::new(),
+        }];
     }
     let mut out = Vec::new();
     let mut whole = Vec::new();
     let port_sel = |p: u8| fs.protos.iter().find(|s| s.proto == p && !s.whole);
     match (port_sel(TCP), port_sel(UDP)) {
         (Some(t), Some(u)) if t.ranges == u.ranges => {
-            out.push(Svc { kind: "ports", protos: vec!["tcp".into(), "udp".into()], values: ranges(&t.ranges, "-") });
+            out.push(Svc {
+                kind: "ports",
+                protos: vec!["tcp".into(), "udp".into()],
+                values: ranges(&t.ranges, "-"),
+            });
         }
         (t, u) => {
             for s in [t, u].into_iter().flatten() {
-                out.push(Svc { kind: "ports", protos: vec![s.name.clone()], values: ranges(&s.ranges, "-") });
+                out.push(Svc {
+                    kind: "ports",
+                    protos: vec![s.name.clone()],
+                    values: ranges(&s.ranges, "-"),
+                });
             }
         }
     }
@@ -342,16 +445,28 @@ fn services(fs: &FamilyServices, fam: Family) -> Vec<Svc> {
             continue;
         }
         match s.proto {
-            ICMP if fam == Family::V4 => out.push(Svc { kind: "icmp", protos: Vec::new(), values: ranges(&s.ranges, "-") }),
+            ICMP if fam == Family::V4 => out.push(Svc {
+                kind: "icmp",
+                protos: Vec::new(),
+                values: ranges(&s.ranges, "-"),
+            }),
             ICMPV6 if fam == Family::V6 => {
-                out.push(Svc { kind: "icmpv6", protos: Vec::new(), values: ranges(&s.ranges, "-") });
+                out.push(Svc {
+                    kind: "icmpv6",
+                    protos: Vec::new(),
+                    values: ranges(&s.ranges, "-"),
+                });
             }
             TCP | UDP => {}
             _ => whole.push(l4proto_name(s.proto)),
         }
     }
     if !whole.is_empty() {
-        out.push(Svc { kind: "proto", protos: Vec::new(), values: whole });
+        out.push(Svc {
+            kind: "proto",
+            protos: Vec::new(),
+            values: whole,
+        });
     }
     out
 }
@@ -370,5 +485,13 @@ fn l4proto_name(p: u8) -> String {
 
 /// Port or type ranges as `a` or `a<sep>b`.
 pub(crate) fn ranges(r: &[(u16, u16)], sep: &str) -> Vec<String> {
-    r.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}{sep}{b}") }).collect()
+    r.iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}{sep}{b}")
+            }
+        })
+        .collect()
 }
