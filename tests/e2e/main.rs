@@ -2,4 +2,5 @@
 
 mod build;
 mod diagnostics;
+mod kernel;
 mod tidy;
