@@ -109,39 +109,43 @@ impl Report {
     /// The probe matrix: one line per (source, destination, service,
     /// family) with the expected and the observed verdict.
     pub fn render_matrix(&self, policy: &Policy) -> String {
-        let mut rows: Vec<(String, String, String, &str, &str, &str, bool)> = self
+        let mut rows: Vec<_> = self
             .plan
             .probes
             .iter()
             .zip(&self.observed)
             .map(|(p, o)| {
-                (
+                let key = (
                     self.host_label(policy, p.src),
                     self.host_label(policy, p.dst),
+                    p.kind,
+                    p.v6,
+                );
+                (
+                    key,
                     p.kind.label(p.v6),
-                    if p.v6 { "ipv6" } else { "ipv4" },
                     p.expected.action.as_str(),
                     o.as_str(),
                     matches(p.expected, o),
                 )
             })
             .collect();
-        rows.sort();
-        let w_from = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
-        let w_to = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(2);
-        let w_svc = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(7);
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let w_from = rows.iter().map(|r| r.0.0.len()).max().unwrap_or(0).max(4);
+        let w_to = rows.iter().map(|r| r.0.1.len()).max().unwrap_or(0).max(2);
+        let w_svc = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(7);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:w_from$}  {:w_to$}  {:w_svc$}  {:6}  {:8}  {:8}",
-            "FROM", "TO", "SERVICE", "FAMILY", "EXPECTED", "OBSERVED"
+            "{:w_from$}  {:w_to$}  {:w_svc$}  {:6}  {:8}  OBSERVED",
+            "FROM", "TO", "SERVICE", "FAMILY", "EXPECTED"
         );
-        for (from, to, svc, fam, exp, obs, ok) in rows {
+        for ((from, to, _, v6), svc, exp, obs, ok) in rows {
+            let fam = if v6 { "ipv6" } else { "ipv4" };
+            let line =
+                format!("{from:w_from$}  {to:w_to$}  {svc:w_svc$}  {fam:6}  {exp:8}  {obs:8}");
             let flag = if ok { "" } else { "  MISMATCH" };
-            let _ = writeln!(
-                out,
-                "{from:w_from$}  {to:w_to$}  {svc:w_svc$}  {fam:6}  {exp:8}  {obs:8}{flag}"
-            );
+            let _ = writeln!(out, "{}{flag}", line.trim_end());
         }
         out
     }
