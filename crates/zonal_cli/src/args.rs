@@ -33,6 +33,11 @@ pub(crate) enum Command {
     /// Print the documentation of a diagnostic code or lint.
     #[command(after_help = "Examples:\n  zonal explain E0104\n  zonal explain --list")]
     Explain(ExplainArgs),
+    /// Ask what the policy decides for a flow, and by which rule; `--path` shows the chain of flows.
+    #[command(
+        after_help = "X and Y are a zone, a device, a group or an IP address. Exit 0: allowed (or a path exists);\n1: denied (or no path); 2: usage or input error.\n\nExamples:\n  zonal query policies/examples/riverbend-radiology.zonal --from ct-1 --to pacs-1 --service dicom\n  zonal query policy/ --from 10.20.110.11 --to pacs-1 --proto tcp --port 104\n  zonal query policy/ --from guest-wifi --to ct-1 --service rdp --path"
+    )]
+    Query(QueryArgs),
     /// Prove the rendered nftables or iptables rules in a real Linux kernel (needs root).
     #[command(
         after_help = "Builds one network namespace per zone and device and a router namespace, loads the rendered\nrules into the router, sends real TCP, UDP, ICMP and raw IP probes, and compares each with the\npolicy. Exit 0: every probe matches; 1: a mismatch (or the rules do not load); 2: cannot run.\nSee docs/verify.md.\n\nExamples:\n  sudo zonal verify policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal verify policy/ --target iptables --deploy deploy.yaml --quiet"
@@ -62,6 +67,10 @@ pub(crate) struct CheckArgs {
     /// The lowest finding severity that makes the exit code 1.
     #[arg(long, value_name = "LEVEL", default_value = "high")]
     pub(crate) fail_on: String,
+    /// Accept every current lint finding: write them to the baseline file named in `zonal.toml`
+    /// (default `zonal-baseline.json` beside the policy); later runs report only new findings.
+    #[arg(long)]
+    pub(crate) write_baseline: bool,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }
@@ -142,4 +151,31 @@ pub(crate) enum VerifyTarget {
     Nftables,
     /// iptables-restore and ip6tables-restore.
     Iptables,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct QueryArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// The initiator: a zone, a device, a group or an IP address.
+    #[arg(long, value_name = "X")]
+    pub(crate) from: String,
+    /// The listener: a zone, a device, a group or an IP address.
+    #[arg(long, value_name = "Y")]
+    pub(crate) to: String,
+    /// A named service, e.g. `dicom`; on a device that listens on it, its listener port is used.
+    #[arg(long, value_name = "SERVICE", conflicts_with = "proto")]
+    pub(crate) service: Option<String>,
+    /// An IP protocol: tcp, udp, icmp, icmpv6 or a number.
+    #[arg(long, value_name = "PROTO")]
+    pub(crate) proto: Option<String>,
+    /// The destination port (tcp, udp) or ICMP type.
+    #[arg(long, value_name = "N", requires = "proto")]
+    pub(crate) port: Option<u16>,
+    /// Print the shortest chain of permitted flows from X to Y, hop by hop.
+    #[arg(long = "path")]
+    pub(crate) show_path: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
 }

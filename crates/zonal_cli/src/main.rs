@@ -4,6 +4,8 @@
 
 mod args;
 mod commands;
+mod config;
+mod lint_output;
 mod fs;
 mod printer;
 

@@ -15,18 +15,24 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut status = ExitStatus::Success;
     let mut json_all = Vec::new();
+    let mut sarif = crate::lint_output::Sarif::default();
     for path in &args.paths {
         let loaded = super::load(path, &args.policy)?;
         let mut diags = loaded.diagnostics.clone();
         if let Some(policy) = &loaded.policy
             && !loaded.diagnostics.has_input_errors()
         {
-            diags.extend(zonal_lint_findings(policy));
+            let lint = crate::lint_output::run(path, policy, args.write_baseline)?;
+            if let Some(note) = &lint.note {
+                printer::err(&format!("{note}\n"));
+            }
+            diags.extend(lint.findings);
         }
         diags.sort();
         match args.format {
             Format::Human | Format::Short => print_text(&loaded.db, &diags, args.format),
-            Format::Json | Format::Sarif => {
+            Format::Sarif => sarif.add(&loaded.db, &diags),
+            Format::Json => {
                 json_all.extend(diags.iter().map(|d| render::json(&loaded.db, d)));
             }
         }
@@ -35,15 +41,13 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
             status = s;
         }
     }
-    if matches!(args.format, Format::Json | Format::Sarif) {
+    if args.format == Format::Json {
         printer::outln(&serde_json::to_string_pretty(&json_all)?);
     }
+    if args.format == Format::Sarif {
+        printer::outln(&serde_json::to_string_pretty(&sarif.finish())?);
+    }
     Ok(status)
-}
-
-/// Lint findings for a valid model (empty until the lint crate is wired in).
-fn zonal_lint_findings(_policy: &zonal_model::Policy) -> Diagnostics {
-    Diagnostics::new()
 }
 
 fn exit_for(diags: &Diagnostics, fail_on: Severity) -> ExitStatus {

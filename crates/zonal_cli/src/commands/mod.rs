@@ -2,6 +2,7 @@
 
 mod check;
 mod explain;
+mod query;
 mod fmt;
 mod verify;
 
@@ -19,6 +20,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Check(a) => check::run(&a),
         Command::Fmt(a) => fmt::run(&a),
         Command::Explain(a) => explain::run(&a),
+        Command::Query(a) => query::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
