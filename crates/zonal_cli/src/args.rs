@@ -30,6 +30,9 @@ pub(crate) enum Command {
     /// Rewrite policy files in the canonical layout (comments are kept).
     #[command(after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/")]
     Fmt(FmtArgs),
+    /// Check a policy, then render firewall configurations (refuses while error-level findings remain).
+    #[command(after_help = BUILD_HELP)]
+    Build(BuildArgs),
     /// Print the documentation of a diagnostic code or lint.
     #[command(after_help = "Examples:\n  zonal explain E0104\n  zonal explain --list")]
     Explain(ExplainArgs),
@@ -151,6 +154,52 @@ pub(crate) enum VerifyTarget {
     Nftables,
     /// iptables-restore and ip6tables-restore.
     Iptables,
+}
+
+const BUILD_HELP: &str = "\
+Targets:
+  nftables   Linux nftables, one atomic `inet` table (nft -f)
+  iptables   Linux iptables-restore and ip6tables-restore files (two files)
+  pf         OpenBSD pf.conf (pfctl -f)
+  ios        Cisco IOS/IOS-XE named extended ACLs (stateless)
+  asa        Cisco ASA access lists and object groups
+  srx        Juniper SRX security policies (set commands)
+  panos      Palo Alto PAN-OS security rules (set commands)
+  fortigate  Fortinet FortiGate firewall policies
+  all        every target above, one file each, into the -o directory
+
+Without -o, a single target is printed on stdout. With `--target all` or a
+binding file, -o names a directory and one file per firewall and target is
+written there (`<firewall>.<extension>`). Files are written atomically, and
+only when every output rendered. See docs/targets/ and docs/deploy-binding.md.
+
+Examples:
+  zonal build policies/examples/riverbend-radiology.zonal --target nftables
+  zonal build policies/examples/riverbend-radiology.zonal --target all -o out/
+  zonal build policy/ --deploy policies/deploy/riverbend.yaml -o out/
+  zonal build policy/ --target nftables --templates my-templates/ -o fw.nft";
+
+#[derive(Args, Debug)]
+pub(crate) struct BuildArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// The target to render, or `all`.
+    #[arg(long, value_name = "TARGET", value_parser = clap::builder::PossibleValuesParser::new([
+        "nftables", "iptables", "pf", "ios", "asa", "srx", "panos", "fortigate", "all",
+    ]))]
+    pub(crate) target: Option<String>,
+    /// A deployment binding (YAML): one output per firewall it lists.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) deploy: Option<PathBuf>,
+    /// Output file (one target) or directory (`all`, a binding, or several files).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub(crate) output: Option<PathBuf>,
+    /// Override templates: `DIR/<target>/<file>` replaces the embedded file of that name.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
 }
 
 #[derive(Args, Debug)]

@@ -11,7 +11,7 @@
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, Family};
+use zonal_model::{Action, AddrSet, Family};
 
 use crate::escape::{self, Namer};
 use crate::view::{self, FamilyServices, Header, Plan, family_name};
@@ -146,8 +146,27 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
                 .filter(|d| d.year < 2038)
                 .map(|d| format!(" -m time --datestop {d}T23:59:59"));
             let time = time.unwrap_or_default();
-            let srcs = view::prefix_strings(&fe.src);
-            let dsts = view::prefix_strings(&fe.dst);
+            // Dispatch by address already guarantees that the source is in
+            // the source zone and the destination in the destination zone:
+            // a side that is the whole zone needs no match.
+            let whole =
+                |set: &AddrSet, zone: &AddrSet| !plan.by_interface && *set == zone.family(fam);
+            let srcs = if whole(&fe.src, &sz.addrs) {
+                vec![String::new()]
+            } else {
+                view::prefix_strings(&fe.src)
+                    .into_iter()
+                    .map(|p| format!("{sflag} {p}"))
+                    .collect()
+            };
+            let dsts = if whole(&fe.dst, &dz.addrs) {
+                vec![String::new()]
+            } else {
+                view::prefix_strings(&fe.dst)
+                    .into_iter()
+                    .map(|p| format!("{dflag} {p}"))
+                    .collect()
+            };
             let svcs = services(&fe.services, fam);
             let section = if first {
                 first = false;
@@ -159,16 +178,16 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
                 None
             };
             let mut sec = section;
-            if srcs.len() > 1 && dsts.len() > 1 {
+            if srcs.len() > 1 && dsts.len() * svcs.len() > 1 {
                 let ec = namer.name(T, "e_", &e.name);
                 chains.push(ec.clone());
                 for s in &srcs {
-                    let m = format!("{sflag} {s}");
+                    let m = s.clone();
                     rules.push(rule(&chain, &m, &comment, &ec, sec.take()));
                 }
                 for d in &dsts {
                     for svc in &svcs {
-                        let m = join(&[&format!("{dflag} {d}"), svc, &time]);
+                        let m = join(&[d, svc, &time]);
                         rules.push(rule(&ec, &m, &comment, &target, None));
                     }
                 }
@@ -176,7 +195,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
                 for s in &srcs {
                     for d in &dsts {
                         for svc in &svcs {
-                            let m = join(&[&format!("{sflag} {s} {dflag} {d}"), svc, &time]);
+                            let m = join(&[s, d, svc, &time]);
                             rules.push(rule(&chain, &m, &comment, &target, sec.take()));
                         }
                     }
@@ -205,30 +224,113 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             ));
         }
     } else {
-        for (zi, zone) in plan.zones.iter().enumerate() {
+        // By address. When the zones cover the whole address space of the
+        // family (always, unless a binding lists only some zones), the zone
+        // with the most prefixes (usually the external one) is the
+        // catch-all: every other zone is dispatched by its prefixes first.
+        // Every `from_` and zone-pair chain then ends in the logged deny,
+        // so a packet never falls through to a catch-all it does not
+        // belong to.
+        let covered = plan
+            .zones
+            .iter()
+            .fold(AddrSet::empty(), |a, z| a.union(&z.addrs.family(fam)));
+        let catch_all = if covered == AddrSet::full_family(fam) {
+            plan.zones
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, z)| {
+                    (
+                        z.addrs.family(fam).to_prefixes().len(),
+                        std::cmp::Reverse(*i),
+                    )
+                })
+                .map(|(i, _)| i)
+        } else {
+            None
+        };
+        let deny_chain = namer.unique(T, format!("{prefix}_deny"));
+        chains.push(deny_chain.clone());
+        rules.push(IptRule {
+            log: Some(format!("{} DENY", fw.logging.prefix)),
+            ..rule(
+                &deny_chain,
+                "-m limit --limit 10/min --limit-burst 20",
+                "",
+                "LOG",
+                Some("default deny, logged".into()),
+            )
+        });
+        rules.push(rule(&deny_chain, "", "", "DROP", None));
+        for (_, _, chain) in &pair_chains {
+            rules.push(rule(chain, "", "", &deny_chain, None));
+        }
+        let order: Vec<usize> = (0..plan.zones.len())
+            .filter(|i| Some(*i) != catch_all)
+            .chain(catch_all)
+            .collect();
+        for &zi in &order {
+            let Some(zone) = plan.zones.get(zi) else {
+                continue;
+            };
+            if !zone.addrs.has_family(fam) {
+                continue;
+            }
             let targets: Vec<_> = pair_chains.iter().filter(|(s, _, _)| *s == zi).collect();
-            if targets.is_empty() || !zone.addrs.has_family(fam) {
+            let src_match: Vec<String> = if Some(zi) == catch_all {
+                vec![String::new()]
+            } else {
+                view::prefix_strings(&zone.addrs.family(fam))
+                    .into_iter()
+                    .map(|p| format!("{sflag} {p}"))
+                    .collect()
+            };
+            let mut sec = Some(escape::comment(T, &format!("source zone {}", zone.name)));
+            if targets.is_empty() {
+                // Nothing is allowed from this zone; only needed before a catch-all.
+                if catch_all.is_some() && Some(zi) != catch_all {
+                    for m in &src_match {
+                        dispatch.push(rule("FORWARD", m, "", &deny_chain, sec.take()));
+                    }
+                }
                 continue;
             }
             let from = namer.name(T, "from_", &zone.name);
             chains.push(from.clone());
-            let mut sec = Some(escape::comment(T, &format!("source zone {}", zone.name)));
-            for p in view::prefix_strings(&zone.addrs.family(fam)) {
-                dispatch.push(rule(
-                    "FORWARD",
-                    &format!("{sflag} {p}"),
-                    "",
-                    &from,
-                    sec.take(),
-                ));
+            for m in &src_match {
+                dispatch.push(rule("FORWARD", m, "", &from, sec.take()));
             }
-            for (_, d, chain) in targets {
-                let Some(dz) = plan.zones.get(*d) else {
+            for &di in &order {
+                let Some(dz) = plan.zones.get(di) else {
                     continue;
                 };
-                for p in view::prefix_strings(&dz.addrs.family(fam)) {
-                    rules.push(rule(&from, &format!("{dflag} {p}"), "", chain, None));
+                if !dz.addrs.has_family(fam) {
+                    continue;
                 }
+                let target = targets
+                    .iter()
+                    .find(|(_, d, _)| *d == di)
+                    .map(|(_, _, c)| c.clone());
+                if Some(di) == catch_all {
+                    rules.push(rule(
+                        &from,
+                        "",
+                        "",
+                        target.as_deref().unwrap_or(&deny_chain),
+                        None,
+                    ));
+                } else if let Some(chain) = target {
+                    for p in view::prefix_strings(&dz.addrs.family(fam)) {
+                        rules.push(rule(&from, &format!("{dflag} {p}"), "", &chain, None));
+                    }
+                } else if catch_all.is_some() {
+                    for p in view::prefix_strings(&dz.addrs.family(fam)) {
+                        rules.push(rule(&from, &format!("{dflag} {p}"), "", &deny_chain, None));
+                    }
+                }
+            }
+            if catch_all.is_none() {
+                rules.push(rule(&from, "", "", &deny_chain, None));
             }
         }
     }

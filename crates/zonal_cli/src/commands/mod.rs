@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod build;
 mod check;
 mod explain;
 mod query;
@@ -17,6 +18,7 @@ use crate::fs::FsLoader;
 /// Runs a parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
+        Command::Build(a) => build::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Fmt(a) => fmt::run(&a),
         Command::Explain(a) => explain::run(&a),
