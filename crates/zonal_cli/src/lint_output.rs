@@ -1,0 +1,271 @@
+//! Running the lints for `zonal check` (with `zonal.toml` and the baseline)
+//! and rendering findings as SARIF 2.1.0.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb, Span};
+use zonal_model::Policy;
+
+use crate::config;
+
+/// One accepted finding in the baseline file.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct BaselineEntry {
+    fingerprint: String,
+    code: String,
+    message: String,
+}
+
+/// The baseline file: findings accepted by `zonal check --write-baseline`.
+#[derive(Serialize, Deserialize, Debug, Default)]
+struct Baseline {
+    version: u32,
+    findings: Vec<BaselineEntry>,
+}
+
+/// Fingerprints of findings, numbered when several findings share one, so
+/// that each is stable across reformatting and reordering of the policy.
+fn fingerprints<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    diags
+        .into_iter()
+        .map(|d| {
+            let fp = zonal_lint::fingerprint(d);
+            let n = seen.entry(fp.clone()).or_default();
+            *n += 1;
+            if *n == 1 { fp } else { format!("{fp}:{n}") }
+        })
+        .collect()
+}
+
+/// What the lints report for one policy, after `zonal.toml` and the baseline.
+pub(crate) struct LintRun {
+    /// Findings not in the baseline.
+    pub(crate) findings: Diagnostics,
+    /// A message for stderr (baseline written, findings accepted).
+    pub(crate) note: Option<String>,
+}
+
+/// Runs the lints on a resolved policy loaded from `path`.
+pub(crate) fn run(path: &Path, policy: &Policy, write_baseline: bool) -> anyhow::Result<LintRun> {
+    let project = config::load(path)?;
+    let lint_config = project.lint_config(policy)?;
+    let found = zonal_lint::check(policy, &lint_config);
+    let fps = fingerprints(found.iter());
+    if write_baseline {
+        let mut findings: Vec<BaselineEntry> = found
+            .iter()
+            .zip(&fps)
+            .map(|(d, fp)| BaselineEntry { fingerprint: fp.clone(), code: d.code.to_string(), message: d.message.clone() })
+            .collect();
+        findings.sort();
+        let text = serde_json::to_string_pretty(&Baseline { version: 1, findings })? + "\n";
+        crate::fs::write_atomic(&project.baseline, text.as_bytes())?;
+        return Ok(LintRun {
+            findings: Diagnostics::new(),
+            note: Some(format!("wrote {} accepted finding(s) to `{}`", found.len(), project.baseline.display())),
+        });
+    }
+    if !project.baseline.is_file() {
+        return Ok(LintRun { findings: found, note: None });
+    }
+    let text = std::fs::read_to_string(&project.baseline)
+        .with_context(|| format!("cannot read the baseline `{}`", project.baseline.display()))?;
+    let baseline: Baseline = serde_json::from_str(&text)
+        .with_context(|| format!("the baseline `{}` is not a zonal baseline file", project.baseline.display()))?;
+    let accepted: BTreeSet<&str> = baseline.findings.iter().map(|e| e.fingerprint.as_str()).collect();
+    let mut kept = Diagnostics::new();
+    let mut skipped = 0usize;
+    for (d, fp) in found.into_iter().zip(&fps) {
+        if accepted.contains(fp.as_str()) {
+            skipped += 1;
+        } else {
+            kept.push(d);
+        }
+    }
+    let note = (skipped > 0)
+        .then(|| format!("{skipped} finding(s) accepted in the baseline `{}`", project.baseline.display()));
+    Ok(LintRun { findings: kept, note })
+}
+
+/// SARIF `level` of a severity.
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error | Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` score of a severity.
+fn security_severity(s: Severity) -> Option<&'static str> {
+    match s {
+        Severity::Error | Severity::Critical => Some("9.5"),
+        Severity::High => Some("8.0"),
+        Severity::Medium => Some("5.5"),
+        Severity::Low => Some("3.0"),
+        Severity::Info => None,
+    }
+}
+
+/// A repository-relative URI of a file name as printed.
+fn uri(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.replace('\\', "/").trim_start_matches("./").chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' | '/' => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn physical(db: &SourceDb, span: Span) -> Value {
+    let s = db.line_col(span.file, span.range.start);
+    let e = db.line_col(span.file, span.range.end);
+    json!({
+        "artifactLocation": { "uri": uri(db.name(span.file)), "uriBaseId": "%SRCROOT%" },
+        "region": {
+            "startLine": s.line.max(1),
+            "startColumn": s.col.max(1),
+            "endLine": e.line.max(s.line).max(1),
+            "endColumn": e.col.max(1),
+        }
+    })
+}
+
+/// Collects the results of every checked policy into one SARIF run.
+#[derive(Default)]
+pub(crate) struct Sarif {
+    results: Vec<Value>,
+    extra_rules: BTreeMap<String, Severity>,
+}
+
+impl Sarif {
+    /// Adds the findings of one policy.
+    pub(crate) fn add(&mut self, db: &SourceDb, diags: &Diagnostics) {
+        let fps = fingerprints(diags.iter());
+        for (d, fp) in diags.iter().zip(fps) {
+            if zonal_lint::find_lint(d.code).is_none() {
+                self.extra_rules.entry(d.code.to_string()).or_insert(d.severity);
+            }
+            let mut text = d.message.clone();
+            for n in &d.notes {
+                text.push_str("\n");
+                text.push_str(n);
+            }
+            if let Some(h) = &d.help {
+                text.push_str("\nhelp: ");
+                text.push_str(h);
+            }
+            let related: Vec<Value> = d
+                .secondary
+                .iter()
+                .enumerate()
+                .map(|(i, l)| json!({ "id": i + 1, "physicalLocation": physical(db, l.span), "message": { "text": l.message } }))
+                .collect();
+            let hops: Vec<Value> = d
+                .secondary
+                .iter()
+                .filter(|l| l.message.starts_with("hop "))
+                .map(|l| json!({ "location": { "physicalLocation": physical(db, l.span), "message": { "text": l.message } } }))
+                .collect();
+            let mut result = json!({
+                "ruleId": d.code,
+                "level": level(d.severity),
+                "message": { "text": text },
+                "locations": [ { "physicalLocation": physical(db, d.primary.span), "message": { "text": d.primary.message } } ],
+                "partialFingerprints": { "primaryLocationLineHash": fp.clone(), "zonalFinding/v1": fp },
+                "properties": { "severity": d.severity.as_str() },
+            });
+            if let Some(obj) = result.as_object_mut() {
+                if !related.is_empty() {
+                    obj.insert("relatedLocations".into(), Value::Array(related));
+                }
+                if hops.len() > 1 {
+                    obj.insert("codeFlows".into(), json!([ { "threadFlows": [ { "locations": hops } ] } ]));
+                }
+            }
+            self.results.push(result);
+        }
+    }
+
+    /// The SARIF log.
+    pub(crate) fn finish(self) -> Value {
+        let mut rules: Vec<Value> = zonal_lint::registry()
+            .iter()
+            .map(|l| {
+                let mut props = json!({
+                    "tags": ["security", l.category(), l.name],
+                    "precision": "very-high",
+                    "problem.severity": level(l.severity),
+                });
+                if let (Some(score), Some(obj)) = (security_severity(l.severity), props.as_object_mut()) {
+                    obj.insert("security-severity".into(), Value::String(score.into()));
+                }
+                json!({
+                    "id": l.code,
+                    "name": l.name,
+                    "shortDescription": { "text": l.summary },
+                    "fullDescription": { "text": l.summary },
+                    "help": { "text": l.summary, "markdown": l.doc },
+                    "defaultConfiguration": { "level": level(l.severity) },
+                    "properties": props,
+                })
+            })
+            .collect();
+        for (code, sev) in &self.extra_rules {
+            rules.push(json!({
+                "id": code,
+                "name": code,
+                "shortDescription": { "text": "the policy is invalid" },
+                "help": { "text": format!("run `zonal explain {code}`") },
+                "defaultConfiguration": { "level": level(*sev) },
+                "properties": { "tags": ["correctness"], "precision": "very-high" },
+            }));
+        }
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [ {
+                "tool": { "driver": {
+                    "name": "zonal",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                } },
+                "columnKind": "unicodeCodePoints",
+                "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "the directory zonal ran in" } } },
+                "results": self.results,
+            } ],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_relative_and_escaped() {
+        assert_eq!(uri("./policies/a b.zonal"), "policies/a%20b.zonal");
+        assert_eq!(uri("policies\\x.zonal"), "policies/x.zonal");
+    }
+
+    #[test]
+    fn levels_follow_the_severity_table() {
+        assert_eq!(level(Severity::Critical), "error");
+        assert_eq!(level(Severity::Medium), "warning");
+        assert_eq!(level(Severity::Info), "note");
+        assert_eq!(security_severity(Severity::High), Some("8.0"));
+        assert_eq!(security_severity(Severity::Info), None);
+    }
+}
