@@ -3,4 +3,5 @@
 mod build;
 mod diagnostics;
 mod kernel;
+mod lint;
 mod tidy;
