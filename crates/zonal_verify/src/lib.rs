@@ -16,8 +16,9 @@
 //!    packets) and deletes the namespaces again, on failure too.
 //!
 //! This crate is the one library of Zonal that runs processes (`ip`,
-//! `sysctl`, `nft`, `iptables-restore`, `ip6tables-restore`, `ipset`,
-//! `ping`) and opens files (`/run/netns/*`): that is its whole purpose.
+//! `nft`, `iptables-restore`, `ip6tables-restore`, `ipset`,
+//! `ping`) and opens files (`/run/netns/*`, and `/proc/sys/net/*` inside
+//! the namespaces): that is its whole purpose.
 //! It needs root; [`preflight`] says what is missing.
 
 mod netns;
@@ -63,7 +64,7 @@ impl Ruleset {
 
     /// The programs a run needs.
     pub fn tools(&self) -> Vec<&'static str> {
-        let mut tools = vec!["ip", "sysctl", "ping"];
+        let mut tools = vec!["ip", "ping"];
         match self {
             Ruleset::Nftables(_) => tools.push("nft"),
             Ruleset::Iptables { ipset, .. } => {

@@ -1,9 +1,10 @@
 //! The kernel side: network namespaces, veth pairs, bridges, addresses,
-//! routes and sysctls, built with `ip` and `sysctl`, and torn down by a
+//! routes and sysctls, built with `ip` and `/proc/sys`, and torn down by a
 //! drop guard whatever happens.
 //!
 //! This is the one library module of Zonal that runs processes and opens
-//! files (`/run/netns/*`): building a network is its whole purpose.
+//! files (`/run/netns/*`, `/proc/sys/net/*`): building a network is its
+//! whole purpose.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -258,10 +259,23 @@ const HOST_SYSCTLS: &[&str] = &[
     "net.ipv6.conf.default.accept_ra=0",
 ];
 
+/// Sets sysctls inside a namespace by writing `/proc/sys` from a thread
+/// that entered it (`/proc/sys/net` shows the network namespace of the
+/// thread that opens it), so no `sysctl` program is needed.
 fn sysctls(ns: &str, settings: &[&str]) -> Result<(), KernelError> {
-    let mut args = vec!["sysctl", "-q", "-w"];
-    args.extend_from_slice(settings);
-    run_in(ns, &format!("configure namespace `{ns}`"), &args, None).map(drop)
+    within(ns, || {
+        for setting in settings {
+            let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            std::fs::write(&path, value).map_err(|e| {
+                kerr(
+                    format!("set `{setting}` in namespace `{ns}`"),
+                    e.to_string(),
+                )
+            })?;
+        }
+        Ok(())
+    })
 }
 
 /// Builds the network of a plan: a router namespace with one bridge per
