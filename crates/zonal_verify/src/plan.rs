@@ -278,25 +278,24 @@ fn external_candidates() -> Vec<IpAddr> {
     ]
 }
 
-/// Picks a usable address of one family from `set`: the second address of
-/// the first interval (so a network address is avoided) when the interval
-/// has room, else its first address.
+/// Picks a usable address of one family from `set`: the second address
+/// of the first interval with at least three addresses (so network and
+/// broadcast addresses are avoided), else the first address of the first
+/// interval.
 pub(crate) fn pick(set: &AddrSet, v6: bool) -> Option<IpAddr> {
     let usable = set.subtract(&reserved());
     if v6 {
-        let &(lo, hi) = usable.v6_ranges().first()?;
-        let a = if hi.saturating_sub(lo) >= 2 {
-            lo + 1
-        } else {
-            lo
+        let ranges = usable.v6_ranges();
+        let a = match ranges.iter().find(|(lo, hi)| hi - lo >= 2) {
+            Some((lo, _)) => lo + 1,
+            None => ranges.first()?.0,
         };
         Some(IpAddr::V6(Ipv6Addr::from(a)))
     } else {
-        let &(lo, hi) = usable.v4_ranges().first()?;
-        let a = if hi.saturating_sub(lo) >= 2 {
-            lo + 1
-        } else {
-            lo
+        let ranges = usable.v4_ranges();
+        let a = match ranges.iter().find(|(lo, hi)| hi - lo >= 2) {
+            Some((lo, _)) => lo + 1,
+            None => ranges.first()?.0,
         };
         Some(IpAddr::V4(Ipv4Addr::from(a)))
     }
@@ -846,5 +845,156 @@ mod tests {
         assert!(!valid_ifname("a-very-long-interface"));
         assert!(!valid_ifname("bad name"));
         assert!(!valid_ifname(""));
+    }
+
+    const POLICY: &str = r#"
+policy plan-test { owner "tests" }
+zone clinic {
+  network 10.60.1.0/24, fd00:60:1::/64
+  trust medium
+  kind clinical
+  device ws-1 { address 10.60.1.1, fd00:60:1::1  kind workstation }
+}
+zone servers {
+  network 10.60.2.0/24
+  trust high
+  kind servers
+  device pacs-1 { address 10.60.2.10  kind pacs  listens dicom }
+}
+zone internet { external  trust untrusted }
+allow clinic -> pacs-1 : dicom "viewing"
+allow pacs-1 -> internet : https "updates"
+deny ws-1 -> internet : https "no browsing"
+"#;
+
+    fn policy() -> Policy {
+        let options = zonal_model::Options {
+            today: zonal_model::Date::new(2026, 11, 28).unwrap(),
+        };
+        let loaded = zonal_model::load_str("plan-test.zonal", POLICY, &options);
+        assert!(
+            !loaded.diagnostics.has_input_errors(),
+            "{:?}",
+            loaded.diagnostics
+        );
+        loaded.policy.unwrap()
+    }
+
+    #[test]
+    fn hosts_avoid_devices_and_external_hosts_avoid_internal_zones() {
+        let policy = policy();
+        let plan = plan(&policy, &Config::default()).unwrap();
+        let labels: Vec<&str> = plan.hosts.iter().map(|h| h.label.as_str()).collect();
+        assert_eq!(labels, ["clinic", "ws-1", "internet", "servers", "pacs-1"]);
+        // The zone host skips the device's address and the network address
+        // left alone below it.
+        assert_eq!(plan.hosts[0].v4, Some("10.60.1.3".parse().unwrap()));
+        assert_eq!(plan.hosts[0].v6, Some("fd00:60:1::3".parse().unwrap()));
+        assert_eq!(plan.hosts[1].v4, Some("10.60.1.1".parse().unwrap()));
+        assert_eq!(plan.hosts[2].v4, Some("203.0.113.10".parse().unwrap()));
+        assert_eq!(plan.hosts[2].v6, Some("3fff::10".parse().unwrap()));
+        assert_eq!(plan.hosts[3].v6, None, "servers has no IPv6 network");
+        let zones_of_links: Vec<&str> = plan.links.iter().map(|l| l.ifname.as_str()).collect();
+        assert_eq!(zones_of_links.len(), 3);
+    }
+
+    #[test]
+    fn every_rule_is_probed_named_and_reversed_with_the_expected_verdict() {
+        let policy = policy();
+        let plan = plan(&policy, &Config::default()).unwrap();
+        for rule in &policy.rules {
+            assert!(
+                plan.probes
+                    .iter()
+                    .any(|p| p.origin == Origin::Named(rule.id)),
+                "{} not probed",
+                rule.name
+            );
+            assert!(
+                plan.probes
+                    .iter()
+                    .any(|p| p.origin == Origin::Reverse(rule.id)),
+                "{} not reversed",
+                rule.name
+            );
+        }
+        for p in &plan.probes {
+            let (src, dst) = plan.addrs(p).unwrap();
+            let (proto, sel) = p.kind.proto_selector(p.v6);
+            assert_eq!(p.expected, policy.decide(src, dst, proto, sel));
+            assert_ne!(p.src, p.dst);
+        }
+        // The deny wins over the allow for ws-1, and the edge ports of dicom are probed.
+        let deny = policy
+            .rules
+            .iter()
+            .find(|r| r.action == zonal_model::Action::Deny)
+            .unwrap();
+        assert!(plan.probes.iter().any(|p| p.expected.rule == Some(deny.id)));
+        assert!(
+            plan.probes
+                .iter()
+                .any(|p| p.kind == ProbeKind::Tcp(105) && matches!(p.origin, Origin::Edge(_)))
+        );
+        assert!(plan.probes.iter().any(|p| p.origin == Origin::Sample));
+    }
+
+    #[test]
+    fn plans_are_deterministic_and_follow_the_seed() {
+        let policy = policy();
+        let a = plan(&policy, &Config::default()).unwrap();
+        let b = plan(&policy, &Config::default()).unwrap();
+        assert_eq!(a.probes, b.probes);
+        let c = plan(
+            &policy,
+            &Config {
+                seed: 7,
+                ..Config::default()
+            },
+        )
+        .unwrap();
+        assert_ne!(a.probes, c.probes);
+        let few = plan(
+            &policy,
+            &Config {
+                samples: 0,
+                ..Config::default()
+            },
+        )
+        .unwrap();
+        assert!(few.probes.iter().all(|p| p.origin != Origin::Sample));
+    }
+
+    #[test]
+    fn a_binding_filters_zones_and_names_interfaces() {
+        let policy = policy();
+        let mut config = Config {
+            zones: Some(["clinic".to_string(), "servers".to_string()].into()),
+            ..Config::default()
+        };
+        config.interfaces.insert("clinic".into(), "vlan60".into());
+        config.interfaces.insert("servers".into(), "vlan60".into());
+        let plan = plan(&policy, &config).unwrap();
+        assert!(plan.hosts.iter().all(|h| h.label != "internet"));
+        assert_eq!(plan.links.len(), 1, "zones on one interface share it");
+        assert_eq!(plan.links[0].ifname, "vlan60");
+        config
+            .interfaces
+            .insert("clinic".into(), "no spaces allowed".into());
+        assert_eq!(
+            super::plan(&policy, &config).unwrap_err(),
+            PlanError::BadInterface("no spaces allowed".into())
+        );
+        let tiny = Config {
+            max_hosts: 2,
+            ..Config::default()
+        };
+        assert!(matches!(
+            super::plan(&policy, &tiny),
+            Err(PlanError::TooManyHosts {
+                needed: 5,
+                limit: 2
+            })
+        ));
     }
 }
