@@ -99,7 +99,10 @@ fn prove(policy: &Policy, rules: &Ruleset, config: &Config) -> Report {
     }
 }
 
-#[expect(clippy::print_stderr, reason = "the closing note quotes each run's probe counts and time")]
+#[expect(
+    clippy::print_stderr,
+    reason = "the closing note quotes each run's probe counts and time"
+)]
 fn assert_no_mismatch(label: &str, l: &Loaded, report: &Report) {
     eprint!("{label}: {}", report.render_summary());
     assert!(
