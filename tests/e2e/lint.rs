@@ -33,11 +33,17 @@ fn every_lint_flags_its_fixture_and_passes_the_fix() {
     for info in registry() {
         let dir = format!("policies/lint/{}-{}", info.code, info.name);
         assert!(
-            repo_root().join(format!("docs/diagnostics/{}.md", info.code)).is_file(),
+            repo_root()
+                .join(format!("docs/diagnostics/{}.md", info.code))
+                .is_file(),
             "{} has no doc page",
             info.code
         );
-        assert!(info.doc.contains(info.name), "{}: doc page does not name the lint", info.code);
+        assert!(
+            info.doc.contains(info.name),
+            "{}: doc page does not name the lint",
+            info.code
+        );
         for (kind, expect) in [("flagged", true), ("clean", false)] {
             let file = format!("{dir}/{kind}.zonal");
             let l = load(&file);
@@ -69,18 +75,26 @@ fn lint_snapshots_match_fixtures() {
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some((folder, file)) = name.strip_suffix(".snap").and_then(|n| n.split_once('@')) else {
+        let Some((folder, file)) = name.strip_suffix(".snap").and_then(|n| n.split_once('@'))
+        else {
             panic!("unexpected snapshot {name}")
         };
         if folder == "examples" {
-            assert!(repo_root().join("policies/examples").join(file).is_file(), "orphaned snapshot {name}");
+            assert!(
+                repo_root().join("policies/examples").join(file).is_file(),
+                "orphaned snapshot {name}"
+            );
             continue;
         }
         if folder == "chain" {
             continue;
         }
         assert!(
-            repo_root().join("policies/lint").join(folder).join(file).is_file(),
+            repo_root()
+                .join("policies/lint")
+                .join(folder)
+                .join(file)
+                .is_file(),
             "orphaned snapshot {name}: no policies/lint/{folder}/{file}"
         );
     }
@@ -106,8 +120,9 @@ fn hospital_example_has_only_explained_findings() {
 /// reach the CT: `never guest-wifi ~> modalities` fails with the full path.
 #[test]
 fn guest_to_jump_host_to_ct_chain_violates_never() {
-    let base = std::fs::read_to_string(repo_root().join("policies/examples/riverbend-radiology.zonal"))
-        .unwrap_or_default();
+    let base =
+        std::fs::read_to_string(repo_root().join("policies/examples/riverbend-radiology.zonal"))
+            .unwrap_or_default();
     let text = format!(
         "{base}
 zone it-management {{
@@ -122,7 +137,11 @@ allow jump-1 -> ct-1 : rdp \"console support\"
 "
     );
     let name = "policies/examples/riverbend-with-chain.zonal";
-    let l = zonal_model::load(&MemoryLoader::single(name, &text), name, &Options { today: today() });
+    let l = zonal_model::load(
+        &MemoryLoader::single(name, &text),
+        name,
+        &Options { today: today() },
+    );
     let found = lint(&l, &LintConfig::default());
     let Some(never) = found
         .iter()
@@ -130,10 +149,19 @@ allow jump-1 -> ct-1 : rdp \"console support\"
     else {
         panic!("no never violation:\n{}", render_all(&l, &found))
     };
-    assert_eq!(never.message, "`never guest-wifi ~> modalities` is violated over 2 hops");
+    assert_eq!(
+        never.message,
+        "`never guest-wifi ~> modalities` is violated over 2 hops"
+    );
     let path = never.notes.join("\n");
-    assert!(path.contains("1. guest-wifi -> jump-1 : tcp 172.31.0.1 -> 10.20.240.10:3389"), "{path}");
-    assert!(path.contains("2. jump-1 -> ct-1 : tcp 10.20.240.10 -> 10.20.110.11:3389"), "{path}");
+    assert!(
+        path.contains("1. guest-wifi -> jump-1 : tcp 172.31.0.1 -> 10.20.240.10:3389"),
+        "{path}"
+    );
+    assert!(
+        path.contains("2. jump-1 -> ct-1 : tcp 10.20.240.10 -> 10.20.110.11:3389"),
+        "{path}"
+    );
     assert_eq!(never.secondary.len(), 2, "one label per hop");
     insta::with_settings!({snapshot_path => "../snapshots/lint", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("chain@riverbend-with-chain.zonal", render::human(&l.db, never));
@@ -150,9 +178,11 @@ fn lints_can_be_turned_off_or_reclassified() {
         .set_level("L0101", Some(zonal_diagnostics::Severity::Critical))
         .unwrap_or_default();
     let found = lint(&l, &config);
-    assert!(found
-        .iter()
-        .any(|d| d.code == "L0101" && d.severity == zonal_diagnostics::Severity::Critical));
+    assert!(
+        found
+            .iter()
+            .any(|d| d.code == "L0101" && d.severity == zonal_diagnostics::Severity::Critical)
+    );
     assert!(config.set_level("unused-zones", None).is_err());
 }
 

@@ -86,13 +86,15 @@ pub(crate) fn load(policy: &Path) -> anyhow::Result<ProjectConfig> {
             baseline: dir.join(DEFAULT_BASELINE),
         });
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
     parse(&text, &path, &dir)
 }
 
 /// Parses the text of a `zonal.toml` found at `path` in `dir`.
 pub(crate) fn parse(text: &str, path: &Path, dir: &Path) -> anyhow::Result<ProjectConfig> {
-    let raw: RawConfig = toml::from_str(text).with_context(|| format!("`{}` is not a valid configuration", path.display()))?;
+    let raw: RawConfig = toml::from_str(text)
+        .with_context(|| format!("`{}` is not a valid configuration", path.display()))?;
     let mut lint = LintConfig::default();
     for (name, level) in &raw.lints {
         let level = match level.as_str() {
@@ -105,7 +107,8 @@ pub(crate) fn parse(text: &str, path: &Path, dir: &Path) -> anyhow::Result<Proje
                 ),
             },
         };
-        lint.set_level(name, level).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+        lint.set_level(name, level)
+            .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
     }
     if let Some(n) = raw.analysis.blast_radius {
         lint.blast_radius = n;
@@ -114,7 +117,12 @@ pub(crate) fn parse(text: &str, path: &Path, dir: &Path) -> anyhow::Result<Proje
         lint.max_port_range = n;
     }
     let baseline = dir.join(raw.baseline.file.as_deref().unwrap_or(DEFAULT_BASELINE));
-    Ok(ProjectConfig { path: Some(path.to_path_buf()), lint, pivot_services: raw.analysis.pivot_services, baseline })
+    Ok(ProjectConfig {
+        path: Some(path.to_path_buf()),
+        lint,
+        pivot_services: raw.analysis.pivot_services,
+        baseline,
+    })
 }
 
 impl ProjectConfig {
@@ -128,7 +136,10 @@ impl ProjectConfig {
                 let Some(s) = policy.service_by_name(n) else {
                     bail!(
                         "`{}`: pivot service `{n}` is not defined in the policy or the prelude",
-                        self.path.as_deref().unwrap_or(Path::new(FILE_NAME)).display()
+                        self.path
+                            .as_deref()
+                            .unwrap_or(Path::new(FILE_NAME))
+                            .display()
                     );
                 };
                 set = set.union(&s.set);
@@ -163,9 +174,13 @@ mod tests {
 
     #[test]
     fn unknown_lints_and_levels_are_errors() {
-        let e = parse_str("[lints]\nshadowed-rules = \"high\"\n").unwrap_err().to_string();
+        let e = parse_str("[lints]\nshadowed-rules = \"high\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did you mean `shadowed-rule`"), "{e}");
-        let e = parse_str("[lints]\nshadowed-rule = \"severe\"\n").unwrap_err().to_string();
+        let e = parse_str("[lints]\nshadowed-rule = \"severe\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is not a level"), "{e}");
         assert!(parse_str("[lint]\n").is_err());
     }

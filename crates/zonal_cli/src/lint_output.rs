@@ -60,24 +60,46 @@ pub(crate) fn run(path: &Path, policy: &Policy, write_baseline: bool) -> anyhow:
         let mut findings: Vec<BaselineEntry> = found
             .iter()
             .zip(&fps)
-            .map(|(d, fp)| BaselineEntry { fingerprint: fp.clone(), code: d.code.to_string(), message: d.message.clone() })
+            .map(|(d, fp)| BaselineEntry {
+                fingerprint: fp.clone(),
+                code: d.code.to_string(),
+                message: d.message.clone(),
+            })
             .collect();
         findings.sort();
-        let text = serde_json::to_string_pretty(&Baseline { version: 1, findings })? + "\n";
+        let text = serde_json::to_string_pretty(&Baseline {
+            version: 1,
+            findings,
+        })? + "\n";
         crate::fs::write_atomic(&project.baseline, text.as_bytes())?;
         return Ok(LintRun {
             findings: Diagnostics::new(),
-            note: Some(format!("wrote {} accepted finding(s) to `{}`", found.len(), project.baseline.display())),
+            note: Some(format!(
+                "wrote {} accepted finding(s) to `{}`",
+                found.len(),
+                project.baseline.display()
+            )),
         });
     }
     if !project.baseline.is_file() {
-        return Ok(LintRun { findings: found, note: None });
+        return Ok(LintRun {
+            findings: found,
+            note: None,
+        });
     }
     let text = std::fs::read_to_string(&project.baseline)
         .with_context(|| format!("cannot read the baseline `{}`", project.baseline.display()))?;
-    let baseline: Baseline = serde_json::from_str(&text)
-        .with_context(|| format!("the baseline `{}` is not a zonal baseline file", project.baseline.display()))?;
-    let accepted: BTreeSet<&str> = baseline.findings.iter().map(|e| e.fingerprint.as_str()).collect();
+    let baseline: Baseline = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "the baseline `{}` is not a zonal baseline file",
+            project.baseline.display()
+        )
+    })?;
+    let accepted: BTreeSet<&str> = baseline
+        .findings
+        .iter()
+        .map(|e| e.fingerprint.as_str())
+        .collect();
     let mut kept = Diagnostics::new();
     let mut skipped = 0usize;
     for (d, fp) in found.into_iter().zip(&fps) {
@@ -87,9 +109,16 @@ pub(crate) fn run(path: &Path, policy: &Policy, write_baseline: bool) -> anyhow:
             kept.push(d);
         }
     }
-    let note = (skipped > 0)
-        .then(|| format!("{skipped} finding(s) accepted in the baseline `{}`", project.baseline.display()));
-    Ok(LintRun { findings: kept, note })
+    let note = (skipped > 0).then(|| {
+        format!(
+            "{skipped} finding(s) accepted in the baseline `{}`",
+            project.baseline.display()
+        )
+    });
+    Ok(LintRun {
+        findings: kept,
+        note,
+    })
 }
 
 /// SARIF `level` of a severity.
@@ -156,11 +185,13 @@ impl Sarif {
         let fps = fingerprints(diags.iter());
         for (d, fp) in diags.iter().zip(fps) {
             if zonal_lint::find_lint(d.code).is_none() {
-                self.extra_rules.entry(d.code.to_string()).or_insert(d.severity);
+                self.extra_rules
+                    .entry(d.code.to_string())
+                    .or_insert(d.severity);
             }
             let mut text = d.message.clone();
             for n in &d.notes {
-                text.push_str("\n");
+                text.push('\n');
                 text.push_str(n);
             }
             if let Some(h) = &d.help {
@@ -192,7 +223,10 @@ impl Sarif {
                     obj.insert("relatedLocations".into(), Value::Array(related));
                 }
                 if hops.len() > 1 {
-                    obj.insert("codeFlows".into(), json!([ { "threadFlows": [ { "locations": hops } ] } ]));
+                    obj.insert(
+                        "codeFlows".into(),
+                        json!([ { "threadFlows": [ { "locations": hops } ] } ]),
+                    );
                 }
             }
             self.results.push(result);
@@ -209,7 +243,9 @@ impl Sarif {
                     "precision": "very-high",
                     "problem.severity": level(l.severity),
                 });
-                if let (Some(score), Some(obj)) = (security_severity(l.severity), props.as_object_mut()) {
+                if let (Some(score), Some(obj)) =
+                    (security_severity(l.severity), props.as_object_mut())
+                {
                     obj.insert("security-severity".into(), Value::String(score.into()));
                 }
                 json!({

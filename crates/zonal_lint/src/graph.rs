@@ -13,7 +13,7 @@
 //! petgraph is an implementation detail; callers see [`ZoneGraph`],
 //! [`Place`] and [`Hop`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{EdgeFiltered, EdgeRef};
@@ -112,7 +112,7 @@ impl<'p> ZoneGraph<'p> {
             g.add_edge(NodeIndex::new(a), NodeIndex::new(s), Edge::Member);
             g.add_edge(NodeIndex::new(d), NodeIndex::new(a), Edge::Member);
         }
-        let mut interner: HashMap<ServiceSet, u32> = HashMap::new();
+        let mut interner: BTreeMap<ServiceSet, u32> = BTreeMap::new();
         let mut sets = Vec::new();
         let mut cell_perm = Vec::with_capacity(an.cell_keys.len());
         for (cell, &(sc, dc)) in an.cell_keys.iter().enumerate() {
@@ -223,7 +223,7 @@ impl<'p> ZoneGraph<'p> {
         dst: &[AtomId],
         services: Option<&ServiceSet>,
     ) -> Option<Hop> {
-        let mut first_dst: HashMap<u32, Vec<AtomId>> = HashMap::new();
+        let mut first_dst: BTreeMap<u32, Vec<AtomId>> = BTreeMap::new();
         for b in dst {
             first_dst
                 .entry(self.an.dst_class[*b as usize])
@@ -324,7 +324,7 @@ impl<'p> ZoneGraph<'p> {
         let mut dst_any_done = vec![false; an.n_dst_classes()];
         let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
         let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
-        let mut first_target: HashMap<u32, AtomId> = HashMap::new();
+        let mut first_target: BTreeMap<u32, AtomId> = BTreeMap::new();
         if let Some((_, list)) = targets {
             for b in list {
                 let e = first_target.entry(an.dst_class[*b as usize]).or_insert(*b);
@@ -360,12 +360,12 @@ impl<'p> ZoneGraph<'p> {
                 let l_ok = *last_ok[set as usize]
                     .get_or_insert_with(|| opts.last_hop.is_none_or(|p| perm.overlaps(p)));
                 if l_ok {
-                    if let Some(b) = first_target.get(&dc) {
-                        if self.hop(a, *b, cell as usize, opts.last_hop).is_some() {
-                            reach.via[*b as usize] = Some((a, cell));
-                            reach.found = Some(*b);
-                            return reach;
-                        }
+                    if let Some(b) = first_target.get(&dc)
+                        && self.hop(a, *b, cell as usize, opts.last_hop).is_some()
+                    {
+                        reach.via[*b as usize] = Some((a, cell));
+                        reach.found = Some(*b);
+                        return reach;
                     }
                     if !std::mem::replace(&mut dst_any_done[dc as usize], true) {
                         for b in &an.dst_class_atoms[dc as usize] {
@@ -423,13 +423,13 @@ impl<'p> ZoneGraph<'p> {
         }
         let ns = an.n_src_classes();
         for e in self.g.edge_references() {
-            if let Edge::Flow(cell) = *e.weight() {
-                if self.cell_perm[cell as usize].is_some() {
-                    let s = e.source().index();
-                    let dc = e.target().index() - n_atoms - ns;
-                    for w in 0..words {
-                        local[s * words + w] |= dc_bits[dc * words + w];
-                    }
+            if let Edge::Flow(cell) = *e.weight()
+                && self.cell_perm[cell as usize].is_some()
+            {
+                let s = e.source().index();
+                let dc = e.target().index() - n_atoms - ns;
+                for w in 0..words {
+                    local[s * words + w] |= dc_bits[dc * words + w];
                 }
             }
         }

@@ -43,7 +43,9 @@ fn riverbend_example_has_no_serious_findings() {
     let (codes, out) = lint(text);
     assert!(!codes.contains(&"L0105"), "{out}");
     assert!(!codes.contains(&"L0703"), "{out}");
-    let serious = ["L0301", "L0302", "L0303", "L0304", "L0305", "L0306", "L0201", "L0203"];
+    let serious = [
+        "L0301", "L0302", "L0303", "L0304", "L0305", "L0306", "L0201", "L0203",
+    ];
     assert!(codes.iter().all(|c| !serious.contains(c)), "{out}");
 }
 

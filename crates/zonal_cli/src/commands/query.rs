@@ -39,17 +39,35 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
             Endpoint::Any => ip.to_string(),
             e => format!("{ip} ({})", policy.endpoint_name(e)),
         };
-        return Ok(Place { endpoints: vec![endpoint], addrs: AddrSet::single(ip), name });
+        return Ok(Place {
+            endpoints: vec![endpoint],
+            addrs: AddrSet::single(ip),
+            name,
+        });
     }
     if let Some(z) = policy.zone_by_name(text) {
-        return Ok(Place { endpoints: vec![Endpoint::Zone(z.id)], addrs: z.addrs.clone(), name: z.name.clone() });
+        return Ok(Place {
+            endpoints: vec![Endpoint::Zone(z.id)],
+            addrs: z.addrs.clone(),
+            name: z.name.clone(),
+        });
     }
     if let Some(d) = policy.device_by_name(text) {
-        return Ok(Place { endpoints: vec![Endpoint::Device(d.id)], addrs: d.addrs.clone(), name: d.name.clone() });
+        return Ok(Place {
+            endpoints: vec![Endpoint::Device(d.id)],
+            addrs: d.addrs.clone(),
+            name: d.name.clone(),
+        });
     }
     if let Some(g) = policy.group_by_name(text) {
-        let addrs = g.members.iter().fold(AddrSet::empty(), |acc, e| acc.union(&policy.endpoint_addrs(*e)));
-        return Ok(Place { endpoints: g.members.clone(), addrs, name: g.name.clone() });
+        let addrs = g.members.iter().fold(AddrSet::empty(), |acc, e| {
+            acc.union(&policy.endpoint_addrs(*e))
+        });
+        return Ok(Place {
+            endpoints: g.members.clone(),
+            addrs,
+            name: g.name.clone(),
+        });
     }
     let names = policy
         .zones
@@ -58,7 +76,9 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
         .chain(policy.devices.iter().map(|d| d.name.as_str()))
         .chain(policy.groups.iter().map(|g| g.name.as_str()));
     match closest(text, names) {
-        Some(n) => bail!("`{text}` is not a zone, device, group or IP address of the policy; did you mean `{n}`?"),
+        Some(n) => bail!(
+            "`{text}` is not a zone, device, group or IP address of the policy; did you mean `{n}`?"
+        ),
         None => bail!("`{text}` is not a zone, device, group or IP address of the policy"),
     }
 }
@@ -70,13 +90,19 @@ fn closest<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a s
         for (i, ca) in a.chars().enumerate() {
             let mut cur = vec![i + 1; b.len() + 1];
             for (j, cb) in b.iter().enumerate() {
-                cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+                cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1);
             }
             prev = cur;
         }
         prev[b.len()]
     }
-    names.map(|n| (dist(text, n), n)).filter(|(d, _)| *d <= 2).min().map(|(_, n)| n)
+    names
+        .map(|n| (dist(text, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
 }
 
 /// The services asked about.
@@ -85,15 +111,21 @@ fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(Se
         let Some(def) = policy.service_by_name(name) else {
             let names = policy.services.iter().map(|s| s.name.as_str());
             match closest(name, names) {
-                Some(n) => bail!("`{name}` is not a service of the policy or the prelude; did you mean `{n}`?"),
+                Some(n) => bail!(
+                    "`{name}` is not a service of the policy or the prelude; did you mean `{n}`?"
+                ),
                 None => bail!("`{name}` is not a service of the policy or the prelude"),
             }
         };
         // On a device that listens on the service, ask about its listener port.
-        if let [Endpoint::Device(d)] = to.endpoints.as_slice() {
-            if let Some(l) = policy.device(*d).listens.iter().find(|l| l.service == def.id) {
-                return Ok((l.set.clone(), name.clone()));
-            }
+        if let [Endpoint::Device(d)] = to.endpoints.as_slice()
+            && let Some(l) = policy
+                .device(*d)
+                .listens
+                .iter()
+                .find(|l| l.service == def.id)
+        {
+            return Ok((l.set.clone(), name.clone()));
         }
         return Ok((def.set.clone(), name.clone()));
     }
@@ -107,7 +139,9 @@ fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(Se
         "icmpv6" => ICMPV6,
         n => match n.parse() {
             Ok(v) => v,
-            Err(_) => bail!("`--proto {n}` is not a protocol: use tcp, udp, icmp, icmpv6 or a number 0-255"),
+            Err(_) => bail!(
+                "`--proto {n}` is not a protocol: use tcp, udp, icmp, icmpv6 or a number 0-255"
+            ),
         },
     };
     let set = match (p, args.port) {
@@ -131,10 +165,18 @@ fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(Se
 fn sample(set: &AddrSet, family: Family) -> Option<IpAddr> {
     match family {
         Family::V4 => set.v4_ranges().first().map(|&(lo, hi)| {
-            IpAddr::V4(Ipv4Addr::from(if hi > lo.saturating_add(1) { lo + 1 } else { lo }))
+            IpAddr::V4(Ipv4Addr::from(if hi > lo.saturating_add(1) {
+                lo + 1
+            } else {
+                lo
+            }))
         }),
         Family::V6 => set.v6_ranges().first().map(|&(lo, hi)| {
-            IpAddr::V6(Ipv6Addr::from(if hi > lo.saturating_add(1) { lo + 1 } else { lo }))
+            IpAddr::V6(Ipv6Addr::from(if hi > lo.saturating_add(1) {
+                lo + 1
+            } else {
+                lo
+            }))
         }),
     }
 }
@@ -177,7 +219,11 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
         .filter_map(|f| Some((sample(&from.addrs, f)?, sample(&to.addrs, f)?)))
         .collect();
     if pairs.is_empty() {
-        bail!("`{}` and `{}` share no address family: no packet can go from one to the other", from.name, to.name);
+        bail!(
+            "`{}` and `{}` share no address family: no packet can go from one to the other",
+            from.name,
+            to.name
+        );
     }
     let mut status = ExitStatus::Success;
     let mut shown = 0usize;
@@ -201,9 +247,16 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
                 match verdict.rule {
                     Some(r) => {
                         let rule = policy.rule(r);
-                        printer::outln(&format!("        by `{}` at {}", rule.name, location(db, rule.span)));
+                        printer::outln(&format!(
+                            "        by `{}` at {}",
+                            rule.name,
+                            location(db, rule.span)
+                        ));
                         let lc = db.line_col(rule.span.file, rule.span.range.start);
-                        printer::outln(&format!("        | {}", db.line_text(rule.span.file, lc.line).trim_end()));
+                        printer::outln(&format!(
+                            "        | {}",
+                            db.line_text(rule.span.file, lc.line).trim_end()
+                        ));
                     }
                     None => printer::outln("        by the default deny: no rule allows it"),
                 }
@@ -215,10 +268,17 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     }
     if args.show_path {
         let graph = ZoneGraph::new(policy);
-        let opts = PathOptions { pivots: None, last_hop: Some(&set) };
+        let opts = PathOptions {
+            pivots: None,
+            last_hop: Some(&set),
+        };
         match graph.shortest_path(&from.endpoints, &to.endpoints, &opts) {
             Some(hops) => {
-                printer::outln(&format!("path ({} hop{}):", hops.len(), if hops.len() == 1 { "" } else { "s" }));
+                printer::outln(&format!(
+                    "path ({} hop{}):",
+                    hops.len(),
+                    if hops.len() == 1 { "" } else { "s" }
+                ));
                 for (i, h) in hops.iter().enumerate() {
                     let rule = policy.rule(h.rule);
                     printer::outln(&format!(
@@ -228,12 +288,19 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
                         graph.place_name(h.to),
                         h.packet
                     ));
-                    printer::outln(&format!("     via `{}` at {}", rule.name, location(db, rule.span)));
+                    printer::outln(&format!(
+                        "     via `{}` at {}",
+                        rule.name,
+                        location(db, rule.span)
+                    ));
                 }
                 status = ExitStatus::Success;
             }
             None => {
-                printer::outln(&format!("no chain of permitted flows leads from {} to {}", from.name, to.name));
+                printer::outln(&format!(
+                    "no chain of permitted flows leads from {} to {}",
+                    from.name, to.name
+                ));
                 status = ExitStatus::Findings;
             }
         }

@@ -22,13 +22,16 @@ pub(crate) const INFO: LintInfo = LintInfo {
     doc: lint_doc!("L0204"),
 };
 
+/// The deny rules an allow overlaps, and a witness packet with its deny.
+type Overlap = (BTreeSet<RuleId>, Option<(Packet, RuleId)>);
+
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let shadowed = super::shadowed(cx);
     let an = cx.an();
     let deny = cx.deny_unions();
-    let mut found: BTreeMap<RuleId, (BTreeSet<RuleId>, Option<(Packet, RuleId)>)> = BTreeMap::new();
-    for cell in 0..an.cell_keys.len() {
-        if deny[cell].is_empty() {
+    let mut found: BTreeMap<RuleId, Overlap> = BTreeMap::new();
+    for (cell, denied) in deny.iter().enumerate() {
+        if denied.is_empty() {
             continue;
         }
         let terms = an.cell_terms(cell);
@@ -38,7 +41,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 continue;
             }
             let asv = an.services(*a);
-            if !asv.overlaps(&deny[cell]) {
+            if !asv.overlaps(denied) {
                 continue;
             }
             for d in terms {

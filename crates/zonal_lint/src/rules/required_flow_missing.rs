@@ -54,11 +54,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                     continue;
                 }
                 missing_pairs += 1;
-                if witness.is_none() {
-                    if let Some(pk) = an.packet(*a, *b, &missing) {
-                        let by = cell.and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
-                        witness = Some((*a, *b, pk, by));
-                    }
+                if witness.is_none()
+                    && let Some(pk) = an.packet(*a, *b, &missing)
+                {
+                    let by = cell.and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
+                    witness = Some((*a, *b, pk, by));
                 }
             }
         }

@@ -39,12 +39,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                         denies.insert(info.rule);
                     }
                 }
-                if witness.is_none() {
-                    if let Some(pk) = an.cell_packet(cell, an.services(t)) {
-                        if let Some((_, by)) = an.deciding_rule(cell, pk.proto, pk.selector) {
-                            witness = Some((pk, by));
-                        }
-                    }
+                if witness.is_none()
+                    && let Some(pk) = an.cell_packet(cell, an.services(t))
+                    && let Some((_, by)) = an.deciding_rule(cell, pk.proto, pk.selector)
+                {
+                    witness = Some((pk, by));
                 }
             }
         }

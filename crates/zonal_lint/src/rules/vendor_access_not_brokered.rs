@@ -40,7 +40,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         if !r.all_services().overlaps(&remote) {
             continue;
         }
-        let clinical = |a: AtomId| cx.atom_zone(a).is_some_and(|z| zones::is_clinical(z));
+        let clinical = |a: AtomId| cx.atom_zone(a).is_some_and(zones::is_clinical);
         let external = |a: AtomId| cx.atom_zone(a).is_none_or(|z| z.external);
         let vendor = |a: AtomId| {
             cx.atom_zone(a)
@@ -61,28 +61,28 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 .with_note(cx.permitted_note(&f))
                 .with_help("let vendors in through a vendor / remote-access zone (a jump host with MFA and session recording), with `until`");
             cx.push(d);
-        } else if r.until.is_none() {
-            if let Some(f) = cx.rule_witness(r.id, &vendor, &clinical, Some(&remote)) {
-                let from = cx
-                    .atom_zone(f.src)
-                    .map(|z| z.name.clone())
-                    .unwrap_or_default();
-                let d = cx
-                    .diag(
-                        &INFO,
-                        format!(
-                            "vendor remote access by allow rule `{}` from `{from}` has no expiry",
-                            r.name
-                        ),
-                        r.span,
-                        "no `until`",
-                    )
-                    .with_note(cx.permitted_note(&f))
-                    .with_help(
-                        "add `until YYYY-MM-DD` and renew it per service window or change ticket",
-                    );
-                cx.push(d);
-            }
+        } else if r.until.is_none()
+            && let Some(f) = cx.rule_witness(r.id, &vendor, &clinical, Some(&remote))
+        {
+            let from = cx
+                .atom_zone(f.src)
+                .map(|z| z.name.clone())
+                .unwrap_or_default();
+            let d = cx
+                .diag(
+                    &INFO,
+                    format!(
+                        "vendor remote access by allow rule `{}` from `{from}` has no expiry",
+                        r.name
+                    ),
+                    r.span,
+                    "no `until`",
+                )
+                .with_note(cx.permitted_note(&f))
+                .with_help(
+                    "add `until YYYY-MM-DD` and renew it per service window or change ticket",
+                );
+            cx.push(d);
         }
     }
 }
