@@ -246,6 +246,30 @@ fn examples_are_enforced_exactly_by_iptables() {
     prove_examples(Target::Iptables);
 }
 
+/// Every minimal valid fixture (one feature each: nested zones, devices,
+/// groups, services, workflows, …) on both targets.
+#[test]
+fn valid_fixtures_are_enforced_exactly() {
+    let config = Config {
+        samples: 16,
+        ..Config::default()
+    };
+    let valid = fixtures("policies/valid");
+    assert!(
+        valid.len() >= 5,
+        "expected the valid fixtures, found {valid:?}"
+    );
+    for rel in valid {
+        let l = load_fixture(&rel);
+        let fw = Firewall::by_address(l.policy.name.clone());
+        for target in [Target::Nftables, Target::Iptables] {
+            let rules = render(&l.policy, target, &fw, &Templates::embedded());
+            let report = prove(&l.policy, &rules, &config);
+            assert_no_mismatch(&format!("{rel} {target}"), &l, &report);
+        }
+    }
+}
+
 /// With a deployment binding the router's interfaces carry the binding's
 /// names and the rules dispatch on them.
 #[test]

@@ -46,7 +46,7 @@ impl Default for Config {
             interfaces: BTreeMap::new(),
             zones: None,
             timeout: Duration::from_millis(400),
-            concurrency: 32,
+            concurrency: 48,
         }
     }
 }
