@@ -290,6 +290,87 @@ impl Sarif {
 mod tests {
     use super::*;
 
+    /// The SARIF of real findings (a multi-hop path included) is valid
+    /// against the SARIF 2.1.0 schema in `<repo>/../shared/data/`.
+    #[test]
+    fn sarif_validates_against_the_schema() {
+        let schema_path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/sarif-schema-2.1.0.json"
+        );
+        let schema_text =
+            std::fs::read_to_string(schema_path).unwrap_or_else(|e| panic!("{schema_path}: {e}"));
+        let schema: Value = serde_json::from_str(&schema_text).unwrap();
+        let mut sarif = Sarif::default();
+        let options = zonal_model::Options {
+            today: zonal_model::Date::new(2026, 11, 28).unwrap(),
+        };
+        for (name, text) in [
+            (
+                "policies/lint/L0305-never-violated/flagged.zonal",
+                include_str!("../../../policies/lint/L0305-never-violated/flagged.zonal"),
+            ),
+            (
+                "policies/examples/riverbend-radiology.zonal",
+                include_str!("../../../policies/examples/riverbend-radiology.zonal"),
+            ),
+            (
+                "policies/invalid/unknown-zone.zonal",
+                include_str!("../../../policies/invalid/unknown-zone.zonal"),
+            ),
+        ] {
+            let loaded = zonal_model::load_str(name, text, &options);
+            let mut diags = loaded.diagnostics.clone();
+            if let Some(p) = &loaded.policy
+                && !loaded.diagnostics.has_input_errors()
+            {
+                diags.extend(zonal_lint::check(p, &zonal_lint::LintConfig::default()));
+            }
+            sarif.add(&loaded.db, &diags);
+        }
+        let log = sarif.finish();
+        let results = log["runs"][0]["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(results.iter().any(|r| {
+            r["codeFlows"][0]["threadFlows"][0]["locations"]
+                .as_array()
+                .is_some_and(|l| l.len() == 2)
+        }));
+        assert!(
+            results
+                .iter()
+                .any(|r| r["ruleId"].as_str().is_some_and(|c| c.starts_with('E')))
+        );
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            rules
+                .iter()
+                .any(|r| r["properties"]["security-severity"] == "9.5")
+        );
+
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler.enable_format_assertions();
+        compiler
+            .add_resource("sarif-schema-2.1.0.json", schema)
+            .unwrap();
+        let index = compiler
+            .compile("sarif-schema-2.1.0.json", &mut schemas)
+            .unwrap();
+        if let Err(e) = schemas.validate(&log, index) {
+            panic!("SARIF does not validate: {e:#}");
+        }
+        // A broken log must fail, so the check above is not vacuous.
+        let mut broken = log.clone();
+        broken["runs"][0]["results"][0]["level"] = Value::String("fatal".into());
+        assert!(schemas.validate(&broken, index).is_err());
+    }
+
     #[test]
     fn uris_are_relative_and_escaped() {
         assert_eq!(uri("./policies/a b.zonal"), "policies/a%20b.zonal");
