@@ -189,10 +189,11 @@ impl Formatter<'_> {
 
     /// Whether any comment starts inside `start..end`.
     fn has_comment_in(&self, start: u32, end: u32) -> bool {
+        // Comments are sorted by position: binary search, not a scan.
+        let first_after = self.comments.partition_point(|c| c.range.start <= start);
         self.comments
-            .iter()
-            .skip(self.next)
-            .any(|c| c.range.start > start && c.range.start < end)
+            .get(first_after)
+            .is_some_and(|c| c.range.start < end)
     }
 
     /// The offset of the first `{` after `from`, outside comments.

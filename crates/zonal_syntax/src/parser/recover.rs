@@ -21,7 +21,9 @@ pub(crate) fn sync_point(text: &str, start: usize, err: usize) -> usize {
     let mut depth: u64 = 0;
     let mut p = start;
     while let Some(&c) = b.get(p) {
-        if p > start && p >= err && line_starts_item(text, p, depth) {
+        // Only a non-blank byte can start a line's first word; checking it
+        // first keeps the backwards scan in `line_starts_item` linear.
+        if p > start && p >= err && c != b' ' && c != b'\t' && line_starts_item(text, p, depth) {
             return p;
         }
         match c {
