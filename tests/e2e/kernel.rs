@@ -420,3 +420,76 @@ fn a_template_with_one_rule_port_changed_is_caught() {
         );
     }
 }
+
+/// Overrides the nftables template with one textual change.
+fn nft_template_with(from: &str, to: &str) -> Templates {
+    let file = "main.nft.j2";
+    let path = repo_root().join("templates/nftables").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{file}: expected one `{from}`"
+    );
+    let mut templates = Templates::embedded();
+    templates.set_override(
+        Target::Nftables,
+        file,
+        TemplateFile {
+            path: format!("broken/nftables/{file}"),
+            text: text.replace(from, to),
+        },
+    );
+    templates
+}
+
+/// Classic firewall mistakes, each made in the template, are each caught
+/// in the direction they err: failing open lets denied probes pass,
+/// forgetting return traffic or swapping source and destination blocks
+/// allowed ones.
+#[test]
+fn classic_mistakes_in_the_template_are_caught() {
+    let l = load_text("kernel-small.zonal", SMALL);
+    let fw = Firewall::by_address("kernel-small");
+    let cases: [(&str, &str, &str, Action); 3] = [
+        (
+            "fails open",
+            "counter drop comment \"explicit default deny\"",
+            "counter accept comment \"explicit default deny\"",
+            Action::Deny,
+        ),
+        (
+            "forgets return traffic",
+            "ct state vmap { established : accept, related : accept, invalid : drop }",
+            "ct state vmap { invalid : drop }",
+            Action::Allow,
+        ),
+        (
+            "swaps source and destination",
+            "{{ r.fam }} saddr {{ r.src }} {{ r.fam }} daddr {{ r.dst }}",
+            "{{ r.fam }} saddr {{ r.dst }} {{ r.fam }} daddr {{ r.src }}",
+            Action::Allow,
+        ),
+    ];
+    for (what, from, to, wrongly_treated) in cases {
+        let rules = render(
+            &l.policy,
+            Target::Nftables,
+            &fw,
+            &nft_template_with(from, to),
+        );
+        let report = prove(&l.policy, &rules, &Config::default());
+        let mismatches = report.mismatches();
+        assert!(
+            !mismatches.is_empty(),
+            "a template that {what} was not caught"
+        );
+        assert!(
+            mismatches
+                .iter()
+                .any(|m| m.probe.expected.action == wrongly_treated),
+            "a template that {what}: no mismatch on an expected {wrongly_treated:?}:\n{}",
+            report.render_mismatches(&l.policy, &l.db)
+        );
+    }
+}
