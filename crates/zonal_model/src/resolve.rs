@@ -255,6 +255,8 @@ struct Resolver<'a> {
     nevers: Vec<(FileId, &'a ast::Item, &'a ast::NeverDecl)>,
     requires: Vec<(FileId, &'a ast::Item, &'a ast::RequireDecl)>,
     suppressions: Vec<(FileId, &'a ast::Suppression, TextRange)>,
+    /// Every named service, resolved; filled once services are resolved.
+    service_cache: BTreeMap<String, Option<ServiceSet>>,
 }
 
 fn sp(file: FileId, range: TextRange) -> Span {
@@ -278,6 +280,7 @@ impl<'a> Resolver<'a> {
             nevers: Vec::new(),
             requires: Vec::new(),
             suppressions: Vec::new(),
+            service_cache: BTreeMap::new(),
         }
     }
 
@@ -469,6 +472,7 @@ impl<'a> Resolver<'a> {
                 description: src.decl.description.as_ref().map(|d| d.value.clone()),
             });
         }
+        self.service_cache.clone_from(&service_sets);
         let service_ids: BTreeMap<String, ServiceId> =
             services.iter().map(|s| (s.name.clone(), s.id)).collect();
 
@@ -555,7 +559,6 @@ impl<'a> Resolver<'a> {
             dev_new_id: &dev_new_id,
             zones: &zones,
             devices: &devices,
-            service_sets: &service_sets,
             service_ids: &service_ids,
             today: self.options.today,
         };
@@ -568,7 +571,7 @@ impl<'a> Resolver<'a> {
             let src = self.endpoints(file, &f.src, &ctx, &mut flat_cache);
             let dst = self.endpoints(file, &f.dst, &ctx, &mut flat_cache);
             let uses = match &f.services {
-                Some(terms) => self.service_uses(file, terms, &ctx),
+                Some(terms) => self.service_uses(file, terms),
                 None => Some(vec![ServiceUse {
                     name: None,
                     text: "any".into(),
@@ -625,7 +628,7 @@ impl<'a> Resolver<'a> {
                 (None, _) => None,
             };
             let uses = match &w.services {
-                Some(terms) => self.service_uses(file, terms, &ctx),
+                Some(terms) => self.service_uses(file, terms),
                 None => Some({
                     let set = service_sets
                         .get("dicom")
@@ -1660,11 +1663,10 @@ impl<'a> Resolver<'a> {
         &mut self,
         file: FileId,
         terms: &[ast::ServiceTerm],
-        ctx: &Ctx<'_>,
     ) -> Option<Vec<ServiceUse>> {
         let mut out = Vec::new();
         let mut ok = true;
-        let mut cache: BTreeMap<String, Option<ServiceSet>> = ctx.service_sets.clone();
+        let mut cache = std::mem::take(&mut self.service_cache);
         for t in terms {
             let text = self
                 .db
@@ -1686,6 +1688,7 @@ impl<'a> Resolver<'a> {
                 None => ok = false,
             }
         }
+        self.service_cache = cache;
         ok.then_some(out)
     }
 
@@ -1709,7 +1712,7 @@ impl<'a> Resolver<'a> {
         let d = self.endpoints(file, dst, ctx, cache);
         let set = match services {
             Some(terms) => self
-                .service_uses(file, terms, ctx)
+                .service_uses(file, terms)
                 .map(|u| u.iter().fold(ServiceSet::empty(), |a, x| a.union(&x.set))),
             None => Some(ServiceSet::any()),
         };
@@ -1764,7 +1767,6 @@ struct Ctx<'a> {
     dev_new_id: &'a [DeviceId],
     zones: &'a [Zone],
     devices: &'a [Device],
-    service_sets: &'a BTreeMap<String, Option<ServiceSet>>,
     service_ids: &'a BTreeMap<String, ServiceId>,
     today: Date,
 }
@@ -1920,7 +1922,11 @@ fn finalize_rules(mut rules: Vec<Rule>) -> Vec<Rule> {
             r.justification.as_deref(),
         )
     }
-    rules.sort_by(|a, b| key(a).cmp(&key(b)));
+    rules.sort_by_cached_key(|r| {
+        let (a, o, s, d, v, u, j) = key(r);
+        let own = |x: Vec<&str>| x.into_iter().map(str::to_string).collect::<Vec<String>>();
+        (a, o, own(s), own(d), own(v), u, j.map(str::to_string))
+    });
     let mut used: BTreeMap<String, u32> = BTreeMap::new();
     for (i, r) in rules.iter_mut().enumerate() {
         r.id = RuleId(u32::try_from(i).unwrap_or(u32::MAX));

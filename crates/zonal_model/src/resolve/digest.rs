@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use crate::ir::Policy;
 
 /// 128-bit FNV-1a over a canonical text rendering of the model, as hex.
+/// The text is hashed as it is written, never held in memory.
 pub(crate) fn digest(p: &Policy) -> String {
-    let mut text = String::new();
+    let mut text = Fnv::new();
     let _ = writeln!(
         text,
         "policy {} owner={:?} description={:?}",
@@ -54,34 +55,26 @@ pub(crate) fn digest(p: &Policy) -> String {
         let _ = writeln!(text, "group {} = {m:?}", g.name);
     }
     for r in &p.rules {
-        let terms: Vec<String> = r
-            .terms
-            .iter()
-            .map(|t| {
-                let s: Vec<String> = t
-                    .src
-                    .to_prefixes()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect();
-                let d: Vec<String> = t
-                    .dst
-                    .to_prefixes()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect();
-                format!("{s:?}->{d:?}:{}", t.services)
-            })
-            .collect();
-        let _ = writeln!(
+        let _ = write!(
             text,
-            "rule {} {} {:?} until={:?} just={:?} terms={terms:?}",
+            "rule {} {} {:?} until={:?} just={:?} terms=",
             r.name,
             r.action.as_str(),
             r.origin,
             r.until.map(|d| d.to_string()),
             r.justification
         );
+        for t in &r.terms {
+            for pf in t.src.to_prefixes() {
+                let _ = write!(text, "{pf},");
+            }
+            text.write_str("->").ok();
+            for pf in t.dst.to_prefixes() {
+                let _ = write!(text, "{pf},");
+            }
+            let _ = write!(text, ":{};", t.services);
+        }
+        text.write_str("\n").ok();
     }
     for i in &p.invariants {
         let s: Vec<&str> = i.src.iter().map(|e| p.endpoint_name(*e)).collect();
@@ -97,16 +90,32 @@ pub(crate) fn digest(p: &Policy) -> String {
     for s in suppressions {
         let _ = writeln!(text, "{s}");
     }
-    fnv128(text.as_bytes())
+
+    text.finish()
 }
 
-fn fnv128(bytes: &[u8]) -> String {
+/// FNV-1a, 128 bits, fed through `fmt::Write`.
+struct Fnv(u128);
+
+impl Fnv {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013B;
-    let mut h = OFFSET;
-    for b in bytes {
-        h ^= u128::from(*b);
-        h = h.wrapping_mul(PRIME);
+
+    fn new() -> Self {
+        Fnv(Self::OFFSET)
     }
-    format!("{h:032x}")
+
+    fn finish(&self) -> String {
+        format!("{:032x}", self.0)
+    }
+}
+
+impl std::fmt::Write for Fnv {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            self.0 ^= u128::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+        Ok(())
+    }
 }
