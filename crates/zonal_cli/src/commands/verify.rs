@@ -57,6 +57,14 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
                     None => f.target == Some(target),
                 });
             match chosen {
+                Some(f) if f.target.is_some_and(|t| t != target) => {
+                    anyhow::bail!(
+                        "firewall `{}` in `{}` has target `{}`, not `{target}`",
+                        f.name,
+                        file.display(),
+                        f.target.map(|t| t.name()).unwrap_or_default()
+                    );
+                }
                 Some(f) => f,
                 None => {
                     let which = match &args.firewall {
