@@ -7,12 +7,19 @@ use zonal_model::{Date, Loaded, Options, SourceLoader};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// The fixed date the tests judge expiry against.
 pub fn today() -> Date {
-    Date { year: 2026, month: 11, day: 28 }
+    Date {
+        year: 2026,
+        month: 11,
+        day: 28,
+    }
 }
 
 /// Reads files relative to the repository root, so that diagnostics print
@@ -37,7 +44,10 @@ impl SourceLoader for RepoLoader {
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "zonal"))
-            .filter_map(|p| p.file_name().map(|n| format!("{}/{}", dir.trim_end_matches('/'), n.to_string_lossy())))
+            .filter_map(|p| {
+                p.file_name()
+                    .map(|n| format!("{}/{}", dir.trim_end_matches('/'), n.to_string_lossy()))
+            })
             .collect();
         out.sort();
         Ok(out)
@@ -57,7 +67,10 @@ pub fn fixtures(folder: &str) -> Vec<String> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "zonal"))
-        .filter_map(|p| p.file_name().map(|n| format!("{folder}/{}", n.to_string_lossy())))
+        .filter_map(|p| {
+            p.file_name()
+                .map(|n| format!("{folder}/{}", n.to_string_lossy()))
+        })
         .collect();
     out.sort();
     out
@@ -65,5 +78,9 @@ pub fn fixtures(folder: &str) -> Vec<String> {
 
 /// Renders every diagnostic of a load like the CLI's human format.
 pub fn render_diagnostics(l: &Loaded) -> String {
-    l.diagnostics.iter().map(|d| zonal_diagnostics::render::human(&l.db, d)).collect::<Vec<_>>().join("\n")
+    l.diagnostics
+        .iter()
+        .map(|d| zonal_diagnostics::render::human(&l.db, d))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -7,7 +7,11 @@ use zonal_tests::{fixtures, load, render_diagnostics};
 #[test]
 fn invalid_fixtures_report_errors_with_locations() {
     let files = fixtures("policies/invalid");
-    assert!(files.len() >= 20, "expected the invalid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected the invalid fixtures, found {}",
+        files.len()
+    );
     for f in files {
         let l = load(&f);
         assert!(
@@ -15,8 +19,16 @@ fn invalid_fixtures_report_errors_with_locations() {
             "{f} should produce at least one error"
         );
         for d in &l.diagnostics {
-            assert!(d.help.is_some(), "{f}: diagnostic {} has no help line", d.code);
-            assert!(!d.message.ends_with('.'), "{f}: message ends with a period: {}", d.message);
+            assert!(
+                d.help.is_some(),
+                "{f}: diagnostic {} has no help line",
+                d.code
+            );
+            assert!(
+                !d.message.ends_with('.'),
+                "{f}: message ends with a period: {}",
+                d.message
+            );
         }
         let name = f.rsplit('/').next().unwrap_or(&f).to_string();
         insta::with_settings!({snapshot_path => "../snapshots/diagnostics", prepend_module_to_snapshot => false, input_file => f.clone()}, {
@@ -32,7 +44,11 @@ fn valid_fixtures_and_examples_have_no_errors() {
     assert!(files.len() >= 2);
     for f in files {
         let l = load(&f);
-        assert!(!l.diagnostics.has_input_errors(), "{f}:\n{}", render_diagnostics(&l));
+        assert!(
+            !l.diagnostics.has_input_errors(),
+            "{f}:\n{}",
+            render_diagnostics(&l)
+        );
         assert!(l.policy.is_some(), "{f}: no model");
     }
 }
@@ -42,7 +58,11 @@ fn a_directory_is_one_policy() {
     let l = load("policies/examples");
     // Two example policies in one directory: two headers is an error that
     // names both files.
-    let d = l.diagnostics.iter().find(|d| d.code == "E0108").expect("duplicate header error");
+    let d = l
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E0108")
+        .expect("duplicate header error");
     assert_eq!(d.secondary.len(), 1);
     assert_ne!(d.primary.span.file, d.secondary[0].span.file);
 }

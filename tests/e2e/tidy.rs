@@ -6,10 +6,15 @@ use std::path::Path;
 use zonal_tests::repo_root;
 
 fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
-        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if name == "target" || name.starts_with('.') {
             continue;
         }
@@ -26,7 +31,10 @@ fn codes_in_sources() -> BTreeSet<String> {
     let mut files = Vec::new();
     walk(&repo_root().join("crates"), &mut files);
     let mut codes = BTreeSet::new();
-    for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "rs")) {
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "rs"))
+    {
         let text = std::fs::read_to_string(f).unwrap_or_default();
         let bytes = text.as_bytes();
         for i in 0..bytes.len().saturating_sub(6) {
@@ -47,8 +55,14 @@ fn every_error_code_has_a_doc_page() {
     let docs = repo_root().join("docs/diagnostics");
     let codes = codes_in_sources();
     assert!(codes.len() >= 20, "found only {codes:?}");
-    let missing: Vec<&String> = codes.iter().filter(|c| !docs.join(format!("{c}.md")).is_file()).collect();
-    assert!(missing.is_empty(), "error codes without docs/diagnostics/<CODE>.md: {missing:?}");
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| !docs.join(format!("{c}.md")).is_file())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "error codes without docs/diagnostics/<CODE>.md: {missing:?}"
+    );
 }
 
 #[test]
@@ -60,7 +74,10 @@ fn no_pending_snapshots_are_committed() {
         .map(|p| p.to_string_lossy().to_string())
         .filter(|p| p.ends_with(".snap.new") || p.ends_with(".pending-snap"))
         .collect();
-    assert!(pending.is_empty(), "review or delete these pending snapshots: {pending:?}");
+    assert!(
+        pending.is_empty(),
+        "review or delete these pending snapshots: {pending:?}"
+    );
 }
 
 #[test]
@@ -71,7 +88,10 @@ fn diagnostics_snapshots_match_fixtures() {
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some(fixture) = name.strip_prefix("invalid@").and_then(|n| n.strip_suffix(".snap")) else {
+        let Some(fixture) = name
+            .strip_prefix("invalid@")
+            .and_then(|n| n.strip_suffix(".snap"))
+        else {
             panic!("unexpected snapshot {name}");
         };
         assert!(
@@ -88,7 +108,15 @@ fn snapshots_hold_no_absolute_paths_or_colours() {
     let root = repo_root().to_string_lossy().to_string();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap_or_default();
-        assert!(!text.contains(&root), "{} contains the absolute repository path", f.display());
-        assert!(!text.contains('\u{1b}'), "{} contains an ANSI escape", f.display());
+        assert!(
+            !text.contains(&root),
+            "{} contains the absolute repository path",
+            f.display()
+        );
+        assert!(
+            !text.contains('\u{1b}'),
+            "{} contains an ANSI escape",
+            f.display()
+        );
     }
 }
