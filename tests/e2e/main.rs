@@ -2,6 +2,7 @@
 
 mod build;
 mod diagnostics;
+mod fmt;
 mod kernel;
 mod lint;
 mod tidy;
