@@ -1,0 +1,1 @@
+//! Benchmarks of Zonal; see `check.rs` and `docs/performance.md`.
