@@ -420,11 +420,18 @@ fn block_error(t: Input<'_>, block: Block, name: &Ident, open: TextRange) -> Syn
         )
         .with_secondary(range, "file ends here");
     }
+    if t.fragment().starts_with('@') {
+        return SyntaxError::new(
+            codes::DANGLING_SUPPRESSION,
+            range,
+            format!("`@suppress` cannot be used inside a {what}"),
+            "not allowed here",
+            format!("write it on the line before `{what} {} {{`", name.name),
+        );
+    }
     let word = peek_word(t);
-    let closes = match word {
-        Some(w) => ITEM_KEYWORDS.contains(&w) || (block == Block::Device && w == "device"),
-        None => t.fragment().starts_with('@') && block != Block::Zone,
-    };
+    let closes = word
+        .is_some_and(|w| ITEM_KEYWORDS.contains(&w) || (block == Block::Device && w == "device"));
     if closes {
         return SyntaxError::new(
             codes::UNCLOSED_BLOCK,
@@ -491,10 +498,8 @@ fn zone(i: Input<'_>) -> PResult<'_, ItemKind> {
         let (rest, sups) = suppressions(i)?;
         let t = trivia(rest);
         let start = off(&t);
-        let Some(w) = peek_word(t) else {
-            return fail(block_error(t, Block::Zone, &name, open));
-        };
-        if !sups.is_empty() && w != "device" {
+        let w = peek_word(t);
+        if !sups.is_empty() && w != Some("device") {
             let first = sups.first().map_or(rng(start, start), |s| s.range);
             let (range, desc) = found(t);
             return fail(
@@ -509,6 +514,9 @@ fn zone(i: Input<'_>) -> PResult<'_, ItemKind> {
                 .with_secondary(first, "this suppression"),
             );
         }
+        let Some(w) = w else {
+            return fail(block_error(t, Block::Zone, &name, open));
+        };
         let (rest, kind) = match w {
             "network" => {
                 let (r, _) = keyword(t, w)?;

@@ -355,3 +355,20 @@ fn indented_file_still_recovers() {
     items: ERROR flow flow ERROR
     ");
 }
+
+#[test]
+fn suppression_before_closing_brace() {
+    assert_snapshot!(d("zone a {\n  network 10.0.0.0/8\n  @suppress x \"why\"\n}"), @"
+    4:1 E0011 expected a device after `@suppress`, found `}` | not a device | help: inside a zone, `@suppress` applies to the device that follows it; to suppress on the zone, put it before `zone`
+      also 3:3 this suppression
+    items: ERROR
+    ");
+}
+
+#[test]
+fn suppression_inside_device() {
+    assert_snapshot!(d("zone a {\n  device d { @suppress x }\n}"), @"
+    2:14 E0011 `@suppress` cannot be used inside a device | not allowed here | help: write it on the line before `device d {`
+    items: ERROR
+    ");
+}
