@@ -360,7 +360,11 @@ pub(crate) fn string(i: Input<'_>) -> PResult<'_, StrLit> {
                         },
                         u32::from(c)
                     ),
-                    "invisible character",
+                    if c.is_control() {
+                        "control character"
+                    } else {
+                        "invisible character"
+                    },
                     "remove it: strings may not contain tabs, control or bidirectional-override characters",
                 ));
             }

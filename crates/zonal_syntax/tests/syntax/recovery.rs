@@ -188,7 +188,7 @@ fn unknown_escape() {
 #[test]
 fn control_character_in_string() {
     assert_snapshot!(d("policy p { owner \"a\u{7}b\" }"), @"
-    1:20 E0004 string contains the control character U+0007 | invisible character | help: remove it: strings may not contain tabs, control or bidirectional-override characters
+    1:20 E0004 string contains the control character U+0007 | control character | help: remove it: strings may not contain tabs, control or bidirectional-override characters
     items: ERROR
     ");
 }
