@@ -373,7 +373,12 @@ impl Builder {
         for ps in &s.protos {
             match ps.proto {
                 TCP | UDP => {}
-                50 if ps.whole => out.push("ipsec-esp".into()),
+                // Predefined App-IDs for whole protocols that have one.
+                ICMP if ps.whole => out.extend(["icmp".to_string(), "ping".to_string()]),
+                ICMPV6 if ps.whole => out.extend(["ipv6-icmp".to_string(), "ping".to_string()]),
+                47 => out.push("gre".into()),
+                50 => out.push("ipsec-esp".into()),
+                51 => out.push("ipsec-ah".into()),
                 ICMP | ICMPV6 if !ps.whole => {
                     let (kw, label) = if ps.proto == ICMP {
                         ("icmp", "ICMP")
