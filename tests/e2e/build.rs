@@ -377,3 +377,274 @@ fn hostile_names_cannot_inject() {
         }
     }
 }
+
+/// Loads the bundled example the binding examples are written for.
+fn riverbend() -> Policy {
+    policy_of("policies/examples/riverbend-radiology.zonal")
+}
+
+/// Parses a binding text against a policy, registering it in `db`.
+fn binding(
+    db: &mut SourceDb,
+    policy: &Policy,
+    name: &str,
+    text: &str,
+) -> Result<zonal_backend::Binding, zonal_diagnostics::Diagnostics> {
+    let id = db.add(name, text);
+    zonal_backend::parse_binding(id, text, policy)
+}
+
+#[test]
+fn deploy_examples_render_and_pass_the_real_tools() {
+    let policy = riverbend();
+    let dir = zonal_tests::repo_root().join("policies/deploy");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no binding examples in policies/deploy");
+    let templates = Templates::embedded();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut db = SourceDb::new();
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let b = binding(&mut db, &policy, &name, &text).unwrap_or_else(|d| panic!("{name}: {d:?}"));
+        assert!(!b.firewalls.is_empty());
+        for fw in &b.firewalls {
+            let target = fw.target.expect("a parsed binding has targets");
+            let req = Request {
+                policy: &policy,
+                firewall: fw,
+                templates: &templates,
+            };
+            assert!(zonal_backend::check(target, &req).is_empty());
+            let r = zonal_backend::render(target, &req, &mut db)
+                .unwrap_or_else(|d| panic!("{name} {}: {d:?}", fw.name));
+            for a in &r.artifacts {
+                let f = temp_file(&format!("deploy-{}.{}", fw.name, a.extension), &a.text);
+                match a.extension.as_str() {
+                    "nft" => run_tool("nft", &["-c", "-f"], &f),
+                    "iptables" => run_tool("iptables-restore", &["--test"], &f),
+                    "ip6tables" => run_tool("ip6tables-restore", &["--test"], &f),
+                    _ => {}
+                }
+                // Interface binding: the interfaces of the binding appear.
+                if fw.by_interface() {
+                    for z in fw.zones.iter().flatten() {
+                        let ifname = z.interface.as_deref().unwrap_or_default();
+                        assert!(
+                            a.text.contains(ifname),
+                            "{name} {}: interface {ifname} missing",
+                            fw.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn binding_errors_point_at_file_line_and_column() {
+    let policy = riverbend();
+    // (binding text, code, 1-based line of the primary span, help fragment)
+    let cases: &[(&str, &str, u32, &str)] = &[
+        (
+            "firewalls:\n  - name: fw\n    target: nftables\n    zone: {}\n",
+            "E0301",
+            4,
+            "deploy-binding",
+        ),
+        ("firewalls: [\n", "E0301", 2, "deploy-binding"),
+        (
+            "firewalls:\n  - name: fw\n    target: nftable\n",
+            "E0302",
+            3,
+            "did you mean `nftables`",
+        ),
+        (
+            "firewalls:\n  - name: fw\n    target: nftables\n    zones:\n      modality: { interface: vlan110 }\n",
+            "E0303",
+            5,
+            "did you mean `modalities`",
+        ),
+        (
+            "firewalls:\n  - name: fw\n    target: nftables\n    zones:\n      modalities: { interface: 'vlan110\" accept' }\n",
+            "E0304",
+            5,
+            "interface name",
+        ),
+        (
+            "firewalls:\n  - name: fw\n    target: pf\n  - name: fw\n    target: ios\n",
+            "E0305",
+            4,
+            "",
+        ),
+        (
+            "firewalls:\n  - name: fw\n    target: nftables\n    zones:\n      modalities: { interface: vlan110 }\n      reading: { interface: vlan110 }\n",
+            "E0306",
+            6,
+            "bind each interface",
+        ),
+    ];
+    let mut rendered = String::new();
+    for (text, code, line, help) in cases {
+        let mut db = SourceDb::new();
+        let err = binding(&mut db, &policy, "deploy.yaml", text).expect_err(code);
+        let d = err
+            .iter()
+            .find(|d| d.code == *code)
+            .unwrap_or_else(|| panic!("{code} not reported: {err:?}"));
+        let lc = db.line_col(d.primary.span.file, d.primary.span.range.start);
+        assert_eq!(lc.line, *line, "{code}: wrong line in\n{text}");
+        let all = format!("{} {}", d.help.clone().unwrap_or_default(), d.message);
+        assert!(all.contains(help), "{code}: `{help}` not in `{all}`");
+        for d in err.iter() {
+            rendered.push_str(&zonal_diagnostics::render::human(&db, d));
+            rendered.push('\n');
+        }
+    }
+    insta::with_settings!({
+        snapshot_path => "../snapshots/build",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("binding-errors", rendered);
+    });
+}
+
+#[test]
+fn template_overrides_replace_embedded_files_and_errors_point_at_them() {
+    let policy = riverbend();
+    let fw = Firewall::by_address(policy.name.clone());
+    let mut templates = Templates::embedded();
+    templates.set_override(
+        Target::Pf,
+        "main.pf.j2",
+        zonal_backend::TemplateFile {
+            path: "my/pf/main.pf.j2".into(),
+            text: "# custom {{ header.policy }}\n".into(),
+        },
+    );
+    let req = Request {
+        policy: &policy,
+        firewall: &fw,
+        templates: &templates,
+    };
+    let mut db = SourceDb::new();
+    let r = zonal_backend::render(Target::Pf, &req, &mut db).unwrap();
+    assert_eq!(r.artifacts[0].text, "# custom riverbend-radiology\n");
+
+    let mut broken = Templates::embedded();
+    broken.set_override(
+        Target::Nftables,
+        "main.nft.j2",
+        zonal_backend::TemplateFile {
+            path: "my/nftables/main.nft.j2".into(),
+            text: "table inet {{ table }}\n{{ policy.description }}\n".into(),
+        },
+    );
+    let req = Request {
+        policy: &policy,
+        firewall: &fw,
+        templates: &broken,
+    };
+    let err = zonal_backend::render(Target::Nftables, &req, &mut db).unwrap_err();
+    let d = &err.0[0];
+    assert_eq!(d.code, "E0310");
+    assert_eq!(db.name(d.primary.span.file), "my/nftables/main.nft.j2");
+    assert_eq!(
+        db.line_col(d.primary.span.file, d.primary.span.range.start)
+            .line,
+        2
+    );
+}
+
+#[test]
+fn never_widen_a_rule_without_addresses_of_a_family() {
+    // `v6only` has only IPv6 addresses; `v4only` only IPv4. The allow
+    // between them has no family in common: no target may render it as a
+    // rule without an address match.
+    let policy = policy_of_text(
+        "widen.zonal",
+        "policy widen {}\nzone v6only { network fd00:1::/64 }\nzone v4only { network 10.9.0.0/24 }\nallow v6only -> v4only : dicom \"cross-family\"\n",
+    );
+    for &t in TARGETS {
+        for (ext, text, _) in render(&policy, t) {
+            for line in text.lines() {
+                let l = line.trim_start();
+                if l.starts_with('#')
+                    || l.starts_with('!')
+                    || l.contains("remark")
+                    || l.contains("comment")
+                {
+                    continue;
+                }
+                assert!(
+                    !(l.contains("104")
+                        && (l.contains("accept")
+                            || l.contains("ACCEPT")
+                            || l.contains("permit")
+                            || l.starts_with("pass"))),
+                    "{t} {ext}: a cross-family rule was rendered: {line}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn expired_rules_are_not_rendered_and_expiry_is_in_comments() {
+    let text = "policy exp {}\nzone a { network 10.1.0.0/24 }\nzone b { network 10.2.0.0/24 }\n\
+                allow a -> b : tcp 1111 until 2026-01-01 \"old vendor access\"\n\
+                allow a -> b : tcp 2222 until 2027-06-30 \"current vendor access\"\n";
+    let policy = policy_of_text("exp.zonal", text);
+    for &t in TARGETS {
+        let all = joined(&render(&policy, t));
+        let body: String = all
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with('!'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!body.contains("1111"), "{t}: the expired rule was rendered");
+        assert!(body.contains("2222"), "{t}: the active rule is missing");
+        if matches!(
+            t,
+            Target::Nftables | Target::Iptables | Target::Pf | Target::Ios
+        ) {
+            assert!(
+                all.contains("2027-06-30"),
+                "{t}: the expiry is not in a comment"
+            );
+        }
+    }
+}
+
+#[test]
+fn build_snapshots_match_fixtures_and_targets() {
+    let names: Vec<String> = all_fixtures()
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
+        .collect();
+    let dir = zonal_tests::repo_root().join("tests/snapshots/build");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let file = e.file_name().to_string_lossy().to_string();
+        let Some(stem) = file.strip_suffix(".snap") else {
+            continue;
+        };
+        if stem == "binding-errors" {
+            continue;
+        }
+        let (target, fixture) = stem
+            .split_once('@')
+            .unwrap_or_else(|| panic!("odd snapshot name {file}"));
+        assert!(Target::parse(target).is_some(), "{file}: unknown target");
+        assert!(
+            names.iter().any(|n| n == fixture),
+            "{file}: no fixture `{fixture}` (orphaned snapshot)"
+        );
+    }
+}

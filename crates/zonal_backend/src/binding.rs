@@ -208,7 +208,7 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
     let mut cursor = 0usize;
     for rf in raw.firewalls {
         let name_at = locate(text, cursor, &rf.name).unwrap_or(cursor);
-        cursor = name_at;
+        cursor = name_at + rf.name.len();
         let span = span_of(file, name_at, rf.name.len());
         if let Err(why) = escape::check_vendor_name(&rf.name, 63) {
             diags.push(
@@ -221,13 +221,18 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
                 .with_help("use letters, digits, `-` and `_`, starting with a letter"),
             );
         }
-        if firewalls.iter().any(|f: &Firewall| f.name == rf.name) {
-            diags.push(Diagnostic::error(
+        if let Some(first) = firewalls.iter().find(|f: &&Firewall| f.name == rf.name) {
+            let mut d = Diagnostic::error(
                 "E0305",
                 format!("firewall `{}` is defined twice", rf.name),
                 span,
                 "redefined here",
-            ));
+            )
+            .with_help("give every firewall its own name: each is written to `<name>.<extension>`");
+            if let Some(s) = first.span {
+                d = d.with_secondary(s, "first defined here");
+            }
+            diags.push(d);
         }
         let target = match Target::parse(&rf.target) {
             Some(t) => Some(t),
@@ -388,11 +393,19 @@ fn locate(text: &str, from: usize, needle: &str) -> Option<usize> {
     None
 }
 
-/// The closest candidate within an edit distance of 2 (or a third of the length).
+/// The closest candidate within an edit distance of 2 (or a third of the
+/// length); a candidate that extends the name or is a prefix of it
+/// (`modality` / `modalities`) counts as close.
 fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.len() / 3).max(2);
     candidates
-        .map(|c| (levenshtein(name, c), c))
+        .map(|c| {
+            let stem = name.len().min(c.len()).saturating_sub(1).max(1);
+            let related = name.len() >= 3
+                && c.get(..stem) == name.get(..stem)
+                && c.len().abs_diff(name.len()) <= 3;
+            (if related { 1 } else { levenshtein(name, c) }, c)
+        })
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| c)
@@ -431,5 +444,9 @@ mod tests {
             Some("nftables")
         );
         assert_eq!(did_you_mean("xyz", ["nftables", "pf"].into_iter()), None);
+        assert_eq!(
+            did_you_mean("modality", ["modalities", "reading"].into_iter()),
+            Some("modalities")
+        );
     }
 }
