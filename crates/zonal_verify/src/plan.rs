@@ -475,6 +475,7 @@ fn kinds_for(
     let mut named = Vec::new();
     let mut edge = Vec::new();
     let mut raw = Vec::new();
+    let mut unprobeable = Vec::new();
     for (proto, selectors) in services.iter() {
         match (proto, selector_kind(proto)) {
             (TCP | UDP, _) => {
@@ -526,15 +527,17 @@ fn kinds_for(
             }
             (ICMP | ICMPV6, _) => {}
             (_, SelectorKind::None) if raw_probeable(proto) => raw.push(proto),
-            _ => {
-                notes.insert(format!(
-                    "ip protocol {} is not probed (the kernel tracks or handles it specially)",
-                    zonal_model::service::proto_name(proto)
-                ));
-            }
+            _ => unprobeable.push(proto),
         }
     }
-    if raw.len() > 4 {
+    if raw.len() <= 4 {
+        for proto in unprobeable {
+            notes.insert(format!(
+                "ip protocol {} is not probed (the kernel tracks or handles it specially)",
+                zonal_model::service::proto_name(proto)
+            ));
+        }
+    } else {
         // A service such as `any` covers every protocol: probe a few.
         let picked: Vec<u8> = raw
             .iter()
@@ -548,8 +551,8 @@ fn kinds_for(
             picked
         };
         notes.insert(format!(
-            "a service covering {} ip protocols is probed with protocols {}",
-            raw.len(),
+            "a service covering {} ip protocols is probed with tcp, udp, echo and protocols {}",
+            services.protocols().count(),
             picked
                 .iter()
                 .map(|p| p.to_string())
@@ -832,9 +835,12 @@ mod tests {
                 ProbeKind::Proto(51)
             ]
         );
-        assert!(
-            notes.iter().any(|n| n.contains("ip protocols")),
-            "{notes:?}"
+        // One note for the whole service, not one per protocol.
+        assert_eq!(
+            notes.into_iter().collect::<Vec<_>>(),
+            [
+                "a service covering 256 ip protocols is probed with tcp, udp, echo and protocols 50, 51"
+            ]
         );
     }
 
