@@ -11,7 +11,6 @@
 //! implicit deny (policy 0).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use crate::ios::{self, Res};
 use crate::net::{self, Addrs, Ports};
@@ -57,6 +56,32 @@ impl Svc {
 pub(crate) struct Forti {
     /// Section path (`firewall policy`) → entries in order.
     sections: BTreeMap<String, Vec<Entry>>,
+    /// The policies, resolved at the end of reading.
+    policies: Vec<Compiled>,
+    /// Vendor zone / interface names with their descriptions.
+    zone_names: Vec<(String, Option<String>)>,
+}
+
+/// A policy with every name resolved.
+#[derive(Debug)]
+struct Compiled {
+    action_line: usize,
+    text: String,
+    allow: bool,
+    enabled: bool,
+    srcintf: Vec<String>,
+    dstintf: Vec<String>,
+    /// `None` = the family is not set on this side: never matches.
+    src4: Option<Addrs>,
+    dst4: Option<Addrs>,
+    src6: Option<Addrs>,
+    dst6: Option<Addrs>,
+    src_negate: bool,
+    dst_negate: bool,
+    svcs: Vec<Svc>,
+    svc_negate: bool,
+    /// `None` = always.
+    sched: Option<(i64, i64)>,
 }
 
 pub(crate) fn read(text: &str) -> Res<Forti> {
@@ -201,6 +226,7 @@ pub(crate) fn read(text: &str) -> Res<Forti> {
             return Err((0, format!("`config {unsupported}` is not modelled")));
         }
     }
+    dev.compile()?;
     Ok(dev)
 }
 
@@ -219,35 +245,19 @@ impl Forti {
 
     fn zone_for(&self, zone: Option<&str>) -> Option<String> {
         let zone = zone?;
-        let zones = self.section("system zone");
-        if let Some(z) = zones.iter().find(|z| {
-            z.one("description")
-                .is_some_and(|d| d == format!("zone {zone}"))
-                || net::names_zone(&z.name, zone)
-        }) {
-            return Some(z.name.clone());
-        }
-        // Interfaces named after the zone, or the names used by policies.
-        let mut names: Vec<String> = self
-            .section("system interface")
+        let want = format!("zone {zone}");
+        self.zone_names
             .iter()
-            .map(|e| e.name.clone())
-            .collect();
-        for p in self.section("firewall policy") {
-            for k in ["srcintf", "dstintf"] {
-                names.extend(p.get(k).unwrap_or(&[]).iter().cloned());
-            }
-        }
-        names.into_iter().find(|n| net::names_zone(n, zone))
+            .find(|(_, d)| d.as_deref() == Some(want.as_str()))
+            .or_else(|| {
+                self.zone_names
+                    .iter()
+                    .find(|(n, _)| net::names_zone(n, zone))
+            })
+            .map(|(n, _)| n.clone())
     }
 
-    fn addr_contains(
-        &self,
-        name: &str,
-        ip: IpAddr,
-        v6: bool,
-        depth: usize,
-    ) -> Result<bool, String> {
+    fn resolve_addr(&self, name: &str, v6: bool, depth: usize) -> Result<Addrs, String> {
         if depth > 16 {
             return Err("address groups nest too deeply".into());
         }
@@ -279,19 +289,18 @@ impl Forti {
                 }
                 other => return Err(format!("address type `{other}` is not modelled")),
             }
-            return Ok(s.contains(ip));
+            return Ok(s);
         }
         if let Some(g) = self.find(grp, name) {
+            let mut out = Addrs::none();
             for m in g.get("member").unwrap_or(&[]) {
-                if self.addr_contains(m, ip, v6, depth + 1)? {
-                    return Ok(true);
-                }
+                out.extend(&self.resolve_addr(m, v6, depth + 1)?);
             }
-            return Ok(false);
+            return Ok(out);
         }
         match name {
-            "all" => Ok(true),
-            "none" => Ok(false),
+            "all" => Ok(if v6 { Addrs::any_v6() } else { Addrs::any_v4() }),
+            "none" => Ok(Addrs::none()),
             _ => Err(format!("unknown address `{name}`")),
         }
     }
@@ -313,14 +322,14 @@ impl Forti {
         predefined_service(name).ok_or_else(|| format!("unknown service `{name}`"))
     }
 
-    fn schedule_active(&self, name: &str, env: &Env<'_>) -> Result<bool, String> {
+    /// `None` for `always`.
+    fn schedule_range(&self, name: &str) -> Result<Option<(i64, i64)>, String> {
         if name == "always" && self.find("firewall schedule onetime", name).is_none() {
-            return Ok(true);
+            return Ok(None);
         }
         let e = self
             .find("firewall schedule onetime", name)
             .ok_or_else(|| format!("unknown schedule `{name}`"))?;
-        let now = ios::today_minutes(env.today);
         let start = match e.one("start") {
             Some(s) => forti_time(s)?,
             None => i64::MIN,
@@ -329,53 +338,75 @@ impl Forti {
             Some(s) => forti_time(s)? + 1,
             None => i64::MAX,
         };
-        Ok(start <= now && now < end)
+        Ok(Some((start, end)))
     }
 
-    fn policy_matches(
-        &self,
-        e: &Entry,
-        from: &str,
-        to: &str,
-        p: &Packet,
-        env: &Env<'_>,
-    ) -> Result<bool, String> {
-        if e.one("status") == Some("disable") {
-            return Ok(false);
-        }
-        let intf = |k: &str, z: &str| e.get(k).unwrap_or(&[]).iter().any(|x| x == "any" || x == z);
-        if !intf("srcintf", from) || !intf("dstintf", to) {
-            return Ok(false);
-        }
-        let v6 = p.src.is_ipv6();
-        let (sk, dk) = if v6 {
-            ("srcaddr6", "dstaddr6")
-        } else {
-            ("srcaddr", "dstaddr")
-        };
-        let side = |key: &str, negate_key: &str, ip: IpAddr| -> Result<bool, String> {
-            let names = e.get(key).unwrap_or(&[]);
-            if names.is_empty() {
-                return Ok(false);
+    /// Resolves every policy's names once.
+    fn compile(&mut self) -> Res<()> {
+        let mut out = Vec::new();
+        for e in self.section("firewall policy") {
+            let err = |m: String| (e.line, format!("policy {}: {m} (load would fail)", e.name));
+            let side = |key: &str, v6: bool| -> Res<Option<Addrs>> {
+                let names = e.get(key).unwrap_or(&[]);
+                if names.is_empty() {
+                    return Ok(None);
+                }
+                let mut s = Addrs::none();
+                for n in names {
+                    s.extend(&self.resolve_addr(n, v6, 0).map_err(err)?);
+                }
+                Ok(Some(s))
+            };
+            let mut svcs = Vec::new();
+            for s in e.get("service").unwrap_or(&[]) {
+                svcs.extend(self.services(s, 0).map_err(err)?);
             }
-            let mut hit = false;
-            for n in names {
-                hit |= self.addr_contains(n, ip, v6, 0)?;
+            let sched = self
+                .schedule_range(e.one("schedule").ok_or_else(|| err("no schedule".into()))?)
+                .map_err(err)?;
+            let (action_line, action) = match e.set.get("action") {
+                Some((l, v)) => (*l, v.first().map_or("", String::as_str)),
+                None => (e.line, "deny"),
+            };
+            let name = e.one("name").unwrap_or(&e.name);
+            out.push(Compiled {
+                action_line,
+                text: format!("policy {} `{name}`: set action {action}", e.name),
+                allow: action == "accept",
+                enabled: e.one("status") != Some("disable"),
+                srcintf: e.get("srcintf").unwrap_or(&[]).to_vec(),
+                dstintf: e.get("dstintf").unwrap_or(&[]).to_vec(),
+                src4: side("srcaddr", false)?,
+                dst4: side("dstaddr", false)?,
+                src6: side("srcaddr6", true)?,
+                dst6: side("dstaddr6", true)?,
+                src_negate: e.one("srcaddr-negate") == Some("enable"),
+                dst_negate: e.one("dstaddr-negate") == Some("enable"),
+                svcs,
+                svc_negate: e.one("service-negate") == Some("enable"),
+                sched,
+            });
+        }
+        let mut names: Vec<(String, Option<String>)> = self
+            .section("system zone")
+            .iter()
+            .map(|z| (z.name.clone(), z.one("description").map(str::to_string)))
+            .collect();
+        names.extend(
+            self.section("system interface")
+                .iter()
+                .map(|e| (e.name.clone(), None)),
+        );
+        for p in &out {
+            for n in p.srcintf.iter().chain(p.dstintf.iter()) {
+                if n != "any" && !names.iter().any(|(x, _)| x == n) {
+                    names.push((n.clone(), None));
+                }
             }
-            Ok(hit != (e.one(negate_key) == Some("enable")))
-        };
-        if !side(sk, "srcaddr-negate", p.src)? || !side(dk, "dstaddr-negate", p.dst)? {
-            return Ok(false);
         }
-        let mut svc = false;
-        for s in e.get("service").unwrap_or(&[]) {
-            svc |= self.services(s, 0)?.iter().any(|x| x.matches(p));
-        }
-        if svc == (e.one("service-negate") == Some("enable")) {
-            return Ok(false);
-        }
-        let sched = e.one("schedule").ok_or("policy without a schedule")?;
-        self.schedule_active(sched, env)
+        self.policies = out;
+        self.zone_names = names;
+        Ok(())
     }
 }
 
@@ -547,29 +578,33 @@ impl Device for Forti {
                 &format!("zone `{from}` set intrazone allow"),
             ));
         }
-        for e in self.section("firewall policy") {
-            match self.policy_matches(e, &from, &to, p, env) {
-                Ok(true) => {
-                    let (line, action) = match e.set.get("action") {
-                        Some((l, v)) => (*l, v.first().map_or("", String::as_str)),
-                        None => (e.line, "deny"),
-                    };
-                    let name = e.one("name").unwrap_or(&e.name);
-                    return Some(Decision::at(
-                        action == "accept",
-                        line,
-                        &format!("policy {} `{name}`: set action {action}", e.name),
-                    ));
-                }
-                Ok(false) => {}
-                Err(err) => {
-                    return Some(Decision::at(
-                        false,
-                        e.line,
-                        &format!("policy {} (load would fail: {err})", e.name),
-                    ));
-                }
+        let now = ios::today_minutes(env.today);
+        let v6 = p.src.is_ipv6();
+        for c in &self.policies {
+            if !c.enabled
+                || !c.srcintf.iter().any(|x| x == "any" || *x == from)
+                || !c.dstintf.iter().any(|x| x == "any" || *x == to)
+            {
+                continue;
             }
+            let (src, dst) = if v6 {
+                (&c.src6, &c.dst6)
+            } else {
+                (&c.src4, &c.dst4)
+            };
+            let (Some(src), Some(dst)) = (src, dst) else {
+                continue;
+            };
+            if src.contains(p.src) == c.src_negate || dst.contains(p.dst) == c.dst_negate {
+                continue;
+            }
+            if c.svcs.iter().any(|x| x.matches(p)) == c.svc_negate {
+                continue;
+            }
+            if c.sched.is_some_and(|(a, b)| !(a <= now && now < b)) {
+                continue;
+            }
+            return Some(Decision::at(c.allow, c.action_line, &c.text));
         }
         Some(Decision::implicit(false, "implicit deny (policy 0)"))
     }

@@ -305,7 +305,6 @@ pub fn cross_check(
     config: &Config,
 ) -> Result<Report, ReadError> {
     let device = read(target, text)?;
-    let packets = probe::generate(policy, target.stateless(), config);
     let mut report = Report {
         target,
         evaluated: 0,
@@ -314,18 +313,34 @@ pub fn cross_check(
         skipped: 0,
         mismatches: Vec::new(),
     };
-    for pkt in &packets {
-        let Some(allowed) = compare(policy, device.as_ref(), pkt, &mut report) else {
-            continue;
-        };
-        // Every allowed connection's reply must come back where the device
-        // keeps no state for the protocol.
-        if allowed
-            && pkt.kind == ProbeKind::New
-            && device.stateless_for(pkt.proto)
-            && let Some(reply) = probe::reply_of(pkt)
-        {
-            compare(policy, device.as_ref(), &reply, &mut report);
+    // Packets the device cannot place (an address in no zone on a
+    // zone-based device) do not count: draw more until `packets` new
+    // packets were compared, from a bounded number of batches.
+    let mut batch = 0u64;
+    while report.evaluated - report.replies < config.packets && batch < 20 {
+        let want = config.packets - (report.evaluated - report.replies);
+        let seed = config.seed.wrapping_add(batch.wrapping_mul(0x9e37_79b9));
+        batch += 1;
+        for pkt in probe::generate(
+            policy,
+            target.stateless(),
+            &Config {
+                packets: want,
+                seed,
+            },
+        ) {
+            let Some(allowed) = compare(policy, device.as_ref(), &pkt, &mut report) else {
+                continue;
+            };
+            // Every allowed connection's reply must come back where the
+            // device keeps no state for the protocol.
+            if allowed
+                && pkt.kind == ProbeKind::New
+                && device.stateless_for(pkt.proto)
+                && let Some(reply) = probe::reply_of(&pkt)
+            {
+                compare(policy, device.as_ref(), &reply, &mut report);
+            }
         }
     }
     Ok(report)

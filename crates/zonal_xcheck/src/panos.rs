@@ -53,6 +53,15 @@ struct Rule {
     disabled: bool,
     schedule: Option<String>,
     text: String,
+    /// Resolved at the end of reading.
+    c_src: Addrs,
+    c_dst: Addrs,
+    /// `None` = any application.
+    c_app: Option<Vec<Ident>>,
+    /// `None` = no port restriction (`any` or `application-default`).
+    c_svc: Option<Vec<Ident>>,
+    app_default: bool,
+    c_sched: Option<Vec<(i64, i64)>>,
 }
 
 /// The PAN-OS device model.
@@ -165,7 +174,10 @@ pub(crate) fn read(text: &str) -> Res<PanOs> {
                         "source-port" => ident.sports = Some(ports),
                         "override" => {}
                         other => {
-                            return Err((n, format!("service attribute `{other}` is not modelled")));
+                            return Err((
+                                n,
+                                format!("service attribute `{other}` is not modelled"),
+                            ));
                         }
                     }
                     j += 2;
@@ -309,6 +321,7 @@ pub(crate) fn read(text: &str) -> Res<PanOs> {
             _ => return Err((n, format!("unsupported command `{t}`"))),
         }
     }
+    dev.compile()?;
     Ok(dev)
 }
 
@@ -492,43 +505,33 @@ fn predefined_service(name: &str) -> Option<Vec<Ident>> {
 impl PanOs {
     fn zone_for(&self, zone: Option<&str>) -> Option<String> {
         let zone = zone?;
-        let mut names: Vec<&String> = self.zones.iter().collect();
-        for r in &self.rules {
-            names.extend(r.from.iter().chain(r.to.iter()));
-        }
-        names
-            .into_iter()
+        self.zones
+            .iter()
             .find(|z| net::names_zone(z, zone))
             .cloned()
     }
 
-    fn addr_contains(
-        &self,
-        name: &str,
-        ip: std::net::IpAddr,
-        depth: usize,
-    ) -> Result<bool, String> {
+    fn resolve_addr(&self, name: &str, depth: usize) -> Result<Addrs, String> {
         if depth > 16 {
             return Err("address groups nest too deeply".into());
         }
         if name == "any" {
-            return Ok(true);
+            return Ok(Addrs::any());
         }
         if let Some(a) = self.addresses.get(name) {
-            return Ok(a.contains(ip));
+            return Ok(a.clone());
         }
         if let Some(m) = self.groups.get(name) {
+            let mut out = Addrs::none();
             for x in m {
-                if self.addr_contains(x, ip, depth + 1)? {
-                    return Ok(true);
-                }
+                out.extend(&self.resolve_addr(x, depth + 1)?);
             }
-            return Ok(false);
+            return Ok(out);
         }
         // A literal address, prefix or range.
         let mut s = Addrs::none();
         if net::add_prefix_text(&mut s, name).is_ok() || net::add_range_text(&mut s, name).is_ok() {
-            return Ok(s.contains(ip));
+            return Ok(s);
         }
         Err(format!("unknown address `{name}`"))
     }
@@ -557,83 +560,114 @@ impl PanOs {
         predefined_app(name).ok_or_else(|| format!("unknown application `{name}`"))
     }
 
-    /// Application and service match (App-ID approximated by network identity).
-    fn app_service(&self, r: &Rule, p: &Packet) -> Result<bool, String> {
-        let any_app = r.application.iter().any(|a| a == "any");
-        let any_svc = r.service.iter().any(|s| s == "any");
-        let app_default = r.service.iter().any(|s| s == "application-default");
-        let app_ok = if any_app {
-            true
-        } else {
-            let mut ok = false;
-            for a in &r.application {
-                // With `application-default` the app's own ports count.
-                if self
-                    .app_idents(a)?
-                    .iter()
-                    .any(|x| x.matches(p, app_default))
-                {
-                    ok = true;
+    /// Resolves every rule's names once; the zones named by rules count
+    /// as zones.
+    fn compile(&mut self) -> Res<()> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            let err = |e: String| (r.line, format!("{e} (commit would fail)"));
+            if r.from.is_empty()
+                || r.to.is_empty()
+                || r.source.is_empty()
+                || r.destination.is_empty()
+            {
+                return Err((
+                    r.line,
+                    format!("rule `{}` is incomplete (commit would fail)", r.name),
+                ));
+            }
+            let mut src = Addrs::none();
+            for a in &r.source {
+                src.extend(&self.resolve_addr(a, 0).map_err(err)?);
+            }
+            let mut dst = Addrs::none();
+            for a in &r.destination {
+                dst.extend(&self.resolve_addr(a, 0).map_err(err)?);
+            }
+            let app = if r.application.iter().any(|a| a == "any") {
+                None
+            } else {
+                let mut v = Vec::new();
+                for a in &r.application {
+                    v.extend(self.app_idents(a).map_err(err)?);
+                }
+                Some(v)
+            };
+            let app_default = r.service.iter().any(|s| s == "application-default");
+            let svc = if r.service.is_empty() {
+                return Err((
+                    r.line,
+                    format!("rule `{}` has no service (commit would fail)", r.name),
+                ));
+            } else if app_default || r.service.iter().any(|s| s == "any") {
+                None
+            } else {
+                let mut v = Vec::new();
+                for s in &r.service {
+                    v.extend(self.service_idents(s, 0).map_err(err)?);
+                }
+                Some(v)
+            };
+            let sched = match &r.schedule {
+                Some(s) => Some(
+                    self.schedules
+                        .get(s)
+                        .cloned()
+                        .ok_or_else(|| err(format!("unknown schedule `{s}`")))?,
+                ),
+                None => None,
+            };
+            out.push((src, dst, app, svc, app_default, sched));
+        }
+        for (r, (src, dst, app, svc, app_default, sched)) in self.rules.iter_mut().zip(out) {
+            r.c_src = src;
+            r.c_dst = dst;
+            r.c_app = app;
+            r.c_svc = svc;
+            r.app_default = app_default;
+            r.c_sched = sched;
+        }
+        let mut zones = self.zones.clone();
+        for r in &self.rules {
+            for z in r.from.iter().chain(r.to.iter()) {
+                if z != "any" && !zones.contains(z) {
+                    zones.push(z.clone());
                 }
             }
-            ok
-        };
-        if !app_ok {
-            return Ok(false);
         }
-        if any_svc || app_default {
-            return Ok(true);
-        }
-        for s in &r.service {
-            if self
-                .service_idents(s, 0)?
-                .iter()
-                .any(|x| x.matches(p, true))
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.zones = zones;
+        Ok(())
     }
 
-    fn rule_matches(
-        &self,
-        r: &Rule,
-        from: &str,
-        to: &str,
-        p: &Packet,
-        env: &Env<'_>,
-    ) -> Result<bool, String> {
+    fn rule_matches(&self, r: &Rule, from: &str, to: &str, p: &Packet, env: &Env<'_>) -> bool {
         if r.disabled {
-            return Ok(false);
+            return false;
         }
         if !r.from.iter().any(|z| z == "any" || z == from)
             || !r.to.iter().any(|z| z == "any" || z == to)
         {
-            return Ok(false);
+            return false;
         }
-        let mut src = false;
-        for a in &r.source {
-            src |= self.addr_contains(a, p.src, 0)?;
+        if r.c_src.contains(p.src) == r.negate_source
+            || r.c_dst.contains(p.dst) == r.negate_destination
+        {
+            return false;
         }
-        let mut dst = false;
-        for a in &r.destination {
-            dst |= self.addr_contains(a, p.dst, 0)?;
-        }
-        if src == r.negate_source || dst == r.negate_destination {
-            return Ok(false);
-        }
-        if let Some(s) = &r.schedule {
+        if let Some(ranges) = &r.c_sched {
             let now = ios::today_minutes(env.today);
-            let ranges = self
-                .schedules
-                .get(s)
-                .ok_or_else(|| format!("unknown schedule `{s}`"))?;
             if !ranges.iter().any(|&(a, b)| a <= now && now < b) {
-                return Ok(false);
+                return false;
             }
         }
-        self.app_service(r, p)
+        // With `application-default` an application's own ports count.
+        if let Some(app) = &r.c_app
+            && !app.iter().any(|x| x.matches(p, r.app_default))
+        {
+            return false;
+        }
+        r.c_svc
+            .as_ref()
+            .is_none_or(|svc| svc.iter().any(|x| x.matches(p, true)))
     }
 }
 
@@ -642,19 +676,9 @@ impl Device for PanOs {
         let from = self.zone_for(env.src_zone)?;
         let to = self.zone_for(env.dst_zone)?;
         for r in &self.rules {
-            match self.rule_matches(r, &from, &to, p, env) {
-                Ok(true) => {
-                    let allow = r.action.as_deref() == Some("allow");
-                    return Some(Decision::at(allow, r.action_line.max(r.line), &r.text));
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    return Some(Decision::at(
-                        false,
-                        r.line,
-                        &format!("{} (commit would fail: {e})", r.text),
-                    ));
-                }
+            if self.rule_matches(r, &from, &to, p, env) {
+                let allow = r.action.as_deref() == Some("allow");
+                return Some(Decision::at(allow, r.action_line.max(r.line), &r.text));
             }
         }
         Some(if from == to {

@@ -253,6 +253,9 @@ fn normalise(proto: u8, sel: u16, v6: bool) -> Option<(u8, u16)> {
         TCP | UDP => Some((proto, sel)),
         ICMP if v6 => None,
         ICMPV6 if !v6 => None,
+        // Neighbour and router discovery is link-local: a router consumes
+        // it and never forwards it, so it is not a probe of forwarding.
+        ICMPV6 if (133..=137).contains(&sel) => None,
         ICMP | ICMPV6 => Some((proto, sel.min(255))),
         p => Some((p, 0)),
     }

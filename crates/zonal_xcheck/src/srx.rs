@@ -66,6 +66,12 @@ struct Policy {
     action_line: usize,
     scheduler: Option<String>,
     inactive: bool,
+    /// Resolved at the end of reading.
+    c_src: Addrs,
+    c_dst: Addrs,
+    /// `None` = `any`.
+    c_apps: Option<Vec<Term>>,
+    c_sched: Option<Vec<(i64, i64)>>,
 }
 
 /// The SRX device model.
@@ -305,6 +311,7 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
             _ => return Err((n, format!("unsupported statement `{text}`"))),
         }
     }
+    dev.compile()?;
     Ok(dev)
 }
 
@@ -534,69 +541,110 @@ impl Srx {
             .map(String::as_str)
     }
 
-    fn addr_contains(&self, zone: &str, name: &str, ip: std::net::IpAddr, depth: usize) -> bool {
+    /// Resolves names (zone book first, then the global book).
+    fn resolve_addr(&self, zone: &str, name: &str, depth: usize) -> Result<Addrs, String> {
         if depth > 16 {
-            return false;
+            return Err("address sets nest too deeply".into());
         }
         match name {
-            "any" => return true,
-            "any-ipv4" => return ip.is_ipv4(),
-            "any-ipv6" => return ip.is_ipv6(),
+            "any" => return Ok(Addrs::any()),
+            "any-ipv4" => return Ok(Addrs::any_v4()),
+            "any-ipv6" => return Ok(Addrs::any_v6()),
             _ => {}
         }
         for book in [zone, ""] {
             let key = (book.to_string(), name.to_string());
             if let Some(a) = self.addresses.get(&key) {
-                return a.contains(ip);
+                return Ok(a.clone());
             }
             if let Some(members) = self.address_sets.get(&key) {
-                return members
-                    .iter()
-                    .any(|m| self.addr_contains(zone, m, ip, depth + 1));
+                let mut out = Addrs::none();
+                for m in members {
+                    out.extend(&self.resolve_addr(zone, m, depth + 1)?);
+                }
+                return Ok(out);
             }
         }
-        false
+        Err(format!("unknown address `{name}` (commit would fail)"))
     }
 
-    fn app_matches(&self, name: &str, p: &Packet, depth: usize) -> bool {
+    fn resolve_app(&self, name: &str, depth: usize) -> Result<Option<Vec<Term>>, String> {
         if depth > 16 {
-            return false;
+            return Err("application sets nest too deeply".into());
         }
         if name == "any" {
-            return true;
+            return Ok(None);
         }
         if let Some(terms) = self.apps.get(name) {
-            return terms.values().any(|t| t.matches(p));
+            return Ok(Some(terms.values().cloned().collect()));
         }
         if let Some(members) = self.app_sets.get(name) {
-            return members.iter().any(|m| self.app_matches(m, p, depth + 1));
-        }
-        predefined(name).is_some_and(|terms| terms.iter().any(|t| t.matches(p)))
-    }
-
-    fn unknown_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for list in self.contexts.values() {
-            for (_, p) in list {
-                for a in &p.apps {
-                    if a != "any"
-                        && !self.apps.contains_key(a)
-                        && !self.app_sets.contains_key(a)
-                        && predefined(a).is_none()
-                    {
-                        out.push(format!("application `{a}`"));
-                    }
+            let mut out = Vec::new();
+            for m in members {
+                match self.resolve_app(m, depth + 1)? {
+                    Some(t) => out.extend(t),
+                    None => return Ok(None),
                 }
             }
+            return Ok(Some(out));
         }
-        out
+        predefined(name)
+            .map(Some)
+            .ok_or_else(|| format!("unknown application `{name}` (commit would fail)"))
     }
 
-    fn scheduler_active(&self, name: &str, env: &Env<'_>) -> bool {
-        let now = ios::today_minutes(env.today);
-        self.schedulers
-            .get(name)
-            .is_some_and(|r| r.iter().any(|&(a, b)| a <= now && now < b))
+    /// Resolves every policy's names once.
+    fn compile(&mut self) -> Res<()> {
+        let mut resolved = Vec::new();
+        for (ctx, list) in &self.contexts {
+            let (from, to) = match ctx {
+                Context::Pair(f, t) => (f.as_str(), t.as_str()),
+                Context::Global => ("", ""),
+            };
+            for (i, (_, p)) in list.iter().enumerate() {
+                let err = |e: String| (p.line, e);
+                let mut src = Addrs::none();
+                for a in &p.src {
+                    src.extend(&self.resolve_addr(from, a, 0).map_err(err)?);
+                }
+                let mut dst = Addrs::none();
+                for a in &p.dst {
+                    dst.extend(&self.resolve_addr(to, a, 0).map_err(err)?);
+                }
+                let mut apps = Some(Vec::new());
+                for a in &p.apps {
+                    match (self.resolve_app(a, 0).map_err(err)?, apps.as_mut()) {
+                        (Some(t), Some(v)) => v.extend(t),
+                        _ => apps = None,
+                    }
+                }
+                if p.apps.is_empty() || p.src.is_empty() || p.dst.is_empty() {
+                    return Err((
+                        p.line,
+                        "policy without a complete match (commit would fail)".into(),
+                    ));
+                }
+                let sched = match &p.scheduler {
+                    Some(s) => Some(self.schedulers.get(s).cloned().ok_or_else(|| {
+                        (
+                            p.line,
+                            format!("unknown scheduler `{s}` (commit would fail)"),
+                        )
+                    })?),
+                    None => None,
+                };
+                resolved.push((ctx.clone(), i, src, dst, apps, sched));
+            }
+        }
+        for (ctx, i, src, dst, apps, sched) in resolved {
+            if let Some((_, p)) = self.contexts.get_mut(&ctx).and_then(|l| l.get_mut(i)) {
+                p.c_src = src;
+                p.c_dst = dst;
+                p.c_apps = apps;
+                p.c_sched = sched;
+            }
+        }
+        Ok(())
     }
 
     fn first_match<'a>(
@@ -607,21 +655,22 @@ impl Srx {
         p: &Packet,
         env: &Env<'_>,
     ) -> Option<&'a Policy> {
+        let now = ios::today_minutes(env.today);
         list.iter().map(|(_, pol)| pol).find(|pol| {
             !pol.inactive
                 && (pol.from_zones.is_empty()
                     || pol.from_zones.iter().any(|z| z == from || z == "any"))
                 && (pol.to_zones.is_empty() || pol.to_zones.iter().any(|z| z == to || z == "any"))
+                && pol.c_src.contains(p.src)
+                && pol.c_dst.contains(p.dst)
                 && pol
-                    .src
-                    .iter()
-                    .any(|a| self.addr_contains(from, a, p.src, 0))
-                && pol.dst.iter().any(|a| self.addr_contains(to, a, p.dst, 0))
-                && pol.apps.iter().any(|a| self.app_matches(a, p, 0))
-                && pol
-                    .scheduler
+                    .c_apps
                     .as_ref()
-                    .is_none_or(|s| self.scheduler_active(s, env))
+                    .is_none_or(|terms| terms.iter().any(|t| t.matches(p)))
+                && pol
+                    .c_sched
+                    .as_ref()
+                    .is_none_or(|r| r.iter().any(|&(a, b)| a <= now && now < b))
         })
     }
 }
@@ -695,12 +744,6 @@ impl Device for Srx {
                     ));
                 }
             }
-        }
-        if let Some(u) = self.unknown_names().first() {
-            return Some(Decision::implicit(
-                false,
-                format!("config refers to an unknown {u} (commit would fail)"),
-            ));
         }
         let from = self.zone_for(env.src_zone)?;
         let to = self.zone_for(env.dst_zone)?;
