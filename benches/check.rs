@@ -4,7 +4,8 @@
 //! printing the wall time of each phase and the peak resident memory
 //! (`VmHWM` from `/proc/self/status`).
 //!
-//! Options (after `--`): `--seed N`, `--zones N`, `--devices N`, `--flows N`.
+//! Options (after `--`): `--seed N`, `--zones N`, `--devices N`, `--flows N`,
+//! `--per-lint` (also time each lint alone).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -18,6 +19,21 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time (user + system) of this process in seconds, from `/proc/self/stat`.
+fn cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses): utime is the 14th field overall.
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
 }
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
@@ -38,9 +54,9 @@ fn main() {
     config.devices = size("--devices", config.devices);
     config.flows = size("--flows", config.flows);
 
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_s());
     let text = generate(&config);
-    let generate_s = t.elapsed().as_secs_f64();
+    let (generate_s, generate_c) = (t.elapsed().as_secs_f64(), cpu_s() - c);
 
     let options = Options {
         today: Date::new(2026, 11, 28).unwrap_or(Date {
@@ -49,9 +65,9 @@ fn main() {
             day: 28,
         }),
     };
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_s());
     let loaded = load_str("synthetic.zonal", &text, &options);
-    let load_s = t.elapsed().as_secs_f64();
+    let (load_s, load_c) = (t.elapsed().as_secs_f64(), cpu_s() - c);
     let Some(policy) = loaded
         .policy
         .as_ref()
@@ -64,12 +80,12 @@ fn main() {
         std::process::exit(2);
     };
 
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_s());
     let graph = ZoneGraph::new(policy);
-    let graph_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
+    let (graph_s, graph_c) = (t.elapsed().as_secs_f64(), cpu_s() - c);
+    let (t, c) = (Instant::now(), cpu_s());
     let findings = check_with_graph(&graph, &LintConfig::default());
-    let lint_s = t.elapsed().as_secs_f64();
+    let (lint_s, lint_c) = (t.elapsed().as_secs_f64(), cpu_s() - c);
 
     let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
     for d in findings.iter() {
@@ -91,18 +107,42 @@ fn main() {
         graph.node_count(),
         graph.edge_count()
     );
-    println!("generate        {generate_s:8.3} s");
-    println!("load (parse+resolve) {load_s:8.3} s");
-    println!("zone graph      {graph_s:8.3} s");
-    println!("lints           {lint_s:8.3} s");
+    println!("index: {}", graph.index_stats());
+    println!("phase                  wall       cpu");
+    println!("generate             {generate_s:6.3} s  {generate_c:6.2} s");
+    println!("load (parse+resolve) {load_s:6.3} s  {load_c:6.2} s");
+    println!("zone graph           {graph_s:6.3} s  {graph_c:6.2} s");
+    println!("lints                {lint_s:6.3} s  {lint_c:6.2} s");
     println!(
-        "check = load + graph + lints: {:.3} s",
-        load_s + graph_s + lint_s
+        "check = load + graph + lints: {:.3} s wall, {:.2} s cpu",
+        load_s + graph_s + lint_s,
+        load_c + graph_c + lint_c
     );
+    println!("(wall > cpu: the machine was busy with other work; cpu is what this process needed)");
     match peak_rss_kib() {
         Some(k) => println!("peak RSS (VmHWM): {:.1} MiB", k as f64 / 1024.0),
         None => println!("peak RSS: unavailable (no /proc/self/status)"),
     }
     let summary: Vec<String> = by_code.iter().map(|(c, n)| format!("{c}:{n}")).collect();
     println!("findings: {} ({})", findings.len(), summary.join(" "));
+    if args.iter().any(|a| a == "--per-lint") {
+        for info in zonal_lint::registry() {
+            let mut only = LintConfig::default();
+            for other in zonal_lint::registry() {
+                if other.code != info.code {
+                    let _ = only.set_level(other.code, None);
+                }
+            }
+            let c = cpu_s();
+            let t = Instant::now();
+            let n = check_with_graph(&graph, &only).len();
+            let cpu = cpu_s() - c;
+            println!(
+                "  {} {:<28} {:6.3} s wall {cpu:6.2} s cpu  {n} finding(s)",
+                info.code,
+                info.name,
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
 }

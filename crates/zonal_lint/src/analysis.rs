@@ -481,15 +481,6 @@ impl<'p> Analysis<'p> {
         acc
     }
 
-    /// What the policy permits in a cell: allowed minus denied services.
-    pub(crate) fn permitted(&self, cell: usize) -> ServiceSet {
-        let allow = self.union(cell, Action::Allow, |_| false);
-        if allow.is_empty() {
-            return allow;
-        }
-        allow.subtract(&self.union(cell, Action::Deny, |_| false))
-    }
-
     /// The rule deciding `(proto, selector)` in a cell (the first matching
     /// deny, else the first matching allow), as [`Policy::decide`] does.
     pub(crate) fn deciding_rule(

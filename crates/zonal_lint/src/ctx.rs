@@ -17,7 +17,6 @@ pub(crate) struct Ctx<'a, 'p> {
     pub(crate) config: &'a LintConfig,
     pub(crate) graph: &'a ZoneGraph<'p>,
     pub(crate) out: Vec<Diagnostic>,
-    deny: OnceCell<Vec<ServiceSet>>,
     pub(crate) shadowed: OnceCell<Vec<bool>>,
 }
 
@@ -28,7 +27,6 @@ impl<'a, 'p> Ctx<'a, 'p> {
             config,
             graph,
             out: Vec::new(),
-            deny: OnceCell::new(),
             shadowed: OnceCell::new(),
         }
     }
@@ -201,7 +199,7 @@ pub(crate) struct Flow {
     pub(crate) packet: Packet,
 }
 
-impl<'p> Ctx<'_, 'p> {
+impl<'a, 'p> Ctx<'a, 'p> {
     /// Representatives of atoms by source class.
     fn src_reps(&self, atoms: &[AtomId]) -> BTreeMap<u32, Rep> {
         let an = self.an();
@@ -361,13 +359,8 @@ impl<'p> Ctx<'_, 'p> {
         )
     }
 
-    /// The deny-union of each cell (computed once).
-    pub(crate) fn deny_unions(&self) -> &Vec<ServiceSet> {
-        self.deny.get_or_init(|| {
-            let an = self.an();
-            (0..an.cell_keys.len())
-                .map(|c| an.union(c, Action::Deny, |_| false))
-                .collect()
-        })
+    /// The union of the deny rules' services in a cell (`None`: no deny).
+    pub(crate) fn denied(&self, cell: usize) -> Option<&'a ServiceSet> {
+        self.graph.cell_denied(cell)
     }
 }

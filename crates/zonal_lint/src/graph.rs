@@ -77,6 +77,8 @@ pub struct ZoneGraph<'p> {
     g: DiGraph<Node, Edge, u32>,
     /// Interned permitted service set of each cell, if anything is permitted.
     cell_perm: Vec<Option<u32>>,
+    /// Interned union of the deny rules' services in each cell, if any.
+    cell_deny: Vec<Option<u32>>,
     sets: Vec<ServiceSet>,
 }
 
@@ -115,16 +117,29 @@ impl<'p> ZoneGraph<'p> {
         let mut interner: BTreeMap<ServiceSet, u32> = BTreeMap::new();
         let mut sets = Vec::new();
         let mut cell_perm = Vec::with_capacity(an.cell_keys.len());
-        for (cell, &(sc, dc)) in an.cell_keys.iter().enumerate() {
-            let perm = an.permitted(cell);
-            if perm.is_empty() {
-                cell_perm.push(None);
-                continue;
+        let mut cell_deny = Vec::with_capacity(an.cell_keys.len());
+        let mut intern = |set: ServiceSet| -> Option<u32> {
+            if set.is_empty() {
+                return None;
             }
-            let id = *interner.entry(perm).or_insert_with_key(|k| {
+            Some(*interner.entry(set).or_insert_with_key(|k| {
                 sets.push(k.clone());
                 (sets.len() - 1) as u32
-            });
+            }))
+        };
+        for (cell, &(sc, dc)) in an.cell_keys.iter().enumerate() {
+            let allow = an.union(cell, Action::Allow, |_| false);
+            let deny = an.union(cell, Action::Deny, |_| false);
+            let perm = if deny.is_empty() {
+                allow
+            } else {
+                allow.subtract(&deny)
+            };
+            cell_deny.push(intern(deny));
+            let Some(id) = intern(perm) else {
+                cell_perm.push(None);
+                continue;
+            };
             cell_perm.push(Some(id));
             g.add_edge(
                 NodeIndex::new(n_atoms + sc as usize),
@@ -136,6 +151,7 @@ impl<'p> ZoneGraph<'p> {
             an,
             g,
             cell_perm,
+            cell_deny,
             sets,
         }
     }
@@ -150,6 +166,25 @@ impl<'p> ZoneGraph<'p> {
         self.g.edge_count()
     }
 
+    /// Sizes of the packet-space index: atoms, source and destination
+    /// classes, cells, cell memberships, most terms in one cell.
+    pub fn index_stats(&self) -> String {
+        let an = &self.an;
+        let cells = an.cell_keys.len();
+        let entries: usize = (0..cells).map(|c| an.cell_terms(c).len()).sum();
+        let max = (0..cells)
+            .map(|c| an.cell_terms(c).len())
+            .max()
+            .unwrap_or(0);
+        format!(
+            "{} atoms, {} terms, {} source classes, {} destination classes, {cells} cells, {entries} cell-term entries (at most {max} in one cell)",
+            an.atoms.len(),
+            an.terms.len(),
+            an.n_src_classes(),
+            an.n_dst_classes()
+        )
+    }
+
     /// Number of places (devices, zone remainders, unassigned addresses).
     pub fn place_count(&self) -> usize {
         self.an.atoms.len()
@@ -162,6 +197,11 @@ impl<'p> ZoneGraph<'p> {
             Place::Device(d) => self.an.policy.device(d).name.clone(),
             Place::Unassigned => "addresses in no zone".to_string(),
         }
+    }
+
+    /// The union of the deny rules' services in a cell (`None`: no deny).
+    pub(crate) fn cell_denied(&self, cell: usize) -> Option<&ServiceSet> {
+        self.cell_deny[cell].map(|i| &self.sets[i as usize])
     }
 
     /// The services permitted in a cell.
@@ -324,11 +364,13 @@ impl<'p> ZoneGraph<'p> {
         let mut dst_any_done = vec![false; an.n_dst_classes()];
         let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
         let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
-        let mut first_target: BTreeMap<u32, AtomId> = BTreeMap::new();
+        // The smallest target atom of each destination class.
+        let mut first_target: Vec<Option<AtomId>> = Vec::new();
         if let Some((_, list)) = targets {
+            first_target = vec![None; an.n_dst_classes()];
             for b in list {
-                let e = first_target.entry(an.dst_class[*b as usize]).or_insert(*b);
-                *e = (*e).min(*b);
+                let e = &mut first_target[an.dst_class[*b as usize] as usize];
+                *e = Some(e.map_or(*b, |x| x.min(*b)));
             }
         }
         let mut is_src = vec![false; n];
@@ -360,7 +402,7 @@ impl<'p> ZoneGraph<'p> {
                 let l_ok = *last_ok[set as usize]
                     .get_or_insert_with(|| opts.last_hop.is_none_or(|p| perm.overlaps(p)));
                 if l_ok {
-                    if let Some(b) = first_target.get(&dc)
+                    if let Some(Some(b)) = first_target.get(dc as usize)
                         && self.hop(a, *b, cell as usize, opts.last_hop).is_some()
                     {
                         reach.via[*b as usize] = Some((a, cell));

@@ -28,12 +28,11 @@ type Overlap = (BTreeSet<RuleId>, Option<(Packet, RuleId)>);
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let shadowed = super::shadowed(cx);
     let an = cx.an();
-    let deny = cx.deny_unions();
     let mut found: BTreeMap<RuleId, Overlap> = BTreeMap::new();
-    for (cell, denied) in deny.iter().enumerate() {
-        if denied.is_empty() {
+    for cell in 0..an.cell_keys.len() {
+        let Some(denied) = cx.denied(cell) else {
             continue;
-        }
+        };
         let terms = an.cell_terms(cell);
         for a in terms {
             let ai = &an.terms[*a as usize];

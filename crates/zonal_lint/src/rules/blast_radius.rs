@@ -84,18 +84,22 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 "blast radius",
             )
             .with_note(format!("reached modality zones: {list}"));
-        if let Some(target) = reached.first().and_then(|n| p.zone_by_name(n)) {
-            let opts = PathOptions {
-                pivots: cx.config.pivot_services.as_ref(),
-                last_hop: None,
-            };
-            if let Some(hops) = cx.graph.path_atoms(
-                &an.zone_atoms[z.id.index()],
-                &an.zone_atoms[target.id.index()],
-                &opts,
-            ) {
-                d = cx.with_path(d, &hops);
-            }
+        // Witness: a shortest path to the nearest reached modality zone.
+        let targets: Vec<u32> = modality
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits[i / 64] & (1u64 << (i % 64)) != 0)
+            .flat_map(|(_, m)| an.zone_atoms[m.index()].iter().copied())
+            .collect();
+        let opts = PathOptions {
+            pivots: cx.config.pivot_services.as_ref(),
+            last_hop: None,
+        };
+        if let Some(hops) = cx
+            .graph
+            .path_atoms(&an.zone_atoms[z.id.index()], &targets, &opts)
+        {
+            d = cx.with_path(d, &hops);
         }
         let d = d.with_help("split the flows so that no single zone can reach many modality zones (micro-segment by modality)");
         cx.push(d);

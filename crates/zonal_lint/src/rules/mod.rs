@@ -111,7 +111,6 @@ pub(crate) fn shadowed(cx: &Ctx<'_, '_>) -> Vec<bool> {
     cx.shadowed
         .get_or_init(|| {
             let an = cx.an();
-            let deny = cx.deny_unions();
             cx.policy
                 .rules
                 .iter()
@@ -124,8 +123,9 @@ pub(crate) fn shadowed(cx: &Ctx<'_, '_>) -> Vec<bool> {
                     for t in range {
                         for cell in an.term_cells(t) {
                             any_cell = true;
-                            if !an.services(t).is_subset(&deny[cell]) {
-                                return false;
+                            match cx.denied(cell) {
+                                Some(d) if an.services(t).is_subset(d) => {}
+                                _ => return false,
                             }
                         }
                     }

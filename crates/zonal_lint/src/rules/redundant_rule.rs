@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use zonal_diagnostics::Severity;
-use zonal_model::{Action, ServiceSet};
+use zonal_model::Action;
 
 use crate::ctx::{Ctx, rule_ref};
 use crate::registry::LintInfo;
@@ -27,7 +27,6 @@ pub(crate) const INFO: LintInfo = LintInfo {
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let shadowed = super::shadowed(cx);
     let an = cx.an();
-    let deny = cx.deny_unions();
     let mut eliminated = shadowed.clone();
     let mut found = Vec::new();
     for r in cx.policy.rules.iter().rev() {
@@ -43,11 +42,21 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             let mine = an.services(t);
             for cell in an.term_cells(t) {
                 any_cell = true;
-                let mut acc = if r.action == Action::Allow {
-                    deny[cell].clone()
+                let denied = if r.action == Action::Allow {
+                    cx.denied(cell)
                 } else {
-                    ServiceSet::empty()
+                    None
                 };
+                // Fast path: nothing else in the cell can cover this rule.
+                let others = an.cell_terms(cell).iter().any(|u| {
+                    let info = &an.terms[*u as usize];
+                    info.action == r.action && info.rule != r.id && !eliminated[info.rule.index()]
+                });
+                if !others && denied.is_none() {
+                    covered = false;
+                    break 'terms;
+                }
+                let mut acc = denied.cloned().unwrap_or_default();
                 for u in an.cell_terms(cell) {
                     let info = &an.terms[*u as usize];
                     if info.action == r.action
