@@ -520,11 +520,11 @@ fn write_flows(
                 )
             }),
         };
-        if let Some(line) = line {
-            if seen.insert(line.clone()) {
-                out.push_str(&line);
-                out.push('\n');
-            }
+        if let Some(line) = line
+            && seen.insert(line.clone())
+        {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     out.push('\n');
