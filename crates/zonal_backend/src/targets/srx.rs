@@ -452,6 +452,64 @@ mod tests {
     }
 
     #[test]
+    fn a_binding_names_zones_and_interfaces_and_limits_the_zones() {
+        use crate::ZoneBinding;
+        let p = policy(
+            &zones(),
+            vec![
+                R::allow(
+                    "in",
+                    &["10.20.0.0/24"],
+                    &["10.30.0.5"],
+                    ServiceSet::ports(TCP, 104, 104),
+                ),
+                R::allow(
+                    "out",
+                    &["10.20.0.0/24"],
+                    &["10.40.0.5"],
+                    ServiceSet::ports(TCP, 104, 104),
+                ),
+            ],
+        );
+        let mut fw = Firewall::by_address("edge");
+        let bind = |zone: &str, interface: &str, vendor: &str| ZoneBinding {
+            zone: zone.into(),
+            interface: Some(interface.into()),
+            vendor_zone: Some(vendor.into()),
+            span: zonal_diagnostics::Span::default(),
+        };
+        fw.zones = Some(vec![
+            bind("imaging", "ge-0/0/1.0", "IMG"),
+            bind("pacs", "ge-0/0/2.0", "PACS"),
+        ]);
+        let req = Request {
+            policy: &p,
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let out: String = render(&req, &mut SourceDb::new())
+            .expect("renders")
+            .into_iter()
+            .map(|a| a.text)
+            .collect();
+        assert!(
+            out.contains("set security zones security-zone IMG interfaces ge-0/0/1.0\n"),
+            "{out}"
+        );
+        assert!(out.contains("set security zones security-zone PACS interfaces ge-0/0/2.0\n"));
+        assert!(out.contains("from-zone IMG to-zone PACS policy in-imaging-pacs-4 then permit\n"));
+        // The legacy zone is not on this firewall: nothing is rendered for it.
+        assert!(
+            !out.contains("legacy")
+                || out
+                    .lines()
+                    .all(|l| !l.starts_with("set") || !l.contains("legacy")),
+            "{out}"
+        );
+        assert!(!out.contains("policy out-"));
+    }
+
+    #[test]
     fn temporary_flows_get_a_scheduler() {
         let mut r = R::allow(
             "vendor",
