@@ -12,12 +12,12 @@
 //!    namespace with one bridge per zone, named after the deployment
 //!    binding when there is one), loads the rules into the router, starts
 //!    listeners (TCP accept, UDP echo, raw sockets), sends every probe
-//!    (TCP connect, UDP request/reply, ICMP echo via `ping`, raw IP
-//!    packets) and deletes the namespaces again, on failure too.
+//!    (TCP connect, UDP request/reply, ICMP echo and raw IP packets from
+//!    raw sockets) and deletes the namespaces again, on failure too.
 //!
 //! This crate is the one library of Zonal that runs processes (`ip`,
-//! `nft`, `iptables-restore`, `ip6tables-restore`, `ipset`,
-//! `ping`) and opens files (`/run/netns/*`, and `/proc/sys/net/*` inside
+//! `nft`, `iptables-restore`, `ip6tables-restore`, `ipset`)
+//! and opens files (`/run/netns/*`, and `/proc/sys/net/*` inside
 //! the namespaces): that is its whole purpose.
 //! It needs root; [`preflight`] says what is missing.
 
@@ -64,7 +64,7 @@ impl Ruleset {
 
     /// The programs a run needs.
     pub fn tools(&self) -> Vec<&'static str> {
-        let mut tools = vec!["ip", "ping"];
+        let mut tools = vec!["ip"];
         match self {
             Ruleset::Nftables(_) => tools.push("nft"),
             Ruleset::Iptables { ipset, .. } => {

@@ -204,7 +204,6 @@ pub fn preflight(tools: &[&str]) -> Result<(), String> {
                 "ip" => "iproute2",
                 "nft" => "nftables",
                 "iptables-restore" | "ip6tables-restore" => "iptables",
-                "ping" => "iputils-ping",
                 "ipset" => "ipset",
                 other => other,
             };

@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use socket2::{Domain, Protocol, Socket, Type};
+use zonal_model::service::{ICMP, ICMPV6, TCP};
 
-use crate::netns::{KernelError, Network, enter, open, run_in};
+use crate::netns::{KernelError, Network, enter, open};
 use crate::plan::{Plan, Probe, ProbeKind};
 
 /// What a probe saw.
@@ -31,6 +32,11 @@ pub enum Observed {
     /// Nothing came back within the timeout, or the router answered with
     /// an error.
     Blocked(String),
+    /// The request reached the destination but no reply came back: the
+    /// forward direction passed and the return direction was blocked.
+    /// Never a match: a denied request must not arrive, and an allowed
+    /// connection needs its replies.
+    OneWay(String),
     /// The probe could not be run (a local socket error).
     Failed(String),
 }
@@ -41,6 +47,7 @@ impl Observed {
         match self {
             Observed::Passed(_) => "allow",
             Observed::Blocked(_) => "deny",
+            Observed::OneWay(_) => "one-way",
             Observed::Failed(_) => "error",
         }
     }
@@ -48,7 +55,10 @@ impl Observed {
     /// The detail (what the socket said).
     pub fn detail(&self) -> &str {
         match self {
-            Observed::Passed(d) | Observed::Blocked(d) | Observed::Failed(d) => d,
+            Observed::Passed(d)
+            | Observed::Blocked(d)
+            | Observed::OneWay(d)
+            | Observed::Failed(d) => d,
         }
     }
 }
@@ -90,6 +100,10 @@ impl Seen {
         }
     }
 
+    fn contains(&self, id: usize) -> bool {
+        self.ids.lock().is_ok_and(|ids| ids.contains(&id))
+    }
+
     fn wait(&self, id: usize, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let Ok(mut ids) = self.ids.lock() else {
@@ -115,6 +129,67 @@ enum Listener {
     Tcp(TcpListener),
     Udp(UdpSocket),
     Raw(Socket),
+    /// A raw TCP or ICMP socket that sees every incoming TCP SYN or echo
+    /// request of a host (a raw socket read through the std datagram API,
+    /// which reports the sender).
+    Sniff {
+        sock: UdpSocket,
+        host: usize,
+        v6: bool,
+        proto: u8,
+    },
+}
+
+/// Which probe a sniffed packet belongs to: (destination host, IPv6,
+/// protocol, source address, port or echo identifier).
+type SniffKey = (usize, bool, u8, IpAddr, u16);
+
+fn sniff_key(p: &Probe, id: usize, src: IpAddr) -> Option<SniffKey> {
+    match p.kind {
+        ProbeKind::Tcp(port) => Some((p.dst, p.v6, TCP, src, port)),
+        ProbeKind::Echo => Some((
+            p.dst,
+            p.v6,
+            if p.v6 { ICMPV6 } else { ICMP },
+            src,
+            echo_ident(id),
+        )),
+        ProbeKind::Udp(_) | ProbeKind::Proto(_) => None,
+    }
+}
+
+/// The echo identifier of a probe.
+fn echo_ident(id: usize) -> u16 {
+    u16::try_from(id % 65_536).unwrap_or(0)
+}
+
+/// The sniff key of a packet received by a sniffer: a TCP SYN (without
+/// ACK) or an echo request. Raw IPv4 sockets deliver the IP header.
+fn sniffed(packet: &[u8], from: IpAddr, host: usize, v6: bool, proto: u8) -> Option<SniffKey> {
+    let (src, l4) = if v6 {
+        (from, packet)
+    } else {
+        let ihl = usize::from(packet.first()? & 0x0f) * 4;
+        let a = packet.get(12..16)?;
+        (IpAddr::from([a[0], a[1], a[2], a[3]]), packet.get(ihl..)?)
+    };
+    let selector = match proto {
+        TCP => {
+            let flags = *l4.get(13)?;
+            if flags & 0x12 != 0x02 {
+                return None;
+            }
+            u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?])
+        }
+        _ => {
+            let request = if v6 { 128 } else { 8 };
+            if *l4.first()? != request {
+                return None;
+            }
+            u16::from_be_bytes([*l4.get(4)?, *l4.get(5)?])
+        }
+    };
+    Some((host, v6, proto, src, selector))
 }
 
 /// The listeners of every host, served by one polling thread until drop.
@@ -188,7 +263,36 @@ pub(crate) fn listen(plan: &Plan, net: &Network) -> Result<Listeners, KernelErro
             wanted.entry(p.dst).or_default().insert((p.v6, p.kind));
         }
     }
+    // Sniffers: every host that receives TCP or echo probes, per family.
+    let mut sniff: BTreeSet<(usize, bool, u8)> = BTreeSet::new();
+    let mut keys: BTreeMap<SniffKey, usize> = BTreeMap::new();
+    for (id, p) in plan.probes.iter().enumerate() {
+        let Some((src, _)) = plan.addrs(p) else {
+            continue;
+        };
+        if let Some(key) = sniff_key(p, id, src) {
+            sniff.insert((key.0, key.1, key.2));
+            keys.insert(key, id);
+        }
+    }
     let mut sockets = Vec::new();
+    for &(host, v6, proto) in &sniff {
+        let ns = &net.hosts[host];
+        let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+        let what = format!("watch for ip protocol {proto} in `{ns}`");
+        let sock = crate::netns::within(ns, || {
+            let s = Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(proto))))
+                .map_err(io_err(what.clone()))?;
+            s.set_nonblocking(true).map_err(io_err(what.clone()))?;
+            Ok(UdpSocket::from(s))
+        })?;
+        sockets.push(Listener::Sniff {
+            sock,
+            host,
+            v6,
+            proto,
+        });
+    }
     for (host, kinds) in &wanted {
         let ns = &net.hosts[*host];
         let h = &plan.hosts[*host];
@@ -209,7 +313,7 @@ pub(crate) fn listen(plan: &Plan, net: &Network) -> Result<Listeners, KernelErro
     let thread = {
         let stop = Arc::clone(&stop);
         let seen = Arc::clone(&seen);
-        std::thread::spawn(move || serve(&sockets, &stop, &seen))
+        std::thread::spawn(move || serve(&sockets, &keys, &stop, &seen))
     };
     Ok(Listeners {
         stop,
@@ -219,7 +323,7 @@ pub(crate) fn listen(plan: &Plan, net: &Network) -> Result<Listeners, KernelErro
     })
 }
 
-fn serve(sockets: &[Listener], stop: &AtomicBool, seen: &Seen) {
+fn serve(sockets: &[Listener], keys: &BTreeMap<SniffKey, usize>, stop: &AtomicBool, seen: &Seen) {
     let mut buf = [0u8; 2048];
     while !stop.load(Ordering::Relaxed) {
         let mut fds: Vec<PollFd<'_>> = sockets
@@ -229,6 +333,7 @@ fn serve(sockets: &[Listener], stop: &AtomicBool, seen: &Seen) {
                     Listener::Tcp(l) => l.as_fd(),
                     Listener::Udp(u) => u.as_fd(),
                     Listener::Raw(r) => r.as_fd(),
+                    Listener::Sniff { sock, .. } => sock.as_fd(),
                 };
                 PollFd::new(fd, PollFlags::POLLIN)
             })
@@ -247,7 +352,23 @@ fn serve(sockets: &[Listener], stop: &AtomicBool, seen: &Seen) {
                 Listener::Tcp(l) => while l.accept().is_ok() {},
                 Listener::Udp(u) => {
                     while let Ok((n, from)) = u.recv_from(&mut buf) {
+                        if let Some(id) = find_token(&buf[..n]) {
+                            seen.record(id);
+                        }
                         let _ = u.send_to(&buf[..n], from);
+                    }
+                }
+                Listener::Sniff {
+                    sock,
+                    host,
+                    v6,
+                    proto,
+                } => {
+                    while let Ok((n, from)) = sock.recv_from(&mut buf) {
+                        let key = sniffed(&buf[..n.min(buf.len())], from.ip(), *host, *v6, *proto);
+                        if let Some(id) = key.and_then(|k| keys.get(&k)) {
+                            seen.record(*id);
+                        }
                     }
                 }
                 Listener::Raw(r) => {
@@ -270,7 +391,6 @@ fn probe_once(
     p: &Probe,
     src: IpAddr,
     dst: IpAddr,
-    ns: &str,
     seen: &Seen,
     timeout: Duration,
 ) -> Observed {
@@ -320,23 +440,7 @@ fn probe_once(
                 }
             }
         }
-        ProbeKind::Echo => {
-            let wait = format!("{:.1}", timeout.as_secs_f64().max(0.2));
-            let dst_s = dst.to_string();
-            let family = if dst.is_ipv6() { "-6" } else { "-4" };
-            match run_in(
-                ns,
-                "ping",
-                &["ping", family, "-c1", "-n", "-q", "-W", &wait, &dst_s],
-                None,
-            ) {
-                Ok(_) => Observed::Passed("echo reply".into()),
-                Err(e) if e.detail.contains("exit status: 1") => {
-                    Observed::Blocked("no echo reply".into())
-                }
-                Err(e) => Observed::Failed(e.to_string()),
-            }
-        }
+        ProbeKind::Echo => echo(id, dst, timeout),
         ProbeKind::Proto(proto) => {
             let domain = if dst.is_ipv6() {
                 Domain::IPV6
@@ -357,6 +461,116 @@ fn probe_once(
                 Observed::Blocked("not seen by the destination".into())
             }
         }
+    }
+}
+
+/// The internet checksum (RFC 1071) of an ICMP message.
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !u16::try_from(sum).unwrap_or(0)
+}
+
+/// An ICMP or ICMPv6 echo request from a raw socket, waiting for the
+/// matching echo reply (same identifier, sequence and payload, from the
+/// destination). The identifier is the probe index, so connection
+/// tracking keeps every probe's exchange apart.
+fn echo(id: usize, dst: IpAddr, timeout: Duration) -> Observed {
+    let v6 = dst.is_ipv6();
+    let (domain, protocol, request, reply) = if v6 {
+        (Domain::IPV6, Protocol::ICMPV6, 128u8, 129u8)
+    } else {
+        (Domain::IPV4, Protocol::ICMPV4, 8u8, 0u8)
+    };
+    let sock = match Socket::new(domain, Type::RAW, Some(protocol)) {
+        Ok(s) => s,
+        Err(e) => return Observed::Failed(format!("icmp socket: {e}")),
+    };
+    let ident = echo_ident(id).to_be_bytes();
+    let seq = [0x5a, 0x56];
+    let payload = token(id);
+    let mut msg = vec![request, 0, 0, 0, ident[0], ident[1], seq[0], seq[1]];
+    msg.extend_from_slice(&payload);
+    if !v6 {
+        // The kernel fills in the ICMPv6 checksum itself, not the ICMP one.
+        let sum = checksum(&msg).to_be_bytes();
+        msg[2] = sum[0];
+        msg[3] = sum[1];
+    }
+    if let Err(e) = sock.send_to(&msg, &SocketAddr::new(dst, 0).into()) {
+        return Observed::Failed(format!("icmp send: {e}"));
+    }
+    let deadline = Instant::now() + timeout;
+    let mut buf = [0u8; 2048];
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Observed::Blocked("no echo reply".into());
+        }
+        if sock.set_read_timeout(Some(deadline - now)).is_err() {
+            return Observed::Failed("icmp socket timeout".into());
+        }
+        let mut reader: &Socket = &sock;
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                return Observed::Blocked("no echo reply".into());
+            }
+            Err(e) => return Observed::Failed(format!("icmp receive: {e}")),
+        };
+        let packet = &buf[..n];
+        // Raw IPv4 sockets deliver the IP header too; check the source.
+        let icmp = if v6 {
+            packet
+        } else {
+            let ihl = usize::from(packet.first().copied().unwrap_or(0) & 0x0f) * 4;
+            let from = packet
+                .get(12..16)
+                .map(|a| IpAddr::from([a[0], a[1], a[2], a[3]]));
+            if from != Some(dst) {
+                continue;
+            }
+            packet.get(ihl..).unwrap_or(&[])
+        };
+        if icmp.first() == Some(&reply)
+            && icmp.get(4..6) == Some(&ident[..])
+            && icmp.get(6..8) == Some(&seq[..])
+            && icmp.get(8..) == Some(&payload[..])
+        {
+            return Observed::Passed("echo reply".into());
+        }
+    }
+}
+
+/// Reclassifies probes that timed out on the sender's side but whose
+/// first packet the destination did see, however late (a busy machine can
+/// delay the listener past the timeout): a raw packet that arrived passed;
+/// a TCP SYN, UDP request or echo request that arrived without the
+/// exchange completing went one way. So a packet the router should have
+/// dropped can never hide behind a timeout or a blocked reply.
+fn settle(plan: &Plan, results: &Mutex<Vec<Option<Observed>>>, seen: &Seen) {
+    // Let the listener drain what is still queued.
+    std::thread::sleep(Duration::from_millis(200));
+    let Ok(mut r) = results.lock() else { return };
+    for (i, p) in plan.probes.iter().enumerate() {
+        if !matches!(r[i], Some(Observed::Blocked(_))) || !seen.contains(i) {
+            continue;
+        }
+        r[i] = Some(match p.kind {
+            ProbeKind::Proto(_) => Observed::Passed("packet seen by the destination (late)".into()),
+            ProbeKind::Udp(_) => Observed::OneWay("the request arrived, no reply came back".into()),
+            ProbeKind::Tcp(_) => Observed::OneWay(
+                "the connection request (SYN) arrived, the connection did not open".into(),
+            ),
+            ProbeKind::Echo => {
+                Observed::OneWay("the echo request arrived, no reply came back".into())
+            }
+        });
     }
 }
 
@@ -407,15 +621,7 @@ pub(crate) fn run_probes(
                                     }
                                     current = Some(p.src);
                                 }
-                                probe_once(
-                                    i,
-                                    p,
-                                    src,
-                                    dst,
-                                    &net.hosts[p.src],
-                                    &listeners.seen,
-                                    timeout,
-                                )
+                                probe_once(i, p, src, dst, &listeners.seen, timeout)
                             }
                         };
                         if let Ok(mut r) = results.lock() {
@@ -433,6 +639,7 @@ pub(crate) fn run_probes(
         }
         pass(&phase, timeout, concurrency);
     }
+    settle(plan, &results, &listeners.seen);
     let retry: Vec<usize> = {
         let r = results.lock().map_err(|_| KernelError {
             action: "collect results".into(),
@@ -443,7 +650,7 @@ pub(crate) fn run_probes(
             .copied()
             .filter(|&i| {
                 plan.probes[i].expected.action == zonal_model::Action::Allow
-                    && matches!(r[i], Some(Observed::Blocked(_)))
+                    && matches!(r[i], Some(Observed::Blocked(_) | Observed::OneWay(_)))
             })
             .collect()
     };
@@ -454,6 +661,7 @@ pub(crate) fn run_probes(
         }
         pass(&phase, timeout * 3, concurrency);
     }
+    settle(plan, &results, &listeners.seen);
     let r = results.into_inner().map_err(|_| KernelError {
         action: "collect results".into(),
         detail: "poisoned".into(),
@@ -490,6 +698,18 @@ fn phases(plan: &Plan, ids: &[usize]) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn icmp_checksum_matches_rfc_1071() {
+        // An echo request with id 1, sequence 1 and no payload.
+        assert_eq!(checksum(&[8, 0, 0, 0, 0, 1, 0, 1]), 0xf7fd);
+        // A message with its checksum filled in sums to zero.
+        let mut msg = vec![8, 0, 0, 0, 0x12, 0x34, 0, 7, b'a', b'b', b'c'];
+        let sum = checksum(&msg).to_be_bytes();
+        msg[2] = sum[0];
+        msg[3] = sum[1];
+        assert_eq!(checksum(&msg), 0);
+    }
 
     #[test]
     fn tokens_are_found_after_an_ip_header() {

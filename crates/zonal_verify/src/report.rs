@@ -38,7 +38,7 @@ fn matches(expected: Verdict, observed: &Observed) -> bool {
     match observed {
         Observed::Passed(_) => expected.action == Action::Allow,
         Observed::Blocked(_) => expected.action == Action::Deny,
-        Observed::Failed(_) => false,
+        Observed::OneWay(_) | Observed::Failed(_) => false,
     }
 }
 
@@ -188,23 +188,21 @@ impl Report {
     pub fn render_summary(&self) -> String {
         let total = self.plan.probes.len();
         let mismatches = self.mismatches().len();
-        let failed = self
-            .observed
-            .iter()
-            .filter(|o| matches!(o, Observed::Failed(_)))
-            .count();
+        let count = |f: fn(&Observed) -> bool| self.observed.iter().filter(|o| f(o)).count();
+        let failed = count(|o| matches!(o, Observed::Failed(_)));
+        let one_way = count(|o| matches!(o, Observed::OneWay(_)));
+        let blocked = count(|o| matches!(o, Observed::Blocked(_)));
         let mut out = String::new();
         for note in &self.plan.notes {
             let _ = writeln!(out, "note: {note}");
         }
         let _ = writeln!(
             out,
-            "{}: {total} probes, {} matched, {mismatches} mismatched ({failed} could not run); {} passed, {} blocked; \
-             {} namespaces, {} listeners; {:.1} s",
+            "{}: {total} probes, {} matched, {mismatches} mismatched ({failed} could not run); \
+             {} passed, {blocked} blocked, {one_way} one-way; {} namespaces, {} listeners; {:.1} s",
             self.target,
             total - mismatches,
             self.allowed(),
-            total - self.allowed() - failed,
             self.plan.hosts.len() + 1,
             self.listeners,
             self.elapsed.as_secs_f64()
