@@ -45,7 +45,10 @@ fn large_policy(zones: usize) -> String {
 
 fn bench(name: &str, text: &str, f: impl Fn(&str)) {
     // `cargo bench -p zonal_syntax -- WORD` runs only the cases whose name contains WORD.
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if !filter.iter().all(|w| name.contains(w.as_str())) {
         return;
     }
