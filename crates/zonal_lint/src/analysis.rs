@@ -552,3 +552,42 @@ impl<'p> Analysis<'p> {
         self.dst_class_atoms.len()
     }
 }
+
+/// Whether two sorted interval lists share a value.
+fn ranges_overlap(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let ((a0, a1), (b0, b1)) = (a[i], b[j]);
+        if a0 <= b1 && b0 <= a1 {
+            return true;
+        }
+        if a1 < b1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
+}
+
+/// Whether two service sets share a service (without allocating).
+pub(crate) fn svc_overlaps(a: &ServiceSet, b: &ServiceSet) -> bool {
+    let mut bi = b.iter().peekable();
+    for (p, s) in a.iter() {
+        while bi.peek().is_some_and(|(q, _)| *q < p) {
+            bi.next();
+        }
+        if let Some((q, t)) = bi.peek()
+            && *q == p
+            && ranges_overlap(s.ranges(), t.ranges())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether any term of a rule shares a service with `set` (without allocating).
+pub(crate) fn rule_overlaps(rule: &zonal_model::Rule, set: &ServiceSet) -> bool {
+    rule.terms.iter().any(|t| svc_overlaps(&t.services, set))
+}

@@ -37,7 +37,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         .union(&super::services(&[(UDP, 161, 162)]));
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !r.all_services().overlaps(&admin) {
+        if !crate::analysis::rule_overlaps(r, &admin) {
             continue;
         }
         let non_mgmt = |a: AtomId| {

@@ -23,7 +23,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let an = cx.an();
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !r.all_services().overlaps(&smb) {
+        if !crate::analysis::rule_overlaps(r, &smb) {
             continue;
         }
         let legacy = |a: u32| an.atom_is_legacy(a);

@@ -21,8 +21,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let bad = super::services(&[(TCP, 23, 23), (TCP, 20, 21), (UDP, 69, 69)]);
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
+        if !crate::analysis::rule_overlaps(r, &bad) {
+            continue;
+        }
         let s = r.all_services();
-        if !s.overlaps(&bad) || s.has_whole(TCP) || s.has_whole(UDP) {
+        if s.has_whole(TCP) || s.has_whole(UDP) {
             continue;
         }
         let Some(f) = cx.rule_witness(r.id, &|_| true, &|_| true, Some(&bad)) else {

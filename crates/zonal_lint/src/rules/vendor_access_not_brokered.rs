@@ -37,7 +37,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let remote = remote_access();
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !r.all_services().overlaps(&remote) {
+        if !crate::analysis::rule_overlaps(r, &remote) {
             continue;
         }
         let clinical = |a: AtomId| cx.atom_zone(a).is_some_and(zones::is_clinical);
