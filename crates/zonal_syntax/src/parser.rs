@@ -119,13 +119,14 @@ pub(crate) fn parse(file: FileId, text: &str) -> Parsed {
         }
         match item::item(kw) {
             Ok((rest, kind)) => {
+                let junk = junk_after(rest, &kind);
                 items.push(Item {
                     kind,
                     suppressions,
                     range: rng(start, off(&rest)),
                 });
                 i = rest;
-                if let Some(e) = junk_after(rest) {
+                if let Some(e) = junk {
                     let junk = e.start();
                     let end = recover::sync_point(text, junk, junk);
                     diagnostics.push(to_diag(e));
@@ -177,7 +178,7 @@ fn error_item(
 
 /// An error for a token on the same line right after a complete item (a
 /// missing comma, a stray word), unless it starts another item.
-fn junk_after(rest: Input<'_>) -> Option<SyntaxError> {
+fn junk_after(rest: Input<'_>, kind: &ItemKind) -> Option<SyntaxError> {
     let b = rest.fragment().as_bytes();
     let p = b
         .iter()
@@ -192,11 +193,23 @@ fn junk_after(rest: Input<'_>) -> Option<SyntaxError> {
         return None;
     }
     let (range, desc) = found(t);
+    let help = match (peek_word(t), t.fragment().as_bytes().first()) {
+        (Some("until"), _) if matches!(kind, ItemKind::Flow(_) | ItemKind::Workflow(_)) => {
+            "write `until DATE` before the justification string"
+        }
+        (Some("until"), _) => "only `allow`, `deny` and the workflows take `until DATE`",
+        (_, Some(b'"')) => "an item takes one justification string, at its end",
+        (_, Some(b':')) => "write the services once, after the destinations: `A -> B : SERVICE, …`",
+        (_, Some(b'{' | b'}')) => "check the `{` and `}` of the block",
+        _ => {
+            "separate list elements with `,` (e.g. `: dicom, https`), and start each item on a new line"
+        }
+    };
     Some(SyntaxError::new(
         codes::UNEXPECTED_TOKEN,
         range,
         format!("expected the end of the item, found {desc}"),
         "unexpected after the end of the item",
-        "separate list elements with `,` (e.g. `: dicom, https`), and start each item on a new line",
+        help,
     ))
 }

@@ -372,3 +372,27 @@ fn suppression_inside_device() {
     items: ERROR
     ");
 }
+
+#[test]
+fn until_after_the_justification() {
+    assert_snapshot!(d("allow a -> b : dicom \"why\" until 2027-01-31"), @"
+    1:28 E0001 expected the end of the item, found `until` | unexpected after the end of the item | help: write `until DATE` before the justification string
+    items: flow ERROR
+    ");
+}
+
+#[test]
+fn two_justifications() {
+    assert_snapshot!(d("allow a -> b : dicom \"why\" \"and why\""), @"
+    1:28 E0001 expected the end of the item, found a string | unexpected after the end of the item | help: an item takes one justification string, at its end
+    items: flow ERROR
+    ");
+}
+
+#[test]
+fn until_in_never() {
+    assert_snapshot!(d("never a -> b until 2027-01-31"), @"
+    1:14 E0001 expected the end of the item, found `until` | unexpected after the end of the item | help: only `allow`, `deny` and the workflows take `until DATE`
+    items: never ERROR
+    ");
+}
