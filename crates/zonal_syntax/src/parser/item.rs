@@ -267,8 +267,25 @@ fn comma_list<'a, T>(
 ) -> PResult<'a, Vec<T>> {
     let (mut i, first) = expect(i, what, help, &p)?;
     let mut out = vec![first];
-    while let Ok((rest, _)) = punct(i, ",") {
-        let (rest, x) = expect(rest, what, help, &p)?;
+    while let Ok((rest, comma)) = punct(i, ",") {
+        let (rest, x) = match p(rest) {
+            Ok(x) => x,
+            Err(nom::Err::Error(e)) if e.is_generic() => {
+                let (range, desc) = found(rest);
+                return fail(
+                    SyntaxError::new(
+                        codes::UNEXPECTED_TOKEN,
+                        range,
+                        format!("expected {what} after `,`, found {desc}"),
+                        format!("expected {what}"),
+                        "remove the trailing `,`, or write the next element after it",
+                    )
+                    .with_secondary(comma, "this `,` continues the list"),
+                );
+            }
+            Err(nom::Err::Error(e)) => return fail(e),
+            Err(e) => return Err(e),
+        };
         out.push(x);
         i = rest;
     }

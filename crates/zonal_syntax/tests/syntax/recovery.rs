@@ -44,7 +44,8 @@ fn missing_comma_between_services() {
 #[test]
 fn trailing_comma() {
     assert_snapshot!(d("allow a -> b : dicom,\nallow a -> b : ssh"), @"
-    2:1 E0001 expected a service (e.g. `dicom` or `tcp 104`), found `allow` | expected a service (e.g. `dicom` or `tcp 104`) | help: write `allow SRC -> DST : SERVICE, …`, e.g. `allow modalities -> pacs-1 : dicom`
+    2:1 E0001 expected a service (e.g. `dicom` or `tcp 104`) after `,`, found `allow` | expected a service (e.g. `dicom` or `tcp 104`) | help: remove the trailing `,`, or write the next element after it
+      also 1:21 this `,` continues the list
     items: ERROR flow
     ");
 }
