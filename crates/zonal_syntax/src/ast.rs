@@ -29,7 +29,8 @@ pub struct Comment {
     pub range: TextRange,
 }
 
-/// A name: `[A-Za-z_][A-Za-z0-9_.-]*` (a trailing `-` or `.` is not part of it).
+/// A name: `[A-Za-z_][A-Za-z0-9_.-]*`, at most 63 characters, not ending in
+/// `-` or `.` (an error), never including a `-` that starts `->`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ident {
     /// The name.

@@ -4,6 +4,15 @@
 //! its error is recorded, an [`ItemKind::Error`] node is pushed and parsing
 //! resumes at the next sync point (see [`recover::sync_point`]), so one run
 //! reports every syntax error in a file.
+//!
+//! Token parsers (`lexeme.rs`) return a cheap *mismatch* when the input does
+//! not start with their kind of token, so callers can try alternatives, and
+//! a committed `Failure` with a specific message when the token is there but
+//! malformed. Item parsers (`item.rs`) commit after their keyword with
+//! `expect(input, "what", "help", parser)`, which is nom's `cut` plus a
+//! label: a mismatch becomes "expected `what`, found …" pointing at the
+//! exact token. Nothing recurses on input: blocks are parsed with loops and
+//! recovery counts braces, so no input can overflow the stack.
 
 mod error;
 mod item;
