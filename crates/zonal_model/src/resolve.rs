@@ -255,6 +255,10 @@ struct Resolver<'a> {
     nevers: Vec<(FileId, &'a ast::Item, &'a ast::NeverDecl)>,
     requires: Vec<(FileId, &'a ast::Item, &'a ast::RequireDecl)>,
     suppressions: Vec<(FileId, &'a ast::Suppression, TextRange)>,
+    /// Whether parsing reported errors: an item that failed to parse may
+    /// define the name a later item uses, so unknown names are not
+    /// reported then (they would only cascade from the syntax error).
+    after_syntax_errors: bool,
     /// Every named service, resolved; filled once services are resolved.
     service_cache: BTreeMap<String, Option<ServiceSet>>,
 }
@@ -265,6 +269,7 @@ fn sp(file: FileId, range: TextRange) -> Span {
 
 impl<'a> Resolver<'a> {
     fn new(db: &'a SourceDb, options: &'a Options, diags: &'a mut Diagnostics) -> Self {
+        let after_syntax_errors = diags.has_input_errors();
         Resolver {
             db,
             options,
@@ -281,6 +286,7 @@ impl<'a> Resolver<'a> {
             requires: Vec::new(),
             suppressions: Vec::new(),
             service_cache: BTreeMap::new(),
+            after_syntax_errors,
         }
     }
 
@@ -612,20 +618,8 @@ impl<'a> Resolver<'a> {
                         None => continue,
                     }
                 }
-                (Some(to), ast::WorkflowKind::StorageCommitment) => {
-                    let d = Diagnostic::error(
-                        "E0119",
-                        "`to` is only valid in a `c-move` workflow",
-                        sp(file, to.range),
-                        "not valid here",
-                    )
-                    .with_help(
-                        "storage commitment results always go back to the modality; remove `to …`",
-                    );
-                    self.err(d);
-                    continue;
-                }
-                (None, _) => None,
+                // The parser accepts `to` only after `c-move` (E0001).
+                (Some(_), ast::WorkflowKind::StorageCommitment) | (None, _) => None,
             };
             let uses = match &w.services {
                 Some(terms) => self.service_uses(file, terms),
@@ -897,6 +891,9 @@ impl<'a> Resolver<'a> {
             ast::ServiceTermKind::Ref(id) => {
                 if self.services.contains_key(&id.name) {
                     return self.resolve_named_service(&id.name, cache, stack);
+                }
+                if self.after_syntax_errors {
+                    return None;
                 }
                 let mut d = Diagnostic::error(
                     "E0105",
@@ -1434,6 +1431,9 @@ impl<'a> Resolver<'a> {
                 ast::DevicePropKind::Listens(ls) => {
                     for l in ls {
                         let Some(&sid) = service_ids.get(&l.service.name) else {
+                            if self.after_syntax_errors {
+                                continue;
+                            }
                             let cands: Vec<&str> = service_ids.keys().map(String::as_str).collect();
                             let mut d = Diagnostic::error(
                                 "E0105",
@@ -1593,6 +1593,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn unknown_endpoint(&mut self, file: FileId, id: &ast::Ident) {
+        if self.after_syntax_errors {
+            return;
+        }
         let mut d = Diagnostic::error(
             "E0104",
             format!("unknown zone, device or group `{}`", id.name),
