@@ -5,7 +5,8 @@
 //! (`VmHWM` from `/proc/self/status`).
 //!
 //! Options (after `--`): `--seed N`, `--zones N`, `--devices N`, `--flows N`,
-//! `--per-lint` (also time each lint alone).
+//! `--per-lint` (also time each lint alone), `--write FILE` (save the policy,
+//! e.g. to time `zonal check FILE` itself).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -57,6 +58,12 @@ fn main() {
     let (t, c) = (Instant::now(), cpu_s());
     let text = generate(&config);
     let (generate_s, generate_c) = (t.elapsed().as_secs_f64(), cpu_s() - c);
+    if let Some(i) = args.iter().position(|a| a == "--write")
+        && let Some(path) = args.get(i + 1)
+        && let Err(e) = std::fs::write(path, &text)
+    {
+        println!("cannot write {path}: {e}");
+    }
 
     let options = Options {
         today: Date::new(2026, 11, 28).unwrap_or(Date {
