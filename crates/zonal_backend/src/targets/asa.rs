@@ -546,6 +546,51 @@ mod tests {
     }
 
     #[test]
+    fn a_binding_names_the_interfaces_and_the_acls() {
+        use crate::ZoneBinding;
+        let p = policy(
+            &zones(),
+            vec![R::allow(
+                "a",
+                &["10.20.0.5"],
+                &["10.30.0.5"],
+                ServiceSet::ports(TCP, 104, 104),
+            )],
+        );
+        let mut fw = Firewall::by_address("edge");
+        let bind = |zone: &str, interface: &str| ZoneBinding {
+            zone: zone.into(),
+            interface: Some(interface.into()),
+            vendor_zone: None,
+            span: zonal_diagnostics::Span::default(),
+        };
+        fw.zones = Some(vec![bind("imaging", "inside"), bind("pacs", "dmz")]);
+        fw.naming.acl = "RAD".into();
+        let req = Request {
+            policy: &p,
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let out: String = render(&req, &mut SourceDb::new())
+            .expect("renders")
+            .into_iter()
+            .map(|a| a.text)
+            .collect();
+        let groups: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("access-group "))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                "access-group RAD_IMAGING_IN_01234567 in interface inside",
+                "access-group RAD_PACS_IN_01234567 in interface dmz"
+            ]
+        );
+        assert!(out.contains("access-list RAD_IMAGING_IN_01234567 extended permit tcp host 10.20.0.5 host 10.30.0.5 eq 104\n"));
+    }
+
+    #[test]
     fn hostile_justification_stays_in_its_remark() {
         let mut r = R::allow(
             "x",

@@ -606,6 +606,38 @@ mod tests {
     }
 
     #[test]
+    fn long_names_are_cut_to_the_limit_and_stay_unique() {
+        let svc = ServiceSet::ports(TCP, 1, 1);
+        let p = policy(
+            &zones(),
+            vec![
+                R::allow(
+                    "allow-modalities-to-imaging-servers-dicom-one",
+                    &["10.20.0.1"],
+                    &["10.30.0.1"],
+                    svc.clone(),
+                ),
+                R::allow(
+                    "allow-modalities-to-imaging-servers-dicom-two",
+                    &["10.20.0.1"],
+                    &["10.30.0.2"],
+                    svc,
+                ),
+            ],
+        );
+        let out = render_text(&p);
+        let names: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("set name \""))
+            .map(|n| n.trim_end_matches('"'))
+            .collect();
+        assert_eq!(names.len(), 3, "{out}");
+        assert!(names.iter().all(|n| n.len() <= 31), "{names:?}");
+        let unique: std::collections::BTreeSet<&&str> = names.iter().collect();
+        assert_eq!(unique.len(), 3, "{names:?}");
+    }
+
+    #[test]
     fn denies_precede_allows() {
         let p = policy(
             &zones(),
