@@ -17,7 +17,7 @@ use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
 
 use super::vendor::{self, Placed};
-use crate::escape::{Namer, comment, ident};
+use crate::escape::{Namer, comment, comment_max, ident};
 use crate::view::{FamilyServices, Header, Plan};
 use crate::{Artifact, Firewall, Request, Target, env};
 
@@ -172,7 +172,8 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> FortiView {
         .iter()
         .map(|z| FortiZone {
             name: vendor::zone_name(Target::Fortigate, z),
-            zonal: comment(Target::Fortigate, &z.name),
+            // The zone description is at most 127 bytes.
+            zonal: comment_max(&z.name, 100),
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
