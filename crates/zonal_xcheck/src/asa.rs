@@ -294,6 +294,12 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
             }
         }
     }
+    for acl in dev.acls.values_mut() {
+        for ace in acl.iter_mut() {
+            ace.src.normalize();
+            ace.dst.normalize();
+        }
+    }
     Ok(dev)
 }
 

@@ -355,6 +355,7 @@ impl Forti {
                 for n in names {
                     s.extend(&self.resolve_addr(n, v6, 0).map_err(err)?);
                 }
+                s.normalize();
                 Ok(Some(s))
             };
             let mut svcs = Vec::new();

@@ -275,6 +275,12 @@ pub(crate) fn read(text: &str) -> Res<Ios> {
             }
         }
     }
+    for acl in dev.acls.values_mut() {
+        for ace in &mut acl.entries {
+            ace.src.normalize();
+            ace.dst.normalize();
+        }
+    }
     Ok(dev)
 }
 

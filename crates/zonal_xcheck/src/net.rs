@@ -16,6 +16,8 @@ pub(crate) struct Addrs {
     v6: Vec<(u128, u128)>,
     /// `(address, care-bits)`: matches when `ip & care == address & care`.
     v4_wild: Vec<(u32, u32)>,
+    /// Whether the ranges are sorted and merged (see `normalize`).
+    sorted: bool,
 }
 
 impl Addrs {
@@ -28,6 +30,7 @@ impl Addrs {
             v4: vec![(0, u32::MAX)],
             v6: vec![(0, u128::MAX)],
             v4_wild: Vec::new(),
+            sorted: true,
         }
     }
 
@@ -66,6 +69,7 @@ impl Addrs {
                     return Err(format!("{a}/{len} has host bits set"));
                 }
                 self.v4.push((v, v | host));
+                self.sorted = false;
             }
             IpAddr::V6(a) => {
                 if len > 128 {
@@ -77,6 +81,7 @@ impl Addrs {
                     return Err(format!("{a}/{len} has host bits set"));
                 }
                 self.v6.push((v, v | host));
+                self.sorted = false;
             }
         }
         Ok(())
@@ -88,6 +93,7 @@ impl Addrs {
             (IpAddr::V6(a), IpAddr::V6(b)) => self.v6.push((u128::from(a), u128::from(b))),
             _ => {}
         }
+        self.sorted = false;
     }
 
     /// IOS wildcard match (`10.0.0.0 0.0.0.255`).
@@ -100,19 +106,60 @@ impl Addrs {
         self.v4.extend_from_slice(&o.v4);
         self.v6.extend_from_slice(&o.v6);
         self.v4_wild.extend_from_slice(&o.v4_wild);
+        self.sorted = false;
+    }
+
+    /// Sorts and merges the ranges so that `contains` can search them.
+    /// Called once a set is complete; `extend` keeps the result sorted
+    /// only after another `normalize`.
+    pub(crate) fn normalize(&mut self) {
+        fn merge<T: Ord + Copy>(v: &mut Vec<(T, T)>, succ: impl Fn(T) -> Option<T>) {
+            v.sort_unstable();
+            let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+            for &(lo, hi) in v.iter() {
+                if let Some(last) = out.last_mut()
+                    && succ(last.1).is_none_or(|n| lo <= n)
+                {
+                    if hi > last.1 {
+                        last.1 = hi;
+                    }
+                    continue;
+                }
+                out.push((lo, hi));
+            }
+            *v = out;
+        }
+        merge(&mut self.v4, |x: u32| x.checked_add(1));
+        merge(&mut self.v6, |x: u128| x.checked_add(1));
+        self.v4_wild.sort_unstable();
+        self.v4_wild.dedup();
+        self.sorted = true;
     }
 
     pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        fn find<T: Ord + Copy>(v: &[(T, T)], x: T, sorted: bool) -> bool {
+            if sorted {
+                v.binary_search_by(|&(lo, hi)| {
+                    if hi < x {
+                        std::cmp::Ordering::Less
+                    } else if lo > x {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                })
+                .is_ok()
+            } else {
+                v.iter().any(|&(lo, hi)| lo <= x && x <= hi)
+            }
+        }
         match ip {
             IpAddr::V4(a) => {
                 let v = u32::from(a);
-                self.v4.iter().any(|&(lo, hi)| lo <= v && v <= hi)
+                find(&self.v4, v, self.sorted)
                     || self.v4_wild.iter().any(|&(addr, care)| v & care == addr)
             }
-            IpAddr::V6(a) => {
-                let v = u128::from(a);
-                self.v6.iter().any(|&(lo, hi)| lo <= v && v <= hi)
-            }
+            IpAddr::V6(a) => find(&self.v6, u128::from(a), self.sorted),
         }
     }
 }
@@ -499,6 +546,28 @@ mod tests {
                 .add_prefix("10.0.0.1".parse().unwrap(), 24)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn normalised_sets_merge_and_search() {
+        let mut a = Addrs::none();
+        add_prefix_text(&mut a, "10.0.1.0/24").unwrap();
+        add_prefix_text(&mut a, "10.0.0.0/24").unwrap();
+        add_range_text(&mut a, "10.0.3.5-10.0.3.9").unwrap();
+        add_prefix_text(&mut a, "fd00::/64").unwrap();
+        a.normalize();
+        for (ip, inside) in [
+            ("10.0.0.0", true),
+            ("10.0.1.255", true),
+            ("10.0.2.0", false),
+            ("10.0.3.4", false),
+            ("10.0.3.9", true),
+            ("10.0.3.10", false),
+            ("fd00::ffff", true),
+            ("fd00:0:0:1::", false),
+        ] {
+            assert_eq!(a.contains(ip.parse().unwrap()), inside, "{ip}");
+        }
     }
 
     #[test]

@@ -622,6 +622,8 @@ impl PanOs {
         for (r, (src, dst, app, svc, app_default, sched)) in self.rules.iter_mut().zip(out) {
             r.c_src = src;
             r.c_dst = dst;
+            r.c_src.normalize();
+            r.c_dst.normalize();
             r.c_app = app;
             r.c_svc = svc;
             r.app_default = app_default;

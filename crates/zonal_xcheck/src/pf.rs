@@ -241,6 +241,13 @@ pub(crate) fn read(text: &str) -> Res<Pf> {
             None => {}
         }
     }
+    for r in &mut dev.rules {
+        for side in [&mut r.from, &mut r.to] {
+            for h in side.hosts.iter_mut().flatten() {
+                h.addrs.normalize();
+            }
+        }
+    }
     Ok(dev)
 }
 

@@ -640,6 +640,8 @@ impl Srx {
             if let Some((_, p)) = self.contexts.get_mut(&ctx).and_then(|l| l.get_mut(i)) {
                 p.c_src = src;
                 p.c_dst = dst;
+                p.c_src.normalize();
+                p.c_dst.normalize();
                 p.c_apps = apps;
                 p.c_sched = sched;
             }
