@@ -96,11 +96,42 @@ const POLICY_LINTS: &[(&LintInfo, Run)] = &[
     (&expired_flow::INFO, expired_flow::run),
 ];
 
-/// Runs every enabled policy lint.
+/// The lint that costs the most on large policies (one pass over the
+/// strongly connected components plus a path per finding); it runs on its
+/// own thread while the others run on the caller's.
+const HEAVY: &str = "L0309";
+
+/// Runs every enabled policy lint; findings come back in a fixed order
+/// (the heavy lint's last), whatever the threads' timing.
 pub(crate) fn run_all(cx: &mut Ctx<'_, '_>) {
-    for (info, run) in POLICY_LINTS {
-        if cx.config.enabled(info) {
-            run(cx);
+    let (graph, config) = (cx.graph, cx.config);
+    let heavy = std::thread::scope(|s| {
+        let handle = s.spawn(|| {
+            let mut other = Ctx::new(graph, config);
+            for (info, run) in POLICY_LINTS.iter().filter(|(i, _)| i.code == HEAVY) {
+                if config.enabled(info) {
+                    run(&mut other);
+                }
+            }
+            other.out
+        });
+        for (info, run) in POLICY_LINTS.iter().filter(|(i, _)| i.code != HEAVY) {
+            if config.enabled(info) {
+                run(cx);
+            }
+        }
+        handle.join()
+    });
+    match heavy {
+        Ok(mut out) => cx.out.append(&mut out),
+        Err(_) => {
+            // The thread panicked (a bug): run the lint here so that it is
+            // reported rather than lost.
+            for (info, run) in POLICY_LINTS.iter().filter(|(i, _)| i.code == HEAVY) {
+                if config.enabled(info) {
+                    run(cx);
+                }
+            }
         }
     }
 }
