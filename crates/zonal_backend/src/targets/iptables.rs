@@ -269,6 +269,11 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             .filter(|i| Some(*i) != catch_all)
             .chain(catch_all)
             .collect();
+        // A catch-all is only used where it is needed: in FORWARD when the
+        // catch-all zone has outgoing pairs, in `from_X` when X has a pair to
+        // it. Elsewhere only the zones with pairs are listed and the chain
+        // ends in the deny, so the dispatch stays linear in the prefixes.
+        let src_catch = catch_all.filter(|c| pair_chains.iter().any(|(s, _, _)| s == c));
         for &zi in &order {
             let Some(zone) = plan.zones.get(zi) else {
                 continue;
@@ -288,13 +293,14 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             let mut sec = Some(escape::comment(T, &format!("source zone {}", zone.name)));
             if targets.is_empty() {
                 // Nothing is allowed from this zone; only needed before a catch-all.
-                if catch_all.is_some() && Some(zi) != catch_all {
+                if src_catch.is_some() && Some(zi) != catch_all {
                     for m in &src_match {
                         dispatch.push(rule("FORWARD", m, "", &deny_chain, sec.take()));
                     }
                 }
                 continue;
             }
+            let dst_catch = catch_all.filter(|c| targets.iter().any(|(_, d, _)| d == c));
             let from = namer.name(T, "from_", &zone.name);
             chains.push(from.clone());
             for m in &src_match {
@@ -312,24 +318,20 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
                     .find(|(_, d, _)| *d == di)
                     .map(|(_, _, c)| c.clone());
                 if Some(di) == catch_all {
-                    rules.push(rule(
-                        &from,
-                        "",
-                        "",
-                        target.as_deref().unwrap_or(&deny_chain),
-                        None,
-                    ));
+                    if let Some(chain) = target.filter(|_| dst_catch.is_some()) {
+                        rules.push(rule(&from, "", "", &chain, None));
+                    }
                 } else if let Some(chain) = target {
                     for p in view::prefix_strings(&dz.addrs.family(fam)) {
                         rules.push(rule(&from, &format!("{dflag} {p}"), "", &chain, None));
                     }
-                } else if catch_all.is_some() {
+                } else if dst_catch.is_some() {
                     for p in view::prefix_strings(&dz.addrs.family(fam)) {
                         rules.push(rule(&from, &format!("{dflag} {p}"), "", &deny_chain, None));
                     }
                 }
             }
-            if catch_all.is_none() {
+            if dst_catch.is_none() {
                 rules.push(rule(&from, "", "", &deny_chain, None));
             }
         }
