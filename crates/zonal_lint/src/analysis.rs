@@ -13,7 +13,6 @@
 //! policy, so coverage, shadowing and reachability are decided per cell
 //! with service-set unions — never by comparing expanded rules pairwise.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -178,7 +177,11 @@ fn make_atom(kind: AtomKind, zone: Option<ZoneId>, set: &AddrSet) -> Option<Atom
 /// Groups atoms by their signature (the sorted list of terms that match
 /// them on one side) and returns (class of each atom, atoms of each class).
 fn classes(n_atoms: usize, sigs: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<AtomId>>) {
-    let mut by_sig: BTreeMap<&[u32], u32> = BTreeMap::new();
+    #[expect(
+        clippy::disallowed_types,
+        reason = "a lookup table that is never iterated; class ids follow atom order"
+    )]
+    let mut by_sig: std::collections::HashMap<&[u32], u32> = std::collections::HashMap::new();
     let mut class = vec![0u32; n_atoms];
     let mut members: Vec<Vec<AtomId>> = Vec::new();
     for (a, sig) in sigs.iter().enumerate() {

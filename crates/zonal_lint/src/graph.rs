@@ -82,14 +82,71 @@ pub struct ZoneGraph<'p> {
     sets: Vec<ServiceSet>,
 }
 
-/// The result of a breadth-first search.
+/// The state of a breadth-first search, reusable across searches: only the
+/// entries a search touched are reset before the next one, so many small
+/// searches on a large graph stay cheap.
 pub(crate) struct Reach {
     /// First hop that reached each atom: (previous atom, cell).
     pub(crate) via: Vec<Option<(AtomId, u32)>>,
     /// Hop through which an atom was reached as a pivot (expanded).
     pivot_via: Vec<Option<(AtomId, u32)>>,
+    enqueued: Vec<bool>,
+    is_src: Vec<bool>,
+    src_done: Vec<bool>,
+    dst_pivot_done: Vec<bool>,
+    dst_any_done: Vec<bool>,
+    /// The smallest target atom of each destination class.
+    first_target: Vec<Option<AtomId>>,
+    touched_atoms: Vec<AtomId>,
+    touched_src: Vec<u32>,
+    touched_dst: Vec<u32>,
     /// Atom found, in target mode.
     pub(crate) found: Option<AtomId>,
+}
+
+impl Reach {
+    /// Empty state for a graph.
+    pub(crate) fn new(graph: &ZoneGraph<'_>) -> Self {
+        let (n, ns, nd) = (
+            graph.an.atoms.len(),
+            graph.an.n_src_classes(),
+            graph.an.n_dst_classes(),
+        );
+        Reach {
+            via: vec![None; n],
+            pivot_via: vec![None; n],
+            enqueued: vec![false; n],
+            is_src: vec![false; n],
+            src_done: vec![false; ns],
+            dst_pivot_done: vec![false; nd],
+            dst_any_done: vec![false; nd],
+            first_target: vec![None; nd],
+            touched_atoms: Vec::new(),
+            touched_src: Vec::new(),
+            touched_dst: Vec::new(),
+            found: None,
+        }
+    }
+
+    fn reset(&mut self) {
+        for a in self.touched_atoms.drain(..) {
+            let a = a as usize;
+            self.via[a] = None;
+            self.pivot_via[a] = None;
+            self.enqueued[a] = false;
+            self.is_src[a] = false;
+        }
+        for c in self.touched_src.drain(..) {
+            self.src_done[c as usize] = false;
+        }
+        for c in self.touched_dst.drain(..) {
+            let c = c as usize;
+            self.dst_pivot_done[c] = false;
+            self.dst_any_done[c] = false;
+            self.first_target[c] = None;
+        }
+        self.found = None;
+    }
 }
 
 impl<'p> ZoneGraph<'p> {
@@ -114,7 +171,12 @@ impl<'p> ZoneGraph<'p> {
             g.add_edge(NodeIndex::new(a), NodeIndex::new(s), Edge::Member);
             g.add_edge(NodeIndex::new(d), NodeIndex::new(a), Edge::Member);
         }
-        let mut interner: BTreeMap<ServiceSet, u32> = BTreeMap::new();
+        #[expect(
+            clippy::disallowed_types,
+            reason = "an interner that is never iterated; ids follow cell order"
+        )]
+        let mut interner: std::collections::HashMap<ServiceSet, u32> =
+            std::collections::HashMap::new();
         let mut sets = Vec::new();
         let mut cell_perm = Vec::with_capacity(an.cell_keys.len());
         let mut cell_deny = Vec::with_capacity(an.cell_keys.len());
@@ -309,13 +371,21 @@ impl<'p> ZoneGraph<'p> {
         dst: &[AtomId],
         opts: &PathOptions<'_>,
     ) -> Option<Vec<Hop>> {
-        let mut target = vec![false; self.an.atoms.len()];
-        for b in dst {
-            target[*b as usize] = true;
-        }
-        let reach = self.bfs(src, opts, Some((&target, dst)));
+        let mut reach = Reach::new(self);
+        self.path_atoms_with(&mut reach, src, dst, opts)
+    }
+
+    /// Like [`Self::path_atoms`], reusing the search state.
+    pub(crate) fn path_atoms_with(
+        &self,
+        reach: &mut Reach,
+        src: &[AtomId],
+        dst: &[AtomId],
+        opts: &PathOptions<'_>,
+    ) -> Option<Vec<Hop>> {
+        self.bfs(reach, src, opts, Some(dst));
         let found = reach.found?;
-        self.path_to(&reach, found, opts)
+        self.path_to(reach, found, opts)
     }
 
     /// Rebuilds the path to a reached atom.
@@ -345,49 +415,38 @@ impl<'p> ZoneGraph<'p> {
     /// it stops at the first target reached (a shortest path).
     pub(crate) fn bfs(
         &self,
+        reach: &mut Reach,
         src: &[AtomId],
         opts: &PathOptions<'_>,
-        targets: Option<(&[bool], &[AtomId])>,
-    ) -> Reach {
+        targets: Option<&[AtomId]>,
+    ) {
         let an = &self.an;
-        let n = an.atoms.len();
-        let n_atoms = n;
+        let n_atoms = an.atoms.len();
         let ns = an.n_src_classes();
-        let mut reach = Reach {
-            via: vec![None; n],
-            pivot_via: vec![None; n],
-            found: None,
-        };
-        let mut enqueued = vec![false; n];
-        let mut src_done = vec![false; ns];
-        let mut dst_pivot_done = vec![false; an.n_dst_classes()];
-        let mut dst_any_done = vec![false; an.n_dst_classes()];
+        reach.reset();
         let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
         let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
-        // The smallest target atom of each destination class.
-        let mut first_target: Vec<Option<AtomId>> = Vec::new();
-        if let Some((_, list)) = targets {
-            first_target = vec![None; an.n_dst_classes()];
-            for b in list {
-                let e = &mut first_target[an.dst_class[*b as usize] as usize];
-                *e = Some(e.map_or(*b, |x| x.min(*b)));
-            }
-        }
-        let mut is_src = vec![false; n];
-        for a in src {
-            is_src[*a as usize] = true;
+        let target_mode = targets.is_some();
+        for b in targets.unwrap_or_default() {
+            let dc = an.dst_class[*b as usize];
+            let e = &mut reach.first_target[dc as usize];
+            *e = Some(e.map_or(*b, |x| x.min(*b)));
+            reach.touched_dst.push(dc);
         }
         let mut queue = VecDeque::new();
         for a in src {
-            if !std::mem::replace(&mut enqueued[*a as usize], true) {
+            reach.is_src[*a as usize] = true;
+            reach.touched_atoms.push(*a);
+            if !std::mem::replace(&mut reach.enqueued[*a as usize], true) {
                 queue.push_back(*a);
             }
         }
         while let Some(a) = queue.pop_front() {
             let sc = an.src_class[a as usize] as usize;
-            if std::mem::replace(&mut src_done[sc], true) {
+            if std::mem::replace(&mut reach.src_done[sc], true) {
                 continue;
             }
+            reach.touched_src.push(sc as u32);
             for e in self.g.edges(NodeIndex::new(n_atoms + sc)) {
                 let Edge::Flow(cell) = *e.weight() else {
                     continue;
@@ -402,32 +461,39 @@ impl<'p> ZoneGraph<'p> {
                 let l_ok = *last_ok[set as usize]
                     .get_or_insert_with(|| opts.last_hop.is_none_or(|p| perm.overlaps(p)));
                 if l_ok {
-                    if let Some(Some(b)) = first_target.get(dc as usize)
-                        && self.hop(a, *b, cell as usize, opts.last_hop).is_some()
+                    if target_mode
+                        && let Some(b) = reach.first_target[dc as usize]
+                        && self.hop(a, b, cell as usize, opts.last_hop).is_some()
                     {
-                        reach.via[*b as usize] = Some((a, cell));
-                        reach.found = Some(*b);
-                        return reach;
+                        reach.via[b as usize] = Some((a, cell));
+                        reach.touched_atoms.push(b);
+                        reach.found = Some(b);
+                        return;
                     }
-                    if !std::mem::replace(&mut dst_any_done[dc as usize], true) {
+                    if !target_mode
+                        && !std::mem::replace(&mut reach.dst_any_done[dc as usize], true)
+                    {
+                        reach.touched_dst.push(dc);
                         for b in &an.dst_class_atoms[dc as usize] {
-                            if reach.via[*b as usize].is_none() && !is_src[*b as usize] {
+                            if reach.via[*b as usize].is_none() && !reach.is_src[*b as usize] {
                                 reach.via[*b as usize] = Some((a, cell));
+                                reach.touched_atoms.push(*b);
                             }
                         }
                     }
                 }
-                if p_ok && !std::mem::replace(&mut dst_pivot_done[dc as usize], true) {
+                if p_ok && !std::mem::replace(&mut reach.dst_pivot_done[dc as usize], true) {
+                    reach.touched_dst.push(dc);
                     for b in &an.dst_class_atoms[dc as usize] {
-                        if !std::mem::replace(&mut enqueued[*b as usize], true) {
+                        if !std::mem::replace(&mut reach.enqueued[*b as usize], true) {
                             reach.pivot_via[*b as usize] = Some((a, cell));
+                            reach.touched_atoms.push(*b);
                             queue.push_back(*b);
                         }
                     }
                 }
             }
         }
-        reach
     }
 
     /// For every atom, the set of "interesting" atoms (given as a bit index

@@ -44,6 +44,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         .graph
         .reach_bits(&bit_of, modality.len(), cx.config.pivot_services.as_ref());
     let words = modality.len().div_ceil(64).max(1);
+    let mut search = crate::graph::Reach::new(cx.graph);
     for z in &p.zones {
         let mut bits = vec![0u64; words];
         for a in &an.zone_atoms[z.id.index()] {
@@ -95,9 +96,9 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             pivots: cx.config.pivot_services.as_ref(),
             last_hop: None,
         };
-        if let Some(hops) = cx
-            .graph
-            .path_atoms(&an.zone_atoms[z.id.index()], &targets, &opts)
+        if let Some(hops) =
+            cx.graph
+                .path_atoms_with(&mut search, &an.zone_atoms[z.id.index()], &targets, &opts)
         {
             d = cx.with_path(d, &hops);
         }

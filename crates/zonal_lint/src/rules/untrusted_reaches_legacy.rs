@@ -33,7 +33,8 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         pivots: cx.config.pivot_services.as_ref(),
         last_hop: None,
     };
-    let reach = cx.graph.bfs(&sources, &opts, None);
+    let mut reach = crate::graph::Reach::new(cx.graph);
+    cx.graph.bfs(&mut reach, &sources, &opts, None);
     for (a, atom) in an.atoms.iter().enumerate() {
         let a = a as u32;
         if reach.via[a as usize].is_none() || !an.atom_is_legacy(a) {
