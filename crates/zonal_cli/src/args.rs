@@ -135,7 +135,7 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) templates: Option<PathBuf>,
     /// Seed of the sampled probes (pairs and ports the policy does not name).
-    #[arg(long, default_value_t = 0x5a6f_6e61_6c21)]
+    #[arg(long, default_value_t = 2026)]
     pub(crate) seed: u64,
     /// How many sampled probes to add to those the policy names.
     #[arg(long, default_value_t = 64)]

@@ -39,7 +39,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            seed: 0x5a6f_6e61_6c21,
+            seed: 2026,
             samples: 64,
             pairs_per_term: 6,
             max_hosts: 200,
