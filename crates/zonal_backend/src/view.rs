@@ -115,6 +115,8 @@ pub(crate) struct Plan {
     /// Notes for the output (raw; sanitise before output): expired rules,
     /// rules that do not cross this firewall.
     pub(crate) notes: Vec<String>,
+    /// Names of address sets (see [`Plan::describe`]).
+    names: BTreeMap<AddrSet, String>,
 }
 
 /// `(source, destination, services)` of a rule within one zone pair.
@@ -271,26 +273,24 @@ impl Plan {
                         dst: d,
                         services: svc,
                     };
-                    let list = if rule.action == Action::Deny {
-                        &mut denies
+                    if rule.action == Action::Deny {
+                        denies.push(e);
                     } else {
-                        &mut allows
-                    };
-                    push_unique(list, e);
+                        allows.push(e);
+                    }
                 }
             }
-            denies.extend(allows);
-            pairs.push(Pair {
-                src,
-                dst,
-                entries: denies,
-            });
+            let mut entries = dedup(denies);
+            entries.extend(dedup(allows));
+            pairs.push(Pair { src, dst, entries });
         }
+        let names = address_names(policy, &zones);
         Plan {
             zones,
             pairs,
             by_interface: firewall.by_interface(),
             notes,
+            names,
         }
     }
 
@@ -300,14 +300,19 @@ impl Plan {
     /// this: the union of a rule's pair entries is the rule restricted to
     /// the firewall's zones.
     pub(crate) fn by_rule(&self, policy: &Policy) -> Vec<Entry> {
+        let by_name: BTreeMap<&str, RuleId> = policy
+            .rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.id))
+            .collect();
         let mut frags: BTreeMap<RuleId, Vec<Fragment>> = BTreeMap::new();
         for pair in &self.pairs {
             for e in &pair.entries {
                 let list = frags.entry(e.rule).or_default();
                 list.push((e.src.clone(), e.dst.clone(), e.services.clone()));
                 for other in &e.also {
-                    if let Some(r) = policy.rules.iter().find(|r| &r.name == other) {
-                        frags.entry(r.id).or_default().push((
+                    if let Some(&rid) = by_name.get(other.as_str()) {
+                        frags.entry(rid).or_default().push((
                             e.src.clone(),
                             e.dst.clone(),
                             e.services.clone(),
@@ -333,16 +338,16 @@ impl Plan {
                     dst: d,
                     services: svc,
                 };
-                let list = if rule.action == Action::Deny {
-                    &mut denies
+                if rule.action == Action::Deny {
+                    denies.push(e);
                 } else {
-                    &mut allows
-                };
-                push_unique(list, e);
+                    allows.push(e);
+                }
             }
         }
-        denies.extend(allows);
-        denies
+        let mut entries = dedup(denies);
+        entries.extend(dedup(allows));
+        entries
     }
 
     /// Notes for the rules that have an entry on this firewall but are left
@@ -382,42 +387,53 @@ impl Plan {
         out
     }
 
-    /// A display name for an address set: the zone or device it is exactly,
-    /// if any.
-    pub(crate) fn describe(&self, policy: &Policy, set: &AddrSet) -> Option<String> {
-        if let Some(z) = self.zones.iter().find(|z| &z.addrs == set) {
-            return Some(z.name.clone());
-        }
-        if let Some(d) = policy.devices.iter().find(|d| &d.addrs == set) {
-            return Some(d.name.clone());
-        }
-        let groups: Vec<(&str, AddrSet)> = policy
-            .groups
-            .iter()
-            .map(|g| {
-                let addrs = g
-                    .members
-                    .iter()
-                    .fold(AddrSet::empty(), |a, m| a.union(&policy.endpoint_addrs(*m)));
-                (g.name.as_str(), addrs)
-            })
-            .collect();
-        if let Some((name, _)) = groups.iter().find(|(_, a)| a == set) {
-            return Some((*name).to_string());
-        }
-        for f in [Family::V4, Family::V6] {
-            if let Some((name, _)) = groups.iter().find(|(_, a)| a.family(f) == *set) {
-                return Some((*name).to_string());
-            }
-            if let Some(z) = self.zones.iter().find(|z| z.addrs.family(f) == *set) {
-                return Some(z.name.clone());
-            }
-            if let Some(d) = policy.devices.iter().find(|d| d.addrs.family(f) == *set) {
-                return Some(d.name.clone());
-            }
-        }
-        None
+    /// A display name for an address set: the zone, device or group it is
+    /// exactly (or exactly one family of), if any.
+    pub(crate) fn describe(&self, _policy: &Policy, set: &AddrSet) -> Option<String> {
+        self.names.get(set).cloned()
     }
+}
+
+/// Names of address sets, for [`Plan::describe`]: zones, devices and groups
+/// by their exact addresses, then by one family of them (first name wins).
+fn address_names(policy: &Policy, zones: &[PlanZone]) -> BTreeMap<AddrSet, String> {
+    let groups: Vec<(&str, AddrSet)> = policy
+        .groups
+        .iter()
+        .map(|g| {
+            let addrs = g
+                .members
+                .iter()
+                .fold(AddrSet::empty(), |a, m| a.union(&policy.endpoint_addrs(*m)));
+            (g.name.as_str(), addrs)
+        })
+        .collect();
+    let mut names: BTreeMap<AddrSet, String> = BTreeMap::new();
+    let mut add = |set: AddrSet, name: &str| {
+        names.entry(set).or_insert_with(|| name.to_string());
+    };
+    for z in zones {
+        add(z.addrs.clone(), &z.name);
+    }
+    for d in &policy.devices {
+        add(d.addrs.clone(), &d.name);
+    }
+    for (name, a) in &groups {
+        add(a.clone(), name);
+    }
+    for f in [Family::V4, Family::V6] {
+        for (name, a) in &groups {
+            add(a.family(f), name);
+        }
+        for z in zones {
+            add(z.addrs.family(f), &z.name);
+        }
+        for d in &policy.devices {
+            add(d.addrs.family(f), &d.name);
+        }
+    }
+    names.remove(&AddrSet::empty());
+    names
 }
 
 /// `IPv4` or `IPv6`.
@@ -532,19 +548,26 @@ fn merge_fragments(fs: Vec<Fragment>) -> Vec<Fragment> {
     out
 }
 
-/// Appends `e` unless an entry with the same match already exists, in which
-/// case the rule's name is recorded there.
-fn push_unique(list: &mut Vec<Entry>, e: Entry) {
-    if let Some(prev) = list
-        .iter_mut()
-        .find(|p| p.src == e.src && p.dst == e.dst && p.services == e.services)
-    {
-        if prev.name != e.name && !prev.also.contains(&e.name) {
-            prev.also.push(e.name);
+/// Drops entries whose match equals an earlier one's, recording the
+/// dropped rule's name in the earlier entry (no rule is rendered twice).
+fn dedup(list: Vec<Entry>) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::with_capacity(list.len());
+    let mut index: BTreeMap<(AddrSet, AddrSet, ServiceSet), usize> = BTreeMap::new();
+    for e in list {
+        let key = (e.src.clone(), e.dst.clone(), e.services.clone());
+        match index.get(&key).and_then(|&i| out.get_mut(i)) {
+            Some(prev) => {
+                if prev.name != e.name && !prev.also.contains(&e.name) {
+                    prev.also.push(e.name);
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(e);
+            }
         }
-        return;
     }
-    list.push(e);
+    out
 }
 
 /// Named address objects, deduplicated by content.
