@@ -146,6 +146,7 @@ fn view_model(req: &Request<'_>) -> NftView {
     let mut chains = Vec::new();
     let mut dispatch = Vec::new();
     let mut books = [AddressBook::default(), AddressBook::default()];
+    let mut ports = PortSets::default();
     let mut rule_count = 0usize;
     let deny_log = fw
         .logging
@@ -188,7 +189,13 @@ fn view_model(req: &Request<'_>) -> NftView {
                     Action::Deny => ("drop", deny_log.clone()),
                     Action::Allow => ("accept", allow_log.clone()),
                 };
-                for svc in services(&fe.services, fam) {
+                for svc in services(
+                    &fe.services,
+                    fam,
+                    &mut ports,
+                    &mut namer,
+                    &port_hint(policy, &e.services, policy.rule(e.rule)),
+                ) {
                     rules.push(NftRule {
                         fam: if fam == Family::V4 { "ip" } else { "ip6" },
                         src: src.clone(),
@@ -344,6 +351,7 @@ fn view_model(req: &Request<'_>) -> NftView {
         }
     }
 
+    sets.extend(ports.sets);
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
     for fam in [Family::V4, Family::V6] {
         notes.extend(
@@ -408,9 +416,63 @@ fn addr_ref(
     format!("@{name}")
 }
 
+/// Named `inet_proto . inet_service` sets, deduplicated by content.
+#[derive(Default)]
+struct PortSets {
+    by_elements: std::collections::BTreeMap<Vec<(String, String)>, String>,
+    sets: Vec<NftSet>,
+}
+
+impl PortSets {
+    fn intern(&mut self, namer: &mut Namer, elements: &[(String, String)], hint: &str) -> String {
+        if let Some(n) = self.by_elements.get(elements) {
+            return n.clone();
+        }
+        let name = namer.name(T, "s_", hint);
+        self.by_elements.insert(elements.to_vec(), name.clone());
+        self.sets.push(NftSet {
+            name: name.clone(),
+            kind: "inet_proto . inet_service",
+            comment: escape::comment(T, hint),
+            elements: elements.iter().map(|(p, r)| format!("{p} . {r}")).collect(),
+        });
+        name
+    }
+}
+
+/// A name for the TCP/UDP ports of a service set: the named service with
+/// exactly these ports, if any, else the services as the rule writes them.
+fn port_hint(
+    policy: &zonal_model::Policy,
+    services: &zonal_model::ServiceSet,
+    rule: &zonal_model::Rule,
+) -> String {
+    let ports = |s: &zonal_model::ServiceSet| [TCP, UDP].map(|p| s.selectors(p));
+    let want = ports(services);
+    if let Some(d) = policy.services.iter().find(|d| ports(&d.set) == want) {
+        return d.name.clone();
+    }
+    let written: Vec<&str> = rule
+        .services_written
+        .iter()
+        .map(|u| u.text.as_str())
+        .collect();
+    if written.is_empty() {
+        format!("{}_ports", rule.name)
+    } else {
+        written.join("_")
+    }
+}
+
 /// The service clauses of one family: one rule per clause. TCP and UDP
 /// with the same ports share a clause.
-fn services(fs: &FamilyServices, fam: Family) -> Vec<Svc> {
+fn services(
+    fs: &FamilyServices,
+    fam: Family,
+    ports: &mut PortSets,
+    namer: &mut Namer,
+    hint: &str,
+) -> Vec<Svc> {
     if fs.all {
         return vec![Svc {
             kind: "all",
@@ -421,22 +483,26 @@ fn services(fs: &FamilyServices, fam: Family) -> Vec<Svc> {
     let mut out = Vec::new();
     let mut whole = Vec::new();
     let port_sel = |p: u8| fs.protos.iter().find(|s| s.proto == p && !s.whole);
-    match (port_sel(TCP), port_sel(UDP)) {
-        (Some(t), Some(u)) if t.ranges == u.ranges => {
-            out.push(Svc {
-                kind: "ports",
-                protos: vec!["tcp".into(), "udp".into()],
-                values: ranges(&t.ranges, "-"),
-            });
+    let mut elements = Vec::new();
+    for s in [port_sel(TCP), port_sel(UDP)].into_iter().flatten() {
+        for r in ranges(&s.ranges, "-") {
+            elements.push((s.name.clone(), r));
         }
-        (t, u) => {
-            for s in [t, u].into_iter().flatten() {
-                out.push(Svc {
-                    kind: "ports",
-                    protos: vec![s.name.clone()],
-                    values: ranges(&s.ranges, "-"),
-                });
-            }
+    }
+    match elements.as_slice() {
+        [] => {}
+        [(proto, port)] => out.push(Svc {
+            kind: "ports",
+            protos: vec![proto.clone()],
+            values: vec![port.clone()],
+        }),
+        _ => {
+            let name = ports.intern(namer, &elements, hint);
+            out.push(Svc {
+                kind: "portset",
+                protos: Vec::new(),
+                values: vec![name],
+            });
         }
     }
     for s in &fs.protos {
