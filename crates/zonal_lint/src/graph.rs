@@ -180,25 +180,39 @@ impl<'p> ZoneGraph<'p> {
         let mut sets = Vec::new();
         let mut cell_perm = Vec::with_capacity(an.cell_keys.len());
         let mut cell_deny = Vec::with_capacity(an.cell_keys.len());
-        let mut intern = |set: ServiceSet| -> Option<u32> {
+        // Interns by reference: most cells hold one term, whose services
+        // are then looked up without building a new set.
+        let mut intern = |set: &ServiceSet| -> Option<u32> {
             if set.is_empty() {
                 return None;
             }
-            Some(*interner.entry(set).or_insert_with_key(|k| {
-                sets.push(k.clone());
-                (sets.len() - 1) as u32
-            }))
+            if let Some(id) = interner.get(set) {
+                return Some(*id);
+            }
+            sets.push(set.clone());
+            let id = (sets.len() - 1) as u32;
+            interner.insert(set.clone(), id);
+            Some(id)
         };
         for (cell, &(sc, dc)) in an.cell_keys.iter().enumerate() {
-            let allow = an.union(cell, Action::Allow, |_| false);
-            let deny = an.union(cell, Action::Deny, |_| false);
-            let perm = if deny.is_empty() {
-                allow
-            } else {
-                allow.subtract(&deny)
+            let (perm, deny) = match an.cell_terms(cell) {
+                [t] if an.terms[*t as usize].action == Action::Allow => {
+                    (intern(an.services(*t)), None)
+                }
+                [t] => (None, intern(an.services(*t))),
+                _ => {
+                    let allow = an.union(cell, Action::Allow, |_| false);
+                    let deny = an.union(cell, Action::Deny, |_| false);
+                    let perm = if deny.is_empty() {
+                        allow
+                    } else {
+                        allow.subtract(&deny)
+                    };
+                    (intern(&perm), intern(&deny))
+                }
             };
-            cell_deny.push(intern(deny));
-            let Some(id) = intern(perm) else {
+            cell_deny.push(deny);
+            let Some(id) = perm else {
                 cell_perm.push(None);
                 continue;
             };
