@@ -648,3 +648,68 @@ fn build_snapshots_match_fixtures_and_targets() {
         );
     }
 }
+
+#[test]
+fn naming_and_logging_choices_stay_valid_for_the_real_tools() {
+    let policy = policy_of_text(
+        "logs.zonal",
+        "policy logs {}\nzone a { network 10.1.0.0/24, fd00:1::/64 }\nzone b { network 10.2.0.0/24, fd00:2::/64 }\n\
+         allow a -> b : dicom, icmp echo-request \"images\"\ndeny a -> b : tcp 22 \"no ssh\"\nallow b -> a : https \"viewer\"\n",
+    );
+    let binding_text = [
+        "firewalls:",
+        "  - name: fw-a",
+        "    target: nftables",
+        "    naming: { prefix: abcdefghijklmnopqrst, acl: ABCDEFGHIJKLMNOPQRST }",
+        "    logging: { allow: true, deny: true, prefix: verylongprefix12345 }",
+        "  - name: fw-b",
+        "    target: iptables",
+        "    naming: { prefix: abcdefghijklmnopqrst }",
+        "    logging: { allow: true, deny: true, prefix: verylongprefix12345 }",
+        "  - name: fw-c",
+        "    target: iptables",
+        "    zones:",
+        "      a: { interface: eth1 }",
+        "      b: { interface: eth2 }",
+        "    logging: { allow: true, deny: false }",
+        "  - name: fw-d",
+        "    target: nftables",
+        "    zones:",
+        "      a: { interface: eth1 }",
+        "      b: { interface: eth2 }",
+        "    logging: { deny: false }",
+    ]
+    .join("\n");
+    let mut db = SourceDb::new();
+    let b =
+        binding(&mut db, &policy, "logs.yaml", &binding_text).unwrap_or_else(|d| panic!("{d:?}"));
+    let templates = Templates::embedded();
+    for fw in &b.firewalls {
+        let target = fw.target.unwrap();
+        let req = Request {
+            policy: &policy,
+            firewall: fw,
+            templates: &templates,
+        };
+        let r = zonal_backend::render(target, &req, &mut db)
+            .unwrap_or_else(|d| panic!("{}: {d:?}", fw.name));
+        for a in &r.artifacts {
+            let f = temp_file(&format!("logs-{}.{}", fw.name, a.extension), &a.text);
+            match a.extension.as_str() {
+                "nft" => run_tool("nft", &["-c", "-f"], &f),
+                "iptables" => run_tool("iptables-restore", &["--test"], &f),
+                "ip6tables" => run_tool("ip6tables-restore", &["--test"], &f),
+                other => panic!("unexpected {other}"),
+            }
+            if fw.logging.allow {
+                assert!(
+                    a.text.contains(&format!("{} allow", fw.logging.prefix)),
+                    "{}: no allow logging",
+                    fw.name
+                );
+            }
+            let logs_denies = a.text.contains(&format!("{} deny", fw.logging.prefix));
+            assert_eq!(logs_denies, fw.logging.deny, "{}: deny logging", fw.name);
+        }
+    }
+}

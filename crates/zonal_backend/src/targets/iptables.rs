@@ -79,7 +79,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     let mut rules: Vec<IptRule> = Vec::new();
     let prefix = escape::ident(T, "", &fw.naming.prefix);
     let deny_target = if fw.logging.deny {
-        let c = namer.unique(T, format!("{prefix}_log_deny"));
+        let c = namer.name(T, "", &format!("{prefix}_log_deny"));
         chains.push(c.clone());
         rules.push(rule(
             &c,
@@ -97,7 +97,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         "DROP".to_string()
     };
     let allow_target = if fw.logging.allow {
-        let c = namer.unique(T, format!("{prefix}_log_allow"));
+        let c = namer.name(T, "", &format!("{prefix}_log_allow"));
         chains.push(c.clone());
         rules.push(rule(
             &c,
@@ -249,7 +249,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         } else {
             None
         };
-        let deny_chain = namer.unique(T, format!("{prefix}_deny"));
+        let deny_chain = namer.name(T, "", &format!("{prefix}_deny"));
         chains.push(deny_chain.clone());
         rules.push(IptRule {
             log: Some(format!("{} DENY", fw.logging.prefix)),
