@@ -46,6 +46,13 @@ fn every_lint_flags_its_fixture_and_passes_the_fix() {
         );
         for (kind, expect) in [("flagged", true), ("clean", false)] {
             let file = format!("{dir}/{kind}.zonal");
+            // The doc page shows both fixtures verbatim, so it cannot go stale.
+            let fixture = std::fs::read_to_string(repo_root().join(&file)).unwrap_or_default();
+            assert!(
+                info.doc.contains(fixture.trim_end()),
+                "docs/diagnostics/{}.md does not show {file}; regenerate the page",
+                info.code
+            );
             let l = load(&file);
             let found = lint(&l, &LintConfig::default());
             let raised = found.iter().filter(|d| d.code == info.code).count();
