@@ -5,8 +5,8 @@
 mod args;
 mod commands;
 mod config;
-mod lint_output;
 mod fs;
+mod lint_output;
 mod printer;
 
 use std::process::ExitCode;

@@ -3,8 +3,8 @@
 mod build;
 mod check;
 mod explain;
-mod query;
 mod fmt;
+mod query;
 mod verify;
 
 use std::path::Path;
