@@ -5,53 +5,14 @@ use crate::ir::{Action, OriginKind, Rule};
 /// Longest rule name before the suffix that makes it unique.
 const MAX_RULE_NAME: usize = 48;
 
-/// The closest candidate within a small edit distance, if any.
+/// The closest candidate, if it is a likely typo of `name`. One
+/// implementation serves the parser and the resolver.
 pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let limit = (name.chars().count() / 3).min(3);
-    if limit == 0 {
-        return None;
-    }
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        if c == name {
-            continue;
-        }
-        let d = levenshtein(name, c);
-        if d <= limit && best.is_none_or(|(bd, bc)| (d, c) < (bd, bc)) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c.to_string())
-}
-
-/// Edit distance counting a swap of two adjacent characters as one edit
-/// (optimal string alignment), so `dicmo` is one edit from `dicom`.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
+    zonal_syntax::suggest::did_you_mean(name, candidates.into_iter().filter(|c| *c != name))
+        .map(str::to_string)
 }
 
 /// Keeps `[a-z0-9-]`, maps everything else to `-`, collapses repeats.
