@@ -84,3 +84,57 @@ fn fixtures_flag_and_clean() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// With pivot services configured, a chain continues only through hops that
+/// permit one of them: the guest -> jump host hop is RDP, so pivoting
+/// through SSH alone breaks the chain, and through RDP keeps it.
+#[test]
+fn pivot_services_restrict_transitive_paths() {
+    let text = include_str!("../../../policies/lint/L0305-never-violated/flagged.zonal");
+    let loaded = load_str("test.zonal", text, &options());
+    let policy = loaded.policy.unwrap();
+    let transitive = |config: &LintConfig| {
+        check(&policy, config)
+            .iter()
+            .any(|d| d.code == "L0305" && d.message.contains("~>"))
+    };
+    let mut config = LintConfig::default();
+    assert!(transitive(&config));
+    config.pivot_services = Some(policy.service_by_name("ssh").unwrap().set.clone());
+    assert!(!transitive(&config));
+    config.pivot_services = Some(policy.service_by_name("rdp").unwrap().set.clone());
+    assert!(transitive(&config));
+}
+
+/// The graph answers direct and transitive questions with concrete hops.
+#[test]
+fn graph_paths_and_direct_flows() {
+    let text = include_str!("../../../policies/lint/L0305-never-violated/flagged.zonal");
+    let loaded = load_str("test.zonal", text, &options());
+    let policy = loaded.policy.unwrap();
+    let graph = crate::ZoneGraph::new(&policy);
+    let guest = zonal_model::Endpoint::Zone(policy.zone_by_name("guest-wifi").unwrap().id);
+    let ct = zonal_model::Endpoint::Device(policy.device_by_name("ct-1").unwrap().id);
+    assert!(graph.direct(&[guest], &[ct], None).is_none());
+    let hops = graph
+        .shortest_path(&[guest], &[ct], &crate::PathOptions::default())
+        .unwrap();
+    let names: Vec<String> = hops
+        .iter()
+        .map(|h| format!("{}>{}", graph.place_name(h.from), graph.place_name(h.to)))
+        .collect();
+    assert_eq!(names, ["guest-wifi>jump-1", "jump-1>ct-1"]);
+    assert_eq!(
+        hops[1].packet.to_string(),
+        "tcp 10.20.240.10 -> 10.20.110.11:3389"
+    );
+    let https = policy.service_by_name("https").unwrap().set.clone();
+    let opts = crate::PathOptions {
+        pivots: None,
+        last_hop: Some(&https),
+    };
+    assert!(
+        graph.shortest_path(&[guest], &[ct], &opts).is_none(),
+        "the last hop is RDP only"
+    );
+}
