@@ -4,7 +4,7 @@
 //! Nodes are the places packets come from and go to — a device, the rest of
 //! a zone (its addresses outside its devices), or the addresses in no zone
 //! — plus one hub node per source class and per destination class of the
-//! [`crate::analysis`] index. An edge `source hub → destination hub` is a
+//! lint index (`analysis.rs`). An edge `source hub → destination hub` is a
 //! permitted flow: it carries the services that are allowed and not denied
 //! between the two classes, and the rules that allow them. Hubs keep the
 //! graph linear in the size of the policy: a zone-to-zone flow is one edge,

@@ -6,7 +6,7 @@
 //! and help). [`registry`] lists the lints. [`ZoneGraph`] is the graph of
 //! permitted flows, used by the lints and by `zonal query --path`.
 //!
-//! No analysis compares expanded rules pairwise: see [`analysis`] for the
+//! No analysis compares expanded rules pairwise: see the private `analysis` module (and `docs/lints.md`) for the
 //! atom / class / cell index everything is built on.
 
 mod analysis;
