@@ -67,6 +67,9 @@ pub(crate) struct TermInfo {
     pub(crate) dst: Vec<AtomId>,
     pub(crate) src_classes: Vec<u32>,
     pub(crate) dst_classes: Vec<u32>,
+    /// Matches every source and every destination atom (`any -> any`): kept
+    /// out of the cell enumeration, applied to every cell instead.
+    pub(crate) global: bool,
 }
 
 /// A concrete example packet (a witness).
@@ -125,6 +128,9 @@ pub(crate) struct Analysis<'p> {
     /// `cell_terms[cell_start[i]..cell_start[i+1]]` are the terms of cell `i`, ascending.
     cell_start: Vec<u32>,
     cell_terms: Vec<u32>,
+    /// The cell of every pair that only global terms match, if there are any
+    /// global terms (its index is `cell_keys.len()`).
+    pub(crate) default_cell: Option<usize>,
 }
 
 /// Picks a readable address of a set: a documentation address when the set
@@ -250,6 +256,7 @@ impl<'p> Analysis<'p> {
             cell_keys: Vec::new(),
             cell_start: Vec::new(),
             cell_terms: Vec::new(),
+            default_cell: None,
         };
 
         // Terms of active rules, expanded to atoms.
@@ -269,6 +276,7 @@ impl<'p> Analysis<'p> {
                         dst,
                         src_classes: Vec::new(),
                         dst_classes: Vec::new(),
+                        global: false,
                     });
                 }
             }
@@ -298,9 +306,19 @@ impl<'p> Analysis<'p> {
         an.src_class_atoms = src_class_atoms;
         an.dst_class_atoms = dst_class_atoms;
 
-        // Cells.
+        // Cells. A term matching every atom on both sides would touch every
+        // (source class, destination class) pair; it is kept out of the
+        // enumeration and merged into every cell, plus one default cell for
+        // the pairs no other term matches.
+        let n = an.atoms.len();
         let mut triples: Vec<(u32, u32, u32)> = Vec::new();
+        let mut globals: Vec<u32> = Vec::new();
         for t in 0..an.terms.len() {
+            if n > 0 && an.terms[t].src.len() == n && an.terms[t].dst.len() == n {
+                an.terms[t].global = true;
+                globals.push(t as u32);
+                continue;
+            }
             let mut sc: Vec<u32> = an.terms[t]
                 .src
                 .iter()
@@ -325,12 +343,40 @@ impl<'p> Analysis<'p> {
         }
         triples.sort_unstable();
         triples.dedup();
+        let mut narrow: Vec<u32> = Vec::new();
+        let flush = |an: &mut Analysis<'_>, narrow: &mut Vec<u32>| {
+            // Merge the cell's terms with the global ones, in term order.
+            let (mut i, mut j) = (0, 0);
+            while i < narrow.len() || j < globals.len() {
+                let take_narrow =
+                    j == globals.len() || (i < narrow.len() && narrow[i] < globals[j]);
+                if take_narrow {
+                    an.cell_terms.push(narrow[i]);
+                    i += 1;
+                } else {
+                    an.cell_terms.push(globals[j]);
+                    j += 1;
+                }
+            }
+            narrow.clear();
+        };
         for (s, d, t) in triples {
             if an.cell_keys.last() != Some(&(s, d)) {
+                if !an.cell_keys.is_empty() {
+                    flush(&mut an, &mut narrow);
+                }
                 an.cell_keys.push((s, d));
                 an.cell_start.push(an.cell_terms.len() as u32);
             }
-            an.cell_terms.push(t);
+            narrow.push(t);
+        }
+        if !an.cell_keys.is_empty() {
+            flush(&mut an, &mut narrow);
+        }
+        if !globals.is_empty() {
+            an.default_cell = Some(an.cell_keys.len());
+            an.cell_start.push(an.cell_terms.len() as u32);
+            an.cell_terms.extend_from_slice(&globals);
         }
         an.cell_start.push(an.cell_terms.len() as u32);
         an
@@ -438,7 +484,21 @@ impl<'p> Analysis<'p> {
 
     /// The cell of (source class, destination class).
     pub(crate) fn cell(&self, sc: u32, dc: u32) -> Option<usize> {
-        self.cell_keys.binary_search(&(sc, dc)).ok()
+        self.cell_keys
+            .binary_search(&(sc, dc))
+            .ok()
+            .or(self.default_cell)
+    }
+
+    /// Number of cells, the default cell included.
+    pub(crate) fn n_cells(&self) -> usize {
+        self.cell_keys.len() + usize::from(self.default_cell.is_some())
+    }
+
+    /// The destination classes that have a cell of their own from `sc`
+    /// (ascending); every other destination class is in the default cell.
+    pub(crate) fn narrow_dsts(&self, sc: u32) -> impl Iterator<Item = u32> + '_ {
+        self.cells_from(sc).map(|c| self.cell_keys[c].1)
     }
 
     /// The cell that decides packets from atom `a` to atom `b`.
@@ -511,8 +571,23 @@ impl<'p> Analysis<'p> {
 
     /// A representative family-compatible atom pair of a cell.
     pub(crate) fn cell_pair(&self, cell: usize) -> Option<(AtomId, AtomId)> {
-        let (sc, dc) = self.cell_keys[cell];
-        self.class_pair(sc, dc)
+        if let Some(&(sc, dc)) = self.cell_keys.get(cell) {
+            return self.class_pair(sc, dc);
+        }
+        // The default cell: a pair of classes with no cell of its own.
+        for sc in 0..self.n_src_classes() as u32 {
+            let mut narrow = self.narrow_dsts(sc).peekable();
+            for dc in 0..self.n_dst_classes() as u32 {
+                if narrow.peek() == Some(&dc) {
+                    narrow.next();
+                    continue;
+                }
+                if let Some(p) = self.class_pair(sc, dc) {
+                    return Some(p);
+                }
+            }
+        }
+        None
     }
 
     /// A family-compatible atom pair from a source class and a destination class.
@@ -534,6 +609,10 @@ impl<'p> Analysis<'p> {
     /// The cells of a term.
     pub(crate) fn term_cells(&self, t: u32) -> Vec<usize> {
         let info = &self.terms[t as usize];
+        if info.global {
+            // Judged on the pairs no other term matches.
+            return self.default_cell.into_iter().collect();
+        }
         let mut out = Vec::with_capacity(info.src_classes.len() * info.dst_classes.len());
         for s in &info.src_classes {
             for d in &info.dst_classes {

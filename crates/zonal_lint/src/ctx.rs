@@ -232,10 +232,19 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let dreps = self.dst_reps(dst);
         let mut found: BTreeMap<RuleId, Flow> = BTreeMap::new();
         for (sc, srep) in self.src_reps(src) {
-            for cell in an.cells_from(sc) {
-                let Some(drep) = dreps.get(&an.cell_keys[cell].1) else {
-                    continue;
-                };
+            // Without a default cell only the cells of `sc` can permit
+            // anything; with one, every destination class may.
+            let pairs: Vec<(usize, &Rep)> = if an.default_cell.is_none() {
+                an.cells_from(sc)
+                    .filter_map(|cell| dreps.get(&an.cell_keys[cell].1).map(|d| (cell, d)))
+                    .collect()
+            } else {
+                dreps
+                    .iter()
+                    .filter_map(|(dc, d)| an.cell(sc, *dc).map(|cell| (cell, d)))
+                    .collect()
+            };
+            for (cell, drep) in pairs {
                 let Some(perm) = self.graph.cell_permitted(cell) else {
                     continue;
                 };

@@ -62,6 +62,8 @@ enum Node {
     Atom,
     Src,
     Dst,
+    /// The hub of the default cell (pairs only `any -> any` rules match).
+    Global,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +82,18 @@ pub struct ZoneGraph<'p> {
     /// Interned union of the deny rules' services in each cell, if any.
     cell_deny: Vec<Option<u32>>,
     sets: Vec<ServiceSet>,
+    /// Node index of the default cell's hub, if it permits anything.
+    global_hub: Option<usize>,
+}
+
+/// One expansion of the search: from atom `a` through `cell`.
+#[derive(Clone, Copy)]
+struct Step {
+    a: AtomId,
+    cell: u32,
+    p_ok: bool,
+    l_ok: bool,
+    target_mode: bool,
 }
 
 /// The state of a breadth-first search, reusable across searches: only the
@@ -100,6 +114,9 @@ pub(crate) struct Reach {
     touched_atoms: Vec<AtomId>,
     touched_src: Vec<u32>,
     touched_dst: Vec<u32>,
+    /// Destination classes done both ways (an upper bound; only used to
+    /// skip the default cell's hub once every class is done).
+    dst_all_done: usize,
     /// Atom found, in target mode.
     pub(crate) found: Option<AtomId>,
 }
@@ -124,6 +141,7 @@ impl Reach {
             touched_atoms: Vec::new(),
             touched_src: Vec::new(),
             touched_dst: Vec::new(),
+            dst_all_done: 0,
             found: None,
         }
     }
@@ -145,6 +163,7 @@ impl Reach {
             self.dst_any_done[c] = false;
             self.first_target[c] = None;
         }
+        self.dst_all_done = 0;
         self.found = None;
     }
 }
@@ -194,7 +213,8 @@ impl<'p> ZoneGraph<'p> {
             interner.insert(set.clone(), id);
             Some(id)
         };
-        for (cell, &(sc, dc)) in an.cell_keys.iter().enumerate() {
+        let mut global_hub = None;
+        for cell in 0..an.n_cells() {
             let (perm, deny) = match an.cell_terms(cell) {
                 [t] if an.terms[*t as usize].action == Action::Allow => {
                     (intern(an.services(*t)), None)
@@ -217,13 +237,27 @@ impl<'p> ZoneGraph<'p> {
                 continue;
             };
             cell_perm.push(Some(id));
-            g.add_edge(
-                NodeIndex::new(n_atoms + sc as usize),
-                NodeIndex::new(n_atoms + ns + dc as usize),
-                Edge::Flow(cell as u32),
-            );
+            if let Some(&(sc, dc)) = an.cell_keys.get(cell) {
+                g.add_edge(
+                    NodeIndex::new(n_atoms + sc as usize),
+                    NodeIndex::new(n_atoms + ns + dc as usize),
+                    Edge::Flow(cell as u32),
+                );
+            } else {
+                // The default cell: one hub between every source and every
+                // destination class, instead of an edge per pair.
+                let hub = g.add_node(Node::Global);
+                for sc in 0..ns {
+                    g.add_edge(NodeIndex::new(n_atoms + sc), hub, Edge::Flow(cell as u32));
+                }
+                for dc in 0..nd {
+                    g.add_edge(hub, NodeIndex::new(n_atoms + ns + dc), Edge::Member);
+                }
+                global_hub = Some(hub.index());
+            }
         }
         ZoneGraph {
+            global_hub,
             an,
             g,
             cell_perm,
@@ -352,8 +386,8 @@ impl<'p> ZoneGraph<'p> {
             if std::mem::replace(&mut done[sc as usize], true) {
                 continue;
             }
-            for cell in self.an.cells_from(sc) {
-                let Some(bs) = first_dst.get(&self.an.cell_keys[cell].1) else {
+            for (dc, bs) in &first_dst {
+                let Some(cell) = self.an.cell(sc, *dc) else {
                     continue;
                 };
                 for b in bs {
@@ -468,46 +502,98 @@ impl<'p> ZoneGraph<'p> {
                 let Some(set) = self.cell_perm[cell as usize] else {
                     continue;
                 };
-                let dc = (e.target().index() - n_atoms - ns) as u32;
                 let perm = &self.sets[set as usize];
                 let p_ok = *pivot_ok[set as usize]
                     .get_or_insert_with(|| opts.pivots.is_none_or(|p| perm.overlaps(p)));
                 let l_ok = *last_ok[set as usize]
                     .get_or_insert_with(|| opts.last_hop.is_none_or(|p| perm.overlaps(p)));
-                if l_ok {
-                    if target_mode
-                        && let Some(b) = reach.first_target[dc as usize]
-                        && self.hop(a, b, cell as usize, opts.last_hop).is_some()
-                    {
-                        reach.via[b as usize] = Some((a, cell));
-                        reach.touched_atoms.push(b);
-                        reach.found = Some(b);
+                let step = Step {
+                    a,
+                    cell,
+                    p_ok,
+                    l_ok,
+                    target_mode,
+                };
+                if Some(e.target().index()) == self.global_hub {
+                    // Every destination class without a cell of its own.
+                    if !target_mode && reach.dst_all_done == an.n_dst_classes() {
+                        continue;
+                    }
+                    let mut narrow = an.narrow_dsts(sc as u32).peekable();
+                    for dc in 0..an.n_dst_classes() as u32 {
+                        if narrow.peek() == Some(&dc) {
+                            narrow.next();
+                            continue;
+                        }
+                        if self.visit(reach, &mut queue, step, dc, opts) {
+                            return;
+                        }
+                    }
+                } else {
+                    let dc = (e.target().index() - n_atoms - ns) as u32;
+                    if self.visit(reach, &mut queue, step, dc, opts) {
                         return;
-                    }
-                    if !target_mode
-                        && !std::mem::replace(&mut reach.dst_any_done[dc as usize], true)
-                    {
-                        reach.touched_dst.push(dc);
-                        for b in &an.dst_class_atoms[dc as usize] {
-                            if reach.via[*b as usize].is_none() && !reach.is_src[*b as usize] {
-                                reach.via[*b as usize] = Some((a, cell));
-                                reach.touched_atoms.push(*b);
-                            }
-                        }
-                    }
-                }
-                if p_ok && !std::mem::replace(&mut reach.dst_pivot_done[dc as usize], true) {
-                    reach.touched_dst.push(dc);
-                    for b in &an.dst_class_atoms[dc as usize] {
-                        if !std::mem::replace(&mut reach.enqueued[*b as usize], true) {
-                            reach.pivot_via[*b as usize] = Some((a, cell));
-                            reach.touched_atoms.push(*b);
-                            queue.push_back(*b);
-                        }
                     }
                 }
             }
         }
+    }
+
+    /// One hop of the search into destination class `dc`; true when a
+    /// target was found.
+    fn visit(
+        &self,
+        reach: &mut Reach,
+        queue: &mut VecDeque<AtomId>,
+        step: Step,
+        dc: u32,
+        opts: &PathOptions<'_>,
+    ) -> bool {
+        let an = &self.an;
+        let Step {
+            a,
+            cell,
+            p_ok,
+            l_ok,
+            target_mode,
+        } = step;
+        if l_ok {
+            if target_mode
+                && let Some(b) = reach.first_target[dc as usize]
+                && self.hop(a, b, cell as usize, opts.last_hop).is_some()
+            {
+                reach.via[b as usize] = Some((a, cell));
+                reach.touched_atoms.push(b);
+                reach.found = Some(b);
+                return true;
+            }
+            if !target_mode && !std::mem::replace(&mut reach.dst_any_done[dc as usize], true) {
+                reach.touched_dst.push(dc);
+                if reach.dst_pivot_done[dc as usize] {
+                    reach.dst_all_done += 1;
+                }
+                for b in &an.dst_class_atoms[dc as usize] {
+                    if reach.via[*b as usize].is_none() && !reach.is_src[*b as usize] {
+                        reach.via[*b as usize] = Some((a, cell));
+                        reach.touched_atoms.push(*b);
+                    }
+                }
+            }
+        }
+        if p_ok && !std::mem::replace(&mut reach.dst_pivot_done[dc as usize], true) {
+            reach.touched_dst.push(dc);
+            if reach.dst_any_done[dc as usize] {
+                reach.dst_all_done += 1;
+            }
+            for b in &an.dst_class_atoms[dc as usize] {
+                if !std::mem::replace(&mut reach.enqueued[*b as usize], true) {
+                    reach.pivot_via[*b as usize] = Some((a, cell));
+                    reach.touched_atoms.push(*b);
+                    queue.push_back(*b);
+                }
+            }
+        }
+        false
     }
 
     /// For every atom, the set of "interesting" atoms (given as a bit index
@@ -544,11 +630,22 @@ impl<'p> ZoneGraph<'p> {
             }
         }
         let ns = an.n_src_classes();
+        // Bits of every destination class (the default cell's hub reaches all).
+        let mut all_bits = vec![0u64; words];
+        for (i, b) in dc_bits.iter().enumerate() {
+            all_bits[i % words] |= b;
+        }
         for e in self.g.edge_references() {
             if let Edge::Flow(cell) = *e.weight()
                 && self.cell_perm[cell as usize].is_some()
             {
                 let s = e.source().index();
+                if Some(e.target().index()) == self.global_hub {
+                    for w in 0..words {
+                        local[s * words + w] |= all_bits[w];
+                    }
+                    continue;
+                }
                 let dc = e.target().index() - n_atoms - ns;
                 for w in 0..words {
                     local[s * words + w] |= dc_bits[dc * words + w];

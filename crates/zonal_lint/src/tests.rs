@@ -138,3 +138,49 @@ fn graph_paths_and_direct_flows() {
         "the last hop is RDP only"
     );
 }
+
+/// `any -> any` rules are kept out of the cell enumeration (one default
+/// cell and one hub instead of a cell per pair of classes) and still count
+/// everywhere: in paths, in covers and in direct flows.
+#[test]
+fn any_to_any_rules_use_the_default_cell() {
+    let text = r#"policy global { owner "t" }
+zone modalities {
+  network 10.20.110.0/24
+  trust low
+  kind modality
+  device ct-1 { address 10.20.110.11  kind ct  listens dicom }
+}
+zone archive {
+  network 10.20.120.0/24
+  trust medium
+  kind pacs
+  device pacs-1 { address 10.20.120.10  kind pacs  listens dicom }
+}
+zone guest-wifi { network 172.31.0.0/16  trust untrusted  kind guest }
+zone internet { external }
+allow ct-1 -> pacs-1 : dicom "images"
+allow any -> any : icmp-echo "ping everywhere"
+deny any -> any : telnet "never telnet"
+allow ct-1 -> pacs-1 : telnet "old console"
+never guest-wifi ~> modalities
+"#;
+    let (codes, out) = lint(text);
+    assert!(codes.contains(&"L0405"), "{out}");
+    assert!(
+        codes.contains(&"L0305"),
+        "the ping rule lets guests reach the CT:\n{out}"
+    );
+    assert!(
+        out.contains("1. guest-wifi -> modalities : icmp 172.31.0.1 -> 10.20.110.1 type 8"),
+        "{out}"
+    );
+    assert!(
+        codes.contains(&"L0201"),
+        "the telnet allow is shadowed by the global deny:\n{out}"
+    );
+    assert!(
+        codes.contains(&"L0304"),
+        "guest to clinical through ping:\n{out}"
+    );
+}

@@ -29,7 +29,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let shadowed = super::shadowed(cx);
     let an = cx.an();
     let mut found: BTreeMap<RuleId, Overlap> = BTreeMap::new();
-    for cell in 0..an.cell_keys.len() {
+    for cell in 0..an.n_cells() {
         let Some(denied) = cx.denied(cell) else {
             continue;
         };

@@ -67,7 +67,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     }
     let mut reported = BTreeSet::new();
     for (t, info) in an.terms.iter().enumerate() {
-        if info.action != Action::Allow || reported.contains(&info.rule) {
+        if info.global || info.action != Action::Allow || reported.contains(&info.rule) {
             continue;
         }
         for b in &info.dst {

@@ -62,7 +62,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     // Archives each flagged device sends DICOM requests to.
     let mut archives: Vec<BTreeSet<AtomId>> = vec![BTreeSet::new(); an.atoms.len()];
     for (t, info) in an.terms.iter().enumerate() {
-        if info.action != Action::Allow || !an.services(t as u32).overlaps(&dicom) {
+        if info.global || info.action != Action::Allow || !an.services(t as u32).overlaps(&dicom) {
             continue;
         }
         let origin = p.rule(info.rule).origin;

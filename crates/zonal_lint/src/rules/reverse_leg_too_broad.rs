@@ -28,7 +28,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let an = cx.an();
     let mut reported = BTreeSet::new();
     for (t, info) in an.terms.iter().enumerate() {
-        if info.action != Action::Allow || reported.contains(&info.rule) {
+        if info.global || info.action != Action::Allow || reported.contains(&info.rule) {
             continue;
         }
         let reverse = p.rule(info.rule).origin.is_reverse_leg();

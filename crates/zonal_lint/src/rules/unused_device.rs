@@ -21,6 +21,10 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let zones_used = super::unused_zone::used_zones(cx);
     let mut dst_used = vec![false; an.n_dst_classes()];
     let mut src_used = vec![false; an.n_src_classes()];
+    if an.default_cell.is_some() {
+        // An `any -> any` rule matches every device.
+        return;
+    }
     for (s, d) in &an.cell_keys {
         src_used[*s as usize] = true;
         dst_used[*d as usize] = true;
