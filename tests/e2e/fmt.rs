@@ -19,15 +19,21 @@ fn formatting_keeps_meaning_on_every_fixture() {
             continue;
         }
         let formatted = zonal_syntax::format(&parsed.file, &text);
-        let again = zonal_syntax::format(&zonal_syntax::parse(FileId(0), &formatted).file, &formatted);
+        let again =
+            zonal_syntax::format(&zonal_syntax::parse(FileId(0), &formatted).file, &formatted);
         assert_eq!(formatted, again, "{f}: formatting is not idempotent");
         let opts = Options { today: today() };
         // Resolve both under the same name, so that includes and messages match.
         let name = f.rsplit('/').next().unwrap_or(&f).to_string();
         let before = load(&MemoryLoader::single(&name, &text), &name, &opts);
         let after = load(&MemoryLoader::single(&name, &formatted), &name, &opts);
-        let codes = |l: &zonal_model::Loaded| l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>();
-        assert_eq!(codes(&before), codes(&after), "{f}: formatting changed the diagnostics");
+        let codes =
+            |l: &zonal_model::Loaded| l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>();
+        assert_eq!(
+            codes(&before),
+            codes(&after),
+            "{f}: formatting changed the diagnostics"
+        );
         if let (Some(a), Some(b)) = (&before.policy, &after.policy) {
             assert_eq!(a.digest, b.digest, "{f}: formatting changed the meaning");
         }
