@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use zonal_backend::{Firewall, Request, Target, TemplateFile, Templates};
 use zonal_diagnostics::{Diagnostics, SourceDb, render};
-use zonal_lint::LintConfig;
 
 use crate::ExitStatus;
 use crate::args::BuildArgs;
@@ -53,7 +52,12 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Error);
     };
     let mut db = loaded.db;
-    let findings = zonal_lint::check(&policy, &LintConfig::default());
+    // The same lints as `zonal check`: `zonal.toml` levels and the baseline apply.
+    let lint = crate::lint_output::run(&args.path, &policy, false)?;
+    if let Some(note) = &lint.note {
+        printer::error(note);
+    }
+    let findings = lint.findings;
     if findings.has_errors() {
         let blocking = Diagnostics(
             findings
