@@ -2,16 +2,19 @@
 //!
 //! Without interface binding there is one IPv4 ACL and one IPv6 ACL that
 //! filter by address; with a binding that names interfaces, each zone gets
-//! an inbound ACL on its interface. An ACL holds, in order:
-//! 1. the return traffic of permitted TCP connections: `permit tcp DST eq
-//!    PORT SRC established`, scoped to the exact hosts and ports (these
-//!    packets carry ACK or RST and cannot open a connection, so they come
-//!    before the denies, as conntrack's `established` does);
-//! 2. the explicit denies;
-//! 3. the permits;
-//! 4. exact reverse entries for UDP (`permit udp DST eq PORT SRC`), ICMP
-//!    echo replies and other protocols, after the denies (fail closed);
-//! 5. on IPv6, the neighbour-discovery permits IOS would otherwise lose,
+//! an inbound ACL on its interface. A stateless ACL must let the replies of
+//! permitted connections through even where a deny rule covers the reverse
+//! direction, so the denies are subtracted from the allows first (as
+//! unions of address × address × service products) and an ACL holds, in
+//! order:
+//! 1. the permits (what the policy allows, denies already taken out);
+//! 2. their replies: TCP `permit tcp DST eq PORT SRC established`, scoped
+//!    to the exact hosts and ports (never a `permit tcp host X eq 104 any`
+//!    hole), UDP `permit udp DST eq PORT SRC`, ICMP echo replies, other
+//!    protocols in reverse; for "any service" permits, the TCP and ICMP
+//!    packets that are not replies are refused before `permit ip DST SRC`;
+//! 3. the explicit denies (they log; nothing they match is permitted above);
+//! 4. on IPv6, the neighbour-discovery permits IOS would otherwise lose,
 //!    then `deny … any any log`.
 //!
 //! IPv4 address lists use `object-group network`; IPv6 entries are expanded.
@@ -94,18 +97,21 @@ pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
 /// Entries of one ACL by section.
 #[derive(Default)]
 struct Sections {
-    established: Vec<Ace>,
-    deny: Vec<Ace>,
     permit: Vec<Ace>,
     reverse: Vec<Ace>,
+    tail: Vec<Ace>,
+    deny: Vec<Ace>,
 }
 
 impl Sections {
+    /// Permits (denies already subtracted), the replies of what they
+    /// permit, the tail of "any service" replies, then the explicit denies
+    /// (for logging: nothing they match is permitted above).
     fn into_aces(self) -> Vec<Ace> {
-        let mut out = self.established;
-        out.extend(self.deny);
-        out.extend(self.permit);
+        let mut out = self.permit;
         out.extend(self.reverse);
+        out.extend(self.tail);
+        out.extend(self.deny);
         out
     }
 }
@@ -143,13 +149,19 @@ fn view_model(req: &Request<'_>) -> IosView {
             for (k, fam) in [Family::V4, Family::V6].into_iter().enumerate() {
                 let mut sec = Sections::default();
                 for pair in &plan.pairs {
+                    let effective = subtract_denies(&pair.entries);
                     if pair.src == zi {
-                        for e in &pair.entries {
+                        for e in pair
+                            .entries
+                            .iter()
+                            .filter(|e| e.action == Action::Deny)
+                            .chain(&effective)
+                        {
                             forward(&mut cx, &mut sec, e, fam);
                         }
                     }
                     if pair.dst == zi {
-                        for e in &pair.entries {
+                        for e in &effective {
                             returns(&mut cx, &mut sec, e, fam);
                         }
                     }
@@ -173,8 +185,15 @@ fn view_model(req: &Request<'_>) -> IosView {
         let entries = plan.by_rule(policy);
         for fam in [Family::V4, Family::V6] {
             let mut sec = Sections::default();
-            for e in &entries {
+            let effective = subtract_denies(&entries);
+            for e in entries
+                .iter()
+                .filter(|e| e.action == Action::Deny)
+                .chain(&effective)
+            {
                 forward(&mut cx, &mut sec, e, fam);
+            }
+            for e in &effective {
                 returns(&mut cx, &mut sec, e, fam);
             }
             let suffix = if fam == Family::V4 { "V4" } else { "V6" };
@@ -345,42 +364,96 @@ fn returns(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
     let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name));
     let echo_request = if fam == Family::V4 { "8" } else { "128" };
     let echo_reply = if fam == Family::V4 { "0" } else { "129" };
-    let mut r_est = Some(escape::comment(T, &format!("return traffic of {}", e.name)));
-    let mut r_rev = r_est.clone();
-    let mut reply_items = Vec::new();
+    let mut remark = Some(escape::comment(T, &format!("return traffic of {}", e.name)));
+    let ipkw = if fam == Family::V4 { "ip" } else { "ipv6" };
     for (proto, op) in items(&fe.services, fam) {
-        if proto == "ip" || proto == "ipv6" {
-            // Every protocol: TCP replies, UDP replies and echo replies.
-            reply_items.push(("tcp".to_string(), String::new()));
-            reply_items.push(("udp".to_string(), String::new()));
-            reply_items.push(("icmp".to_string(), echo_request.to_string()));
-        } else {
-            reply_items.push((proto, op));
-        }
-    }
-    for (proto, op) in reply_items {
-        let (list, remark, tail, src_op) = match proto.as_str() {
-            "tcp" => (&mut sec.established, &mut r_est, "established", op.clone()),
+        // (protocol, source port operator, trailing keyword) of the replies.
+        let replies: Vec<(&str, String, &str)> = match proto.as_str() {
+            "ip" | "ipv6" => vec![
+                ("tcp", String::new(), "established"),
+                ("udp", String::new(), ""),
+                ("icmp", String::new(), echo_reply),
+            ],
+            "tcp" => vec![("tcp", op.clone(), "established")],
             "icmp" if op == echo_request || op.is_empty() => {
-                (&mut sec.reverse, &mut r_rev, echo_reply, String::new())
+                vec![("icmp", String::new(), echo_reply)]
             }
-            // Other ICMP types have no reply; errors about them are not
-            // needed either (the initiating side is stateless too).
-            "icmp" => continue,
-            _ => (&mut sec.reverse, &mut r_rev, "", op.clone()),
+            // Other ICMP types have no reply.
+            "icmp" => Vec::new(),
+            other => vec![(other, op.clone(), "")],
         };
         for s in &srcs {
             for d in &dsts {
                 // Reply: from the listener (source port = the service port)
                 // back to the initiator.
-                let text = join(&["permit", &proto, d, &src_op, s, tail]);
-                list.push(Ace {
-                    remark: remark.take(),
-                    text,
-                });
+                for (p, src_op, tail) in &replies {
+                    let text = join(&["permit", p, d, src_op, s, tail]);
+                    sec.reverse.push(Ace {
+                        remark: remark.take(),
+                        text,
+                    });
+                }
+                if proto == ipkw {
+                    // Replies of every other protocol: after the TCP and
+                    // ICMP replies above, refuse the rest of TCP and ICMP
+                    // from the listener, then permit the other protocols.
+                    for text in [
+                        join(&["deny tcp", d, s]),
+                        join(&["deny icmp", d, s]),
+                        join(&["permit", ipkw, d, s]),
+                    ] {
+                        sec.tail.push(Ace { remark: None, text });
+                    }
+                }
             }
         }
     }
+}
+
+/// The allow entries with every deny entry of the same list subtracted
+/// (as unions of products), so that an ACL can permit without a deny in
+/// front: a stateless ACL must let the replies of permitted connections
+/// through even where a deny covers the reverse direction, so denies
+/// cannot come first.
+fn subtract_denies(entries: &[Entry]) -> Vec<Entry> {
+    let denies: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.action == Action::Deny)
+        .collect();
+    let mut out = Vec::new();
+    for e in entries.iter().filter(|e| e.action == Action::Allow) {
+        let mut pieces = vec![(e.src.clone(), e.dst.clone(), e.services.clone())];
+        for d in &denies {
+            let mut next = Vec::new();
+            for (s, t, v) in pieces {
+                let (si, ti, vi) = (
+                    s.intersect(&d.src),
+                    t.intersect(&d.dst),
+                    v.intersect(&d.services),
+                );
+                if si.is_empty() || ti.is_empty() || vi.is_empty() {
+                    next.push((s, t, v));
+                    continue;
+                }
+                next.push((s.subtract(&d.src), t.clone(), v.clone()));
+                next.push((si.clone(), t.subtract(&d.dst), v.clone()));
+                next.push((si, ti, v.subtract(&d.services)));
+            }
+            pieces = next
+                .into_iter()
+                .filter(|(s, t, v)| !s.is_empty() && !t.is_empty() && !v.is_empty())
+                .collect();
+        }
+        for (s, t, v) in pieces {
+            out.push(Entry {
+                src: s,
+                dst: t,
+                services: v,
+                ..e.clone()
+            });
+        }
+    }
+    out
 }
 
 fn join(parts: &[&str]) -> String {
