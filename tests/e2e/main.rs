@@ -6,3 +6,4 @@ mod fmt;
 mod kernel;
 mod lint;
 mod tidy;
+mod xcheck;

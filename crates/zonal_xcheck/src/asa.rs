@@ -659,8 +659,8 @@ impl Asa {
 
 impl Device for Asa {
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
-        let ingress = self.nameif_for(env.src_zone)?;
-        let egress = self.nameif_for(env.dst_zone)?;
+        let ingress = env.src(self)?;
+        let egress = env.dst(self)?;
         if ingress == egress && !self.same_intra {
             return Some(Decision::implicit(
                 false,
@@ -710,6 +710,10 @@ impl Device for Asa {
             }
         }
         Some(inbound)
+    }
+
+    fn side(&self, zone: &str) -> Option<String> {
+        self.nameif_for(Some(zone))
     }
 
     fn stateless_for(&self, proto: u8) -> bool {
@@ -776,6 +780,9 @@ access-group ACL_PACS_IN in interface pacs
             src_zone: Some("imaging"),
             dst_zone: Some("pacs"),
             today: Date::new(2026, 11, 28).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         assert!(
             dev.decide(&pkt("10.20.0.7", "10.30.0.5", 6, 11112), &env)

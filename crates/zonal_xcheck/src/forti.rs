@@ -565,9 +565,13 @@ fn forti_time(s: &str) -> Result<i64, String> {
 }
 
 impl Device for Forti {
+    fn side(&self, zone: &str) -> Option<String> {
+        self.zone_for(Some(zone))
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
-        let from = self.zone_for(env.src_zone)?;
-        let to = self.zone_for(env.dst_zone)?;
+        let from = env.src(self)?;
+        let to = env.dst(self)?;
         if from == to
             && let Some(z) = self.find("system zone", &from)
             && z.one("intrazone") == Some("allow")
@@ -731,6 +735,9 @@ end
             src_zone: Some("imaging"),
             dst_zone: Some("pacs"),
             today: Date::new(2026, 12, 31).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         assert!(
             dev.decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env)

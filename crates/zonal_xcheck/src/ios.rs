@@ -717,6 +717,10 @@ impl Ios {
 }
 
 impl Device for Ios {
+    fn side(&self, zone: &str) -> Option<String> {
+        self.iface_for(Some(zone)).map(|i| i.name.clone())
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
         let any_binding = self.ifaces.iter().any(|i| {
             i.v4_in.is_some() || i.v4_out.is_some() || i.v6_in.is_some() || i.v6_out.is_some()
@@ -735,8 +739,9 @@ impl Device for Ios {
                 None => Decision::implicit(true, "no ACL of this family at all"),
             });
         }
-        let ingress = self.iface_for(env.src_zone)?;
-        let egress = self.iface_for(env.dst_zone)?;
+        let (in_name, out_name) = (env.src(self)?, env.dst(self)?);
+        let ingress = self.ifaces.iter().find(|i| i.name == in_name)?;
+        let egress = self.ifaces.iter().find(|i| i.name == out_name)?;
         let (acl_in, acl_out) = if v6 {
             (&ingress.v6_in, &egress.v6_out)
         } else {
@@ -825,6 +830,9 @@ interface Vlan30
             src_zone: Some("imaging"),
             dst_zone: Some("pacs"),
             today: Date::new(2026, 11, 28).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         let d = dev
             .decide(
@@ -849,6 +857,9 @@ interface Vlan30
             src_zone: Some("pacs"),
             dst_zone: Some("imaging"),
             today: env.today,
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         // A reply with ACK passes the established entry; a SYN does not.
         assert!(

@@ -168,6 +168,30 @@ pub(crate) struct Env<'a> {
     pub(crate) src_zone: Option<&'a str>,
     pub(crate) dst_zone: Option<&'a str>,
     pub(crate) today: Date,
+    /// The device's names (interface, vendor zone) for the two zones, when
+    /// known in advance ([`Device::side`]); readers look them up otherwise.
+    pub(crate) src_side: Option<&'a str>,
+    pub(crate) dst_side: Option<&'a str>,
+    /// Whether `src_side` and `dst_side` were looked up in advance.
+    pub(crate) sides_known: bool,
+}
+
+impl<'a> Env<'a> {
+    /// The device's name for the source side.
+    pub(crate) fn src(&self, dev: &dyn Device) -> Option<String> {
+        if self.sides_known {
+            return self.src_side.map(str::to_string);
+        }
+        self.src_zone.and_then(|z| dev.side(z))
+    }
+
+    /// The device's name for the destination side.
+    pub(crate) fn dst(&self, dev: &dyn Device) -> Option<String> {
+        if self.sides_known {
+            return self.dst_side.map(str::to_string);
+        }
+        self.dst_zone.and_then(|z| dev.side(z))
+    }
 }
 
 /// A device model read back from rendered text.
@@ -176,6 +200,10 @@ pub(crate) trait Device {
     /// the device in this model (an address in no zone on a zone-based
     /// device): such packets are counted as skipped, never as passes.
     fn decide(&self, pkt: &Packet, env: &Env<'_>) -> Option<Decision>;
+
+    /// The device's name (interface, vendor zone, macro) for a policy
+    /// zone, `None` when the config does not name it.
+    fn side(&self, zone: &str) -> Option<String>;
 
     /// Whether replies of this protocol need explicit entries (no state).
     fn stateless_for(&self, _proto: u8) -> bool {
@@ -305,6 +333,8 @@ pub fn cross_check(
     config: &Config,
 ) -> Result<Report, ReadError> {
     let device = read(target, text)?;
+    // The device's name for each policy zone, looked up once.
+    let sides: Vec<Option<String>> = policy.zones.iter().map(|z| device.side(&z.name)).collect();
     let mut report = Report {
         target,
         evaluated: 0,
@@ -317,7 +347,7 @@ pub fn cross_check(
     // zone-based device) do not count: draw more until `packets` new
     // packets were compared, from a bounded number of batches.
     let mut batch = 0u64;
-    while report.evaluated - report.replies < config.packets && batch < 20 {
+    while report.evaluated - report.replies < config.packets && batch < 50 {
         let want = config.packets - (report.evaluated - report.replies);
         let seed = config.seed.wrapping_add(batch.wrapping_mul(0x9e37_79b9));
         batch += 1;
@@ -325,11 +355,14 @@ pub fn cross_check(
             policy,
             target.stateless(),
             &Config {
-                packets: want,
+                packets: want.max(1000),
                 seed,
             },
         ) {
-            let Some(allowed) = compare(policy, device.as_ref(), &pkt, &mut report) else {
+            if report.evaluated - report.replies >= config.packets {
+                break;
+            }
+            let Some(allowed) = compare(policy, device.as_ref(), &sides, &pkt, &mut report) else {
                 continue;
             };
             // Every allowed connection's reply must come back where the
@@ -339,7 +372,7 @@ pub fn cross_check(
                 && device.stateless_for(pkt.proto)
                 && let Some(reply) = probe::reply_of(&pkt)
             {
-                compare(policy, device.as_ref(), &reply, &mut report);
+                compare(policy, device.as_ref(), &sides, &reply, &mut report);
             }
         }
     }
@@ -351,17 +384,23 @@ pub fn cross_check(
 fn compare(
     policy: &Policy,
     device: &dyn Device,
+    sides: &[Option<String>],
     pkt: &Packet,
     report: &mut Report,
 ) -> Option<bool> {
+    let src = policy.zone_of(pkt.src);
+    let dst = policy.zone_of(pkt.dst);
     let env = Env {
-        src_zone: policy
-            .zone_of(pkt.src)
-            .map(|z| policy.zone(z).name.as_str()),
-        dst_zone: policy
-            .zone_of(pkt.dst)
-            .map(|z| policy.zone(z).name.as_str()),
+        src_zone: src.map(|z| policy.zone(z).name.as_str()),
+        dst_zone: dst.map(|z| policy.zone(z).name.as_str()),
         today: policy.today,
+        src_side: src
+            .and_then(|z| sides.get(z.index()))
+            .and_then(|s| s.as_deref()),
+        dst_side: dst
+            .and_then(|z| sides.get(z.index()))
+            .and_then(|s| s.as_deref()),
+        sides_known: true,
     };
     let Some(got) = device.decide(pkt, &env) else {
         report.skipped += 1;

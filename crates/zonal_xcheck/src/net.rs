@@ -337,28 +337,38 @@ pub(crate) fn words(line: &str) -> Vec<String> {
     out
 }
 
-/// Normalises a name for comparing a device's zone or interface name with
-/// a policy zone name: lower case, `-` and `.` read as `_`.
-pub(crate) fn norm(s: &str) -> String {
-    s.trim().to_ascii_lowercase().replace(['-', '.', ' '], "_")
+/// Whether two names are equal in lower case with `-`, `.` and ` ` read
+/// as `_`, without allocating.
+fn eq_norm(a: &str, b: &str) -> bool {
+    let n = |c: char| match c {
+        '-' | '.' | ' ' => '_',
+        c => c.to_ascii_lowercase(),
+    };
+    a.trim().chars().map(n).eq(b.trim().chars().map(n))
 }
 
 /// Whether a device-side name (a vendor zone, interface or macro) stands
 /// for the policy zone `zone`: equal after normalisation, possibly with a
 /// type prefix or suffix such as `z_`, `zone_`, `_if`.
 pub(crate) fn names_zone(device_name: &str, zone: &str) -> bool {
-    let d = norm(device_name);
-    let z = norm(zone);
-    if d == z {
+    let d = device_name.trim();
+    if eq_norm(d, zone) {
         return true;
     }
     for p in ["z_", "zone_", "zn_", "if_", "zonal_", "zonal_z_"] {
-        if d.strip_prefix(p) == Some(z.as_str()) {
+        if let (Some(head), Some(rest)) = (d.get(..p.len()), d.get(p.len()..))
+            && eq_norm(head, p)
+            && eq_norm(rest, zone)
+        {
             return true;
         }
     }
     for s in ["_if", "_zone", "_in"] {
-        if d.strip_suffix(s) == Some(z.as_str()) {
+        if let Some(cut) = d.len().checked_sub(s.len())
+            && let (Some(head), Some(tail)) = (d.get(..cut), d.get(cut..))
+            && eq_norm(tail, s)
+            && eq_norm(head, zone)
+        {
             return true;
         }
     }

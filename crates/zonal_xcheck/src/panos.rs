@@ -674,9 +674,13 @@ impl PanOs {
 }
 
 impl Device for PanOs {
+    fn side(&self, zone: &str) -> Option<String> {
+        self.zone_for(Some(zone))
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
-        let from = self.zone_for(env.src_zone)?;
-        let to = self.zone_for(env.dst_zone)?;
+        let from = env.src(self)?;
+        let to = env.dst(self)?;
         for r in &self.rules {
             if self.rule_matches(r, &from, &to, p, env) {
                 let allow = r.action.as_deref() == Some("allow");
@@ -765,6 +769,9 @@ set rulebase default-security-rules rules intrazone-default action deny
             src_zone: Some("imaging"),
             dst_zone: Some("pacs"),
             today: Date::new(2026, 12, 31).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         let d = dev
             .decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env)

@@ -736,9 +736,13 @@ impl Pf {
 }
 
 impl Device for Pf {
+    fn side(&self, zone: &str) -> Option<String> {
+        self.iface_for(Some(zone))
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
-        let in_if = self.iface_for(env.src_zone);
-        let out_if = self.iface_for(env.dst_zone);
+        let in_if = env.src(self);
+        let out_if = env.dst(self);
         let (d_in, tag) = self.leg(p, true, in_if.as_deref(), None);
         if !d_in.allow {
             return Some(d_in);
@@ -792,6 +796,9 @@ pass in on $pacs_if proto tcp from <z_pacs> to any port 22
             src_zone: Some("imaging"),
             dst_zone: Some("pacs"),
             today: Date::new(2026, 6, 1).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         let d = dev
             .decide(&pkt("10.20.2.50", "10.30.0.5", 6, 11112), &env)
@@ -819,6 +826,9 @@ pass in on $pacs_if proto tcp from <z_pacs> to any port 22
             src_zone: Some("pacs"),
             dst_zone: Some("imaging"),
             today: env.today,
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         let d = dev
             .decide(&pkt("10.30.0.5", "10.20.0.1", 6, 22), &back)

@@ -99,9 +99,10 @@ struct Pool {
 type Svc = (u8, u16, u16);
 
 fn services_of(set: &ServiceSet, out: &mut Vec<Svc>) {
+    let any = set.is_any();
     for (proto, sel) in set.iter() {
         // `any` covers all 256 protocols; keep the interesting ones.
-        if set.is_any() && ![TCP, UDP, ICMP, ICMPV6, 50, 47].contains(&proto) {
+        if any && ![TCP, UDP, ICMP, ICMPV6, 50, 47].contains(&proto) {
             continue;
         }
         for &(lo, hi) in sel.ranges() {
@@ -269,9 +270,19 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
     for s in &policy.services {
         services_of(&s.set, &mut svcs);
     }
-    let terms: Vec<_> = policy.rules.iter().flat_map(|r| r.terms.iter()).collect();
-    for t in &terms {
-        services_of(&t.services, &mut svcs);
+    // Each term with its services, listed once.
+    let terms: Vec<_> = policy
+        .rules
+        .iter()
+        .flat_map(|r| r.terms.iter())
+        .map(|t| {
+            let mut ts = Vec::new();
+            services_of(&t.services, &mut ts);
+            (t, ts)
+        })
+        .collect();
+    for (_, ts) in &terms {
+        svcs.extend_from_slice(ts);
     }
     let mut service_ports: Vec<u16> = svcs
         .iter()
@@ -291,7 +302,9 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
         let (mut src, mut dst, proto, sel);
         if strategy < 45 && !terms.is_empty() {
             // Inside (or at the edge of) a rule's term, forward or reversed.
-            let Some(t) = rng.pick(&terms) else { continue };
+            let Some((t, ts)) = rng.pick(&terms) else {
+                continue;
+            };
             let (Some(s), Some(d)) = (
                 random_in(&mut rng, &t.src, Some(v6)),
                 random_in(&mut rng, &t.dst, Some(v6)),
@@ -300,9 +313,7 @@ pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec
             };
             src = s;
             dst = d;
-            let mut ts = Vec::new();
-            services_of(&t.services, &mut ts);
-            let Some(&(p, lo, hi)) = rng.pick(&ts) else {
+            let Some(&(p, lo, hi)) = rng.pick(ts) else {
                 continue;
             };
             proto = p;

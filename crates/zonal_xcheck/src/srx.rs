@@ -729,6 +729,10 @@ fn predefined(name: &str) -> Option<Vec<Term>> {
 }
 
 impl Device for Srx {
+    fn side(&self, zone: &str) -> Option<String> {
+        self.zone_for(Some(zone)).map(str::to_string)
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
         if p.src.is_ipv6() {
             match self.v6_mode.as_deref() {
@@ -747,8 +751,9 @@ impl Device for Srx {
                 }
             }
         }
-        let from = self.zone_for(env.src_zone)?;
-        let to = self.zone_for(env.dst_zone)?;
+        let from = env.src(self)?;
+        let to = env.dst(self)?;
+        let (from, to) = (from.as_str(), to.as_str());
         let ctx = Context::Pair(from.to_string(), to.to_string());
         let hit = self
             .contexts
@@ -823,6 +828,9 @@ set security policies default-policy deny-all
             src_zone: Some("imaging"),
             dst_zone: Some("pacs"),
             today: Date::new(2026, 6, 1).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
         };
         assert!(
             dev.decide(&pkt("10.20.2.50", "10.30.0.5", 17, 5010), &env)
