@@ -26,6 +26,7 @@ mod probe;
 mod rng;
 mod srx;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use zonal_model::{Action, Date, Policy};
@@ -228,14 +229,22 @@ fn read(target: Target, text: &str) -> Result<Box<dyn Device>, ReadError> {
     })
 }
 
-/// How many packets to evaluate and from which seed.
-#[derive(Clone, Copy, Debug)]
+/// How many packets to evaluate, from which seed, and which zones the
+/// firewall stands between.
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Packets per policy and target (replies of allowed connections on
     /// stateless targets come on top).
     pub packets: usize,
     /// The seed of the packet generator.
     pub seed: u64,
+    /// The deployment binding, when the config was rendered with one:
+    /// policy zone → the device's name for it (interface, vendor zone), or
+    /// `None` for a zone classified by address. Only packets between
+    /// listed zones cross this firewall; others are not compared. Without
+    /// a binding every zone is enforced and names are matched by the
+    /// readers (zone names, descriptions, the renderer's comments).
+    pub zones: Option<BTreeMap<String, Option<String>>>,
 }
 
 impl Default for Config {
@@ -243,6 +252,7 @@ impl Default for Config {
         Config {
             packets: 10_000,
             seed: 0x2026_1128,
+            zones: None,
         }
     }
 }
@@ -334,7 +344,19 @@ pub fn cross_check(
 ) -> Result<Report, ReadError> {
     let device = read(target, text)?;
     // The device's name for each policy zone, looked up once.
-    let sides: Vec<Option<String>> = policy.zones.iter().map(|z| device.side(&z.name)).collect();
+    let sides: Vec<Side> = policy
+        .zones
+        .iter()
+        .map(|z| match &config.zones {
+            None => Side::Named(device.side(&z.name)),
+            Some(bound) => match bound.get(&z.name) {
+                None => Side::Elsewhere,
+                Some(Some(name)) => Side::Named(Some(name.clone())),
+                Some(None) => Side::Named(device.side(&z.name)),
+            },
+        })
+        .collect();
+    let bound = config.zones.is_some();
     let mut report = Report {
         target,
         evaluated: 0,
@@ -357,12 +379,14 @@ pub fn cross_check(
             &Config {
                 packets: want.max(1000),
                 seed,
+                zones: None,
             },
         ) {
             if report.evaluated - report.replies >= config.packets {
                 break;
             }
-            let Some(allowed) = compare(policy, device.as_ref(), &sides, &pkt, &mut report) else {
+            let Some(allowed) = compare(policy, device.as_ref(), &sides, bound, &pkt, &mut report)
+            else {
                 continue;
             };
             // Every allowed connection's reply must come back where the
@@ -372,11 +396,21 @@ pub fn cross_check(
                 && device.stateless_for(pkt.proto)
                 && let Some(reply) = probe::reply_of(&pkt)
             {
-                compare(policy, device.as_ref(), &sides, &reply, &mut report);
+                compare(policy, device.as_ref(), &sides, bound, &reply, &mut report);
             }
         }
     }
     Ok(report)
+}
+
+/// How the firewall sees one policy zone.
+#[derive(Clone, Debug)]
+enum Side {
+    /// Behind the firewall, under this device name (`None`: by address or
+    /// not named in the config).
+    Named(Option<String>),
+    /// Not behind this firewall (a binding that does not list it).
+    Elsewhere,
 }
 
 /// Evaluates one packet on the device and on the policy and records the
@@ -384,22 +418,30 @@ pub fn cross_check(
 fn compare(
     policy: &Policy,
     device: &dyn Device,
-    sides: &[Option<String>],
+    sides: &[Side],
+    bound: bool,
     pkt: &Packet,
     report: &mut Report,
 ) -> Option<bool> {
     let src = policy.zone_of(pkt.src);
     let dst = policy.zone_of(pkt.dst);
+    let side = |z: Option<zonal_model::ZoneId>| match z.and_then(|z| sides.get(z.index())) {
+        Some(Side::Named(n)) => Some(n.as_deref()),
+        Some(Side::Elsewhere) => None,
+        // An address in no zone reaches a firewall only when it enforces
+        // every zone (no binding).
+        None => (!bound).then_some(None),
+    };
+    let (Some(src_side), Some(dst_side)) = (side(src), side(dst)) else {
+        report.skipped += 1;
+        return None;
+    };
     let env = Env {
         src_zone: src.map(|z| policy.zone(z).name.as_str()),
         dst_zone: dst.map(|z| policy.zone(z).name.as_str()),
         today: policy.today,
-        src_side: src
-            .and_then(|z| sides.get(z.index()))
-            .and_then(|s| s.as_deref()),
-        dst_side: dst
-            .and_then(|z| sides.get(z.index()))
-            .and_then(|s| s.as_deref()),
+        src_side,
+        dst_side,
         sides_known: true,
     };
     let Some(got) = device.decide(pkt, &env) else {
