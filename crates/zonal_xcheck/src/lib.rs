@@ -525,3 +525,86 @@ fn reverse_of(p: &Packet) -> Option<(u8, u16)> {
         other => Some((other, 0)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"policy hole { owner "xcheck" }
+zone modalities {
+  network 10.20.110.0/24
+  device ct-1 { address 10.20.110.11 }
+}
+zone archive {
+  network 10.20.120.0/24
+  device pacs-1 { address 10.20.120.10  listens dicom }
+}
+allow modalities -> pacs-1 : dicom
+"#;
+
+    /// IOS ACLs for the policy above, with the reply entry written `reply`.
+    fn ios(reply: &str) -> String {
+        format!(
+            "ip access-list extended ZONAL_V4\n permit tcp 10.20.110.0 0.0.0.255 host 10.20.120.10 eq 104\n {reply}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
+        )
+    }
+
+    fn policy() -> Policy {
+        let today = Date::new(2026, 11, 28).unwrap();
+        let loaded = zonal_model::load_str("hole.zonal", POLICY, &zonal_model::Options { today });
+        assert!(!loaded.diagnostics.has_input_errors());
+        loaded.policy.unwrap()
+    }
+
+    #[test]
+    fn a_source_port_hole_on_ios_is_a_mismatch() {
+        let policy = policy();
+        let config = Config {
+            packets: 2_000,
+            ..Config::default()
+        };
+        let exact = "permit tcp host 10.20.120.10 eq 104 10.20.110.0 0.0.0.255 established";
+        let report = cross_check(&policy, Target::Ios, &ios(exact), &config).unwrap();
+        assert!(report.is_clean(), "{}", report.summary(5));
+        assert!(report.replies > 0);
+        // Without `established`, a SYN from the archive's port 104 to any
+        // port of the modalities passes: the classic source-port hole.
+        let hole = "permit tcp host 10.20.120.10 eq 104 any";
+        let report = cross_check(&policy, Target::Ios, &ios(hole), &config).unwrap();
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.packet.kind == ProbeKind::Unsolicited
+                    && m.packet.sport == 104
+                    && !m.packet.ack
+                    && !m.expected.allow
+                    && m.got.line == Some(3)),
+            "{}",
+            report.summary(5)
+        );
+        // Without any reply entry the replies of allowed connections are dropped.
+        let report = cross_check(&policy, Target::Ios, &ios("remark none"), &config).unwrap();
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.packet.kind == ProbeKind::Reply && m.expected.allow),
+            "{}",
+            report.summary(5)
+        );
+    }
+
+    #[test]
+    fn unreadable_output_is_an_error_with_its_line() {
+        let err = cross_check(
+            &policy(),
+            Target::Srx,
+            "set security policies bogus\n",
+            &Config::default(),
+        )
+        .unwrap_err();
+        assert_eq!((err.target, err.line), (Target::Srx, 1));
+        assert!(err.to_string().starts_with("srx reader: line 1:"), "{err}");
+    }
+}
