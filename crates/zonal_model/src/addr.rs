@@ -195,6 +195,29 @@ impl AddrSet {
         }
     }
 
+    /// The union of many sets, merged in one pass.
+    pub fn union_all(sets: impl IntoIterator<Item = AddrSet>) -> Self {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        let mut count = 0usize;
+        let mut only = AddrSet::empty();
+        for s in sets {
+            count += 1;
+            v4.extend_from_slice(s.v4.ranges());
+            v6.extend_from_slice(s.v6.ranges());
+            if count == 1 {
+                only = s;
+            }
+        }
+        if count == 1 {
+            return only;
+        }
+        AddrSet {
+            v4: IntervalSet::from_ranges(v4),
+            v6: IntervalSet::from_ranges(v6),
+        }
+    }
+
     /// Intersection.
     #[must_use]
     pub fn intersect(&self, o: &Self) -> Self {

@@ -1817,6 +1817,9 @@ fn services_toward(
             // port are reached on that port as well.
             for &did in &ctx.zones[z.index()].devices {
                 let dev = &ctx.devices[did.index()];
+                if !dev.listens.iter().any(|l| l.port.is_some()) {
+                    continue;
+                }
                 let mut extra = ServiceSet::empty();
                 for u in uses {
                     let Some(n) = u.name.as_deref() else { continue };
@@ -1857,20 +1860,18 @@ fn build_rule(
     until: Option<Date>,
     justification: Option<String>,
 ) -> Rule {
-    let src_addrs = src
-        .leaves
-        .iter()
-        .fold(AddrSet::empty(), |a, e| a.union(&ctx.addrs(*e)));
-    let mut by_set: BTreeMap<ServiceSet, (AddrSet, Vec<Endpoint>)> = BTreeMap::new();
+    let src_addrs = match src.leaves.as_slice() {
+        [one] => ctx.addrs(*one),
+        many => AddrSet::union_all(many.iter().map(|e| ctx.addrs(*e))),
+    };
+    let mut by_set: BTreeMap<ServiceSet, (Vec<AddrSet>, Vec<Endpoint>)> = BTreeMap::new();
     for &d in &dst.leaves {
         for (ep, set) in services_toward(ctx, d, &uses) {
             if set.is_empty() {
                 continue;
             }
-            let e = by_set
-                .entry(set)
-                .or_insert_with(|| (AddrSet::empty(), Vec::new()));
-            e.0 = e.0.union(&ctx.addrs(ep));
+            let e = by_set.entry(set).or_default();
+            e.0.push(ctx.addrs(ep));
             e.1.push(ep);
         }
     }
@@ -1878,7 +1879,7 @@ fn build_rule(
         .into_iter()
         .map(|(services, (dst_addrs, eps))| Term {
             src: src_addrs.clone(),
-            dst: dst_addrs,
+            dst: AddrSet::union_all(dst_addrs),
             dst_endpoints: eps,
             services,
         })
@@ -1913,7 +1914,7 @@ type RuleKey<'a> = (
     Option<&'a str>,
 );
 
-fn finalize_rules(mut rules: Vec<Rule>) -> Vec<Rule> {
+fn finalize_rules(rules: Vec<Rule>) -> Vec<Rule> {
     fn key(r: &Rule) -> RuleKey<'_> {
         (
             r.action,
@@ -1925,11 +1926,15 @@ fn finalize_rules(mut rules: Vec<Rule>) -> Vec<Rule> {
             r.justification.as_deref(),
         )
     }
-    rules.sort_by_cached_key(|r| {
-        let (a, o, s, d, v, u, j) = key(r);
-        let own = |x: Vec<&str>| x.into_iter().map(str::to_string).collect::<Vec<String>>();
-        (a, o, own(s), own(d), own(v), u, j.map(str::to_string))
-    });
+    // Sort an index by borrowed keys, then move the rules into that order.
+    let order: Vec<usize> = {
+        let keys: Vec<RuleKey<'_>> = rules.iter().map(key).collect();
+        let mut order: Vec<usize> = (0..rules.len()).collect();
+        order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+        order
+    };
+    let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
+    let mut rules: Vec<Rule> = order.into_iter().filter_map(|i| slots[i].take()).collect();
     let mut used: BTreeMap<String, u32> = BTreeMap::new();
     for (i, r) in rules.iter_mut().enumerate() {
         r.id = RuleId(u32::try_from(i).unwrap_or(u32::MAX));

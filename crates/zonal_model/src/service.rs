@@ -184,6 +184,12 @@ impl ServiceSet {
     /// Union.
     #[must_use]
     pub fn union(&self, o: &Self) -> Self {
+        if self.by_proto.is_empty() {
+            return o.clone();
+        }
+        if o.by_proto.is_empty() {
+            return self.clone();
+        }
         let mut by_proto = self.by_proto.clone();
         for (p, s) in &o.by_proto {
             let e = by_proto.entry(*p).or_default();

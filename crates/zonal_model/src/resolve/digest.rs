@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use crate::ir::Policy;
 
-/// 128-bit FNV-1a over a canonical text rendering of the model, as hex.
+/// A 128-bit digest of a canonical text rendering of the model, as hex.
 /// The text is hashed as it is written, never held in memory.
 pub(crate) fn digest(p: &Policy) -> String {
-    let mut text = Fnv::new();
+    let mut text = Hasher128::new();
     let _ = writeln!(
         text,
         "policy {} owner={:?} description={:?}",
@@ -54,27 +54,40 @@ pub(crate) fn digest(p: &Policy) -> String {
         let m: Vec<&str> = g.members.iter().map(|e| p.endpoint_name(*e)).collect();
         let _ = writeln!(text, "group {} = {m:?}", g.name);
     }
+    // Rules are the bulk of a large policy: fields are written plainly,
+    // separated by U+001F, which no name or string may contain (the parser
+    // rejects control characters).
     for r in &p.rules {
-        let _ = write!(
-            text,
-            "rule {} {} {:?} until={:?} just={:?} terms=",
-            r.name,
+        for f in [
+            "rule",
+            r.name.as_str(),
             r.action.as_str(),
-            r.origin,
-            r.until.map(|d| d.to_string()),
-            r.justification
-        );
-        for t in &r.terms {
-            for pf in t.src.to_prefixes() {
-                let _ = write!(text, "{pf},");
-            }
-            text.write_str("->").ok();
-            for pf in t.dst.to_prefixes() {
-                let _ = write!(text, "{pf},");
-            }
-            let _ = write!(text, ":{};", t.services);
+            r.origin.describe(),
+            r.justification.as_deref().unwrap_or("-"),
+        ] {
+            text.field(f);
         }
-        text.write_str("\n").ok();
+        match r.until {
+            Some(d) => {
+                let _ = write!(text, "{d}");
+            }
+            None => text.field("-"),
+        }
+        // The terms follow from the endpoints and services, whose
+        // definitions are hashed above, so hashing these is enough.
+        for e in &r.src {
+            text.field(p.endpoint_name(*e));
+        }
+        text.field("->");
+        for e in &r.dst {
+            text.field(p.endpoint_name(*e));
+        }
+        // Inline services are in the text; named ones are hashed above
+        // (prelude services are fixed by the Zonal version in every header).
+        for u in &r.services_written {
+            text.field(&u.text);
+        }
+        text.field("\n");
     }
     for i in &p.invariants {
         let s: Vec<&str> = i.src.iter().map(|e| p.endpoint_name(*e)).collect();
@@ -94,28 +107,85 @@ pub(crate) fn digest(p: &Policy) -> String {
     text.finish()
 }
 
-/// FNV-1a, 128 bits, fed through `fmt::Write`.
-struct Fnv(u128);
+/// A 128-bit digest made of two independent 64-bit multiply-rotate lanes
+/// over 8-byte words, fed through `fmt::Write`. It identifies a model; it
+/// is not a cryptographic hash. Bytes are buffered so that each word is
+/// mixed once, whatever the sizes of the writes.
+struct Hasher128 {
+    a: u64,
+    b: u64,
+    buf: [u8; 8],
+    len: usize,
+    total: u64,
+}
 
-impl Fnv {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013B;
+impl Hasher128 {
+    const SEED_A: u64 = 0x243f_6a88_85a3_08d3;
+    const SEED_B: u64 = 0x1319_8a2e_0370_7344;
+    const MUL_A: u64 = 0x9e37_79b9_7f4a_7c15;
+    const MUL_B: u64 = 0xc2b2_ae3d_27d4_eb4f;
 
     fn new() -> Self {
-        Fnv(Self::OFFSET)
+        Hasher128 {
+            a: Self::SEED_A,
+            b: Self::SEED_B,
+            buf: [0; 8],
+            len: 0,
+            total: 0,
+        }
     }
 
-    fn finish(&self) -> String {
-        format!("{:032x}", self.0)
+    /// Writes one field and the separator.
+    fn field(&mut self, s: &str) {
+        let _ = self.write_str(s);
+        let _ = self.write_str("\u{1f}");
+    }
+
+    fn mix(&mut self, w: u64) {
+        self.a = (self.a ^ w).wrapping_mul(Self::MUL_A).rotate_left(29);
+        self.b = (self.b ^ w.rotate_left(17))
+            .wrapping_mul(Self::MUL_B)
+            .rotate_left(31);
+    }
+
+    fn finish(&mut self) -> String {
+        let mut last = [0u8; 8];
+        last[..self.len].copy_from_slice(&self.buf[..self.len]);
+        self.mix(u64::from_le_bytes(last));
+        self.mix(self.total);
+        let (mut a, mut b) = (self.a, self.b);
+        for _ in 0..2 {
+            a = (a ^ (b >> 29)).wrapping_mul(Self::MUL_B);
+            b = (b ^ (a >> 32)).wrapping_mul(Self::MUL_A);
+        }
+        format!("{a:016x}{b:016x}")
     }
 }
 
-impl std::fmt::Write for Fnv {
+impl std::fmt::Write for Hasher128 {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for b in s.bytes() {
-            self.0 ^= u128::from(b);
-            self.0 = self.0.wrapping_mul(Self::PRIME);
+        let mut bytes = s.as_bytes();
+        self.total = self.total.wrapping_add(bytes.len() as u64);
+        if self.len > 0 {
+            let take = (8 - self.len).min(bytes.len());
+            self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+            self.len += take;
+            bytes = &bytes[take..];
+            if self.len < 8 {
+                return Ok(());
+            }
+            self.mix(u64::from_le_bytes(self.buf));
+            self.len = 0;
         }
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.mix(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.len = rest.len();
         Ok(())
     }
 }

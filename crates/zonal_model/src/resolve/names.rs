@@ -42,16 +42,27 @@ pub(crate) fn rule_base_name(r: &Rule) -> String {
         (OriginKind::MoveRequest, _) => "cmove-req",
         (OriginKind::MoveStore, _) => "cmove-store",
     };
-    let src: Vec<&str> = r.src_written.iter().map(|x| x.0.as_str()).collect();
-    let dst: Vec<&str> = r.dst_written.iter().map(|x| x.0.as_str()).collect();
-    let svc: Vec<&str> = r.services_written.iter().map(|x| x.text.as_str()).collect();
-    let raw = format!(
-        "{prefix} {} to {} {}",
-        src.join(" "),
-        dst.join(" "),
-        svc.join(" ")
-    );
-    let mut s = slug(&raw);
+    // Build the slug word by word and stop once it is long enough: a rule
+    // may name hundreds of endpoints.
+    let mut s = String::with_capacity(MAX_RULE_NAME + 8);
+    let words = std::iter::once(prefix)
+        .chain(r.src_written.iter().map(|x| x.0.as_str()))
+        .chain(std::iter::once("to"))
+        .chain(r.dst_written.iter().map(|x| x.0.as_str()))
+        .chain(r.services_written.iter().map(|x| x.text.as_str()));
+    for w in words {
+        if s.len() > MAX_RULE_NAME {
+            break;
+        }
+        let w = slug(w);
+        if w.is_empty() {
+            continue;
+        }
+        if !s.is_empty() {
+            s.push('-');
+        }
+        s.push_str(&w);
+    }
     if s.len() > MAX_RULE_NAME {
         s.truncate(MAX_RULE_NAME);
         while s.ends_with('-') {
