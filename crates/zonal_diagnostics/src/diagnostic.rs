@@ -71,7 +71,10 @@ pub struct Label {
 impl Label {
     /// Creates a label.
     pub fn new(span: Span, message: impl Into<String>) -> Self {
-        Label { span, message: message.into() }
+        Label {
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -99,7 +102,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error-level diagnostic.
-    pub fn error(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn error(
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic::new(code, Severity::Error, message, span, label)
     }
 
@@ -182,12 +190,18 @@ impl Diagnostics {
     /// Sorts by file, position, then code, so output order is deterministic.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            (a.primary.span.file, a.primary.span.range.start, a.code, &a.message).cmp(&(
-                b.primary.span.file,
-                b.primary.span.range.start,
-                b.code,
-                &b.message,
-            ))
+            (
+                a.primary.span.file,
+                a.primary.span.range.start,
+                a.code,
+                &a.message,
+            )
+                .cmp(&(
+                    b.primary.span.file,
+                    b.primary.span.range.start,
+                    b.code,
+                    &b.message,
+                ))
         });
     }
 

@@ -16,7 +16,12 @@ pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
     labels.extend(d.secondary.iter().map(|l| (l, false)));
     let width = labels
         .iter()
-        .map(|(l, _)| db.line_col(l.span.file, l.span.range.start).line.to_string().len())
+        .map(|(l, _)| {
+            db.line_col(l.span.file, l.span.range.start)
+                .line
+                .to_string()
+                .len()
+        })
         .max()
         .unwrap_or(1);
     let pad = " ".repeat(width);
@@ -29,20 +34,49 @@ pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
             let _ = writeln!(out, "{pad} ...");
         } else {
             let arrow = if *primary { "-->" } else { ":::" };
-            let _ = writeln!(out, "{pad}{arrow} {}:{}:{}", db.name(file), start.line, start.col);
+            let _ = writeln!(
+                out,
+                "{pad}{arrow} {}:{}:{}",
+                db.name(file),
+                start.line,
+                start.col
+            );
         }
         last_file = Some(file);
         let _ = writeln!(out, "{pad} |");
         let line_text = db.line_text(file, start.line);
-        let shown: String = line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
-        let _ = writeln!(out, "{:>width$} | {}", start.line, shown.trim_end(), width = width);
+        let shown: String = line_text
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:>width$} | {}",
+            start.line,
+            shown.trim_end(),
+            width = width
+        );
         let line_chars = line_text.chars().count() as u32;
         let col0 = start.col.saturating_sub(1);
-        let underline_end = if end.line == start.line { end.col.saturating_sub(1) } else { line_chars };
+        let underline_end = if end.line == start.line {
+            end.col.saturating_sub(1)
+        } else {
+            line_chars
+        };
         let len = underline_end.saturating_sub(col0).max(1) as usize;
         let mark = if *primary { "^" } else { "-" };
-        let msg = if label.message.is_empty() { String::new() } else { format!(" {}", label.message) };
-        let _ = writeln!(out, "{pad} | {}{}{}", " ".repeat(col0 as usize), mark.repeat(len), msg);
+        let msg = if label.message.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", label.message)
+        };
+        let _ = writeln!(
+            out,
+            "{pad} | {}{}{}",
+            " ".repeat(col0 as usize),
+            mark.repeat(len),
+            msg
+        );
     }
     let _ = writeln!(out, "{pad} |");
     for note in &d.notes {
@@ -151,7 +185,10 @@ pub fn json(db: &SourceDb, d: &Diagnostic) -> JsonDiagnostic {
         related: d
             .secondary
             .iter()
-            .map(|l| JsonLabel { location: json_location(db, l.span), message: l.message.clone() })
+            .map(|l| JsonLabel {
+                location: json_location(db, l.span),
+                message: l.message.clone(),
+            })
             .collect(),
         notes: d.notes.clone(),
         help: d.help.clone(),
@@ -167,15 +204,23 @@ mod tests {
     fn human_points_at_line_and_column() {
         let mut db = SourceDb::new();
         let f = db.add("a.zonal", "zone a {}\nzone a {}\n");
-        let d = Diagnostic::error("E0102", "zone `a` is defined twice", Span::new(f, TextRange::new(15, 16)), "redefined here")
-            .with_secondary(Span::new(f, TextRange::new(5, 6)), "first defined here")
-            .with_help("rename one of the zones");
+        let d = Diagnostic::error(
+            "E0102",
+            "zone `a` is defined twice",
+            Span::new(f, TextRange::new(15, 16)),
+            "redefined here",
+        )
+        .with_secondary(Span::new(f, TextRange::new(5, 6)), "first defined here")
+        .with_help("rename one of the zones");
         let out = human(&db, &d);
         assert!(out.contains("--> a.zonal:2:6"), "{out}");
         assert!(out.contains("^ redefined here"), "{out}");
         assert!(out.contains("- first defined here"), "{out}");
         assert!(out.contains("= help: rename one of the zones"), "{out}");
-        assert_eq!(short(&db, &d), "a.zonal:2:6: error[E0102]: zone `a` is defined twice");
+        assert_eq!(
+            short(&db, &d),
+            "a.zonal:2:6: error[E0102]: zone `a` is defined twice"
+        );
         assert_eq!(d.severity, Severity::Error);
     }
 

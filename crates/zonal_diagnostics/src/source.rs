@@ -12,7 +12,10 @@ pub struct TextRange {
 impl TextRange {
     /// Creates a range; `end` is clamped so that it is never before `start`.
     pub fn new(start: u32, end: u32) -> Self {
-        TextRange { start, end: end.max(start) }
+        TextRange {
+            start,
+            end: end.max(start),
+        }
     }
 
     /// Creates a range from `usize` offsets, saturating at `u32::MAX`.
@@ -24,7 +27,10 @@ impl TextRange {
 
     /// An empty range at `offset`.
     pub fn empty(offset: u32) -> Self {
-        TextRange { start: offset, end: offset }
+        TextRange {
+            start: offset,
+            end: offset,
+        }
     }
 
     /// The smallest range covering both.
@@ -110,18 +116,26 @@ impl SourceDb {
             }
         }
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile { name: name.into(), text, line_starts });
+        self.files.push(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        });
         id
     }
 
     /// The file's display name.
     pub fn name(&self, file: FileId) -> &str {
-        self.files.get(file.0 as usize).map_or("<unknown>", |f| f.name.as_str())
+        self.files
+            .get(file.0 as usize)
+            .map_or("<unknown>", |f| f.name.as_str())
     }
 
     /// The file's text.
     pub fn text(&self, file: FileId) -> &str {
-        self.files.get(file.0 as usize).map_or("", |f| f.text.as_str())
+        self.files
+            .get(file.0 as usize)
+            .map_or("", |f| f.text.as_str())
     }
 
     /// Every registered file id, in registration order.
@@ -168,14 +182,17 @@ impl SourceDb {
         let Some(&start) = f.line_starts.get(idx) else {
             return "";
         };
-        let end = f.line_starts.get(idx + 1).map_or(f.text.len(), |&e| e as usize);
+        let end = f
+            .line_starts
+            .get(idx + 1)
+            .map_or(f.text.len(), |&e| e as usize);
         f.text[start as usize..end].trim_end_matches(['\n', '\r'])
     }
 
     /// The number of lines in a file.
     pub fn line_count(&self, file: FileId) -> u32 {
-        self.files
-            .get(file.0 as usize)
-            .map_or(0, |f| u32::try_from(f.line_starts.len()).unwrap_or(u32::MAX))
+        self.files.get(file.0 as usize).map_or(0, |f| {
+            u32::try_from(f.line_starts.len()).unwrap_or(u32::MAX)
+        })
     }
 }
