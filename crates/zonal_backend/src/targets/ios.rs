@@ -469,6 +469,49 @@ fn join(parts: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    fn entry(action: Action, src: &str, dst: &str, services: zonal_model::ServiceSet) -> Entry {
+        let set = |p: &str| AddrSet::from_prefixes(&[Prefix::parse(p).unwrap()]);
+        Entry {
+            rule: zonal_model::RuleId(0),
+            name: "r".into(),
+            action,
+            origin: zonal_model::OriginKind::Flow,
+            until: None,
+            justification: None,
+            also: Vec::new(),
+            src: set(src),
+            dst: set(dst),
+            services,
+        }
+    }
+
+    #[test]
+    fn denies_are_subtracted_exactly() {
+        use zonal_model::service::TCP;
+        let dicom = zonal_model::ServiceSet::ports(TCP, 104, 104);
+        let allow = entry(Action::Allow, "10.0.0.0/24", "10.1.0.0/24", dicom.clone());
+        let deny = entry(
+            Action::Deny,
+            "10.0.0.5/32",
+            "10.1.0.0/25",
+            zonal_model::ServiceSet::whole_proto(TCP),
+        );
+        let out = subtract_denies(&[allow.clone(), deny]);
+        let covers = |ip: &str, dst: &str| {
+            out.iter().any(|e| {
+                e.src.contains(ip.parse().unwrap())
+                    && e.dst.contains(dst.parse().unwrap())
+                    && e.services == dicom
+            })
+        };
+        assert!(covers("10.0.0.4", "10.1.0.1"));
+        assert!(!covers("10.0.0.5", "10.1.0.1"));
+        assert!(covers("10.0.0.5", "10.1.0.200"));
+        assert!(out.iter().all(|e| e.action == Action::Allow));
+        // Without denies the allow is unchanged.
+        assert_eq!(subtract_denies(&[allow.clone()]).len(), 1);
+    }
+
     #[test]
     fn members_and_join() {
         assert_eq!(
