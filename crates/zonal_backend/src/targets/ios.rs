@@ -509,7 +509,7 @@ mod tests {
         assert!(covers("10.0.0.5", "10.1.0.200"));
         assert!(out.iter().all(|e| e.action == Action::Allow));
         // Without denies the allow is unchanged.
-        assert_eq!(subtract_denies(&[allow.clone()]).len(), 1);
+        assert_eq!(subtract_denies(std::slice::from_ref(&allow)).len(), 1);
     }
 
     #[test]
