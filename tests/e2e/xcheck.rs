@@ -191,6 +191,12 @@ fn synth_policy(seed: u64) -> String {
     let a = 1 + r.below(250);
     let mut out = format!("policy synth-{seed} {{ owner \"xcheck\" }}\n\n");
     let mut services = vec![
+        "any".to_string(),
+        "icmp".to_string(),
+        "proto 47".to_string(),
+        "tcp 100-200".to_string(),
+        "tcp 150-250".to_string(),
+        "udp".to_string(),
         "dicom".to_string(),
         "https".to_string(),
         "ssh".to_string(),
@@ -226,7 +232,11 @@ fn synth_policy(seed: u64) -> String {
     let mut listeners: Vec<String> = Vec::new();
     for z in 0..nz {
         let v6 = r.chance(50);
-        let nets = if v6 {
+        // Some zones are IPv6 only.
+        let v6_only = v6 && r.chance(25);
+        let nets = if v6_only {
+            format!("fd{a:02x}:{z}::/64")
+        } else if v6 {
             format!("10.{a}.{z}.0/24, fd{a:02x}:{z}::/64")
         } else {
             format!("10.{a}.{z}.0/24")
@@ -235,7 +245,9 @@ fn synth_policy(seed: u64) -> String {
         endpoints.push(format!("z{z}"));
         for d in 0..r.below(4) {
             let mut addr = format!("10.{a}.{z}.{}", 10 + d);
-            if v6 && r.chance(60) {
+            if v6_only {
+                addr = format!("fd{a:02x}:{z}::{:x}", 10 + d);
+            } else if v6 && r.chance(60) {
                 addr.push_str(&format!(", fd{a:02x}:{z}::{:x}", 10 + d));
             }
             let listens = match r.below(4) {
@@ -253,7 +265,7 @@ fn synth_policy(seed: u64) -> String {
             endpoints.push(format!("d{z}x{d}"));
         }
         out.push_str("}\n");
-        if r.chance(20) {
+        if r.chance(20) && !v6_only {
             out.push_str(&format!(
                 "zone z{z}-inner {{\n  within z{z}\n  network 10.{a}.{z}.128/26\n}}\n"
             ));
@@ -263,6 +275,28 @@ fn synth_policy(seed: u64) -> String {
     if r.chance(60) {
         out.push_str("\nzone internet { external }\n");
         endpoints.push("internet".to_string());
+    }
+    if r.chance(30) {
+        // An external zone with its own networks (a vendor's peers).
+        out.push_str(&format!(
+            "zone peers {{ external  network 198.51.{}.0/28, 2001:db8:{a:x}::/48 }}\n",
+            a % 200
+        ));
+        endpoints.push("peers".to_string());
+    }
+    // Groups of zones and devices (possibly nested).
+    for g in 0..r.below(3) {
+        let k = 1 + r.below(3);
+        let mut members: Vec<String> = Vec::new();
+        for _ in 0..k {
+            let m =
+                endpoints[usize::try_from(r.below(endpoints.len() as u64)).unwrap_or(0)].clone();
+            if !members.contains(&m) {
+                members.push(m);
+            }
+        }
+        out.push_str(&format!("group g{g} = {}\n", members.join(", ")));
+        endpoints.push(format!("g{g}"));
     }
     out.push('\n');
     let pick = |r: &mut Lcg, v: &[String]| {
@@ -298,6 +332,14 @@ fn synth_policy(seed: u64) -> String {
             out.push_str(&format!("deny {src} -> {dst}{svc}{until}\n"));
         } else {
             out.push_str(&format!("allow {src} -> {dst} : {svc}{until}\n"));
+        }
+    }
+    if listeners.len() >= 2 && r.chance(40) {
+        let req = pick(&mut r, &listeners);
+        let archive = pick(&mut r, &listeners);
+        let dest = pick(&mut r, &listeners);
+        if req != archive && dest != archive {
+            out.push_str(&format!("c-move {req} -> {archive} to {dest}\n"));
         }
     }
     if listeners.len() >= 2 && r.chance(40) {

@@ -302,6 +302,9 @@ pub struct Report {
     pub replies: usize,
     /// Packets the device model could not place (no zone), not compared.
     pub skipped: usize,
+    /// Packets not compared because the target documents that it cannot
+    /// express them (see [`approximation`]).
+    pub excluded: usize,
     /// Every disagreement.
     pub mismatches: Vec<Mismatch>,
 }
@@ -315,12 +318,13 @@ impl Report {
     /// A readable summary with the first few mismatches.
     pub fn summary(&self, max: usize) -> String {
         let mut s = format!(
-            "{}: {} packets evaluated ({} allowed, {} reply probes, {} skipped), {} mismatches",
+            "{}: {} packets evaluated ({} allowed, {} reply probes, {} skipped, {} excluded), {} mismatches",
             self.target,
             self.evaluated,
             self.allowed,
             self.replies,
             self.skipped,
+            self.excluded,
             self.mismatches.len()
         );
         for m in self.mismatches.iter().take(max) {
@@ -363,6 +367,7 @@ pub fn cross_check(
         allowed: 0,
         replies: 0,
         skipped: 0,
+        excluded: 0,
         mismatches: Vec::new(),
     };
     // Packets the device cannot place (an address in no zone on a
@@ -403,6 +408,20 @@ pub fn cross_check(
     Ok(report)
 }
 
+/// A packet a target documents it cannot express, with the reason. Such
+/// packets are counted in [`Report::excluded`], never compared; the list
+/// is short and each entry points at the target's documentation.
+pub fn approximation(target: Target, pkt: &Packet) -> Option<&'static str> {
+    match target {
+        // docs/targets/fortigate.md: "Port 0 cannot be expressed (FortiOS
+        // ranges start at 1)".
+        Target::FortiGate if matches!(pkt.proto, 6 | 17) && pkt.selector == 0 => {
+            Some("FortiOS port ranges start at 1: TCP/UDP destination port 0 cannot be expressed")
+        }
+        _ => None,
+    }
+}
+
 /// How the firewall sees one policy zone.
 #[derive(Clone, Debug)]
 enum Side {
@@ -423,6 +442,10 @@ fn compare(
     pkt: &Packet,
     report: &mut Report,
 ) -> Option<bool> {
+    if approximation(report.target, pkt).is_some() {
+        report.excluded += 1;
+        return None;
+    }
     let src = policy.zone_of(pkt.src);
     let dst = policy.zone_of(pkt.dst);
     let side = |z: Option<zonal_model::ZoneId>| match z.and_then(|z| sides.get(z.index())) {

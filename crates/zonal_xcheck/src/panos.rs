@@ -337,7 +337,7 @@ fn parse_ports(v: &str, n: usize) -> Res<Ports> {
 /// `default ident-by-icmp-type type 8`, `default ident-by-icmp6-type type 128`.
 fn parse_app_default(w: &[&str], n: usize) -> Res<Vec<Ident>> {
     match w {
-        ["ip-protocol", p] => {
+        ["ip-protocol" | "ident-by-ip-protocol", p] => {
             let proto = net::proto_by_name(p).ok_or((n, format!("bad protocol `{p}`")))?;
             Ok(vec![Ident {
                 proto,
