@@ -207,7 +207,7 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
 
 /// Reads the overrides of one target from `DIR/<target>/`; a target
 /// without a folder keeps its embedded templates.
-fn read_templates(dir: &Path, target: Target) -> anyhow::Result<Templates> {
+pub(super) fn read_templates(dir: &Path, target: Target) -> anyhow::Result<Templates> {
     let mut templates = Templates::embedded();
     if !dir.is_dir() {
         anyhow::bail!("the templates directory `{}` does not exist", dir.display());

@@ -4,10 +4,9 @@
 //! policy's decision function.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use anyhow::Context as _;
-use zonal_backend::{Firewall, Rendered, Request, Target, TemplateFile, Templates};
+use zonal_backend::{Firewall, Rendered, Request, Target, Templates};
 use zonal_diagnostics::{Diagnostics, SourceDb, render};
 use zonal_verify::{Config, Ruleset, VerifyError};
 
@@ -78,7 +77,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     };
 
     let templates = match &args.templates {
-        Some(dir) => read_templates(dir, target)?,
+        Some(dir) => super::build::read_templates(dir, target)?,
         None => Templates::embedded(),
     };
     let request = Request {
@@ -182,39 +181,6 @@ fn ruleset(rendered: &Rendered) -> anyhow::Result<Ruleset> {
         }
         other => anyhow::bail!("`zonal verify` proves nftables and iptables only, not {other}"),
     }
-}
-
-/// Template overrides from `DIR/<target>/`: every file there replaces the
-/// embedded template of the same name.
-fn read_templates(dir: &Path, target: Target) -> anyhow::Result<Templates> {
-    let mut templates = Templates::embedded();
-    let sub = dir.join(target.name());
-    let cwd = std::env::current_dir().ok();
-    let entries = std::fs::read_dir(&sub)
-        .with_context(|| format!("cannot read templates in `{}`", sub.display()))?;
-    let mut files: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        templates.set_override(
-            target,
-            name,
-            TemplateFile {
-                path: display_path(cwd.as_deref(), &path),
-                text,
-            },
-        );
-    }
-    Ok(templates)
 }
 
 fn print_diagnostics(db: &SourceDb, diags: &Diagnostics) {
