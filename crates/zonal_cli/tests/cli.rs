@@ -238,3 +238,39 @@ fn fmt_is_idempotent_and_check_detects_changes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn query_path_alone_follows_any_service() {
+    let r = zonal(
+        &[
+            "query", EXAMPLE, "--from", "pra-1", "--to", "ct-1", "--path",
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("pra-1 -> ct-1 : any service\npath (3 hops):"),
+        "{}",
+        r.stdout
+    );
+    let r = zonal(
+        &[
+            "query",
+            EXAMPLE,
+            "--from",
+            "guest-wifi",
+            "--to",
+            "nm-1",
+            "--path",
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("no chain of permitted flows leads from guest-wifi to nm-1"),
+        "{}",
+        r.stdout
+    );
+}

@@ -212,7 +212,14 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     };
     let from = resolve(policy, &args.from)?;
     let to = resolve(policy, &args.to)?;
-    let (set, label) = services(policy, args, &to)?;
+    // `--path` alone asks whether any chain of permitted flows leads from
+    // X to Y, whatever the service of the last hop.
+    let path_only = args.show_path && args.service.is_none() && args.proto.is_none();
+    let (set, label) = if path_only {
+        (ServiceSet::any(), "any service".to_string())
+    } else {
+        services(policy, args, &to)?
+    };
     printer::outln(&format!("{} -> {} : {label}", from.name, to.name));
     let pairs: Vec<(IpAddr, IpAddr)> = [Family::V4, Family::V6]
         .into_iter()
@@ -227,7 +234,8 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut status = ExitStatus::Success;
     let mut shown = 0usize;
-    'outer: for (src, dst) in &pairs {
+    let verdict_pairs: &[(IpAddr, IpAddr)] = if path_only { &[] } else { &pairs };
+    'outer: for (src, dst) in verdict_pairs {
         for (proto, sel) in set.iter() {
             let v6 = dst.is_ipv6();
             let proto = match (proto, v6) {
