@@ -997,6 +997,23 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Records that single-valued property `prop` is set at `range`;
+    /// reports and returns false when it was set before.
+    fn first_setting(
+        &mut self,
+        seen: &mut BTreeMap<&'static str, TextRange>,
+        prop: &'static str,
+        file: FileId,
+        range: TextRange,
+    ) -> bool {
+        if let Some(&first) = seen.get(prop) {
+            self.dup_prop(file, range, first, prop);
+            return false;
+        }
+        seen.insert(prop, range);
+        true
+    }
+
     fn dup_prop(&mut self, file: FileId, range: TextRange, first: TextRange, prop: &str) {
         let d = Diagnostic::error(
             "E0212",
@@ -1041,13 +1058,10 @@ impl<'a> Resolver<'a> {
                 ast::ZonePropKind::Within(_) => Some("within"),
                 _ => None,
             };
-            if let Some(k) = key {
-                if let Some(first) = seen.get(k) {
-                    let first = *first;
-                    self.dup_prop(file, p.range, first, k);
-                    continue;
-                }
-                seen.insert(k, p.range);
+            if let Some(k) = key
+                && !self.first_setting(&mut seen, k, file, p.range)
+            {
+                continue;
             }
             match &p.kind {
                 ast::ZonePropKind::Network(list) => {
@@ -1366,13 +1380,10 @@ impl<'a> Resolver<'a> {
                 ast::DevicePropKind::Ae(_) => Some("ae"),
                 _ => None,
             };
-            if let Some(k) = key {
-                if let Some(first) = seen.get(k) {
-                    let first = *first;
-                    self.dup_prop(file, p.range, first, k);
-                    continue;
-                }
-                seen.insert(k, p.range);
+            if let Some(k) = key
+                && !self.first_setting(&mut seen, k, file, p.range)
+            {
+                continue;
             }
             match &p.kind {
                 ast::DevicePropKind::Address(list) => {
