@@ -126,8 +126,8 @@ fn five_ways_to_break_the_example() {
             "did you mean `hl7`?",
         ),
         (
-            "device dr-2 { address 10.20.110.22",
-            "device dr-2 { address 10.20.111.22",
+            "address 10.20.110.22",
+            "address 10.20.111.22",
             "E0205",
             "correct the address",
         ),
