@@ -84,3 +84,45 @@ pub fn render_diagnostics(l: &Loaded) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// What a run of the `zonal` binary produced.
+pub struct Run {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs the `zonal` binary at `bin` (pass `env!("CARGO_BIN_EXE_zonal")`)
+/// in `cwd`, with expiry judged on the tests' fixed date.
+pub fn run_zonal(bin: &str, args: &[&str], cwd: &Path) -> Run {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .env("ZONAL_TODAY", "2026-11-28")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A run as a snapshot: exit code, stdout and stderr.
+pub fn run_snapshot(r: &Run) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}\n--- stderr\n{}",
+        r.code, r.stdout, r.stderr
+    )
+}
+
+/// A fresh, empty temporary directory unique to this process and `name`.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zonal-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("cannot create {}: {e}", d.display()));
+    d
+}

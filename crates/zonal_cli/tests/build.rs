@@ -1,41 +1,12 @@
 //! `zonal build` as a user runs it: targets, output files, atomic writes,
 //! refusing to render a policy with errors, bindings and template overrides.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use zonal_tests::{Run, repo_root as repo, temp_dir};
 
 fn zonal(args: &[&str], cwd: &Path) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_zonal"))
-        .args(args)
-        .current_dir(cwd)
-        .env("ZONAL_TODAY", "2026-11-28")
-        .output()
-        .expect("run zonal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zonal-build-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    zonal_tests::run_zonal(env!("CARGO_BIN_EXE_zonal"), args, cwd)
 }
 
 fn files_in(dir: &Path) -> Vec<String> {

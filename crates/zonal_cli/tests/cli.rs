@@ -1,48 +1,11 @@
 //! The `zonal` command as a user runs it: exit codes, stdout and stderr.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use zonal_tests::{Run, repo_root as repo, run_snapshot as snapshot, temp_dir};
 
 fn zonal(args: &[&str], cwd: &Path) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_zonal"))
-        .args(args)
-        .current_dir(cwd)
-        .env("ZONAL_TODAY", "2026-11-28")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run zonal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn snapshot(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}\n--- stderr\n{}",
-        r.code, r.stdout, r.stderr
-    )
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zonal-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    zonal_tests::run_zonal(env!("CARGO_BIN_EXE_zonal"), args, cwd)
 }
 
 const EXAMPLE: &str = "policies/examples/riverbend-radiology.zonal";

@@ -1,41 +1,12 @@
 //! `zonal query`, `zonal check --format sarif|json|short`, `--fail-on`,
 //! `zonal.toml` and `--write-baseline`, as a user runs them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use zonal_tests::{Run, repo_root as repo, run_snapshot as snapshot};
 
 fn zonal(args: &[&str], cwd: &Path) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_zonal"))
-        .args(args)
-        .current_dir(cwd)
-        .env("ZONAL_TODAY", "2026-11-28")
-        .output()
-        .expect("run zonal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn snapshot(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}\n--- stderr\n{}",
-        r.code, r.stdout, r.stderr
-    )
+    zonal_tests::run_zonal(env!("CARGO_BIN_EXE_zonal"), args, cwd)
 }
 
 const EXAMPLE: &str = "policies/examples/riverbend-radiology.zonal";
