@@ -53,8 +53,6 @@ fn render(policy: &Policy, target: Target) -> Vec<(String, String, usize)> {
         templates: &templates,
     };
     let mut db = SourceDb::new();
-    let check = zonal_backend::check(target, &req);
-    assert!(check.is_empty(), "{target}: check failed: {check:?}");
     match zonal_backend::render(target, &req, &mut db) {
         Ok(r) => r
             .artifacts
@@ -420,7 +418,6 @@ fn deploy_examples_render_and_pass_the_real_tools() {
                 firewall: fw,
                 templates: &templates,
             };
-            assert!(zonal_backend::check(target, &req).is_empty());
             let r = zonal_backend::render(target, &req, &mut db)
                 .unwrap_or_else(|d| panic!("{name} {}: {d:?}", fw.name));
             for a in &r.artifacts {

@@ -223,13 +223,6 @@ pub fn render(
     })
 }
 
-/// Checks, without rendering, that everything user-written the target will
-/// interpolate can be made safe (names, interfaces, zone names of the
-/// binding). `zonal build` calls it before writing anything.
-pub fn check(target: Target, req: &Request<'_>) -> Diagnostics {
-    targets::check(target, req)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

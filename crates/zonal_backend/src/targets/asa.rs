@@ -30,7 +30,7 @@ use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max};
 use crate::view::{FamilyServices, Header, Plan, family_name};
-use crate::{Artifact, Firewall, Request, Target, env};
+use crate::{Artifact, Firewall, Request, Target};
 
 /// Embedded templates.
 pub(crate) const TEMPLATES: &[(&str, &str)] =
@@ -42,19 +42,7 @@ const REMARK_MAX: usize = 100;
 /// Renders the target.
 pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
     let view = view(req.policy, req.firewall);
-    let text = env::render_template(Target::Asa, req.templates, "main.j2", &view, db)?;
-    Ok(vec![Artifact {
-        extension: Target::Asa.extension().into(),
-        text,
-        rule_count: view.rule_count,
-    }])
-}
-
-/// Checks what cannot be rendered safely: nothing, since every name is
-/// generated and every text sanitised (binding names are checked when the
-/// binding is parsed).
-pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
-    Diagnostics::new()
+    vendor::single_artifact(Target::Asa, req, db, &view, view.rule_count)
 }
 
 /// The view model of `templates/asa/`.

@@ -89,11 +89,6 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     }])
 }
 
-/// Nothing beyond the binding checks: every name is generated.
-pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
-    Diagnostics::new()
-}
-
 /// Entries of one ACL by section.
 #[derive(Default)]
 struct Sections {

@@ -66,11 +66,6 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     Ok(out)
 }
 
-/// Nothing beyond the binding checks: every name is generated.
-pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
-    Diagnostics::new()
-}
-
 fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     let policy = req.policy;
     let fw = req.firewall;

@@ -4,9 +4,9 @@
 //! A target module provides:
 //! - `TEMPLATES: &[(&str, &str)]`: `(file name, text)` of its templates,
 //!   embedded with `include_str!` from `templates/<target>/`;
-//! - `render(req, db) -> Result<Vec<Artifact>, Diagnostics>`;
-//! - `check(req) -> Diagnostics`: refuses, before anything is written,
-//!   what cannot be rendered safely for the target.
+//! - `render(req, db) -> Result<Vec<Artifact>, Diagnostics>`, which
+//!   refuses (with diagnostics) what cannot be rendered safely; the CLI
+//!   renders every file in memory before it writes any.
 //!
 //! [`Plan`]: crate::view::Plan
 
@@ -53,19 +53,5 @@ pub(crate) fn render(
         Target::Srx => srx::render(req, db),
         Target::Panos => panos::render(req, db),
         Target::Fortigate => fortigate::render(req, db),
-    }
-}
-
-/// Checks one target.
-pub(crate) fn check(target: Target, req: &Request<'_>) -> Diagnostics {
-    match target {
-        Target::Nftables => nftables::check(req),
-        Target::Iptables => iptables::check(req),
-        Target::Pf => pf::check(req),
-        Target::Ios => ios::check(req),
-        Target::Asa => asa::check(req),
-        Target::Srx => srx::check(req),
-        Target::Panos => panos::check(req),
-        Target::Fortigate => fortigate::check(req),
     }
 }

@@ -122,11 +122,6 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     }])
 }
 
-/// Nothing beyond the binding checks: every name is generated.
-pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
-    Diagnostics::new()
-}
-
 fn view_model(req: &Request<'_>) -> NftView {
     let policy = req.policy;
     let fw = req.firewall;

@@ -91,11 +91,6 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     }])
 }
 
-/// Nothing beyond the binding checks: every name is generated.
-pub(crate) fn check(_req: &Request<'_>) -> Diagnostics {
-    Diagnostics::new()
-}
-
 fn view_model(req: &Request<'_>) -> PfView {
     let policy = req.policy;
     let fw = req.firewall;

@@ -4,9 +4,27 @@
 
 use zonal_model::{Action, Family, Policy};
 
-use crate::Target;
+use zonal_diagnostics::{Diagnostics, SourceDb};
+
 use crate::escape::ident;
 use crate::view::{Entry, FamilyEntry, Plan, PlanZone, family_name};
+use crate::{Artifact, Request, Target, env};
+
+/// Renders a vendor target's `main.j2` into its one artifact.
+pub(crate) fn single_artifact<V: serde::Serialize>(
+    target: Target,
+    req: &Request<'_>,
+    db: &mut SourceDb,
+    view: &V,
+    rule_count: usize,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let text = env::render_template(target, req.templates, "main.j2", view, db)?;
+    Ok(vec![Artifact {
+        extension: target.extension().into(),
+        text,
+        rule_count,
+    }])
+}
 
 /// The vendor name of a plan zone: the binding's vendor zone (or, on ASA,
 /// the interface `nameif`), else the zone name made safe for the target.

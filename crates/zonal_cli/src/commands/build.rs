@@ -138,11 +138,6 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
             firewall: fw,
             templates: &templates,
         };
-        let check = zonal_backend::check(*target, &req);
-        if !check.is_empty() {
-            failed.extend(check);
-            continue;
-        }
         match zonal_backend::render(*target, &req, &mut db) {
             Ok(r) => {
                 for a in r.artifacts {
