@@ -54,16 +54,21 @@ fn main() {
     let t = Instant::now();
     let loaded = load_str("synthetic.zonal", &text, &options);
     let load_s = t.elapsed().as_secs_f64();
-    let Some(policy) = loaded
-        .policy
-        .as_ref()
-        .filter(|_| !loaded.diagnostics.has_input_errors())
-    else {
-        println!("the generated policy does not resolve");
-        std::process::exit(2);
+    let mut loaded = loaded;
+    let project = zonal_pipeline::ProjectConfig::defaults(std::path::Path::new("."));
+    let t = Instant::now();
+    let checked = match zonal_pipeline::gate(&mut loaded, &project, &zonal_lint::Baseline::empty())
+    {
+        Ok(c) => c,
+        Err(e) => {
+            println!("the generated policy does not pass the render gate: {e:?}");
+            std::process::exit(2);
+        }
     };
+    let check_s = t.elapsed().as_secs_f64();
+    let policy = checked.policy();
     println!(
-        "policy: seed {}, {} zones, {} devices, {} flow lines -> {} rules; load {load_s:.3} s",
+        "policy: seed {}, {} zones, {} devices, {} flow lines -> {} rules; load {load_s:.3} s, check {check_s:.3} s",
         config.seed,
         policy.zones.len(),
         policy.devices.len(),
@@ -73,7 +78,7 @@ fn main() {
     let fw = Firewall::by_address(policy.name.clone());
     let templates = Templates::embedded();
     let req = Request {
-        policy,
+        checked: &checked,
         firewall: &fw,
         templates: &templates,
     };

@@ -126,3 +126,42 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("cannot create {}: {e}", d.display()));
     d
 }
+
+/// Runs a resolved policy through the render gate (default lint levels,
+/// no baseline), as `zonal build` and `zonal verify` do; panics with the
+/// blocking findings when the gate refuses it.
+pub fn checked(policy: zonal_model::Policy) -> zonal_lint::Checked {
+    gate(policy, &zonal_lint::LintConfig::default())
+}
+
+/// Like [`checked`], with every lint's level capped at `high`, as a
+/// `zonal.toml` can say: random policies violate invariants and lints by
+/// design, and the renderers must still enforce them exactly.
+pub fn checked_relaxed(policy: zonal_model::Policy) -> zonal_lint::Checked {
+    let mut config = zonal_lint::LintConfig::default();
+    for lint in zonal_lint::registry() {
+        let level = lint.severity.min(zonal_diagnostics::Severity::High);
+        if let Err(e) = config.set_level(lint.code, Some(level)) {
+            panic!("{e}");
+        }
+    }
+    gate(policy, &config)
+}
+
+fn gate(policy: zonal_model::Policy, config: &zonal_lint::LintConfig) -> zonal_lint::Checked {
+    match zonal_lint::Checked::new(policy, config, &zonal_lint::Baseline::empty()) {
+        Ok(c) => c,
+        Err(refused) => {
+            let codes: Vec<String> = refused
+                .blocking()
+                .iter()
+                .map(|d| format!("{}: {}", d.code, d.message))
+                .collect();
+            panic!(
+                "policy `{}` is refused by the render gate:\n{}",
+                refused.policy.name,
+                codes.join("\n")
+            )
+        }
+    }
+}

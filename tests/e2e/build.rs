@@ -48,7 +48,7 @@ fn render(policy: &Policy, target: Target) -> Vec<(String, String, usize)> {
     let fw = Firewall::by_address(policy.name.clone());
     let templates = Templates::embedded();
     let req = Request {
-        policy,
+        checked: &zonal_tests::checked(policy.clone()),
         firewall: &fw,
         templates: &templates,
     };
@@ -414,7 +414,7 @@ fn deploy_examples_render_and_pass_the_real_tools() {
         for fw in &b.firewalls {
             let target = fw.target.expect("a parsed binding has targets");
             let req = Request {
-                policy: &policy,
+                checked: &zonal_tests::checked(policy.clone()),
                 firewall: fw,
                 templates: &templates,
             };
@@ -527,7 +527,7 @@ fn template_overrides_replace_embedded_files_and_errors_point_at_them() {
         },
     );
     let req = Request {
-        policy: &policy,
+        checked: &zonal_tests::checked(policy.clone()),
         firewall: &fw,
         templates: &templates,
     };
@@ -545,7 +545,7 @@ fn template_overrides_replace_embedded_files_and_errors_point_at_them() {
         },
     );
     let req = Request {
-        policy: &policy,
+        checked: &zonal_tests::checked(policy.clone()),
         firewall: &fw,
         templates: &broken,
     };
@@ -684,7 +684,7 @@ fn naming_and_logging_choices_stay_valid_for_the_real_tools() {
     for fw in &b.firewalls {
         let target = fw.target.unwrap();
         let req = Request {
-            policy: &policy,
+            checked: &zonal_tests::checked(policy.clone()),
             firewall: fw,
             templates: &templates,
         };

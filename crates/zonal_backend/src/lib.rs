@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_lint::Checked;
 use zonal_model::Policy;
 
 pub use binding::{Binding, Firewall, Logging, Naming, ZoneBinding, parse_binding};
@@ -197,12 +198,19 @@ impl Rendered {
 /// What to render.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
-    /// The checked policy (no error-level findings).
-    pub policy: &'a Policy,
+    /// The checked policy: the lints ran and left no error-level finding.
+    pub checked: &'a Checked,
     /// The firewall (from a binding, or [`Firewall::by_address`]).
     pub firewall: &'a Firewall,
     /// Template overrides.
     pub templates: &'a Templates,
+}
+
+impl<'a> Request<'a> {
+    /// The policy being rendered.
+    pub fn policy(&self) -> &'a Policy {
+        self.checked.policy()
+    }
 }
 
 /// Renders one firewall for one target.
@@ -221,6 +229,16 @@ pub fn render(
         firewall: req.firewall.name.clone(),
         artifacts,
     })
+}
+
+/// The render gate with default levels, for unit tests.
+#[cfg(test)]
+pub(crate) fn checked_for_tests(policy: Policy) -> Checked {
+    let config = zonal_lint::LintConfig::default();
+    match Checked::new(policy, &config, &zonal_lint::Baseline::empty()) {
+        Ok(c) => c,
+        Err(r) => panic!("refused by the render gate: {:?}", r.blocking()),
+    }
 }
 
 #[cfg(test)]

@@ -1,46 +1,13 @@
 //! Running the lints for `zonal check` (with `zonal.toml` and the baseline)
 //! and rendering findings as SARIF 2.1.0.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context as _;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb, Span};
+use zonal_diagnostics::{Diagnostics, Severity, SourceDb, Span};
+use zonal_lint::Baseline;
 use zonal_model::Policy;
-
-use crate::config;
-
-/// One accepted finding in the baseline file.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct BaselineEntry {
-    fingerprint: String,
-    code: String,
-    message: String,
-}
-
-/// The baseline file: findings accepted by `zonal check --write-baseline`.
-#[derive(Serialize, Deserialize, Debug, Default)]
-struct Baseline {
-    version: u32,
-    findings: Vec<BaselineEntry>,
-}
-
-/// Fingerprints of findings, numbered when several findings share one, so
-/// that each is stable across reformatting and reordering of the policy.
-fn fingerprints<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    diags
-        .into_iter()
-        .map(|d| {
-            let fp = zonal_lint::fingerprint(d);
-            let n = seen.entry(fp.clone()).or_default();
-            *n += 1;
-            if *n == 1 { fp } else { format!("{fp}:{n}") }
-        })
-        .collect()
-}
 
 /// What the lints report for one policy, after `zonal.toml` and the baseline.
 pub(crate) struct LintRun {
@@ -50,27 +17,14 @@ pub(crate) struct LintRun {
     pub(crate) note: Option<String>,
 }
 
-/// Runs the lints on a resolved policy loaded from `path`.
+/// Runs the lints on a resolved policy loaded from `path`; with
+/// `write_baseline`, accepts every finding in the project's baseline file.
 pub(crate) fn run(path: &Path, policy: &Policy, write_baseline: bool) -> anyhow::Result<LintRun> {
-    let project = config::load(path)?;
+    let project = crate::commands::project(path)?;
     let lint_config = project.lint_config(policy)?;
-    let found = zonal_lint::check(policy, &lint_config);
-    let fps = fingerprints(found.iter());
     if write_baseline {
-        let mut findings: Vec<BaselineEntry> = found
-            .iter()
-            .zip(&fps)
-            .map(|(d, fp)| BaselineEntry {
-                fingerprint: fp.clone(),
-                code: d.code.to_string(),
-                message: d.message.clone(),
-            })
-            .collect();
-        findings.sort();
-        let text = serde_json::to_string_pretty(&Baseline {
-            version: 1,
-            findings,
-        })? + "\n";
+        let found = zonal_lint::check(policy, &lint_config);
+        let text = Baseline::write(&found);
         crate::fs::write_atomic(&project.baseline, text.as_bytes())?;
         return Ok(LintRun {
             findings: Diagnostics::new(),
@@ -81,42 +35,17 @@ pub(crate) fn run(path: &Path, policy: &Policy, write_baseline: bool) -> anyhow:
             )),
         });
     }
-    if !project.baseline.is_file() {
-        return Ok(LintRun {
-            findings: found,
-            note: None,
-        });
-    }
-    let text = std::fs::read_to_string(&project.baseline)
-        .with_context(|| format!("cannot read the baseline `{}`", project.baseline.display()))?;
-    let baseline: Baseline = serde_json::from_str(&text).with_context(|| {
+    let baseline = crate::commands::baseline(&project)?;
+    let run = zonal_lint::lint(policy, &lint_config, &baseline);
+    let note = (run.accepted > 0).then(|| {
         format!(
-            "the baseline `{}` is not a zonal baseline file",
-            project.baseline.display()
-        )
-    })?;
-    let accepted: BTreeSet<&str> = baseline
-        .findings
-        .iter()
-        .map(|e| e.fingerprint.as_str())
-        .collect();
-    let mut kept = Diagnostics::new();
-    let mut skipped = 0usize;
-    for (d, fp) in found.into_iter().zip(&fps) {
-        if accepted.contains(fp.as_str()) {
-            skipped += 1;
-        } else {
-            kept.push(d);
-        }
-    }
-    let note = (skipped > 0).then(|| {
-        format!(
-            "{skipped} finding(s) accepted in the baseline `{}`",
+            "{} finding(s) accepted in the baseline `{}`",
+            run.accepted,
             project.baseline.display()
         )
     });
     Ok(LintRun {
-        findings: kept,
+        findings: run.findings,
         note,
     })
 }
@@ -182,7 +111,7 @@ pub(crate) struct Sarif {
 impl Sarif {
     /// Adds the findings of one policy.
     pub(crate) fn add(&mut self, db: &SourceDb, diags: &Diagnostics) {
-        let fps = fingerprints(diags.iter());
+        let fps = zonal_lint::fingerprints(diags.iter());
         for (d, fp) in diags.iter().zip(fps) {
             if zonal_lint::find_lint(d.code).is_none() {
                 self.extra_rules

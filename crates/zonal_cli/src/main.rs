@@ -4,7 +4,6 @@
 
 mod args;
 mod commands;
-mod config;
 mod fs;
 mod lint_output;
 mod printer;

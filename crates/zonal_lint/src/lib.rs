@@ -10,6 +10,8 @@
 //! atom / class / cell index everything is built on.
 
 mod analysis;
+mod baseline;
+mod checked;
 mod config;
 mod ctx;
 pub mod graph;
@@ -23,6 +25,8 @@ use zonal_diagnostics::{Diagnostic, Diagnostics};
 use zonal_model::Policy;
 
 pub use analysis::Packet;
+pub use baseline::{Baseline, BaselineError, fingerprints};
+pub use checked::{Checked, Findings, Refused, lint};
 pub use config::LintConfig;
 pub use graph::{Hop, PathOptions, Place, ZoneGraph};
 pub use registry::{LintInfo, find_lint};

@@ -41,7 +41,7 @@ const REMARK_MAX: usize = 100;
 
 /// Renders the target.
 pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy, req.firewall);
+    let view = view(req.policy(), req.firewall);
     vendor::single_artifact(Target::Asa, req, db, &view, view.rule_count)
 }
 
@@ -390,7 +390,7 @@ mod tests {
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
         let req = Request {
-            policy: p,
+            checked: &crate::checked_for_tests(p.clone()),
             firewall: &fw,
             templates: &Templates::embedded(),
         };
@@ -555,7 +555,7 @@ mod tests {
         fw.zones = Some(vec![bind("imaging", "inside"), bind("pacs", "dmz")]);
         fw.naming.acl = "RAD".into();
         let req = Request {
-            policy: &p,
+            checked: &crate::checked_for_tests(p.clone()),
             firewall: &fw,
             templates: &Templates::embedded(),
         };

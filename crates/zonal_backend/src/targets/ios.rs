@@ -121,7 +121,7 @@ struct Ctx<'a> {
 }
 
 fn view_model(req: &Request<'_>) -> IosView {
-    let policy = req.policy;
+    let policy = req.policy();
     let fw = req.firewall;
     let plan = Plan::build(policy, fw);
     let mut cx = Ctx {

@@ -52,7 +52,7 @@ struct IptRule {
 
 /// Renders the two restore files.
 pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let plan = Plan::build(req.policy, req.firewall);
+    let plan = Plan::build(req.policy(), req.firewall);
     let mut out = Vec::new();
     for (fam, ext) in [(Family::V4, "iptables"), (Family::V6, "ip6tables")] {
         let view = view_model(req, &plan, fam);
@@ -67,7 +67,7 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
 }
 
 fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
-    let policy = req.policy;
+    let policy = req.policy();
     let fw = req.firewall;
     let mut namer = Namer::new();
     let mut chains = Vec::new();

@@ -34,7 +34,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
 
 /// Renders the target.
 pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy, req.firewall);
+    let view = view(req.policy(), req.firewall);
     vendor::single_artifact(Target::Panos, req, db, &view, view.rule_count)
 }
 
@@ -443,7 +443,7 @@ mod tests {
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
         let req = Request {
-            policy: p,
+            checked: &crate::checked_for_tests(p.clone()),
             firewall: &fw,
             templates: &Templates::embedded(),
         };

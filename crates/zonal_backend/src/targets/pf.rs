@@ -92,7 +92,7 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
 }
 
 fn view_model(req: &Request<'_>) -> PfView {
-    let policy = req.policy;
+    let policy = req.policy();
     let fw = req.firewall;
     let plan = Plan::build(policy, fw);
     let mut namer = Namer::new();

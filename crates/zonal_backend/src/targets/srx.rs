@@ -27,7 +27,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] =
 
 /// Renders the target.
 pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy, req.firewall);
+    let view = view(req.policy(), req.firewall);
     vendor::single_artifact(Target::Srx, req, db, &view, view.rule_count)
 }
 
@@ -355,7 +355,7 @@ mod tests {
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
         let req = Request {
-            policy: p,
+            checked: &crate::checked_for_tests(p.clone()),
             firewall: &fw,
             templates: &Templates::embedded(),
         };
@@ -471,7 +471,7 @@ mod tests {
             bind("pacs", "ge-0/0/2.0", "PACS"),
         ]);
         let req = Request {
-            policy: &p,
+            checked: &crate::checked_for_tests(p.clone()),
             firewall: &fw,
             templates: &Templates::embedded(),
         };

@@ -7,23 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use anyhow::Context as _;
-use zonal_backend::{Firewall, Request, Target, TemplateFile, Templates};
-use zonal_diagnostics::{Diagnostics, SourceDb, render};
+use zonal_backend::{Target, TemplateFile, Templates};
+use zonal_pipeline::Failure;
 
 use crate::ExitStatus;
 use crate::args::BuildArgs;
 use crate::fs::{display_path, write_atomic};
 use crate::printer;
-
-/// One output file.
-struct Output {
-    file: String,
-    text: String,
-    target: Target,
-    firewall: String,
-    rules: usize,
-}
 
 pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
     let targets: Option<Vec<Target>> = match args.target.as_deref() {
@@ -39,85 +32,28 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         );
     }
 
-    // 1. Checks: resolution errors, then error-level lint findings.
-    let mut loaded = super::load(&args.path, &args.policy)?;
-    if loaded.diagnostics.has_input_errors() {
-        print_diagnostics(&loaded.db, &loaded.diagnostics);
-        printer::error("error: the policy has errors; nothing was written (see `zonal check`)");
-        return Ok(ExitStatus::Error);
-    }
-    let Some(policy) = loaded.policy.take() else {
-        print_diagnostics(&loaded.db, &loaded.diagnostics);
-        printer::error("error: the policy could not be resolved; nothing was written");
-        return Ok(ExitStatus::Error);
+    // 1. The render gate: resolution errors, then error-level findings
+    //    (the same lints as `zonal check`, with `zonal.toml` and the baseline).
+    let mut gated = match super::gate(&args.path, &args.policy, "written")? {
+        Ok(g) => g,
+        Err(status) => return Ok(status),
     };
-    let mut db = loaded.db;
-    // The same lints as `zonal check`: `zonal.toml` levels and the baseline apply.
-    let lint = crate::lint_output::run(&args.path, &policy, false)?;
-    if let Some(note) = &lint.note {
-        printer::error(note);
-    }
-    let findings = lint.findings;
-    if findings.has_errors() {
-        let blocking = Diagnostics(
-            findings
-                .iter()
-                .filter(|d| d.severity.is_error_level())
-                .cloned()
-                .collect(),
-        );
-        print_diagnostics(&db, &blocking);
-        printer::error(&format!(
-            "error: {} error-level finding(s) remain; nothing was written (see `zonal check`)",
-            blocking.len()
-        ));
-        return Ok(ExitStatus::Findings);
-    }
-    if !findings.is_empty() {
-        printer::error(&format!(
-            "note: {} finding(s) below error level; run `zonal check` to see them",
-            findings.len()
-        ));
-    }
 
     // 2. Which firewalls and targets.
-    let jobs: Vec<(Firewall, Target)> = match &args.deploy {
-        None => {
-            let fw = Firewall::by_address(policy.name.clone());
-            targets
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| (fw.clone(), t))
-                .collect()
-        }
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read the binding file `{}`", file.display()))?;
-            let cwd = std::env::current_dir().ok();
-            let id = db.add(display_path(cwd.as_deref(), file), text.clone());
-            let binding = match zonal_backend::parse_binding(id, &text, &policy) {
-                Ok(b) => b,
-                Err(diags) => {
-                    print_diagnostics(&db, &diags);
-                    printer::error("error: the binding file is invalid; nothing was written");
-                    return Ok(ExitStatus::Error);
-                }
-            };
-            let jobs: Vec<(Firewall, Target)> = binding
-                .firewalls
-                .into_iter()
-                .filter_map(|f| f.target.map(|t| (f, t)))
-                .filter(|(_, t)| targets.as_ref().is_none_or(|ts| ts.contains(t)))
-                .collect();
-            if jobs.is_empty() {
-                anyhow::bail!(
-                    "the binding file `{}` has no firewall with the requested target",
-                    file.display()
-                );
-            }
-            jobs
-        }
+    let binding = match &args.deploy {
+        None => None,
+        Some(file) => match super::bind(&mut gated, file)? {
+            Ok(b) => Some(b),
+            Err(status) => return Ok(status),
+        },
+    };
+    let jobs = match zonal_pipeline::jobs(&gated.checked, binding, targets.as_deref()) {
+        Ok(jobs) => jobs,
+        Err(Failure::NoFirewall(why)) => anyhow::bail!(
+            "the binding file `{}` has {why}",
+            args.deploy.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        Err(failure) => return super::report(&gated.db, failure, "written"),
     };
 
     let needs_dir = args.deploy.is_some() || targets.as_ref().is_some_and(|t| t.len() > 1);
@@ -126,38 +62,19 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
     }
 
     // 3. Render everything in memory.
-    let mut outputs = Vec::new();
-    let mut failed = Diagnostics::new();
-    for (fw, target) in &jobs {
-        let templates = match &args.templates {
-            Some(dir) => read_templates(dir, *target)?,
-            None => Templates::embedded(),
-        };
-        let req = Request {
-            policy: &policy,
-            firewall: fw,
-            templates: &templates,
-        };
-        match zonal_backend::render(*target, &req, &mut db) {
-            Ok(r) => {
-                for a in r.artifacts {
-                    outputs.push(Output {
-                        file: format!("{}.{}", r.firewall, a.extension),
-                        text: a.text,
-                        target: *target,
-                        firewall: r.firewall.clone(),
-                        rules: a.rule_count,
-                    });
-                }
+    let mut overrides = BTreeMap::new();
+    if let Some(dir) = &args.templates {
+        for job in &jobs {
+            if !overrides.contains_key(&job.target) {
+                overrides.insert(job.target, read_templates(dir, job.target)?);
             }
-            Err(d) => failed.extend(d),
         }
     }
-    if !failed.is_empty() {
-        print_diagnostics(&db, &failed);
-        printer::error("error: rendering failed; nothing was written");
-        return Ok(ExitStatus::Error);
-    }
+    let templates = |t: Target| overrides.get(&t).cloned().unwrap_or_default();
+    let outputs = match zonal_pipeline::render(&gated.checked, &jobs, &templates, &mut gated.db) {
+        Ok(o) => o,
+        Err(failure) => return super::report(&gated.db, failure, "written"),
+    };
 
     // 4. Write (or print a single target).
     match &args.output {
@@ -236,13 +153,4 @@ pub(super) fn read_templates(dir: &Path, target: Target) -> anyhow::Result<Templ
         );
     }
     Ok(templates)
-}
-
-fn print_diagnostics(db: &SourceDb, diags: &Diagnostics) {
-    let mut sorted = diags.clone();
-    sorted.sort();
-    for d in sorted.iter() {
-        printer::err(&render::human(db, d));
-        printer::err("\n");
-    }
 }

@@ -10,10 +10,14 @@ mod verify;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
+use zonal_diagnostics::{Diagnostics, SourceDb, render};
+use zonal_lint::{Baseline, Checked};
+use zonal_pipeline::{Failure, ProjectConfig, project};
 
 use crate::ExitStatus;
 use crate::args::{Cli, Command, PolicyArgs};
-use crate::fs::FsLoader;
+use crate::fs::{FsLoader, display_path};
+use crate::printer;
 
 /// Runs a parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -65,4 +69,144 @@ pub(crate) fn load(path: &Path, args: &PolicyArgs) -> anyhow::Result<zonal_model
     };
     let p = path.to_string_lossy().replace('\\', "/");
     Ok(zonal_model::load(&FsLoader::new(), &p, &options))
+}
+
+/// Reads `zonal.toml` beside the policy at `path` (the directory itself,
+/// or the file's directory), if there is one.
+pub(crate) fn project(path: &Path) -> anyhow::Result<ProjectConfig> {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let file = dir.join(project::FILE_NAME);
+    if !file.is_file() {
+        return Ok(ProjectConfig::defaults(&dir));
+    }
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read `{}`", file.display()))?;
+    Ok(project::parse(&text, &file, &dir)?)
+}
+
+/// Reads the project's baseline of accepted findings (empty when there is
+/// no baseline file).
+pub(crate) fn baseline(project: &ProjectConfig) -> anyhow::Result<Baseline> {
+    if !project.baseline.is_file() {
+        return Ok(Baseline::empty());
+    }
+    let text = std::fs::read_to_string(&project.baseline)
+        .with_context(|| format!("cannot read the baseline `{}`", project.baseline.display()))?;
+    Baseline::parse(&text).with_context(|| {
+        format!(
+            "the baseline `{}` is not a zonal baseline file",
+            project.baseline.display()
+        )
+    })
+}
+
+/// A policy through the render gate, with its source database.
+pub(crate) struct Gated {
+    pub(crate) checked: Checked,
+    pub(crate) db: SourceDb,
+}
+
+/// Loads the policy at `path` and runs it through the render gate
+/// (resolution errors, then the lints with `zonal.toml` and the baseline,
+/// exactly as `zonal check` runs them). On refusal the reasons are printed
+/// and the exit status is returned; `what` completes "nothing was …".
+pub(crate) fn gate(
+    path: &Path,
+    args: &PolicyArgs,
+    what: &str,
+) -> anyhow::Result<Result<Gated, ExitStatus>> {
+    let mut loaded = load(path, args)?;
+    let project = project(path)?;
+    let baseline = baseline(&project)?;
+    match zonal_pipeline::gate(&mut loaded, &project, &baseline) {
+        Ok(checked) => {
+            let findings = checked.findings();
+            if findings.accepted > 0 {
+                printer::error(&format!(
+                    "{} finding(s) accepted in the baseline `{}`",
+                    findings.accepted,
+                    project.baseline.display()
+                ));
+            }
+            if !findings.findings.is_empty() {
+                printer::error(&format!(
+                    "note: {} finding(s) below error level; run `zonal check` to see them",
+                    findings.findings.len()
+                ));
+            }
+            Ok(Ok(Gated {
+                checked,
+                db: loaded.db,
+            }))
+        }
+        Err(failure) => Ok(Err(report(&loaded.db, failure, what)?)),
+    }
+}
+
+/// Reads a deployment binding and parses it against the checked policy.
+pub(crate) fn bind(
+    gated: &mut Gated,
+    file: &Path,
+) -> anyhow::Result<Result<zonal_backend::Binding, ExitStatus>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the binding file `{}`", file.display()))?;
+    let cwd = std::env::current_dir().ok();
+    let id = gated
+        .db
+        .add(display_path(cwd.as_deref(), file), text.clone());
+    match zonal_pipeline::bind(&gated.checked, id, &text) {
+        Ok(b) => Ok(Ok(b)),
+        Err(failure) => Ok(Err(report(&gated.db, failure, "written")?)),
+    }
+}
+
+/// Prints why the pipeline stopped; returns the exit status (usage-like
+/// failures become errors of the command).
+pub(crate) fn report(db: &SourceDb, failure: Failure, what: &str) -> anyhow::Result<ExitStatus> {
+    Ok(match failure {
+        Failure::Invalid(diags) => {
+            print_diagnostics(db, &diags);
+            printer::error(&format!(
+                "error: the policy has errors; nothing was {what} (see `zonal check`)"
+            ));
+            ExitStatus::Error
+        }
+        Failure::Config(e) => return Err(e.into()),
+        Failure::Refused(refused) => {
+            let blocking = refused.blocking();
+            print_diagnostics(db, &blocking);
+            printer::error(&format!(
+                "error: {} error-level finding(s) remain; nothing was {what} (see `zonal check`)",
+                blocking.len()
+            ));
+            ExitStatus::Findings
+        }
+        Failure::Binding(diags) => {
+            print_diagnostics(db, &diags);
+            printer::error(&format!(
+                "error: the binding file is invalid; nothing was {what}"
+            ));
+            ExitStatus::Error
+        }
+        Failure::NoFirewall(why) => bail!("{why}"),
+        Failure::Render(diags) => {
+            print_diagnostics(db, &diags);
+            printer::error(&format!("error: rendering failed; nothing was {what}"));
+            ExitStatus::Error
+        }
+    })
+}
+
+/// Prints diagnostics in the human format, sorted.
+pub(crate) fn print_diagnostics(db: &SourceDb, diags: &Diagnostics) {
+    let mut sorted = diags.clone();
+    sorted.sort();
+    for d in sorted.iter() {
+        printer::err(&render::human(db, d));
+        printer::err("\n");
+    }
 }

@@ -6,13 +6,14 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context as _;
-use zonal_backend::{Firewall, Rendered, Request, Target, Templates};
-use zonal_diagnostics::{Diagnostics, SourceDb, render};
+use std::path::Path;
+
+use zonal_backend::{Target, Templates};
+use zonal_pipeline::{Failure, Output};
 use zonal_verify::{Config, Ruleset, VerifyError};
 
 use crate::ExitStatus;
 use crate::args::{VerifyArgs, VerifyTarget};
-use crate::fs::display_path;
 use crate::printer;
 
 pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
@@ -20,82 +21,50 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         VerifyTarget::Nftables => Target::Nftables,
         VerifyTarget::Iptables => Target::Iptables,
     };
-    let mut loaded = super::load(&args.path, &args.policy)?;
-    if loaded.diagnostics.has_input_errors() {
-        print_diagnostics(&loaded.db, &loaded.diagnostics);
-        printer::error(
-            "error: the policy has errors; fix them before verifying (see `zonal check`)",
-        );
-        return Ok(ExitStatus::Error);
-    }
-    let Some(policy) = loaded.policy.take() else {
-        print_diagnostics(&loaded.db, &loaded.diagnostics);
-        return Ok(ExitStatus::Error);
+    // The same gate as `zonal build`: what build refuses, verify refuses.
+    let mut gated = match super::gate(&args.path, &args.policy, "verified")? {
+        Ok(g) => g,
+        Err(status) => return Ok(status),
     };
-    let mut db = loaded.db;
-
-    let firewall = match &args.deploy {
-        None => Firewall::by_address(policy.name.clone()),
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read the binding file `{}`", file.display()))?;
-            let cwd = std::env::current_dir().ok();
-            let id = db.add(display_path(cwd.as_deref(), file), text.clone());
-            let binding = match zonal_backend::parse_binding(id, &text, &policy) {
-                Ok(b) => b,
-                Err(diags) => {
-                    print_diagnostics(&db, &diags);
-                    return Ok(ExitStatus::Error);
-                }
-            };
-            let chosen = binding
-                .firewalls
-                .into_iter()
-                .find(|f| match &args.firewall {
-                    Some(name) => &f.name == name,
-                    None => f.target == Some(target),
-                });
-            match chosen {
-                Some(f) if f.target.is_some_and(|t| t != target) => {
-                    anyhow::bail!(
-                        "firewall `{}` in `{}` has target `{}`, not `{target}`",
-                        f.name,
-                        file.display(),
-                        f.target.map(|t| t.name()).unwrap_or_default()
-                    );
-                }
-                Some(f) => f,
-                None => {
-                    let which = match &args.firewall {
-                        Some(name) => format!("no firewall named `{name}`"),
-                        None => format!("no firewall with target `{target}`"),
-                    };
-                    anyhow::bail!("the binding file `{}` has {which}", file.display());
-                }
-            }
-        }
+    let binding = match &args.deploy {
+        None => None,
+        Some(file) => match super::bind(&mut gated, file)? {
+            Ok(b) => Some(b),
+            Err(status) => return Ok(status),
+        },
     };
-
+    let job =
+        match zonal_pipeline::firewall(&gated.checked, binding, args.firewall.as_deref(), target) {
+            Ok(job) => job,
+            Err(Failure::NoFirewall(why)) => anyhow::bail!(
+                "the binding file `{}` has {why}",
+                args.deploy.as_deref().unwrap_or(Path::new("")).display()
+            ),
+            Err(failure) => return super::report(&gated.db, failure, "verified"),
+        };
     let templates = match &args.templates {
         Some(dir) => super::build::read_templates(dir, target)?,
         None => Templates::embedded(),
     };
-    let request = Request {
-        policy: &policy,
-        firewall: &firewall,
-        templates: &templates,
-    };
-    let rendered = match zonal_backend::render(target, &request, &mut db) {
-        Ok(r) => r,
-        Err(diags) => {
-            print_diagnostics(&db, &diags);
+    let outputs = match zonal_pipeline::render(
+        &gated.checked,
+        std::slice::from_ref(&job),
+        &|_| templates.clone(),
+        &mut gated.db,
+    ) {
+        Ok(o) => o,
+        Err(failure) => {
+            let status = super::report(&gated.db, failure, "verified")?;
             printer::error(&format!(
                 "error: the policy cannot be rendered for {target}"
             ));
-            return Ok(ExitStatus::Error);
+            return Ok(status);
         }
     };
-    let rules = ruleset(&rendered)?;
+    let firewall = job.firewall;
+    let policy = gated.checked.policy();
+    let db = &gated.db;
+    let rules = ruleset(target, &outputs)?;
 
     let mut config = Config {
         seed: args.seed,
@@ -120,7 +89,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         printer::error(&format!("error: the kernel proof cannot run here: {why}"));
         return Ok(ExitStatus::Error);
     }
-    let report = match zonal_verify::verify(&policy, &rules, &config) {
+    let report = match zonal_verify::verify(policy, &rules, &config) {
         Ok(r) => r,
         Err(VerifyError::Load(e)) => {
             printer::error(&format!(
@@ -142,10 +111,10 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         policy.name, firewall.name
     ));
     if !args.quiet {
-        printer::out(&report.render_matrix(&policy));
+        printer::out(&report.render_matrix(policy));
         printer::outln("");
     }
-    printer::out(&report.render_mismatches(&policy, &db));
+    printer::out(&report.render_mismatches(policy, db));
     printer::out(&report.render_summary());
     Ok(if report.is_pass() {
         ExitStatus::Success
@@ -156,19 +125,17 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
 
 /// The rendered files as the rule set to load: the nft file, or the
 /// iptables, ip6tables (and ipset) files.
-fn ruleset(rendered: &Rendered) -> anyhow::Result<Ruleset> {
+fn ruleset(target: Target, outputs: &[Output]) -> anyhow::Result<Ruleset> {
     let by_ext = |ext: &str| {
-        rendered
-            .artifacts
+        outputs
             .iter()
-            .find(|a| a.extension == ext)
-            .map(|a| a.text.clone())
+            .find(|o| o.file.ends_with(&format!(".{ext}")))
+            .map(|o| o.text.clone())
     };
-    match rendered.target {
-        Target::Nftables => rendered
-            .artifacts
+    match target {
+        Target::Nftables => outputs
             .first()
-            .map(|a| Ruleset::Nftables(a.text.clone()))
+            .map(|o| Ruleset::Nftables(o.text.clone()))
             .context("the nftables renderer produced no file"),
         Target::Iptables => {
             let v4 = by_ext("iptables").context("the iptables renderer produced no IPv4 file")?;
@@ -180,12 +147,5 @@ fn ruleset(rendered: &Rendered) -> anyhow::Result<Ruleset> {
             })
         }
         other => anyhow::bail!("`zonal verify` proves nftables and iptables only, not {other}"),
-    }
-}
-
-fn print_diagnostics(db: &SourceDb, diags: &Diagnostics) {
-    for d in diags.iter() {
-        printer::err(&render::human(db, d));
-        printer::err("\n");
     }
 }

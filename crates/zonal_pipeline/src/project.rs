@@ -16,17 +16,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
 use serde::Deserialize;
 use zonal_diagnostics::Severity;
 use zonal_lint::LintConfig;
 use zonal_model::{Policy, ServiceSet};
 
-/// The file name looked for beside the policy.
-pub(crate) const FILE_NAME: &str = "zonal.toml";
+/// The file name looked for beside the policy (the CLI reads it).
+pub const FILE_NAME: &str = "zonal.toml";
 
 /// The default baseline file, relative to the configuration's directory.
-pub(crate) const DEFAULT_BASELINE: &str = "zonal-baseline.json";
+pub const DEFAULT_BASELINE: &str = "zonal-baseline.json";
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
@@ -55,46 +54,51 @@ struct RawBaseline {
 
 /// The project configuration of one policy.
 #[derive(Debug)]
-pub(crate) struct ProjectConfig {
+pub struct ProjectConfig {
     /// Where it was read from (`None`: no `zonal.toml`, defaults).
-    pub(crate) path: Option<PathBuf>,
+    pub path: Option<PathBuf>,
     lint: LintConfig,
     pivot_services: Option<Vec<String>>,
     /// The baseline file of accepted findings.
-    pub(crate) baseline: PathBuf,
+    pub baseline: PathBuf,
 }
 
-/// The directory a policy path's configuration lives in: the directory
-/// itself, or the file's directory.
-fn config_dir(policy: &Path) -> PathBuf {
-    if policy.is_dir() {
-        policy.to_path_buf()
-    } else {
-        policy.parent().map(Path::to_path_buf).unwrap_or_default()
-    }
-}
-
-/// Reads `zonal.toml` beside `policy`, if there is one.
-pub(crate) fn load(policy: &Path) -> anyhow::Result<ProjectConfig> {
-    let dir = config_dir(policy);
-    let path = dir.join(FILE_NAME);
-    if !path.is_file() {
-        return Ok(ProjectConfig {
+impl ProjectConfig {
+    /// The configuration of a policy whose directory `dir` has no `zonal.toml`.
+    pub fn defaults(dir: &Path) -> Self {
+        ProjectConfig {
             path: None,
             lint: LintConfig::default(),
             pivot_services: None,
             baseline: dir.join(DEFAULT_BASELINE),
-        });
+        }
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    parse(&text, &path, &dir)
+}
+
+/// Why a `zonal.toml` cannot be used.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+macro_rules! bail {
+    ($($t:tt)*) => { return Err(ConfigError(format!($($t)*))) };
 }
 
 /// Parses the text of a `zonal.toml` found at `path` in `dir`.
-pub(crate) fn parse(text: &str, path: &Path, dir: &Path) -> anyhow::Result<ProjectConfig> {
-    let raw: RawConfig = toml::from_str(text)
-        .with_context(|| format!("`{}` is not a valid configuration", path.display()))?;
+pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<ProjectConfig, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        ConfigError(format!(
+            "`{}` is not a valid configuration: {e}",
+            path.display()
+        ))
+    })?;
     let mut lint = LintConfig::default();
     for (name, level) in &raw.lints {
         let level = match level.as_str() {
@@ -108,7 +112,7 @@ pub(crate) fn parse(text: &str, path: &Path, dir: &Path) -> anyhow::Result<Proje
             },
         };
         lint.set_level(name, level)
-            .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+            .map_err(|e| ConfigError(format!("`{}`: {e}", path.display())))?;
     }
     if let Some(n) = raw.analysis.blast_radius {
         lint.blast_radius = n;
@@ -128,7 +132,7 @@ pub(crate) fn parse(text: &str, path: &Path, dir: &Path) -> anyhow::Result<Proje
 impl ProjectConfig {
     /// The lint configuration for a resolved policy (pivot services are
     /// looked up by name in the policy).
-    pub(crate) fn lint_config(&self, policy: &Policy) -> anyhow::Result<LintConfig> {
+    pub fn lint_config(&self, policy: &Policy) -> Result<LintConfig, ConfigError> {
         let mut config = self.lint.clone();
         if let Some(names) = &self.pivot_services {
             let mut set = ServiceSet::empty();
@@ -154,7 +158,7 @@ impl ProjectConfig {
 mod tests {
     use super::*;
 
-    fn parse_str(text: &str) -> anyhow::Result<ProjectConfig> {
+    fn parse_str(text: &str) -> Result<ProjectConfig, ConfigError> {
         parse(text, Path::new("dir/zonal.toml"), Path::new("dir"))
     }
 

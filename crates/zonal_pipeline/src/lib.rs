@@ -1,0 +1,254 @@
+//! Zonal's pipeline, without I/O: a loaded policy goes through the render
+//! gate ([`gate`]: resolution errors, then the lints), is bound to
+//! firewalls ([`jobs`], [`firewall`]) and rendered ([`render`]).
+//!
+//! ```text
+//! Loaded ──gate──▶ Checked ──jobs──▶ [Job] ──render──▶ [Output]
+//! ```
+//!
+//! Every command that renders (`zonal build`, `zonal verify`), the tests and
+//! the benchmarks go through here, so what `build` refuses, `verify`
+//! refuses too: [`Checked`] can only be made by running the lints. The
+//! caller reads files (policy, `zonal.toml`, baseline, binding, template
+//! overrides) and passes their text in; this crate never touches the
+//! filesystem and never prints.
+
+pub mod project;
+
+use zonal_backend::{Binding, Firewall, Request, Target, Templates};
+use zonal_diagnostics::{Diagnostics, FileId, SourceDb};
+use zonal_lint::{Baseline, Checked, Refused};
+use zonal_model::Loaded;
+
+pub use project::{ConfigError, ProjectConfig};
+
+/// Why the pipeline stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// The policy has input errors (syntax, resolution): nothing to check.
+    Invalid(Diagnostics),
+    /// The `zonal.toml` does not fit the policy.
+    Config(ConfigError),
+    /// Error-level findings remain.
+    Refused(Box<Refused>),
+    /// The deployment binding is invalid.
+    Binding(Diagnostics),
+    /// The binding has no firewall for the request; the text completes
+    /// "the binding file `F` has …".
+    NoFirewall(String),
+    /// Rendering failed (template errors, names that cannot be made safe).
+    Render(Diagnostics),
+}
+
+/// The render gate: a policy without input errors whose lints (with the
+/// project's levels and the baseline) leave no error-level finding.
+///
+/// On success the policy is moved out of `loaded`; its source database
+/// stays there for diagnostics.
+pub fn gate(
+    loaded: &mut Loaded,
+    project: &ProjectConfig,
+    baseline: &Baseline,
+) -> Result<Checked, Failure> {
+    if loaded.diagnostics.has_input_errors() {
+        return Err(Failure::Invalid(loaded.diagnostics.clone()));
+    }
+    let Some(policy) = loaded.policy.take() else {
+        return Err(Failure::Invalid(loaded.diagnostics.clone()));
+    };
+    let config = match project.lint_config(&policy) {
+        Ok(c) => c,
+        Err(e) => {
+            loaded.policy = Some(policy);
+            return Err(Failure::Config(e));
+        }
+    };
+    Checked::new(policy, &config, baseline).map_err(|r| Failure::Refused(Box::new(r)))
+}
+
+/// Parses a deployment binding (its text registered in the caller's
+/// `SourceDb` as `file`).
+pub fn bind(checked: &Checked, file: FileId, text: &str) -> Result<Binding, Failure> {
+    zonal_backend::parse_binding(file, text, checked.policy()).map_err(Failure::Binding)
+}
+
+/// One firewall rendered for one target.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Where the rules go.
+    pub firewall: Firewall,
+    /// The configuration format.
+    pub target: Target,
+}
+
+/// The jobs of a build: each of `targets` for the one address-mode
+/// firewall, or every firewall of `binding` (only those whose target is
+/// among `targets`, when given).
+pub fn jobs(
+    checked: &Checked,
+    binding: Option<Binding>,
+    targets: Option<&[Target]>,
+) -> Result<Vec<Job>, Failure> {
+    match binding {
+        None => {
+            let firewall = Firewall::by_address(checked.policy().name.clone());
+            Ok(targets
+                .unwrap_or_default()
+                .iter()
+                .map(|&target| Job {
+                    firewall: firewall.clone(),
+                    target,
+                })
+                .collect())
+        }
+        Some(binding) => {
+            let jobs: Vec<Job> = binding
+                .firewalls
+                .into_iter()
+                .filter_map(|firewall| firewall.target.map(|target| Job { firewall, target }))
+                .filter(|j| targets.is_none_or(|ts| ts.contains(&j.target)))
+                .collect();
+            if jobs.is_empty() {
+                return Err(Failure::NoFirewall(
+                    "no firewall with the requested target".into(),
+                ));
+            }
+            Ok(jobs)
+        }
+    }
+}
+
+/// The one firewall `zonal verify` proves: the address-mode firewall, or
+/// the binding's firewall named `name` (else the first with `target`).
+pub fn firewall(
+    checked: &Checked,
+    binding: Option<Binding>,
+    name: Option<&str>,
+    target: Target,
+) -> Result<Job, Failure> {
+    let Some(binding) = binding else {
+        return Ok(Job {
+            firewall: Firewall::by_address(checked.policy().name.clone()),
+            target,
+        });
+    };
+    let chosen = binding.firewalls.into_iter().find(|f| match name {
+        Some(name) => f.name == name,
+        None => f.target == Some(target),
+    });
+    match chosen {
+        Some(f) if f.target.is_some_and(|t| t != target) => Err(Failure::NoFirewall(format!(
+            "firewall `{}` with target `{}`, not `{target}`",
+            f.name,
+            f.target.map(Target::name).unwrap_or_default()
+        ))),
+        Some(firewall) => Ok(Job { firewall, target }),
+        None => Err(Failure::NoFirewall(match name {
+            Some(name) => format!("no firewall named `{name}`"),
+            None => format!("no firewall with target `{target}`"),
+        })),
+    }
+}
+
+/// One rendered file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// `<firewall>.<extension>`.
+    pub file: String,
+    /// The configuration text.
+    pub text: String,
+    /// The target it is for.
+    pub target: Target,
+    /// The firewall it is for.
+    pub firewall: String,
+    /// How many filtering rules it contains.
+    pub rules: usize,
+}
+
+/// Renders every job in memory; nothing is returned unless every job
+/// renders. `templates` gives each target's templates (embedded or
+/// overridden); template files are registered in `db` so that errors
+/// point into them.
+pub fn render(
+    checked: &Checked,
+    jobs: &[Job],
+    templates: &dyn Fn(Target) -> Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Output>, Failure> {
+    let mut outputs = Vec::new();
+    let mut failed = Diagnostics::new();
+    for job in jobs {
+        let templates = templates(job.target);
+        let req = Request {
+            checked,
+            firewall: &job.firewall,
+            templates: &templates,
+        };
+        match zonal_backend::render(job.target, &req, db) {
+            Ok(r) => outputs.extend(r.artifacts.into_iter().map(|a| Output {
+                file: format!("{}.{}", r.firewall, a.extension),
+                text: a.text,
+                target: job.target,
+                firewall: r.firewall.clone(),
+                rules: a.rule_count,
+            })),
+            Err(d) => failed.extend(d),
+        }
+    }
+    if failed.is_empty() {
+        Ok(outputs)
+    } else {
+        Err(Failure::Render(failed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zonal_model::{Date, Options, load_str};
+
+    fn loaded(text: &str) -> Loaded {
+        let options = Options {
+            today: Date::new(2026, 11, 28).expect("a valid date"),
+        };
+        load_str("p.zonal", text, &options)
+    }
+
+    const CLEAN: &str = "policy p { owner \"net\" }\nzone a { network 10.0.1.0/24 }\nzone b { network 10.0.2.0/24 }\nallow a -> b : https\n";
+
+    #[test]
+    fn the_gate_refuses_error_level_findings() {
+        // `never a -> b` is violated by the allow: a critical finding.
+        let mut l = loaded(&format!("{CLEAN}never a -> b\n"));
+        let project = ProjectConfig::defaults(std::path::Path::new("."));
+        match gate(&mut l, &project, &Baseline::empty()) {
+            Err(Failure::Refused(r)) => assert!(!r.blocking().is_empty()),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_gate_refuses_input_errors() {
+        let mut l = loaded("policy p\nallow a -> b : https\n");
+        let project = ProjectConfig::defaults(std::path::Path::new("."));
+        assert!(matches!(
+            gate(&mut l, &project, &Baseline::empty()),
+            Err(Failure::Invalid(d)) if d.has_input_errors()
+        ));
+    }
+
+    #[test]
+    fn a_clean_policy_renders_for_every_target() {
+        let mut l = loaded(CLEAN);
+        let project = ProjectConfig::defaults(std::path::Path::new("."));
+        let checked = gate(&mut l, &project, &Baseline::empty()).expect("clean");
+        let jobs = jobs(&checked, None, Some(&Target::ALL)).expect("jobs");
+        assert_eq!(jobs.len(), 8);
+        let out = render(&checked, &jobs, &|_| Templates::embedded(), &mut l.db).expect("render");
+        // iptables writes an IPv4 and an IPv6 file.
+        assert_eq!(out.len(), 9);
+        for o in out.iter().filter(|o| !o.file.ends_with(".ip6tables")) {
+            assert!(o.text.contains("10.0.2.0"), "{}", o.file);
+        }
+    }
+}
