@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+use serde_sarif::sarif;
 use zonal_diagnostics::{Diagnostics, Severity, SourceDb, Span};
 use zonal_lint::Baseline;
 use zonal_model::Policy;
@@ -59,6 +60,15 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// The typed SARIF `level` of a result.
+fn result_level(s: Severity) -> sarif::ResultLevel {
+    match level(s) {
+        "error" => sarif::ResultLevel::Error,
+        "warning" => sarif::ResultLevel::Warning,
+        _ => sarif::ResultLevel::Note,
+    }
+}
+
 /// GitHub's `security-severity` score of a severity.
 fn security_severity(s: Severity) -> Option<&'static str> {
     match s {
@@ -87,24 +97,73 @@ fn uri(name: &str) -> String {
     out
 }
 
-fn physical(db: &SourceDb, span: Span) -> Value {
+fn physical(db: &SourceDb, span: Span) -> sarif::PhysicalLocation {
     let s = db.line_col(span.file, span.range.start);
     let e = db.line_col(span.file, span.range.end);
-    json!({
-        "artifactLocation": { "uri": uri(db.name(span.file)), "uriBaseId": "%SRCROOT%" },
-        "region": {
-            "startLine": s.line.max(1),
-            "startColumn": s.col.max(1),
-            "endLine": e.line.max(s.line).max(1),
-            "endColumn": e.col.max(1),
-        }
-    })
+    let n = |x: u32| i64::from(x.max(1));
+    sarif::PhysicalLocation::builder()
+        .artifact_location(
+            sarif::ArtifactLocation::builder()
+                .uri(uri(db.name(span.file)))
+                .uri_base_id(SRCROOT)
+                .build(),
+        )
+        .region(
+            sarif::Region::builder()
+                .start_line(n(s.line))
+                .start_column(n(s.col))
+                .end_line(n(e.line.max(s.line)))
+                .end_column(n(e.col))
+                .build(),
+        )
+        .build()
 }
 
-/// Collects the results of every checked policy into one SARIF run.
+/// The base of every artifact URI: the directory zonal ran in.
+const SRCROOT: &str = "%SRCROOT%";
+
+fn text(t: impl Into<String>) -> sarif::Message {
+    sarif::Message::builder().text(t.into()).build()
+}
+
+fn multiformat(t: &str) -> sarif::MultiformatMessageString {
+    sarif::MultiformatMessageString::builder().text(t).build()
+}
+
+fn location(db: &SourceDb, span: Span, message: &str) -> sarif::Location {
+    sarif::Location::builder()
+        .physical_location(physical(db, span))
+        .message(text(message))
+        .build()
+}
+
+fn properties(pairs: &[(&str, Value)], tags: Option<Vec<String>>) -> sarif::PropertyBag {
+    let additional: BTreeMap<String, Value> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    match tags {
+        Some(tags) => sarif::PropertyBag::builder()
+            .tags(tags)
+            .additional_properties(additional)
+            .build(),
+        None => sarif::PropertyBag::builder()
+            .additional_properties(additional)
+            .build(),
+    }
+}
+
+fn configuration(level: &str) -> sarif::ReportingConfiguration {
+    sarif::ReportingConfiguration::builder()
+        .level(Value::String(level.into()))
+        .build()
+}
+
+/// Collects the results of every checked policy into one SARIF run, built
+/// from typed SARIF 2.1.0 structures (`serde-sarif`).
 #[derive(Default)]
 pub(crate) struct Sarif {
-    results: Vec<Value>,
+    results: Vec<sarif::Result>,
     extra_rules: BTreeMap<String, Severity>,
 }
 
@@ -118,100 +177,140 @@ impl Sarif {
                     .entry(d.code.to_string())
                     .or_insert(d.severity);
             }
-            let mut text = d.message.clone();
+            let mut message = d.message.clone();
             for n in &d.notes {
-                text.push('\n');
-                text.push_str(n);
+                message.push('\n');
+                message.push_str(n);
             }
             if let Some(h) = &d.help {
-                text.push_str("\nhelp: ");
-                text.push_str(h);
+                message.push_str("\nhelp: ");
+                message.push_str(h);
             }
-            let related: Vec<Value> = d
+            let related: Vec<sarif::Location> = d
                 .secondary
                 .iter()
                 .enumerate()
-                .map(|(i, l)| json!({ "id": i + 1, "physicalLocation": physical(db, l.span), "message": { "text": l.message } }))
+                .map(|(i, l)| {
+                    sarif::Location::builder()
+                        .id(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                        .physical_location(physical(db, l.span))
+                        .message(text(l.message.as_str()))
+                        .build()
+                })
                 .collect();
-            let hops: Vec<Value> = d
+            let hops: Vec<sarif::ThreadFlowLocation> = d
                 .secondary
                 .iter()
                 .filter(|l| l.message.starts_with("hop "))
-                .map(|l| json!({ "location": { "physicalLocation": physical(db, l.span), "message": { "text": l.message } } }))
+                .map(|l| {
+                    sarif::ThreadFlowLocation::builder()
+                        .location(location(db, l.span, &l.message))
+                        .build()
+                })
                 .collect();
-            let mut result = json!({
-                "ruleId": d.code,
-                "level": level(d.severity),
-                "message": { "text": text },
-                "locations": [ { "physicalLocation": physical(db, d.primary.span), "message": { "text": d.primary.message } } ],
-                "partialFingerprints": { "primaryLocationLineHash": fp.clone(), "zonalFinding/v1": fp },
-                "properties": { "severity": d.severity.as_str() },
-            });
-            if let Some(obj) = result.as_object_mut() {
-                if !related.is_empty() {
-                    obj.insert("relatedLocations".into(), Value::Array(related));
-                }
-                if hops.len() > 1 {
-                    obj.insert(
-                        "codeFlows".into(),
-                        json!([ { "threadFlows": [ { "locations": hops } ] } ]),
-                    );
-                }
+            let fingerprints: BTreeMap<String, String> = [
+                ("primaryLocationLineHash".to_string(), fp.clone()),
+                ("zonalFinding/v1".to_string(), fp),
+            ]
+            .into();
+            let mut result = sarif::Result::builder()
+                .rule_id(d.code)
+                .level(result_level(d.severity))
+                .message(text(message))
+                .locations(vec![location(db, d.primary.span, &d.primary.message)])
+                .partial_fingerprints(fingerprints)
+                .properties(properties(
+                    &[("severity", Value::String(d.severity.as_str().into()))],
+                    None,
+                ))
+                .build();
+            if !related.is_empty() {
+                result.related_locations = Some(related);
+            }
+            if hops.len() > 1 {
+                let flow = sarif::ThreadFlow::builder().locations(hops).build();
+                result.code_flows = Some(vec![
+                    sarif::CodeFlow::builder().thread_flows(vec![flow]).build(),
+                ]);
             }
             self.results.push(result);
         }
     }
 
-    /// The SARIF log.
+    /// The SARIF log, as JSON (object keys sorted, as `serde_json` writes
+    /// them, so the output is byte-for-byte deterministic).
     pub(crate) fn finish(self) -> Value {
-        let mut rules: Vec<Value> = zonal_lint::registry()
+        let mut rules: Vec<sarif::ReportingDescriptor> = zonal_lint::registry()
             .iter()
             .map(|l| {
-                let mut props = json!({
-                    "tags": ["security", l.category(), l.name],
-                    "precision": "very-high",
-                    "problem.severity": level(l.severity),
-                });
-                if let (Some(score), Some(obj)) =
-                    (security_severity(l.severity), props.as_object_mut())
-                {
-                    obj.insert("security-severity".into(), Value::String(score.into()));
+                let mut props = vec![
+                    ("precision", Value::String("very-high".into())),
+                    ("problem.severity", Value::String(level(l.severity).into())),
+                ];
+                if let Some(score) = security_severity(l.severity) {
+                    props.push(("security-severity", Value::String(score.into())));
                 }
-                json!({
-                    "id": l.code,
-                    "name": l.name,
-                    "shortDescription": { "text": l.summary },
-                    "fullDescription": { "text": l.summary },
-                    "help": { "text": l.summary, "markdown": l.doc },
-                    "defaultConfiguration": { "level": level(l.severity) },
-                    "properties": props,
-                })
+                let tags = vec![
+                    "security".to_string(),
+                    l.category().to_string(),
+                    l.name.to_string(),
+                ];
+                sarif::ReportingDescriptor::builder()
+                    .id(l.code)
+                    .name(l.name)
+                    .short_description(multiformat(l.summary))
+                    .full_description(multiformat(l.summary))
+                    .help(
+                        sarif::MultiformatMessageString::builder()
+                            .text(l.summary)
+                            .markdown(l.doc)
+                            .build(),
+                    )
+                    .default_configuration(configuration(level(l.severity)))
+                    .properties(properties(&props, Some(tags)))
+                    .build()
             })
             .collect();
         for (code, sev) in &self.extra_rules {
-            rules.push(json!({
-                "id": code,
-                "name": code,
-                "shortDescription": { "text": "the policy is invalid" },
-                "help": { "text": format!("run `zonal explain {code}`") },
-                "defaultConfiguration": { "level": level(*sev) },
-                "properties": { "tags": ["correctness"], "precision": "very-high" },
-            }));
+            rules.push(
+                sarif::ReportingDescriptor::builder()
+                    .id(code.as_str())
+                    .name(code.as_str())
+                    .short_description(multiformat("the policy is invalid"))
+                    .help(multiformat(&format!("run `zonal explain {code}`")))
+                    .default_configuration(configuration(level(*sev)))
+                    .properties(properties(
+                        &[("precision", Value::String("very-high".into()))],
+                        Some(vec!["correctness".to_string()]),
+                    ))
+                    .build(),
+            );
         }
-        json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [ {
-                "tool": { "driver": {
-                    "name": "zonal",
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                } },
-                "columnKind": "unicodeCodePoints",
-                "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "the directory zonal ran in" } } },
-                "results": self.results,
-            } ],
-        })
+        let driver = sarif::ToolComponent::builder()
+            .name("zonal")
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .rules(rules)
+            .build();
+        let base: BTreeMap<String, sarif::ArtifactLocation> = [(
+            SRCROOT.to_string(),
+            sarif::ArtifactLocation::builder()
+                .description(text("the directory zonal ran in"))
+                .build(),
+        )]
+        .into();
+        let run = sarif::Run::builder()
+            .tool(sarif::Tool::builder().driver(driver).build())
+            .column_kind(Value::String("unicodeCodePoints".into()))
+            .original_uri_base_ids(base)
+            .results(self.results)
+            .build();
+        let log = sarif::Sarif::builder()
+            .schema("https://json.schemastore.org/sarif-2.1.0.json")
+            .version(Value::String("2.1.0".into()))
+            .runs(vec![run])
+            .build();
+        // Plain data structures: serialising them cannot fail.
+        serde_json::to_value(&log).unwrap_or(Value::Null)
     }
 }
 
@@ -220,16 +319,12 @@ mod tests {
     use super::*;
 
     /// The SARIF of real findings (a multi-hop path included) is valid
-    /// against the SARIF 2.1.0 schema in `<repo>/../shared/data/`.
+    /// against the official OASIS SARIF 2.1.0 schema (errata 01), kept in
+    /// the repository so the test reads nothing outside it.
     #[test]
     fn sarif_validates_against_the_schema() {
-        let schema_path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/sarif-schema-2.1.0.json"
-        );
-        let schema_text =
-            std::fs::read_to_string(schema_path).unwrap_or_else(|e| panic!("{schema_path}: {e}"));
-        let schema: Value = serde_json::from_str(&schema_text).unwrap();
+        let schema_text = include_str!("../tests/data/sarif-schema-2.1.0.json");
+        let schema: Value = serde_json::from_str(schema_text).unwrap();
         let mut sarif = Sarif::default();
         let options = zonal_model::Options {
             today: zonal_model::Date::new(2026, 11, 28).unwrap(),
