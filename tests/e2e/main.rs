@@ -3,7 +3,6 @@
 mod build;
 mod diagnostics;
 mod fmt;
-mod kernel;
 mod lint;
 mod tidy;
 mod xcheck;
