@@ -11,6 +11,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Colour diagnostics: `auto` on a terminal unless `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+}
+
+/// When to colour diagnostics.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always (e.g. for a pager that shows colour).
+    Always,
+    /// Never.
+    Never,
 }
 
 const EXAMPLES: &str = "\
@@ -28,7 +42,9 @@ pub(crate) enum Command {
     )]
     Check(CheckArgs),
     /// Rewrite policy files in the canonical layout (comments are kept).
-    #[command(after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/")]
+    #[command(
+        after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/examples/"
+    )]
     Fmt(FmtArgs),
     /// Check a policy, then render firewall configurations (refuses while error-level findings remain).
     #[command(after_help = BUILD_HELP)]

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             return code.into();
         }
     };
+    printer::set_color(cli.color);
     let status = match commands::run(cli) {
         Ok(s) => s,
         Err(e) => {

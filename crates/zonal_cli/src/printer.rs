@@ -1,6 +1,49 @@
 //! The only place that writes to stdout and stderr.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::OnceLock;
+
+use zonal_diagnostics::render::{self, Color};
+use zonal_diagnostics::{Diagnostic, SourceDb};
+
+use crate::args::ColorChoice;
+
+/// The `--color` choice, set once at start-up.
+static CHOICE: OnceLock<ColorChoice> = OnceLock::new();
+
+/// Records the `--color` choice.
+pub(crate) fn set_color(choice: ColorChoice) {
+    let _ = CHOICE.set(choice);
+}
+
+/// The two output streams.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Whether text written to `stream` is coloured: `--color always`, or
+/// `auto` (the default) on a terminal when `NO_COLOR` is not set.
+fn color(stream: Stream) -> Color {
+    let on = match CHOICE.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && match stream {
+                    Stream::Stdout => std::io::stdout().is_terminal(),
+                    Stream::Stderr => std::io::stderr().is_terminal(),
+                }
+        }
+    };
+    if on { Color::Always } else { Color::Never }
+}
+
+/// A diagnostic in the human format, coloured as `stream` wants.
+pub(crate) fn human(db: &SourceDb, d: &Diagnostic, stream: Stream) -> String {
+    render::human_in(db, d, color(stream))
+}
 
 /// Writes text to stdout as is.
 pub(crate) fn out(text: &str) {

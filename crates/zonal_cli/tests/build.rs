@@ -105,6 +105,53 @@ fn single_target_goes_to_stdout_or_to_a_file() {
     );
 }
 
+/// iptables renders an IPv4 and an IPv6 file: concatenated on stdout they
+/// would load as one broken ruleset, and `-o FILE` must not silently become
+/// a directory.
+#[test]
+fn two_files_are_never_printed_as_one_or_written_to_a_file_name() {
+    let r = zonal(&["build", EXAMPLE, "--target", "iptables"], &repo());
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("-o DIR"), "{}", r.stderr);
+    let out = temp_dir("two-files");
+    let file = out.join("fw.rules");
+    let r = zonal(
+        &[
+            "build",
+            EXAMPLE,
+            "--target",
+            "iptables",
+            "-o",
+            &file.to_string_lossy(),
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("names one file"), "{}", r.stderr);
+    assert!(!file.exists(), "-o FILE became {}", file.display());
+    let dir = out.join("fw/");
+    let r = zonal(
+        &[
+            "build",
+            EXAMPLE,
+            "--target",
+            "iptables",
+            "-o",
+            &dir.to_string_lossy(),
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        files_in(&dir),
+        [
+            "riverbend-radiology.ip6tables",
+            "riverbend-radiology.iptables"
+        ]
+    );
+}
+
 #[test]
 fn several_files_need_an_output_directory() {
     let r = zonal(&["build", EXAMPLE, "--target", "all"], &repo());

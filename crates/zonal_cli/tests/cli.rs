@@ -237,3 +237,24 @@ fn query_path_alone_follows_any_service() {
         r.stdout
     );
 }
+
+/// `--color always` colours diagnostics; `never` (and `auto` on a pipe, as
+/// in every other test) prints plain text, and the words are the same.
+#[test]
+fn color_is_chosen_with_the_color_flag() {
+    let path = "policies/invalid/unknown-zone.zonal";
+    let always = zonal(&["--color", "always", "check", path], &repo());
+    let never = zonal(&["check", "--color", "never", path], &repo());
+    let auto = zonal(&["check", path], &repo());
+    assert_eq!(always.code, 2);
+    assert!(
+        always.stdout.contains("\u{1b}[1;31merror[E0104]"),
+        "{}",
+        always.stdout
+    );
+    assert!(!never.stdout.contains('\u{1b}'), "{}", never.stdout);
+    assert_eq!(never.stdout, auto.stdout);
+    assert!(always.stdout.len() > never.stdout.len());
+    let r = zonal(&["check", "--color", "sometimes", path], &repo());
+    assert_eq!(r.code, 2);
+}

@@ -7,11 +7,71 @@ use serde::Serialize;
 
 use crate::{Diagnostic, Label, SourceDb};
 
+/// Whether the human renderer colours its output (ANSI escapes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Color {
+    /// Plain text (files, pipes, snapshots).
+    #[default]
+    Never,
+    /// ANSI colours (a terminal).
+    Always,
+}
+
+/// The ANSI styles of the human renderer; empty strings when plain.
+struct Paint {
+    severity: &'static str,
+    gutter: &'static str,
+    bold: &'static str,
+    reset: &'static str,
+}
+
+impl Paint {
+    fn new(color: Color, severity: crate::Severity) -> Self {
+        use crate::Severity;
+        if color == Color::Never {
+            return Paint {
+                severity: "",
+                gutter: "",
+                bold: "",
+                reset: "",
+            };
+        }
+        Paint {
+            severity: match severity {
+                Severity::Error | Severity::Critical | Severity::High => "\x1b[1;31m",
+                Severity::Medium => "\x1b[1;33m",
+                Severity::Low | Severity::Info => "\x1b[1;36m",
+            },
+            gutter: "\x1b[1;34m",
+            bold: "\x1b[1m",
+            reset: "\x1b[0m",
+        }
+    }
+}
+
 /// Renders one diagnostic like rustc: header, location, source snippet with
 /// labelled underlines, notes and help. Plain text, no colour.
 pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
+    human_in(db, d, Color::Never)
+}
+
+/// Like [`human`], coloured for a terminal when `color` says so. Colour
+/// only wraps the plain text: with the escapes removed, the text is the
+/// same as [`human`]'s.
+pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
+    let p = Paint::new(color, d.severity);
     let mut out = String::new();
-    let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    let _ = writeln!(
+        out,
+        "{}{}[{}]{}{}: {}{}",
+        p.severity,
+        d.severity.as_str(),
+        d.code,
+        p.reset,
+        p.bold,
+        d.message,
+        p.reset
+    );
     let mut labels: Vec<(&Label, bool)> = vec![(&d.primary, true)];
     labels.extend(d.secondary.iter().map(|l| (l, false)));
     let width = labels
@@ -36,14 +96,16 @@ pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
             let arrow = if *primary { "-->" } else { ":::" };
             let _ = writeln!(
                 out,
-                "{pad}{arrow} {}:{}:{}",
+                "{pad}{}{arrow}{} {}:{}:{}",
+                p.gutter,
+                p.reset,
                 db.name(file),
                 start.line,
                 start.col
             );
         }
         last_file = Some(file);
-        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{pad} {}|{}", p.gutter, p.reset);
         let line_text = db.line_text(file, start.line);
         let shown: String = line_text
             .chars()
@@ -51,8 +113,10 @@ pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{:>width$} | {}",
+            "{}{:>width$} |{} {}",
+            p.gutter,
             start.line,
+            p.reset,
             shown.trim_end(),
             width = width
         );
@@ -70,26 +134,37 @@ pub fn human(db: &SourceDb, d: &Diagnostic) -> String {
         } else {
             format!(" {}", label.message)
         };
+        let marks = if *primary { p.severity } else { p.gutter };
         let _ = writeln!(
             out,
-            "{pad} | {}{}{}",
+            "{pad} {}|{} {}{marks}{}{msg}{}",
+            p.gutter,
+            p.reset,
             " ".repeat(col0 as usize),
             mark.repeat(len),
-            msg
+            p.reset
         );
     }
-    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{pad} {}|{}", p.gutter, p.reset);
     for note in &d.notes {
         let mut lines = note.lines();
         if let Some(first) = lines.next() {
-            let _ = writeln!(out, "{pad} = note: {first}");
+            let _ = writeln!(
+                out,
+                "{pad} {}={} {}note{}: {first}",
+                p.gutter, p.reset, p.bold, p.reset
+            );
         }
         for l in lines {
             let _ = writeln!(out, "{pad}         {l}");
         }
     }
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "{pad} = help: {help}");
+        let _ = writeln!(
+            out,
+            "{pad} {}={} {}help{}: {help}",
+            p.gutter, p.reset, p.bold, p.reset
+        );
     }
     out
 }
@@ -231,5 +306,39 @@ mod tests {
         assert_eq!(db.line_col(f, 3), crate::LineCol { line: 1, col: 3 });
         assert_eq!(db.line_col(f, 6), crate::LineCol { line: 2, col: 2 });
         assert_eq!(db.line_text(f, 2), "yz");
+    }
+}
+
+#[cfg(test)]
+mod color_tests {
+    use super::*;
+    use crate::{Diagnostic, Severity, Span, TextRange};
+
+    #[test]
+    fn colour_only_wraps_the_plain_text() {
+        let mut db = SourceDb::new();
+        let f = db.add("p.zonal", "zone a { network 10.0.0.0/8 }\n".to_string());
+        let mut d = Diagnostic::new(
+            "E0104",
+            Severity::Error,
+            "unknown zone `b`",
+            Span::new(f, TextRange::new(5, 6)),
+            "here",
+        );
+        d.notes.push("a note".into());
+        d.help = Some("write `a`".into());
+        let plain = human(&db, &d);
+        let colored = human_in(&db, &d, Color::Always);
+        assert!(colored.contains("\x1b["), "{colored}");
+        let mut stripped = String::new();
+        let mut rest = colored.as_str();
+        while let Some(i) = rest.find('\x1b') {
+            stripped.push_str(&rest[..i]);
+            let after = &rest[i..];
+            let end = after.find('m').map_or(after.len(), |e| e + 1);
+            rest = &after[end..];
+        }
+        stripped.push_str(rest);
+        assert_eq!(stripped, plain);
     }
 }

@@ -59,10 +59,14 @@ impl Refused {
 impl Checked {
     /// Lints `policy` (with `config` and `baseline`) and accepts it only
     /// when no error-level finding remains.
-    pub fn new(policy: Policy, config: &LintConfig, baseline: &Baseline) -> Result<Self, Refused> {
+    pub fn new(
+        policy: Policy,
+        config: &LintConfig,
+        baseline: &Baseline,
+    ) -> Result<Self, Box<Refused>> {
         let findings = lint(&policy, config, baseline);
         if findings.findings.has_errors() {
-            return Err(Refused { policy, findings });
+            return Err(Box::new(Refused { policy, findings }));
         }
         Ok(Checked { policy, findings })
     }

@@ -63,7 +63,7 @@ pub fn gate(
             return Err(Failure::Config(e));
         }
     };
-    Checked::new(policy, &config, baseline).map_err(|r| Failure::Refused(Box::new(r)))
+    Checked::new(policy, &config, baseline).map_err(Failure::Refused)
 }
 
 /// Parses a deployment binding (its text registered in the caller's

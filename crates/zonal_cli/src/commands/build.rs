@@ -65,8 +65,8 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
     let mut overrides = BTreeMap::new();
     if let Some(dir) = &args.templates {
         for job in &jobs {
-            if !overrides.contains_key(&job.target) {
-                overrides.insert(job.target, read_templates(dir, job.target)?);
+            if let std::collections::btree_map::Entry::Vacant(e) = overrides.entry(job.target) {
+                e.insert(read_templates(dir, job.target)?);
             }
         }
     }
@@ -76,22 +76,39 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         Err(failure) => return super::report(&gated.db, failure, "written"),
     };
 
-    // 4. Write (or print a single target).
+    // 4. Write (or print a single file).
+    let names = || {
+        outputs
+            .iter()
+            .map(|o| format!("`{}`", o.file))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match &args.output {
         None => {
-            let single = outputs.len() == 1;
+            // Several files (iptables: IPv4 and IPv6) concatenated on stdout
+            // would load as one broken ruleset: refuse.
+            if outputs.len() > 1 {
+                anyhow::bail!(
+                    "{} files were rendered ({}); they cannot be printed as one: write them with `-o DIR`",
+                    outputs.len(),
+                    names()
+                );
+            }
             for o in &outputs {
-                if !single {
-                    printer::outln(&format!("# ---- {} ----", o.file));
-                }
                 printer::out(&o.text);
             }
         }
         Some(out) => {
-            let as_dir = needs_dir
-                || outputs.len() > 1
-                || out.is_dir()
-                || out.to_string_lossy().ends_with('/');
+            let as_dir = needs_dir || out.is_dir() || out.to_string_lossy().ends_with('/');
+            if !as_dir && outputs.len() > 1 {
+                anyhow::bail!(
+                    "`-o {}` names one file, but {} files were rendered ({}): give a directory, e.g. `-o out/`",
+                    out.display(),
+                    outputs.len(),
+                    names()
+                );
+            }
             if as_dir {
                 std::fs::create_dir_all(out)
                     .with_context(|| format!("cannot create `{}`", out.display()))?;

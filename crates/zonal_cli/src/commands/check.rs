@@ -70,7 +70,7 @@ fn print_text(db: &SourceDb, diags: &Diagnostics, format: Format) {
     for d in diags {
         match format {
             Format::Short => out.push_str(&render::short(db, d)),
-            _ => out.push_str(&render::human(db, d)),
+            _ => out.push_str(&printer::human(db, d, printer::Stream::Stdout)),
         }
         out.push('\n');
     }
@@ -82,9 +82,9 @@ fn print_text(db: &SourceDb, diags: &Diagnostics, format: Format) {
     let findings = diags.len() - errors;
     if format == Format::Human {
         if diags.is_empty() {
-            printer::err("ok: no findings\n");
+            printer::out("ok: no findings\n");
         } else {
-            printer::err(&format!("{errors} error(s), {findings} finding(s)\n"));
+            printer::out(&format!("{errors} error(s), {findings} finding(s)\n"));
         }
     }
 }

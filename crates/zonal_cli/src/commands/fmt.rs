@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use zonal_diagnostics::{SourceDb, render};
+use zonal_diagnostics::SourceDb;
 
 use crate::ExitStatus;
 use crate::args::FmtArgs;
@@ -26,7 +26,7 @@ pub(crate) fn run(args: &FmtArgs) -> anyhow::Result<ExitStatus> {
         let parsed = zonal_syntax::parse(id, &text);
         if !parsed.diagnostics.is_empty() {
             for d in &parsed.diagnostics {
-                printer::err(&render::human(&db, d));
+                printer::err(&printer::human(&db, d, printer::Stream::Stderr));
             }
             printer::error(&format!("error: `{name}` has syntax errors; not formatted"));
             status = ExitStatus::Error;

@@ -10,7 +10,7 @@ mod verify;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use zonal_diagnostics::{Diagnostics, SourceDb, render};
+use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_lint::{Baseline, Checked};
 use zonal_pipeline::{Failure, ProjectConfig, project};
 
@@ -206,7 +206,7 @@ pub(crate) fn print_diagnostics(db: &SourceDb, diags: &Diagnostics) {
     let mut sorted = diags.clone();
     sorted.sort();
     for d in sorted.iter() {
-        printer::err(&render::human(db, d));
+        printer::err(&printer::human(db, d, printer::Stream::Stderr));
         printer::err("\n");
     }
 }

@@ -11,7 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use anyhow::bail;
-use zonal_diagnostics::{SourceDb, Span, render};
+use zonal_diagnostics::{SourceDb, Span};
 use zonal_lint::{PathOptions, ZoneGraph};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, icmp_type_by_name, proto_name};
 use zonal_model::sets::IntervalSet;
@@ -205,7 +205,7 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
         Some(p) if !loaded.diagnostics.has_input_errors() => p,
         _ => {
             for d in &loaded.diagnostics {
-                printer::err(&render::human(db, d));
+                printer::err(&printer::human(db, d, printer::Stream::Stderr));
             }
             bail!("the policy has errors; fix them before asking it questions");
         }
