@@ -6,6 +6,8 @@
 
 mod digest;
 mod names;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
