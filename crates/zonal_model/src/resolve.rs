@@ -4,10 +4,11 @@
 //! diagnostic, and a model is still produced whenever the policy header
 //! exists, so that later phases can run on the valid parts.
 //!
-//! [`resolve`] takes files already read and parsed (see [`crate::load`]).
-//! It first collects every declaration by name (this module), then builds
-//! the model in dependency order: services, zones, devices, groups, rules,
-//! invariants and suppressions, each in its own submodule.
+//! [`resolve`] takes files already read and parsed (see
+//! [`crate::load`](mod@crate::load)). It first collects every declaration
+//! by name (this module), then builds the model in dependency order:
+//! services, zones, devices, groups, rules and invariants, each in its own
+//! submodule, then suppressions.
 
 mod devices;
 mod digest;
