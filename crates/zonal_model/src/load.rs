@@ -3,19 +3,22 @@
 //! filesystem; tests use [`MemoryLoader`]). This crate never touches the
 //! filesystem itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use zonal_diagnostics::{Diagnostics, FileId, SourceDb};
-use zonal_syntax::ast;
+use zonal_diagnostics::{Diagnostics, FileId, SourceDb, Span, TextRange};
+use zonal_syntax::ast::{self, ItemKind};
 
-use crate::ir::{Date, Policy};
+use crate::ir::Policy;
+pub use crate::resolve::Options;
+use crate::resolve::errors;
 
-/// Options of resolution.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// The date expiry is judged against.
-    pub today: Date,
-}
+/// Most files one policy may consist of (directory members and includes).
+const MAX_FILES: usize = 4096;
+/// Deepest include chain.
+const MAX_INCLUDE_DEPTH: usize = 32;
+const PRELUDE: &str = include_str!("prelude.zonal");
+/// The name the prelude file has in diagnostics.
+const PRELUDE_NAME: &str = "<prelude>";
 
 /// Where policy text comes from. Paths use `/` separators.
 pub trait SourceLoader {
@@ -88,10 +91,168 @@ pub struct Loaded {
 
 /// Loads the policy at `path` (a file or a directory of `*.zonal` files).
 pub fn load(loader: &dyn SourceLoader, path: &str, options: &Options) -> Loaded {
-    crate::resolve::load(loader, path, options)
+    let mut db = SourceDb::new();
+    let mut diags = Diagnostics::new();
+    let prelude_id = db.add(PRELUDE_NAME, PRELUDE);
+    let prelude = zonal_syntax::parse(prelude_id, PRELUDE);
+    // INVARIANT: the prelude is ours and parses cleanly; a test checks it.
+    diags.extend(prelude.diagnostics);
+
+    let mut files: Vec<(FileId, ast::SourceFile)> = Vec::new();
+    let mut loading = Loading {
+        loader,
+        db: &mut db,
+        diags: &mut diags,
+        files: &mut files,
+        seen: BTreeSet::new(),
+    };
+    loading.load_path(path);
+
+    let policy = crate::resolve::resolve(
+        &db,
+        options,
+        &mut diags,
+        (prelude_id, &prelude.file),
+        &files,
+    );
+    diags.sort();
+    Loaded {
+        db,
+        files,
+        policy,
+        diagnostics: diags,
+    }
 }
 
 /// Loads a policy from one in-memory text (tests, fuzzing, benchmarks).
 pub fn load_str(name: &str, text: &str, options: &Options) -> Loaded {
     load(&MemoryLoader::single(name, text), name, options)
+}
+
+/// The files of one load: every file read, in load order, and the
+/// diagnostics of reading them.
+struct Loading<'a> {
+    loader: &'a dyn SourceLoader,
+    db: &'a mut SourceDb,
+    diags: &'a mut Diagnostics,
+    files: &'a mut Vec<(FileId, ast::SourceFile)>,
+    seen: BTreeSet<String>,
+}
+
+impl Loading<'_> {
+    /// Loads a file, or every `*.zonal` file directly inside a directory.
+    fn load_path(&mut self, path: &str) {
+        let loader = self.loader;
+        if !loader.is_dir(path) {
+            self.load_file(path, None, 0, &mut Vec::new());
+            return;
+        }
+        match loader.list_zonal(path) {
+            Ok(list) if list.is_empty() => {
+                self.diags
+                    .push(errors::empty_directory(&loader.display(path)));
+            }
+            Ok(list) => {
+                for p in list {
+                    self.load_file(&p, None, 0, &mut Vec::new());
+                }
+            }
+            Err(e) => self
+                .diags
+                .push(errors::unreadable_directory(&loader.display(path), &e)),
+        }
+    }
+
+    /// Loads one file and, depth first, the files it includes. `stack`
+    /// holds the includes being followed, to report cycles.
+    fn load_file(&mut self, path: &str, from: Option<Span>, depth: usize, stack: &mut Vec<String>) {
+        let norm = normalize(path);
+        if stack.contains(&norm) {
+            let chain: Vec<String> = stack
+                .iter()
+                .chain(std::iter::once(&norm))
+                .map(|p| self.loader.display(p))
+                .collect();
+            self.diags
+                .push(errors::include_cycle(&chain, from.unwrap_or_default()));
+            return;
+        }
+        if self.seen.contains(&norm) {
+            return;
+        }
+        if depth > MAX_INCLUDE_DEPTH || self.seen.len() >= MAX_FILES {
+            self.diags.push(errors::too_many_files(
+                &self.loader.display(path),
+                from.unwrap_or_default(),
+                MAX_FILES,
+                MAX_INCLUDE_DEPTH,
+            ));
+            return;
+        }
+        let text = match self.loader.read(&norm) {
+            Ok(t) => t,
+            Err(e) => {
+                self.diags.push(errors::unreadable_file(
+                    &self.loader.display(&norm),
+                    &e,
+                    from.unwrap_or_default(),
+                ));
+                return;
+            }
+        };
+        self.seen.insert(norm.clone());
+        let id = self.db.add(self.loader.display(&norm), text);
+        let parsed = zonal_syntax::parse(id, self.db.text(id));
+        self.diags.extend(parsed.diagnostics);
+        let includes: Vec<(String, TextRange)> = parsed
+            .file
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Include(inc) => Some((inc.path.value.clone(), inc.path.range)),
+                _ => None,
+            })
+            .collect();
+        self.files.push((id, parsed.file));
+        stack.push(norm.clone());
+        for (inc, range) in includes {
+            let target = join(&norm, &inc);
+            self.load_file(&target, Some(Span::new(id, range)), depth + 1, stack);
+        }
+        stack.pop();
+    }
+}
+
+/// Joins an include path to the directory of the including file.
+fn join(from: &str, inc: &str) -> String {
+    if inc.starts_with('/') {
+        return normalize(inc);
+    }
+    match from.rfind('/') {
+        Some(i) => normalize(&format!("{}/{}", &from[..i], inc)),
+        None => normalize(inc),
+    }
+}
+
+/// Removes `.` and `a/..` segments.
+fn normalize(p: &str) -> String {
+    let abs = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." if out.last().is_some_and(|l| *l != "..") => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    if abs {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
 }

@@ -3,108 +3,280 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::Policy;
+use crate::ir::{
+    Device, Group, Invariant, Listener, Policy, Rule, ServiceDef, ServiceUse, Suppression, Zone,
+};
+
+// Every struct is destructured without `..`, so that a field added to the
+// model does not compile until the digest decides about it. Fields left
+// out are bound as `_field`, with the reason.
 
 /// A 128-bit digest of a canonical text rendering of the model, as hex.
 /// The text is hashed as it is written, never held in memory.
 pub(crate) fn digest(p: &Policy) -> String {
+    let Policy {
+        name,
+        owner,
+        description,
+        // Where the header is written is layout.
+        header_span: _header_span,
+        // The day of the run, not part of the policy (it decides only
+        // `Rule::expired`, left out below).
+        today: _today,
+        zones,
+        devices,
+        services,
+        groups,
+        rules,
+        invariants,
+        suppressions,
+        // The digest itself.
+        digest: _digest,
+    } = p;
     let mut text = Hasher128::new();
     let _ = writeln!(
         text,
-        "policy {} owner={:?} description={:?}",
-        p.name, p.owner, p.description
+        "policy {name} owner={owner:?} description={description:?}"
     );
-    for z in &p.zones {
-        let nets: Vec<String> = z.networks.iter().map(ToString::to_string).collect();
-        let parent = z.parent.map(|id| p.zone(id).name.clone());
-        let _ = writeln!(
-            text,
-            "zone {} nets={nets:?} vlan={:?} trust={:?} kind={:?} tags={:?} legacy={} external={} parent={parent:?} desc={:?}",
-            z.name, z.vlan, z.trust, z.kind, z.tags, z.legacy, z.external, z.description
-        );
+    for z in zones {
+        zone(&mut text, p, z);
     }
-    for d in &p.devices {
-        let addrs: Vec<String> = d.addresses.iter().map(ToString::to_string).collect();
-        let listens: Vec<String> = d
-            .listens
-            .iter()
-            .map(|l| format!("{}:{:?}", p.service(l.service).name, l.port))
-            .collect();
-        let _ = writeln!(
-            text,
-            "device {} zone={} addrs={addrs:?} kind={:?} vendor={:?} model={:?} os={:?} legacy={} wireless={} stgcmt={} movedest={} ae={:?} listens={listens:?} desc={:?}",
-            d.name,
-            p.zone(d.zone).name,
-            d.kind,
-            d.vendor,
-            d.model,
-            d.os,
-            d.legacy,
-            d.wireless,
-            d.storage_commitment,
-            d.move_destination,
-            d.ae,
-            d.description
-        );
+    for d in devices {
+        device(&mut text, p, d);
     }
-    for s in p.services.iter().filter(|s| !s.prelude) {
-        let _ = writeln!(text, "service {} = {}", s.name, s.set);
+    for s in services {
+        service(&mut text, s);
     }
-    for g in &p.groups {
-        let m: Vec<&str> = g.members.iter().map(|e| p.endpoint_name(*e)).collect();
-        let _ = writeln!(text, "group {} = {m:?}", g.name);
+    for g in groups {
+        group(&mut text, p, g);
     }
-    // Rules are the bulk of a large policy: fields are written plainly,
-    // separated by U+001F, which no name or string may contain (the parser
-    // rejects control characters).
-    for r in &p.rules {
-        for f in [
-            "rule",
-            r.name.as_str(),
-            r.action.as_str(),
-            r.origin.describe(),
-            r.justification.as_deref().unwrap_or("-"),
-        ] {
-            text.field(f);
-        }
-        match r.until {
-            Some(d) => {
-                let _ = write!(text, "{d}");
-            }
-            None => text.field("-"),
-        }
-        // The terms follow from the endpoints and services, whose
-        // definitions are hashed above, so hashing these is enough.
-        for e in &r.src {
-            text.field(p.endpoint_name(*e));
-        }
-        text.field("->");
-        for e in &r.dst {
-            text.field(p.endpoint_name(*e));
-        }
-        // Inline services are in the text; named ones are hashed above
-        // (prelude services are fixed by the Zonal version in every header).
-        for u in &r.services_written {
-            text.field(&u.text);
-        }
-        text.field("\n");
+    for r in rules {
+        rule(&mut text, p, r);
     }
-    for i in &p.invariants {
-        let s: Vec<&str> = i.src.iter().map(|e| p.endpoint_name(*e)).collect();
-        let d: Vec<&str> = i.dst.iter().map(|e| p.endpoint_name(*e)).collect();
-        let _ = writeln!(text, "invariant {:?} {s:?} {d:?} {}", i.kind, i.services);
+    for i in invariants {
+        invariant(&mut text, p, i);
     }
-    let mut suppressions: Vec<String> = p
-        .suppressions
-        .iter()
-        .map(|s| format!("suppress {} {:?} {:?}", s.lint, s.reason, s.until))
-        .collect();
+    let mut suppressions: Vec<String> = suppressions.iter().map(suppression).collect();
     suppressions.sort();
     for s in suppressions {
         let _ = writeln!(text, "{s}");
     }
 
     text.finish()
+}
+
+fn zone(text: &mut Hasher128, p: &Policy, z: &Zone) {
+    let Zone {
+        // Ids follow from the names: zones are sorted by name.
+        id: _id,
+        name,
+        // Spans are layout.
+        span: _span,
+        decl_span: _decl_span,
+        networks,
+        vlan,
+        trust,
+        kind,
+        tags,
+        description,
+        legacy,
+        external,
+        parent,
+        // Follow from each device's zone, hashed with the device.
+        devices: _devices,
+        // Follow from the networks and the nesting, hashed here.
+        addrs: _addrs,
+    } = z;
+    let nets: Vec<String> = networks.iter().map(ToString::to_string).collect();
+    let parent_name = parent.map(|id| p.zone(id).name.clone());
+    let _ = writeln!(
+        text,
+        "zone {name} nets={nets:?} vlan={vlan:?} trust={trust:?} kind={kind:?} tags={tags:?} legacy={legacy} external={external} parent={parent_name:?} desc={description:?}"
+    );
+}
+
+fn device(text: &mut Hasher128, p: &Policy, d: &Device) {
+    let Device {
+        // Ids follow from the names: devices are sorted by name.
+        id: _id,
+        name,
+        // Spans are layout.
+        span: _span,
+        decl_span: _decl_span,
+        zone,
+        addresses,
+        // Follow from `addresses`, hashed here.
+        addrs: _addrs,
+        kind,
+        vendor,
+        model,
+        os,
+        description,
+        legacy,
+        wireless,
+        storage_commitment,
+        move_destination,
+        ae,
+        listens,
+    } = d;
+    let addrs: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+    let listens: Vec<String> = listens.iter().map(|l| listener(p, l)).collect();
+    let _ = writeln!(
+        text,
+        "device {name} zone={} addrs={addrs:?} kind={kind:?} vendor={vendor:?} model={model:?} os={os:?} legacy={legacy} wireless={wireless} stgcmt={storage_commitment} movedest={move_destination} ae={ae:?} listens={listens:?} desc={description:?}",
+        p.zone(*zone).name,
+    );
+}
+
+fn listener(p: &Policy, l: &Listener) -> String {
+    let Listener {
+        service,
+        port,
+        // Follows from the service and the port, both hashed.
+        set: _set,
+        // Spans are layout.
+        span: _span,
+    } = l;
+    format!("{}:{port:?}", p.service(*service).name)
+}
+
+fn service(text: &mut Hasher128, s: &ServiceDef) {
+    let ServiceDef {
+        // Ids follow from the names: services are sorted by name.
+        id: _id,
+        name,
+        // Spans are layout.
+        span: _span,
+        prelude,
+        set,
+        // Not hashed, unlike the descriptions of zones and devices; adding
+        // it would change every digest.
+        description: _description,
+    } = s;
+    // Prelude services are fixed by the Zonal version in every header.
+    if !prelude {
+        let _ = writeln!(text, "service {name} = {set}");
+    }
+}
+
+fn group(text: &mut Hasher128, p: &Policy, g: &Group) {
+    let Group {
+        // Ids follow from the names: groups are sorted by name.
+        id: _id,
+        name,
+        // Spans are layout.
+        span: _span,
+        members,
+        // Not hashed, unlike the descriptions of zones and devices; adding
+        // it would change every digest.
+        description: _description,
+    } = g;
+    let m: Vec<&str> = members.iter().map(|e| p.endpoint_name(*e)).collect();
+    let _ = writeln!(text, "group {name} = {m:?}");
+}
+
+/// Rules are the bulk of a large policy: fields are written plainly,
+/// separated by U+001F, which no name or string may contain (the parser
+/// rejects control characters).
+fn rule(text: &mut Hasher128, p: &Policy, r: &Rule) {
+    let Rule {
+        // Ids follow from the canonical order, which follows from the
+        // fields hashed here.
+        id: _id,
+        action,
+        origin,
+        // Spans are layout.
+        span: _span,
+        src,
+        dst,
+        // The names as written; the endpoints they stand for are hashed.
+        src_written: _src_written,
+        dst_written: _dst_written,
+        services_written,
+        // The terms follow from the endpoints and services, whose
+        // definitions are hashed, so hashing those is enough.
+        terms: _terms,
+        until,
+        // Follows from `until` and the day of the run.
+        expired: _expired,
+        justification,
+        name,
+    } = r;
+    for f in [
+        "rule",
+        name.as_str(),
+        action.as_str(),
+        origin.describe(),
+        justification.as_deref().unwrap_or("-"),
+    ] {
+        text.field(f);
+    }
+    match until {
+        Some(d) => {
+            let _ = write!(text, "{d}");
+        }
+        None => text.field("-"),
+    }
+    for e in src {
+        text.field(p.endpoint_name(*e));
+    }
+    text.field("->");
+    for e in dst {
+        text.field(p.endpoint_name(*e));
+    }
+    for u in services_written {
+        let ServiceUse {
+            // In the text.
+            name: _name,
+            text: written,
+            // Inline services are in the text; named ones are hashed with
+            // their definitions (prelude services are fixed by the Zonal
+            // version in every header).
+            set: _set,
+            // Spans are layout.
+            span: _span,
+        } = u;
+        text.field(written);
+    }
+    text.field("\n");
+}
+
+fn invariant(text: &mut Hasher128, p: &Policy, i: &Invariant) {
+    let Invariant {
+        kind,
+        // Spans are layout.
+        span: _span,
+        src,
+        dst,
+        // The names as written; the endpoints they stand for are hashed.
+        src_written: _src_written,
+        dst_written: _dst_written,
+        services,
+        // Whether services were written; what they are is hashed.
+        services_written: _services_written,
+        // Not hashed, unlike the justifications of rules; adding it would
+        // change every digest.
+        justification: _justification,
+    } = i;
+    let s: Vec<&str> = src.iter().map(|e| p.endpoint_name(*e)).collect();
+    let d: Vec<&str> = dst.iter().map(|e| p.endpoint_name(*e)).collect();
+    let _ = writeln!(text, "invariant {kind:?} {s:?} {d:?} {services}");
+}
+
+/// One line per suppression; the lines are sorted before hashing.
+fn suppression(s: &Suppression) -> String {
+    let Suppression {
+        lint,
+        // Spans are layout.
+        lint_span: _lint_span,
+        reason,
+        until,
+        span: _span,
+        // Which item a suppression applies to is not hashed; adding it
+        // would change every digest.
+        target: _target,
+    } = s;
+    format!("suppress {lint} {reason:?} {until:?}")
 }
 
 /// A 128-bit digest made of two independent 64-bit multiply-rotate lanes

@@ -1,0 +1,295 @@
+//! Rules: one per flow, two per workflow (request and reverse leg), with
+//! terms that honour the listener ports of destination devices; then the
+//! canonical order, ids and stable names.
+
+use std::collections::BTreeMap;
+
+use zonal_diagnostics::{FileId, Span};
+use zonal_syntax::ast;
+
+use super::endpoints::{Ctx, GroupCache, Resolved};
+use super::{Resolver, names, sp};
+use crate::addr::AddrSet;
+use crate::ir::{Action, Date, Endpoint, OriginKind, Rule, RuleId, ServiceUse, Term};
+use crate::service::ServiceSet;
+
+impl Resolver<'_> {
+    /// Every rule of the flows and workflows, in canonical order.
+    pub(super) fn build_rules(&mut self, ctx: &Ctx<'_>, cache: &mut GroupCache) -> Vec<Rule> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let flows = std::mem::take(&mut self.flows);
+        for (file, item, f) in flows {
+            rules.extend(self.flow_rule(file, item, f, ctx, cache));
+        }
+        let workflows = std::mem::take(&mut self.workflows);
+        for (file, item, w) in workflows {
+            if let Some((request, reverse)) = self.workflow_rules(file, item, w, ctx, cache) {
+                rules.push(request);
+                rules.push(reverse);
+            }
+        }
+        finalize_rules(rules)
+    }
+
+    fn flow_rule(
+        &mut self,
+        file: FileId,
+        item: &ast::Item,
+        f: &ast::FlowDecl,
+        ctx: &Ctx<'_>,
+        cache: &mut GroupCache,
+    ) -> Option<Rule> {
+        let span = sp(file, item.range);
+        let src = self.endpoints(file, &f.src, ctx, cache);
+        let dst = self.endpoints(file, &f.dst, ctx, cache);
+        let uses = match &f.services {
+            Some(terms) => self.service_uses(file, terms),
+            None => Some(vec![ServiceUse {
+                name: None,
+                text: "any".into(),
+                set: ServiceSet::any(),
+                span,
+            }]),
+        };
+        let until = f.until.as_ref().and_then(|d| self.date(file, d));
+        let (src, dst, uses) = (src?, dst?, uses?);
+        let action = match f.action {
+            ast::FlowAction::Allow => Action::Allow,
+            ast::FlowAction::Deny => Action::Deny,
+        };
+        let just = f.justification.as_ref().map(|j| j.value.clone());
+        Some(build_rule(
+            ctx,
+            action,
+            OriginKind::Flow,
+            span,
+            src,
+            dst,
+            uses,
+            until,
+            just,
+        ))
+    }
+
+    /// The request leg `a -> b` and the reverse leg `b -> a` (or, for
+    /// `c-move … to T`, `b -> T`); services default to `dicom`.
+    fn workflow_rules(
+        &mut self,
+        file: FileId,
+        item: &ast::Item,
+        w: &ast::WorkflowDecl,
+        ctx: &Ctx<'_>,
+        cache: &mut GroupCache,
+    ) -> Option<(Rule, Rule)> {
+        let span = sp(file, item.range);
+        let a = self.endpoints(file, &w.src, ctx, cache);
+        let b = self.endpoints(file, &w.dst, ctx, cache);
+        let to = match (&w.to, w.kind) {
+            (Some(to), ast::WorkflowKind::CMove) => Some(self.endpoints(file, to, ctx, cache)?),
+            // The parser accepts `to` only after `c-move` (E0001).
+            (Some(_), ast::WorkflowKind::StorageCommitment) | (None, _) => None,
+        };
+        let uses = match &w.services {
+            Some(terms) => self.service_uses(file, terms),
+            None => Some(vec![ServiceUse {
+                name: Some("dicom".into()),
+                text: "dicom".into(),
+                set: self.named_set("dicom"),
+                span,
+            }]),
+        };
+        let until = w.until.as_ref().and_then(|d| self.date(file, d));
+        let (a, b, uses) = (a?, b?, uses?);
+        let just = w.justification.as_ref().map(|j| j.value.clone());
+        let (k1, k2) = match w.kind {
+            ast::WorkflowKind::StorageCommitment => (
+                OriginKind::StorageCommitmentRequest,
+                OriginKind::StorageCommitmentReport,
+            ),
+            ast::WorkflowKind::CMove => (OriginKind::MoveRequest, OriginKind::MoveStore),
+        };
+        let back = to.unwrap_or_else(|| a.clone());
+        let request = build_rule(
+            ctx,
+            Action::Allow,
+            k1,
+            span,
+            a,
+            b.clone(),
+            uses.clone(),
+            until,
+            just.clone(),
+        );
+        let reverse = build_rule(ctx, Action::Allow, k2, span, b, back, uses, until, just);
+        Some((request, reverse))
+    }
+}
+
+/// The services a rule covers toward one destination: a named service that
+/// the destination device listens on with `on PORT` uses that port.
+fn services_toward(
+    ctx: &Ctx<'_>,
+    dst: Endpoint,
+    uses: &[ServiceUse],
+) -> Vec<(Endpoint, ServiceSet)> {
+    let mut out = Vec::new();
+    match dst {
+        Endpoint::Device(d) => {
+            let dev = &ctx.devices[d.index()];
+            let mut set = ServiceSet::empty();
+            for u in uses {
+                let over = u.name.as_deref().and_then(|n| {
+                    let sid = ctx.service_ids.get(n)?;
+                    dev.listens
+                        .iter()
+                        .find(|l| l.service == *sid && l.port.is_some())
+                        .map(|l| l.set.clone())
+                });
+                set = set.union(&over.unwrap_or_else(|| u.set.clone()));
+            }
+            out.push((dst, set));
+        }
+        Endpoint::Zone(z) => {
+            let set = uses
+                .iter()
+                .fold(ServiceSet::empty(), |a, u| a.union(&u.set));
+            out.push((dst, set.clone()));
+            // Devices of the zone that listen on a named service on their own
+            // port are reached on that port as well.
+            for &did in &ctx.zones[z.index()].devices {
+                let dev = &ctx.devices[did.index()];
+                if !dev.listens.iter().any(|l| l.port.is_some()) {
+                    continue;
+                }
+                let mut extra = ServiceSet::empty();
+                for u in uses {
+                    let Some(n) = u.name.as_deref() else { continue };
+                    let Some(sid) = ctx.service_ids.get(n) else {
+                        continue;
+                    };
+                    for l in &dev.listens {
+                        if l.service == *sid && l.port.is_some() {
+                            extra = extra.union(&l.set);
+                        }
+                    }
+                }
+                let extra = extra.subtract(&set);
+                if !extra.is_empty() {
+                    out.push((Endpoint::Device(did), extra));
+                }
+            }
+        }
+        Endpoint::Any => {
+            let set = uses
+                .iter()
+                .fold(ServiceSet::empty(), |a, u| a.union(&u.set));
+            out.push((dst, set));
+        }
+    }
+    out
+}
+
+#[expect(clippy::too_many_arguments, reason = "a rule has this many parts")]
+fn build_rule(
+    ctx: &Ctx<'_>,
+    action: Action,
+    origin: OriginKind,
+    span: Span,
+    src: Resolved,
+    dst: Resolved,
+    uses: Vec<ServiceUse>,
+    until: Option<Date>,
+    justification: Option<String>,
+) -> Rule {
+    let src_addrs = match src.leaves.as_slice() {
+        [one] => ctx.addrs(*one),
+        many => AddrSet::union_all(many.iter().map(|e| ctx.addrs(*e))),
+    };
+    let mut by_set: BTreeMap<ServiceSet, (Vec<AddrSet>, Vec<Endpoint>)> = BTreeMap::new();
+    for &d in &dst.leaves {
+        for (ep, set) in services_toward(ctx, d, &uses) {
+            if set.is_empty() {
+                continue;
+            }
+            let e = by_set.entry(set).or_default();
+            e.0.push(ctx.addrs(ep));
+            e.1.push(ep);
+        }
+    }
+    let terms = by_set
+        .into_iter()
+        .map(|(services, (dst_addrs, eps))| Term {
+            src: src_addrs.clone(),
+            dst: AddrSet::union_all(dst_addrs),
+            dst_endpoints: eps,
+            services,
+        })
+        .collect();
+    let expired = until.is_some_and(|u| u < ctx.today);
+    Rule {
+        id: RuleId(0),
+        action,
+        origin,
+        span,
+        src: src.leaves,
+        dst: dst.leaves,
+        src_written: src.written,
+        dst_written: dst.written,
+        services_written: uses,
+        terms,
+        until,
+        expired,
+        justification,
+        name: String::new(),
+    }
+}
+
+/// The key rules are sorted by: everything as written.
+type RuleKey<'a> = (
+    Action,
+    OriginKind,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Option<Date>,
+    Option<&'a str>,
+);
+
+/// Sorts rules canonically, assigns ids and stable unique names.
+fn finalize_rules(rules: Vec<Rule>) -> Vec<Rule> {
+    fn key(r: &Rule) -> RuleKey<'_> {
+        (
+            r.action,
+            r.origin,
+            r.src_written.iter().map(|x| x.0.as_str()).collect(),
+            r.dst_written.iter().map(|x| x.0.as_str()).collect(),
+            r.services_written.iter().map(|x| x.text.as_str()).collect(),
+            r.until,
+            r.justification.as_deref(),
+        )
+    }
+    // Sort an index by borrowed keys, then move the rules into that order.
+    let order: Vec<usize> = {
+        let keys: Vec<RuleKey<'_>> = rules.iter().map(key).collect();
+        let mut order: Vec<usize> = (0..rules.len()).collect();
+        order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+        order
+    };
+    let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
+    let mut rules: Vec<Rule> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    let mut used: BTreeMap<String, u32> = BTreeMap::new();
+    for (i, r) in rules.iter_mut().enumerate() {
+        r.id = RuleId(u32::try_from(i).unwrap_or(u32::MAX));
+        let base = names::rule_base_name(r);
+        let mut n = *used.get(&base).unwrap_or(&0);
+        let mut name = base.clone();
+        while used.contains_key(&name) {
+            n += 1;
+            name = format!("{base}-{n}");
+        }
+        used.insert(base, n);
+        used.insert(name.clone(), 0);
+        r.name = name;
+    }
+    rules
+}
