@@ -87,24 +87,5 @@ pub(crate) fn unknown_lint_message(name: &str) -> String {
 
 /// The closest lint name, if it is close enough.
 pub(crate) fn did_you_mean(name: &str) -> Option<&'static str> {
-    REGISTRY
-        .iter()
-        .map(|l| (levenshtein(name, l.name), l.name))
-        .filter(|(d, n)| *d <= 3.max(n.len() / 4))
-        .min()
-        .map(|(_, n)| n)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    zonal_syntax::suggest::did_you_mean(name, REGISTRY.iter().map(|l| l.name))
 }
