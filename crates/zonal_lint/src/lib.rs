@@ -29,7 +29,7 @@ pub use registry::{LintInfo, find_lint};
 
 /// Every lint, ordered by code.
 pub fn registry() -> &'static [LintInfo] {
-    registry::REGISTRY
+    &registry::REGISTRY
 }
 
 /// Runs every enabled lint on `policy`. Suppressed findings are left out;
