@@ -22,7 +22,6 @@ mod tests;
 use zonal_diagnostics::{Diagnostic, Diagnostics};
 use zonal_model::Policy;
 
-pub use analysis::Packet;
 pub use config::LintConfig;
 pub use graph::{Hop, PathOptions, Place, ZoneGraph};
 pub use registry::{LintInfo, find_lint};

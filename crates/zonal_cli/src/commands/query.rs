@@ -15,7 +15,7 @@ use zonal_diagnostics::{SourceDb, Span, render};
 use zonal_lint::{PathOptions, ZoneGraph};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, icmp_type_by_name, proto_name};
 use zonal_model::sets::IntervalSet;
-use zonal_model::{Action, AddrSet, Endpoint, Family, Policy, ServiceSet};
+use zonal_model::{Action, AddrSet, Endpoint, Family, Packet, Policy, ServiceSet};
 use zonal_syntax::suggest::did_you_mean;
 
 use crate::ExitStatus;
@@ -165,18 +165,6 @@ fn location(db: &SourceDb, span: Span) -> String {
     format!("{}:{}:{}", db.name(span.file), lc.line, lc.col)
 }
 
-fn packet_text(proto: u8, selector: u16, src: IpAddr, dst: IpAddr) -> String {
-    let name = proto_name(proto);
-    match proto {
-        TCP | UDP => match dst {
-            IpAddr::V6(d) => format!("{name} {src} -> [{d}]:{selector}"),
-            IpAddr::V4(d) => format!("{name} {src} -> {d}:{selector}"),
-        },
-        ICMP | ICMPV6 => format!("{name} {src} -> {dst} type {selector}"),
-        _ => format!("{name} {src} -> {dst}"),
-    }
-}
-
 pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     let loaded = super::load(&args.path, &args.policy)?;
     let db = &loaded.db;
@@ -229,7 +217,12 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
                 }
                 shown += 1;
                 let verdict = policy.decide(*src, *dst, proto, lo);
-                let text = packet_text(proto, lo, *src, *dst);
+                let text = Packet {
+                    src: *src,
+                    dst: *dst,
+                    proto,
+                    selector: lo,
+                };
                 printer::outln(&format!("  {:<5} {text}", verdict.action.as_str()));
                 match verdict.rule {
                     Some(r) => {
