@@ -177,12 +177,18 @@ pub struct Run {
 /// Runs the `zonal` binary at `bin` (pass `env!("CARGO_BIN_EXE_zonal")`)
 /// in `cwd`, with expiry judged on the tests' fixed date.
 pub fn run_zonal(bin: &str, args: &[&str], cwd: &Path) -> Run {
-    let out = std::process::Command::new(bin)
-        .args(args)
+    run_command(std::process::Command::new(bin).args(args), cwd)
+}
+
+/// Runs a command that runs the `zonal` binary (itself, or a wrapper such
+/// as `setpriv` around it) in `cwd`, with expiry judged on the tests'
+/// fixed date.
+pub fn run_command(cmd: &mut std::process::Command, cwd: &Path) -> Run {
+    let out = cmd
         .current_dir(cwd)
         .env("ZONAL_TODAY", "2026-11-28")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
