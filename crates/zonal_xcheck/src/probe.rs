@@ -262,6 +262,21 @@ fn normalise(proto: u8, sel: u16, v6: bool) -> Option<(u8, u16)> {
     }
 }
 
+/// A new-connection probe from client port 40000, for the readers' unit
+/// tests.
+#[cfg(test)]
+pub(crate) fn pkt(src: &str, dst: &str, proto: u8, selector: u16) -> Packet {
+    Packet {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto,
+        sport: 40000,
+        selector,
+        ack: false,
+        kind: ProbeKind::New,
+    }
+}
+
 /// Generates the probe set.
 pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec<Packet> {
     // Salted so that a seed does not draw the same numbers here as in the
