@@ -1,9 +1,12 @@
-//! Shared helpers for the end-to-end tests: the repository layout and one
-//! way to load a fixture, as the CLI would.
+//! Shared helpers for the end-to-end tests: the repository layout, one way
+//! to load a fixture (as the CLI would) and to render it, a work queue for
+//! the long tests, and the runner of the `zonal` binary.
 
 use std::path::{Path, PathBuf};
 
-use zonal_model::{Date, Loaded, Options, SourceLoader};
+use zonal_backend::{Rendered, Request, Target};
+use zonal_diagnostics::SourceDb;
+use zonal_model::{Date, Loaded, Options, Policy, SourceLoader};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -59,6 +62,82 @@ pub fn load(rel: &str) -> Loaded {
     zonal_model::load(&RepoLoader, rel, &Options { today: today() })
 }
 
+/// Loads policy text as if it were the file `name`.
+pub fn load_text(name: &str, text: &str) -> Loaded {
+    zonal_model::load_str(name, text, &Options { today: today() })
+}
+
+/// The model and source database of a load of `name` that must have no
+/// input errors (panics with the rendered diagnostics otherwise).
+pub fn expect_clean(name: &str, l: Loaded) -> (Policy, SourceDb) {
+    assert!(
+        !l.diagnostics.has_input_errors(),
+        "{name} has errors:\n{}",
+        render_diagnostics(&l)
+    );
+    let policy = l.policy.unwrap_or_else(|| panic!("{name}: no model"));
+    (policy, l.db)
+}
+
+/// The model of a fixture that must load without input errors.
+pub fn policy_of(rel: &str) -> Policy {
+    expect_clean(rel, load(rel)).0
+}
+
+/// The model of policy text that must load without input errors.
+pub fn policy_of_text(name: &str, text: &str) -> Policy {
+    expect_clean(name, load_text(name, text)).0
+}
+
+/// Renders a request for a target, panicking with the rendered
+/// diagnostics if the backend refuses.
+pub fn render_or_panic(target: Target, req: &Request<'_>) -> Rendered {
+    let mut db = SourceDb::new();
+    match zonal_backend::render(target, req, &mut db) {
+        Ok(r) => r,
+        Err(d) => {
+            let text: Vec<String> = d
+                .iter()
+                .map(|d| zonal_diagnostics::render::human(&db, d))
+                .collect();
+            panic!(
+                "{}: {target}: render failed:\n{}",
+                req.firewall.name,
+                text.join("\n")
+            )
+        }
+    }
+}
+
+/// Runs `work` on every job, on `workers` threads that take the jobs in
+/// order; a panic in a worker is raised again here.
+pub fn on_workers<J: Copy + Send + Sync>(jobs: &[J], workers: usize, work: impl Fn(J) + Sync) {
+    let next = std::sync::Mutex::new(0usize);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    loop {
+                        let job = {
+                            let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                            let job = jobs.get(*n).copied();
+                            *n += 1;
+                            job
+                        };
+                        let Some(job) = job else { return };
+                        work(job);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Err(e) = h.join() {
+                std::panic::resume_unwind(e);
+            }
+        }
+    });
+}
+
 /// The `*.zonal` files of a flat fixture folder, relative to the root, sorted.
 pub fn fixtures(folder: &str) -> Vec<String> {
     let dir = repo_root().join(folder);
@@ -98,12 +177,18 @@ pub struct Run {
 /// Runs the `zonal` binary at `bin` (pass `env!("CARGO_BIN_EXE_zonal")`)
 /// in `cwd`, with expiry judged on the tests' fixed date.
 pub fn run_zonal(bin: &str, args: &[&str], cwd: &Path) -> Run {
-    let out = std::process::Command::new(bin)
-        .args(args)
+    run_command(std::process::Command::new(bin).args(args), cwd)
+}
+
+/// Runs a command that runs the `zonal` binary (itself, or a wrapper such
+/// as `setpriv` around it) in `cwd`, with expiry judged on the tests'
+/// fixed date.
+pub fn run_command(cmd: &mut std::process::Command, cwd: &Path) -> Run {
+    let out = cmd
         .current_dir(cwd)
         .env("ZONAL_TODAY", "2026-11-28")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -8,8 +8,8 @@ use std::process::Command;
 
 use zonal_backend::{Firewall, Request, Target, Templates};
 use zonal_diagnostics::SourceDb;
-use zonal_model::{Options, Policy};
-use zonal_tests::{fixtures, load, today};
+use zonal_model::Policy;
+use zonal_tests::{fixtures, policy_of, policy_of_text, render_or_panic};
 
 /// The targets whose renderers exist. Part B adds ASA, SRX, PAN-OS and
 /// FortiGate here when they land.
@@ -22,26 +22,6 @@ fn all_fixtures() -> Vec<String> {
     out
 }
 
-fn policy_of(rel: &str) -> Policy {
-    let l = load(rel);
-    assert!(
-        !l.diagnostics.has_input_errors(),
-        "{rel} has errors:\n{}",
-        zonal_tests::render_diagnostics(&l)
-    );
-    l.policy.unwrap_or_else(|| panic!("{rel}: no model"))
-}
-
-fn policy_of_text(name: &str, text: &str) -> Policy {
-    let l = zonal_model::load_str(name, text, &Options { today: today() });
-    assert!(
-        !l.diagnostics.has_input_errors(),
-        "{name} has errors:\n{}",
-        zonal_tests::render_diagnostics(&l)
-    );
-    l.policy.unwrap_or_else(|| panic!("{name}: no model"))
-}
-
 /// Renders a policy for a target with the implicit by-address firewall.
 /// Every artifact is returned as `(extension, text, rule count)`.
 fn render(policy: &Policy, target: Target) -> Vec<(String, String, usize)> {
@@ -52,21 +32,11 @@ fn render(policy: &Policy, target: Target) -> Vec<(String, String, usize)> {
         firewall: &fw,
         templates: &templates,
     };
-    let mut db = SourceDb::new();
-    match zonal_backend::render(target, &req, &mut db) {
-        Ok(r) => r
-            .artifacts
-            .into_iter()
-            .map(|a| (a.extension, a.text, a.rule_count))
-            .collect(),
-        Err(d) => {
-            let text: Vec<String> = d
-                .iter()
-                .map(|d| zonal_diagnostics::render::human(&db, d))
-                .collect();
-            panic!("{target}: render failed:\n{}", text.join("\n"))
-        }
-    }
+    render_or_panic(target, &req)
+        .artifacts
+        .into_iter()
+        .map(|a| (a.extension, a.text, a.rule_count))
+        .collect()
 }
 
 fn joined(arts: &[(String, String, usize)]) -> String {

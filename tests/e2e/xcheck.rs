@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use zonal_backend::{Firewall, Request, Target, TemplateFile, Templates};
 use zonal_diagnostics::SourceDb;
 use zonal_model::Policy;
-use zonal_tests::{fixtures, load, repo_root};
+use zonal_tests::{
+    fixtures, load_text, on_workers, policy_of, policy_of_text, render_or_panic, repo_root,
+};
 use zonal_xcheck::{Config, Report};
 
 /// The targets read back here, with the reader for each.
@@ -24,16 +26,6 @@ const TARGETS: &[(Target, zonal_xcheck::Target)] = &[
     (Target::Fortigate, zonal_xcheck::Target::FortiGate),
 ];
 
-fn policy_of(rel: &str) -> Policy {
-    let l = load(rel);
-    assert!(
-        !l.diagnostics.has_input_errors(),
-        "{rel} has errors:\n{}",
-        zonal_tests::render_diagnostics(&l)
-    );
-    l.policy.unwrap_or_else(|| panic!("{rel}: no model"))
-}
-
 /// Renders with the implicit by-address firewall; all artifacts joined.
 fn render(policy: &Policy, target: Target, templates: &Templates) -> String {
     let fw = Firewall::by_address(policy.name.clone());
@@ -42,22 +34,12 @@ fn render(policy: &Policy, target: Target, templates: &Templates) -> String {
         firewall: &fw,
         templates,
     };
-    let mut db = SourceDb::new();
-    match zonal_backend::render(target, &req, &mut db) {
-        Ok(r) => r
-            .artifacts
-            .into_iter()
-            .map(|a| a.text)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(d) => {
-            let text: Vec<String> = d
-                .iter()
-                .map(|d| zonal_diagnostics::render::human(&db, d))
-                .collect();
-            panic!("{target}: render failed:\n{}", text.join("\n"))
-        }
-    }
+    render_or_panic(target, &req)
+        .artifacts
+        .into_iter()
+        .map(|a| a.text)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn check(policy: &Policy, target: Target, reader: zonal_xcheck::Target, text: &str) -> Report {
@@ -87,45 +69,24 @@ fn cross_check_all(policies: &[(String, Policy)]) -> Totals {
     let jobs: Vec<(usize, usize)> = (0..policies.len())
         .flat_map(|p| (0..TARGETS.len()).map(move |t| (p, t)))
         .collect();
-    let next = std::sync::Mutex::new(0usize);
     let totals = std::sync::Mutex::new(Totals::default());
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                s.spawn(|| {
-                    loop {
-                        let job = {
-                            let mut n = next.lock().unwrap();
-                            let job = jobs.get(*n).copied();
-                            *n += 1;
-                            job
-                        };
-                        let Some((pi, ti)) = job else { return };
-                        let (label, policy) = &policies[pi];
-                        let (target, reader) = TARGETS[ti];
-                        let text = render(policy, target, &Templates::embedded());
-                        let report = check(policy, target, reader, &text);
-                        let new = report.evaluated - report.replies;
-                        assert!(
-                            new >= Config::default().packets,
-                            "{label}: {target}: only {new} packets could be placed ({} skipped)",
-                            report.skipped
-                        );
-                        let mut t = totals.lock().unwrap();
-                        t.packets += new;
-                        t.replies += report.replies;
-                        *t.per_target.entry(target.to_string()).or_default() += new;
-                        if !report.is_clean() {
-                            t.failures.push(format!("{label}: {}", report.summary(5)));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            if let Err(e) = w.join() {
-                std::panic::resume_unwind(e);
-            }
+    on_workers(&jobs, 2, |(pi, ti)| {
+        let (label, policy) = &policies[pi];
+        let (target, reader) = TARGETS[ti];
+        let text = render(policy, target, &Templates::embedded());
+        let report = check(policy, target, reader, &text);
+        let new = report.evaluated - report.replies;
+        assert!(
+            new >= Config::default().packets,
+            "{label}: {target}: only {new} packets could be placed ({} skipped)",
+            report.skipped
+        );
+        let mut t = totals.lock().unwrap();
+        t.packets += new;
+        t.replies += report.replies;
+        *t.per_target.entry(target.to_string()).or_default() += new;
+        if !report.is_clean() {
+            t.failures.push(format!("{label}: {}", report.summary(5)));
         }
     });
     totals.into_inner().unwrap()
@@ -360,13 +321,7 @@ fn synthetic_policies_are_enforced_exactly_on_every_target() {
     while policies.len() < 24 && seed < 200 {
         seed += 1;
         let text = synth_policy(seed);
-        let l = zonal_model::load_str(
-            &format!("synth-{seed}.zonal"),
-            &text,
-            &zonal_model::Options {
-                today: zonal_tests::today(),
-            },
-        );
+        let l = load_text(&format!("synth-{seed}.zonal"), &text);
         if let Some(policy) = l.policy.filter(|_| !l.diagnostics.has_input_errors()) {
             policies.push((format!("seed {seed}:\n{text}\n"), policy));
         }
@@ -387,19 +342,7 @@ fn zonal_synth_policies_are_enforced_exactly_on_every_target() {
     let policies: Vec<(String, Policy)> = (0..SYNTH_SEEDS)
         .map(|seed| {
             let text = zonal_synth::generate(&zonal_synth::SynthConfig::small(seed));
-            let l = zonal_model::load_str(
-                &format!("synthetic-{seed}.zonal"),
-                &text,
-                &zonal_model::Options {
-                    today: zonal_tests::today(),
-                },
-            );
-            assert!(
-                !l.diagnostics.has_input_errors(),
-                "synthetic seed {seed} has errors:\n{}",
-                zonal_tests::render_diagnostics(&l)
-            );
-            let policy = l.policy.unwrap_or_else(|| panic!("seed {seed}: no model"));
+            let policy = policy_of_text(&format!("synthetic-{seed}.zonal"), &text);
             (format!("zonal_synth seed {seed}"), policy)
         })
         .collect();
@@ -444,16 +387,12 @@ fn check_bound(
         firewall: fw,
         templates: &Templates::embedded(),
     };
-    let mut db = SourceDb::new();
-    let text = match zonal_backend::render(target, &req, &mut db) {
-        Ok(r) => r
-            .artifacts
-            .into_iter()
-            .map(|a| a.text)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(d) => panic!("{}: {target}: render failed: {d:?}", fw.name),
-    };
+    let text = render_or_panic(target, &req)
+        .artifacts
+        .into_iter()
+        .map(|a| a.text)
+        .collect::<Vec<_>>()
+        .join("\n");
     let config = Config {
         zones: Some(sides_of(fw, target)),
         ..Config::default()

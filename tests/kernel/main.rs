@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use zonal_backend::{Firewall, Request, Target, TemplateFile, Templates};
 use zonal_diagnostics::SourceDb;
-use zonal_model::{Action, Options, Policy};
-use zonal_tests::{fixtures, load, render_diagnostics, repo_root, today};
+use zonal_model::{Action, Policy};
+use zonal_tests::{expect_clean, fixtures, load, on_workers, render_or_panic, repo_root};
 use zonal_verify::{Config, Observed, Origin, Report, Ruleset, VerifyError, verify};
 
 /// A loaded policy with its source database (for locations in reports).
@@ -20,31 +20,13 @@ struct Loaded {
 }
 
 fn load_fixture(rel: &str) -> Loaded {
-    let l = load(rel);
-    assert!(
-        !l.diagnostics.has_input_errors(),
-        "{rel} has errors:\n{}",
-        render_diagnostics(&l)
-    );
-    let db = l.db.clone();
-    Loaded {
-        policy: l.policy.unwrap_or_else(|| panic!("{rel}: no model")),
-        db,
-    }
+    let (policy, db) = expect_clean(rel, load(rel));
+    Loaded { policy, db }
 }
 
 fn load_text(name: &str, text: &str) -> Loaded {
-    let l = zonal_model::load_str(name, text, &Options { today: today() });
-    assert!(
-        !l.diagnostics.has_input_errors(),
-        "{name} has errors:\n{}",
-        render_diagnostics(&l)
-    );
-    let db = l.db.clone();
-    Loaded {
-        policy: l.policy.unwrap_or_else(|| panic!("{name}: no model")),
-        db,
-    }
+    let (policy, db) = expect_clean(name, zonal_tests::load_text(name, text));
+    Loaded { policy, db }
 }
 
 /// Renders one firewall for nftables or iptables into a rule set.
@@ -54,17 +36,7 @@ fn render(policy: &Policy, target: Target, firewall: &Firewall, templates: &Temp
         firewall,
         templates,
     };
-    let mut db = SourceDb::new();
-    let rendered = match zonal_backend::render(target, &req, &mut db) {
-        Ok(r) => r,
-        Err(d) => {
-            let text: Vec<String> = d
-                .iter()
-                .map(|d| zonal_diagnostics::render::human(&db, d))
-                .collect();
-            panic!("{target}: render failed:\n{}", text.join("\n"))
-        }
-    };
+    let rendered = render_or_panic(target, &req);
     let file = |ext: &str| {
         rendered
             .artifacts
@@ -540,49 +512,28 @@ fn synthetic_policies_are_enforced_exactly_by_nftables_and_iptables() {
     let jobs: Vec<(u64, Target)> = (0..SYNTH_SEEDS)
         .flat_map(|seed| [(seed, Target::Nftables), (seed, Target::Iptables)])
         .collect();
-    let next = std::sync::Mutex::new(0usize);
     let probes = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..4)
-            .map(|_| {
-                s.spawn(|| {
-                    loop {
-                        let job = {
-                            let mut n = next.lock().unwrap();
-                            let job = jobs.get(*n).copied();
-                            *n += 1;
-                            job
-                        };
-                        let Some((seed, target)) = job else { return };
-                        let text = zonal_synth::generate(&zonal_synth::SynthConfig {
-                            seed,
-                            zones: 8,
-                            devices: 10,
-                            flows: 20,
-                        });
-                        let l = load_text(&format!("synthetic-{seed}.zonal"), &text);
-                        let fw = Firewall::by_address(l.policy.name.clone());
-                        let rules = render(&l.policy, target, &fw, &Templates::embedded());
-                        let config = Config {
-                            seed,
-                            samples: 16,
-                            ..Config::default()
-                        };
-                        let report = prove(&l.policy, &rules, &config);
-                        probes.fetch_add(
-                            report.plan.probes.len(),
-                            std::sync::atomic::Ordering::Relaxed,
-                        );
-                        assert_no_mismatch(&format!("synthetic seed {seed} {target}"), &l, &report);
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            if let Err(e) = w.join() {
-                std::panic::resume_unwind(e);
-            }
-        }
+    on_workers(&jobs, 4, |(seed, target)| {
+        let text = zonal_synth::generate(&zonal_synth::SynthConfig {
+            seed,
+            zones: 8,
+            devices: 10,
+            flows: 20,
+        });
+        let l = load_text(&format!("synthetic-{seed}.zonal"), &text);
+        let fw = Firewall::by_address(l.policy.name.clone());
+        let rules = render(&l.policy, target, &fw, &Templates::embedded());
+        let config = Config {
+            seed,
+            samples: 16,
+            ..Config::default()
+        };
+        let report = prove(&l.policy, &rules, &config);
+        probes.fetch_add(
+            report.plan.probes.len(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        assert_no_mismatch(&format!("synthetic seed {seed} {target}"), &l, &report);
     });
     let probes = probes.into_inner();
     assert!(

@@ -21,6 +21,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use zonal_diagnostics::{Diagnostic, Diagnostics, FileId, Span, TextRange};
 use zonal_model::Policy;
+use zonal_syntax::suggest::did_you_mean;
 
 use crate::Target;
 use crate::escape;
@@ -393,40 +394,6 @@ fn locate(text: &str, from: usize, needle: &str) -> Option<usize> {
     None
 }
 
-/// The closest candidate within an edit distance of 2 (or a third of the
-/// length); a candidate that extends the name or is a prefix of it
-/// (`modality` / `modalities`) counts as close.
-fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.len() / 3).max(2);
-    candidates
-        .map(|c| {
-            let stem = name.len().min(c.len()).saturating_sub(1).max(1);
-            let related = name.len() >= 3
-                && c.get(..stem) == name.get(..stem)
-                && c.len().abs_diff(name.len()) <= 3;
-            (if related { 1 } else { levenshtein(name, c) }, c)
-        })
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,18 +402,5 @@ mod tests {
     fn locate_finds_whole_words() {
         let t = "zones:\n  pacs-1: {}\n  pacs: {}\n";
         assert_eq!(locate(t, 0, "pacs"), t.find("  pacs:").map(|i| i + 2));
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            did_you_mean("nftable", ["nftables", "pf"].into_iter()),
-            Some("nftables")
-        );
-        assert_eq!(did_you_mean("xyz", ["nftables", "pf"].into_iter()), None);
-        assert_eq!(
-            did_you_mean("modality", ["modalities", "reading"].into_iter()),
-            Some("modalities")
-        );
     }
 }

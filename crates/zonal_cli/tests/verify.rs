@@ -3,33 +3,12 @@
 //! template, exit 2 with an explanation without root. Needs root (CI runs
 //! as root); it fails, never skips, when the proof cannot run.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use zonal_tests::{Run, repo_root as repo};
 
 fn run(cmd: &mut Command) -> Run {
-    let out = cmd
-        .current_dir(repo())
-        .env("ZONAL_TODAY", "2026-11-28")
-        .output()
-        .expect("run zonal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    zonal_tests::run_command(cmd, &repo())
 }
 
 const EXAMPLE: &str = "policies/examples/riverbend-radiology.zonal";

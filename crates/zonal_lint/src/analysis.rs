@@ -13,12 +13,11 @@
 //! policy, so coverage, shadowing and reachability are decided per cell
 //! with service-set unions — never by comparing expanded rules pairwise.
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
+use zonal_model::service::{ICMP, ICMPV6};
 use zonal_model::{
-    Action, AddrSet, DeviceId, Endpoint, Family, Policy, RuleId, ServiceSet, ZoneId,
+    Action, AddrSet, DeviceId, Endpoint, Family, Packet, Policy, RuleId, ServiceSet, ZoneId,
 };
 
 /// Index of an atom.
@@ -70,37 +69,6 @@ pub(crate) struct TermInfo {
     /// Matches every source and every destination atom (`any -> any`): kept
     /// out of the cell enumeration, applied to every cell instead.
     pub(crate) global: bool,
-}
-
-/// A concrete example packet (a witness).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet {
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// IP protocol.
-    pub proto: u8,
-    /// Destination port, ICMP type, or 0.
-    pub selector: u16,
-}
-
-impl fmt::Display for Packet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = proto_name(self.proto);
-        match self.proto {
-            TCP | UDP => match self.dst {
-                IpAddr::V4(d) => write!(f, "{name} {} -> {d}:{}", self.src, self.selector),
-                IpAddr::V6(d) => write!(f, "{name} {} -> [{d}]:{}", self.src, self.selector),
-            },
-            ICMP | ICMPV6 => write!(
-                f,
-                "{name} {} -> {} type {}",
-                self.src, self.dst, self.selector
-            ),
-            _ => write!(f, "{name} {} -> {}", self.src, self.dst),
-        }
-    }
 }
 
 /// The atom/class/cell index of a policy.

@@ -4,9 +4,9 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use zonal_diagnostics::{Diagnostic, Span};
-use zonal_model::{Action, Policy, Rule, RuleId, ServiceSet, Zone};
+use zonal_model::{Action, Packet, Policy, Rule, RuleId, ServiceSet, Zone};
 
-use crate::analysis::{Analysis, AtomId, Packet};
+use crate::analysis::{Analysis, AtomId};
 use crate::config::LintConfig;
 use crate::graph::{Hop, ZoneGraph};
 use crate::registry::LintInfo;

@@ -17,9 +17,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{EdgeFiltered, EdgeRef};
-use zonal_model::{Action, DeviceId, Endpoint, Policy, RuleId, ServiceSet, ZoneId};
+use zonal_model::{Action, DeviceId, Endpoint, Packet, Policy, RuleId, ServiceSet, ZoneId};
 
-use crate::analysis::{Analysis, AtomId, AtomKind, Packet};
+use crate::analysis::{Analysis, AtomId, AtomKind};
 
 /// A node of the zone graph that packets come from or go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -24,7 +24,6 @@ mod tests;
 use zonal_diagnostics::{Diagnostic, Diagnostics};
 use zonal_model::Policy;
 
-pub use analysis::Packet;
 pub use baseline::{Baseline, BaselineError, fingerprints};
 pub use checked::{Checked, Findings, Refused, lint};
 pub use config::LintConfig;
@@ -33,7 +32,7 @@ pub use registry::{LintInfo, find_lint};
 
 /// Every lint, ordered by code.
 pub fn registry() -> &'static [LintInfo] {
-    registry::REGISTRY
+    &registry::REGISTRY
 }
 
 /// Runs every enabled lint on `policy`. Suppressed findings are left out;

@@ -2,6 +2,7 @@
 
 use zonal_diagnostics::Severity;
 
+use crate::ctx::Ctx;
 use crate::rules;
 
 /// What a lint is.
@@ -35,40 +36,173 @@ impl LintInfo {
     }
 }
 
-/// Every lint, ordered by code.
-pub static REGISTRY: &[LintInfo] = &[
-    rules::unused_zone::INFO,
-    rules::unused_service::INFO,
-    rules::unused_device::INFO,
-    rules::zone_missing_attributes::INFO,
-    rules::zone_mixes_wireless_clinical::INFO,
-    rules::group_spans_trust::INFO,
-    rules::shadowed_rule::INFO,
-    rules::redundant_rule::INFO,
-    rules::unmatchable_rule::INFO,
-    rules::allow_deny_overlap::INFO,
-    rules::untrusted_reaches_legacy::INFO,
-    rules::modality_internet_egress::INFO,
-    rules::internet_inbound::INFO,
-    rules::guest_to_clinical::INFO,
-    rules::never_violated::INFO,
-    rules::required_flow_missing::INFO,
-    rules::vendor_access_not_brokered::INFO,
-    rules::admin_from_non_management::INFO,
-    rules::blast_radius::INFO,
-    rules::cleartext_across_boundary::INFO,
-    rules::telnet_or_ftp::INFO,
-    rules::smb_to_legacy::INFO,
-    rules::any_service::INFO,
-    rules::any_address::INFO,
-    rules::broad_port_range::INFO,
-    rules::reverse_leg_missing::INFO,
-    rules::reverse_leg_too_broad::INFO,
-    rules::expired_flow::INFO,
-    rules::suppression_without_reason::INFO,
-    rules::expired_suppression::INFO,
-    rules::unused_suppression::INFO,
+/// A policy lint's check.
+pub(crate) type Run = fn(&mut Ctx<'_, '_>);
+
+/// When, and on which thread, a lint runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Schedule {
+    /// A policy lint, run on the caller's thread.
+    Policy(Run),
+    /// A policy lint that costs the most on large policies (one pass over
+    /// the strongly connected components plus a path per finding): it runs
+    /// on its own thread while the others run on the caller's, and its
+    /// findings come after theirs.
+    Heavy(Run),
+    /// A lint about `@suppress` annotations: [`crate::suppress`] runs it
+    /// once suppressed findings are removed, as it needs to know which
+    /// suppressions were used.
+    Suppression,
+}
+
+/// One row of the registration table.
+pub(crate) struct Lint {
+    /// What the lint is.
+    pub(crate) info: LintInfo,
+    /// How it runs.
+    pub(crate) schedule: Schedule,
+}
+
+/// Every lint, ordered by code: the one registration table. Adding a lint
+/// is a rule file under `rules/`, a row here, its page under
+/// `docs/diagnostics/` and its fixtures under `policies/lint/`.
+pub(crate) const LINTS: &[Lint] = &[
+    Lint {
+        info: rules::unused_zone::INFO,
+        schedule: Schedule::Policy(rules::unused_zone::run),
+    },
+    Lint {
+        info: rules::unused_service::INFO,
+        schedule: Schedule::Policy(rules::unused_service::run),
+    },
+    Lint {
+        info: rules::unused_device::INFO,
+        schedule: Schedule::Policy(rules::unused_device::run),
+    },
+    Lint {
+        info: rules::zone_missing_attributes::INFO,
+        schedule: Schedule::Policy(rules::zone_missing_attributes::run),
+    },
+    Lint {
+        info: rules::zone_mixes_wireless_clinical::INFO,
+        schedule: Schedule::Policy(rules::zone_mixes_wireless_clinical::run),
+    },
+    Lint {
+        info: rules::group_spans_trust::INFO,
+        schedule: Schedule::Policy(rules::group_spans_trust::run),
+    },
+    Lint {
+        info: rules::shadowed_rule::INFO,
+        schedule: Schedule::Policy(rules::shadowed_rule::run),
+    },
+    Lint {
+        info: rules::redundant_rule::INFO,
+        schedule: Schedule::Policy(rules::redundant_rule::run),
+    },
+    Lint {
+        info: rules::unmatchable_rule::INFO,
+        schedule: Schedule::Policy(rules::unmatchable_rule::run),
+    },
+    Lint {
+        info: rules::allow_deny_overlap::INFO,
+        schedule: Schedule::Policy(rules::allow_deny_overlap::run),
+    },
+    Lint {
+        info: rules::untrusted_reaches_legacy::INFO,
+        schedule: Schedule::Policy(rules::untrusted_reaches_legacy::run),
+    },
+    Lint {
+        info: rules::modality_internet_egress::INFO,
+        schedule: Schedule::Policy(rules::modality_internet_egress::run),
+    },
+    Lint {
+        info: rules::internet_inbound::INFO,
+        schedule: Schedule::Policy(rules::internet_inbound::run),
+    },
+    Lint {
+        info: rules::guest_to_clinical::INFO,
+        schedule: Schedule::Policy(rules::guest_to_clinical::run),
+    },
+    Lint {
+        info: rules::never_violated::INFO,
+        schedule: Schedule::Policy(rules::never_violated::run),
+    },
+    Lint {
+        info: rules::required_flow_missing::INFO,
+        schedule: Schedule::Policy(rules::required_flow_missing::run),
+    },
+    Lint {
+        info: rules::vendor_access_not_brokered::INFO,
+        schedule: Schedule::Policy(rules::vendor_access_not_brokered::run),
+    },
+    Lint {
+        info: rules::admin_from_non_management::INFO,
+        schedule: Schedule::Policy(rules::admin_from_non_management::run),
+    },
+    Lint {
+        info: rules::blast_radius::INFO,
+        schedule: Schedule::Heavy(rules::blast_radius::run),
+    },
+    Lint {
+        info: rules::cleartext_across_boundary::INFO,
+        schedule: Schedule::Policy(rules::cleartext_across_boundary::run),
+    },
+    Lint {
+        info: rules::telnet_or_ftp::INFO,
+        schedule: Schedule::Policy(rules::telnet_or_ftp::run),
+    },
+    Lint {
+        info: rules::smb_to_legacy::INFO,
+        schedule: Schedule::Policy(rules::smb_to_legacy::run),
+    },
+    Lint {
+        info: rules::any_service::INFO,
+        schedule: Schedule::Policy(rules::any_service::run),
+    },
+    Lint {
+        info: rules::any_address::INFO,
+        schedule: Schedule::Policy(rules::any_address::run),
+    },
+    Lint {
+        info: rules::broad_port_range::INFO,
+        schedule: Schedule::Policy(rules::broad_port_range::run),
+    },
+    Lint {
+        info: rules::reverse_leg_missing::INFO,
+        schedule: Schedule::Policy(rules::reverse_leg_missing::run),
+    },
+    Lint {
+        info: rules::reverse_leg_too_broad::INFO,
+        schedule: Schedule::Policy(rules::reverse_leg_too_broad::run),
+    },
+    Lint {
+        info: rules::expired_flow::INFO,
+        schedule: Schedule::Policy(rules::expired_flow::run),
+    },
+    Lint {
+        info: rules::suppression_without_reason::INFO,
+        schedule: Schedule::Suppression,
+    },
+    Lint {
+        info: rules::expired_suppression::INFO,
+        schedule: Schedule::Suppression,
+    },
+    Lint {
+        info: rules::unused_suppression::INFO,
+        schedule: Schedule::Suppression,
+    },
 ];
+
+/// The [`LintInfo`] of every lint, ordered by code (built from [`LINTS`]).
+pub(crate) static REGISTRY: [LintInfo; LINTS.len()] = {
+    let mut out = [LINTS[0].info; LINTS.len()];
+    let mut i = 0;
+    while i < LINTS.len() {
+        out[i] = LINTS[i].info;
+        i += 1;
+    }
+    out
+};
 
 /// Finds a lint by code (`L0201`, any case) or name (`shadowed-rule`).
 pub fn find_lint(code_or_name: &str) -> Option<&'static LintInfo> {
@@ -87,24 +221,5 @@ pub(crate) fn unknown_lint_message(name: &str) -> String {
 
 /// The closest lint name, if it is close enough.
 pub(crate) fn did_you_mean(name: &str) -> Option<&'static str> {
-    REGISTRY
-        .iter()
-        .map(|l| (levenshtein(name, l.name), l.name))
-        .filter(|(d, n)| *d <= 3.max(n.len() / 4))
-        .min()
-        .map(|(_, n)| n)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    zonal_syntax::suggest::did_you_mean(name, REGISTRY.iter().map(|l| l.name))
 }

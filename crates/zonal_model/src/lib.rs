@@ -11,6 +11,8 @@ pub use addr::{AddrSet, Family, Prefix};
 pub use ir::*;
 pub use service::ServiceSet;
 pub mod load;
+mod packet;
 mod resolve;
 
 pub use load::{Loaded, MemoryLoader, Options, SourceLoader, load, load_str};
+pub use packet::Packet;

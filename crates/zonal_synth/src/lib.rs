@@ -11,67 +11,16 @@
 //! `require` invariants and a few suppressions.
 //!
 //! The same seed and sizes always give the same text. The generator has its
-//! own small PRNG ([`Rng`], SplitMix64), so it needs no dependency; property
-//! tests reuse it to draw random policies.
+//! own small PRNG ([`Rng`], SplitMix64), so it needs no dependency; it is
+//! the workspace's one seeded generator: property tests, `zonal_verify`'s
+//! sampled probes and `zonal_xcheck`'s probe sets use it too.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-/// A small deterministic PRNG (SplitMix64).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+mod rng;
 
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        usize::try_from(self.next_u64() % n as u64).unwrap_or(0)
-    }
-
-    /// True with probability `percent`/100.
-    pub fn chance(&mut self, percent: u32) -> bool {
-        self.next_u64() % 100 < u64::from(percent)
-    }
-
-    /// A random element (`None` for an empty slice).
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        let i = self.below(items.len());
-        items.get(i)
-    }
-
-    /// An index drawn with the given weights (`None` if they are all zero).
-    pub fn weighted(&mut self, weights: &[u32]) -> Option<usize> {
-        let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
-        if total == 0 {
-            return None;
-        }
-        let mut x = self.next_u64() % total;
-        for (i, w) in weights.iter().enumerate() {
-            let w = u64::from(*w);
-            if x < w {
-                return Some(i);
-            }
-            x -= w;
-        }
-        None
-    }
-}
+pub use rng::Rng;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

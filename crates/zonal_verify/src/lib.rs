@@ -25,7 +25,6 @@ mod netns;
 mod plan;
 mod probe;
 mod report;
-mod rng;
 
 use std::time::Instant;
 

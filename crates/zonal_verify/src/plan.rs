@@ -9,7 +9,7 @@ use std::time::Duration;
 use zonal_model::service::{ICMP, ICMPV6, SelectorKind, TCP, UDP, selector_kind};
 use zonal_model::{AddrSet, DeviceId, Family, Policy, Prefix, RuleId, ServiceSet, Verdict, ZoneId};
 
-use crate::rng::Rng;
+use zonal_synth::Rng;
 
 /// How a verification run is planned and executed.
 #[derive(Clone, Debug)]

@@ -724,7 +724,7 @@ impl Device for Asa {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::ProbeKind;
+    use crate::probe::pkt;
     use zonal_model::Date;
 
     const SAMPLE: &str = "\
@@ -760,18 +760,6 @@ access-group ACL_IMAGING_IN in interface inside
 access-list ACL_PACS_IN extended deny ip any any log
 access-group ACL_PACS_IN in interface pacs
 ";
-
-    fn pkt(src: &str, dst: &str, proto: u8, sel: u16) -> Packet {
-        Packet {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto,
-            sport: 40000,
-            selector: sel,
-            ack: false,
-            kind: ProbeKind::New,
-        }
-    }
 
     #[test]
     fn acl_groups_time_ranges_and_hairpin() {

@@ -618,7 +618,7 @@ impl Device for Forti {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::ProbeKind;
+    use crate::probe::pkt;
     use zonal_model::Date;
 
     const SAMPLE: &str = r#"config system zone
@@ -715,18 +715,6 @@ config firewall policy
     next
 end
 "#;
-
-    fn pkt(src: &str, dst: &str, proto: u8, sel: u16) -> Packet {
-        Packet {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto,
-            sport: 40000,
-            selector: sel,
-            ack: false,
-            kind: ProbeKind::New,
-        }
-    }
 
     #[test]
     fn policies_families_schedules_and_intrazone() {

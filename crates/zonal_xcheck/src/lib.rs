@@ -23,7 +23,6 @@ mod net;
 mod panos;
 mod pf;
 mod probe;
-mod rng;
 mod srx;
 
 use std::collections::BTreeMap;

@@ -728,7 +728,7 @@ impl Device for PanOs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::ProbeKind;
+    use crate::probe::pkt;
     use zonal_model::Date;
 
     const SAMPLE: &str = "\
@@ -749,18 +749,6 @@ set rulebase security rules r4 from imaging to pacs source g_imaging destination
 move rulebase security rules zonal_deny bottom
 set rulebase default-security-rules rules intrazone-default action deny
 ";
-
-    fn pkt(src: &str, dst: &str, proto: u8, sel: u16) -> Packet {
-        Packet {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto,
-            sport: 40000,
-            selector: sel,
-            ack: false,
-            kind: ProbeKind::New,
-        }
-    }
 
     #[test]
     fn rulebase_move_apps_schedules_and_defaults() {

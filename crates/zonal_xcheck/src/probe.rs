@@ -10,7 +10,7 @@ use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{AddrSet, Policy, ServiceSet};
 
 use crate::Config;
-use crate::rng::Rng;
+use zonal_synth::Rng;
 
 /// Why a packet was generated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,9 +262,26 @@ fn normalise(proto: u8, sel: u16, v6: bool) -> Option<(u8, u16)> {
     }
 }
 
+/// A new-connection probe from client port 40000, for the readers' unit
+/// tests.
+#[cfg(test)]
+pub(crate) fn pkt(src: &str, dst: &str, proto: u8, selector: u16) -> Packet {
+    Packet {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto,
+        sport: 40000,
+        selector,
+        ack: false,
+        kind: ProbeKind::New,
+    }
+}
+
 /// Generates the probe set.
 pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec<Packet> {
-    let mut rng = Rng::new(config.seed);
+    // Salted so that a seed does not draw the same numbers here as in the
+    // other users of the generator.
+    let mut rng = Rng::new(config.seed ^ 0x5851_f42d_4c95_7f2d);
     let pool = build_pool(policy, &mut rng);
     let mut svcs: Vec<Svc> = Vec::new();
     for s in &policy.services {

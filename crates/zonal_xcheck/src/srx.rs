@@ -777,7 +777,7 @@ impl Device for Srx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::ProbeKind;
+    use crate::probe::pkt;
     use zonal_model::Date;
 
     const SAMPLE: &str = r#"
@@ -808,18 +808,6 @@ set security policies global policy zonal-deny match source-address any destinat
 set security policies global policy zonal-deny then deny
 set security policies default-policy deny-all
 "#;
-
-    fn pkt(src: &str, dst: &str, proto: u8, sel: u16) -> Packet {
-        Packet {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto,
-            sport: 40000,
-            selector: sel,
-            ack: false,
-            kind: ProbeKind::New,
-        }
-    }
 
     #[test]
     fn contexts_sets_schedulers_and_global() {

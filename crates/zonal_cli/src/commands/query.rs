@@ -15,7 +15,8 @@ use zonal_diagnostics::{SourceDb, Span};
 use zonal_lint::{PathOptions, ZoneGraph};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, icmp_type_by_name, proto_name};
 use zonal_model::sets::IntervalSet;
-use zonal_model::{Action, AddrSet, Endpoint, Family, Policy, ServiceSet};
+use zonal_model::{Action, AddrSet, Endpoint, Family, Packet, Policy, ServiceSet};
+use zonal_syntax::suggest::did_you_mean;
 
 use crate::ExitStatus;
 use crate::args::QueryArgs;
@@ -75,7 +76,7 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
         .map(|z| z.name.as_str())
         .chain(policy.devices.iter().map(|d| d.name.as_str()))
         .chain(policy.groups.iter().map(|g| g.name.as_str()));
-    match closest(text, names) {
+    match did_you_mean(text, names) {
         Some(n) => bail!(
             "`{text}` is not a zone, device, group or IP address of the policy; did you mean `{n}`?"
         ),
@@ -83,34 +84,12 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
     }
 }
 
-fn closest<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    fn dist(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut cur = vec![i + 1; b.len() + 1];
-            for (j, cb) in b.iter().enumerate() {
-                cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1);
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    }
-    names
-        .map(|n| (dist(text, n), n))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, n)| n)
-}
-
 /// The services asked about.
 fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(ServiceSet, String)> {
     if let Some(name) = &args.service {
         let Some(def) = policy.service_by_name(name) else {
             let names = policy.services.iter().map(|s| s.name.as_str());
-            match closest(name, names) {
+            match did_you_mean(name, names) {
                 Some(n) => bail!(
                     "`{name}` is not a service of the policy or the prelude; did you mean `{n}`?"
                 ),
@@ -186,18 +165,6 @@ fn location(db: &SourceDb, span: Span) -> String {
     format!("{}:{}:{}", db.name(span.file), lc.line, lc.col)
 }
 
-fn packet_text(proto: u8, selector: u16, src: IpAddr, dst: IpAddr) -> String {
-    let name = proto_name(proto);
-    match proto {
-        TCP | UDP => match dst {
-            IpAddr::V6(d) => format!("{name} {src} -> [{d}]:{selector}"),
-            IpAddr::V4(d) => format!("{name} {src} -> {d}:{selector}"),
-        },
-        ICMP | ICMPV6 => format!("{name} {src} -> {dst} type {selector}"),
-        _ => format!("{name} {src} -> {dst}"),
-    }
-}
-
 pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     let loaded = super::load(&args.path, &args.policy)?;
     let db = &loaded.db;
@@ -250,7 +217,12 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
                 }
                 shown += 1;
                 let verdict = policy.decide(*src, *dst, proto, lo);
-                let text = packet_text(proto, lo, *src, *dst);
+                let text = Packet {
+                    src: *src,
+                    dst: *dst,
+                    proto,
+                    selector: lo,
+                };
                 printer::outln(&format!("  {:<5} {text}", verdict.action.as_str()));
                 match verdict.rule {
                     Some(r) => {

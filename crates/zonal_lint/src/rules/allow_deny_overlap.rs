@@ -8,9 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use zonal_diagnostics::Severity;
-use zonal_model::{Action, RuleId};
+use zonal_model::{Action, Packet, RuleId};
 
-use crate::analysis::Packet;
 use crate::ctx::Ctx;
 use crate::registry::LintInfo;
 

@@ -1,5 +1,6 @@
 //! The lints, one file per lint. Each file has the lint's `INFO` (code,
-//! name, default severity, summary, documentation page) and its `run`.
+//! name, default severity, summary, documentation page) and its `run`; its
+//! row in [`crate::registry::LINTS`] registers both.
 
 /// The documentation page of a lint, embedded at compile time.
 macro_rules! lint_doc {
@@ -9,7 +10,7 @@ macro_rules! lint_doc {
 }
 
 use crate::ctx::Ctx;
-use crate::registry::LintInfo;
+use crate::registry::{LINTS, LintInfo, Run, Schedule};
 
 pub(crate) mod admin_from_non_management;
 pub(crate) mod allow_deny_overlap;
@@ -43,79 +44,31 @@ pub(crate) mod vendor_access_not_brokered;
 pub(crate) mod zone_missing_attributes;
 pub(crate) mod zone_mixes_wireless_clinical;
 
-type Run = fn(&mut Ctx<'_, '_>);
-
-/// The lints that look at the policy (suppression lints run afterwards, in
+/// The policy lints of a schedule (suppression lints run afterwards, in
 /// [`crate::suppress`]).
-const POLICY_LINTS: &[(&LintInfo, Run)] = &[
-    (&unused_zone::INFO, unused_zone::run),
-    (&unused_service::INFO, unused_service::run),
-    (&unused_device::INFO, unused_device::run),
-    (&zone_missing_attributes::INFO, zone_missing_attributes::run),
-    (
-        &zone_mixes_wireless_clinical::INFO,
-        zone_mixes_wireless_clinical::run,
-    ),
-    (&group_spans_trust::INFO, group_spans_trust::run),
-    (&shadowed_rule::INFO, shadowed_rule::run),
-    (&redundant_rule::INFO, redundant_rule::run),
-    (&unmatchable_rule::INFO, unmatchable_rule::run),
-    (&allow_deny_overlap::INFO, allow_deny_overlap::run),
-    (
-        &untrusted_reaches_legacy::INFO,
-        untrusted_reaches_legacy::run,
-    ),
-    (
-        &modality_internet_egress::INFO,
-        modality_internet_egress::run,
-    ),
-    (&internet_inbound::INFO, internet_inbound::run),
-    (&guest_to_clinical::INFO, guest_to_clinical::run),
-    (&never_violated::INFO, never_violated::run),
-    (&required_flow_missing::INFO, required_flow_missing::run),
-    (
-        &vendor_access_not_brokered::INFO,
-        vendor_access_not_brokered::run,
-    ),
-    (
-        &admin_from_non_management::INFO,
-        admin_from_non_management::run,
-    ),
-    (&blast_radius::INFO, blast_radius::run),
-    (
-        &cleartext_across_boundary::INFO,
-        cleartext_across_boundary::run,
-    ),
-    (&telnet_or_ftp::INFO, telnet_or_ftp::run),
-    (&smb_to_legacy::INFO, smb_to_legacy::run),
-    (&any_service::INFO, any_service::run),
-    (&any_address::INFO, any_address::run),
-    (&broad_port_range::INFO, broad_port_range::run),
-    (&reverse_leg_missing::INFO, reverse_leg_missing::run),
-    (&reverse_leg_too_broad::INFO, reverse_leg_too_broad::run),
-    (&expired_flow::INFO, expired_flow::run),
-];
-
-/// The lint that costs the most on large policies (one pass over the
-/// strongly connected components plus a path per finding); it runs on its
-/// own thread while the others run on the caller's.
-const HEAVY: &str = "L0309";
+fn policy_lints(heavy: bool) -> impl Iterator<Item = (&'static LintInfo, Run)> {
+    LINTS.iter().filter_map(move |l| match l.schedule {
+        Schedule::Policy(run) if !heavy => Some((&l.info, run)),
+        Schedule::Heavy(run) if heavy => Some((&l.info, run)),
+        _ => None,
+    })
+}
 
 /// Runs every enabled policy lint; findings come back in a fixed order
-/// (the heavy lint's last), whatever the threads' timing.
+/// (the heavy lints' last), whatever the threads' timing.
 pub(crate) fn run_all(cx: &mut Ctx<'_, '_>) {
     let (graph, config) = (cx.graph, cx.config);
     let heavy = std::thread::scope(|s| {
         let handle = s.spawn(|| {
             let mut other = Ctx::new(graph, config);
-            for (info, run) in POLICY_LINTS.iter().filter(|(i, _)| i.code == HEAVY) {
+            for (info, run) in policy_lints(true) {
                 if config.enabled(info) {
                     run(&mut other);
                 }
             }
             other.out
         });
-        for (info, run) in POLICY_LINTS.iter().filter(|(i, _)| i.code != HEAVY) {
+        for (info, run) in policy_lints(false) {
             if config.enabled(info) {
                 run(cx);
             }
@@ -125,9 +78,9 @@ pub(crate) fn run_all(cx: &mut Ctx<'_, '_>) {
     match heavy {
         Ok(mut out) => cx.out.append(&mut out),
         Err(_) => {
-            // The thread panicked (a bug): run the lint here so that it is
-            // reported rather than lost.
-            for (info, run) in POLICY_LINTS.iter().filter(|(i, _)| i.code == HEAVY) {
+            // The thread panicked (a bug): run the lints here so that they
+            // are reported rather than lost.
+            for (info, run) in policy_lints(true) {
                 if config.enabled(info) {
                     run(cx);
                 }

@@ -24,26 +24,6 @@ pub(crate) const MAX_NAME_LEN: usize = 63;
 /// Longest string literal accepted, in bytes (quotes excluded).
 pub(crate) const MAX_STRING_LEN: usize = 4096;
 
-/// Words that may never be used as a name.
-pub const RESERVED: [&str; 16] = [
-    "policy",
-    "include",
-    "service",
-    "override",
-    "group",
-    "zone",
-    "allow",
-    "deny",
-    "storage-commitment",
-    "c-move",
-    "never",
-    "require",
-    "until",
-    "any",
-    "to",
-    "on",
-];
-
 /// Keywords that start a top-level item.
 pub(crate) const ITEM_KEYWORDS: [&str; 12] = [
     "policy",
@@ -59,6 +39,25 @@ pub(crate) const ITEM_KEYWORDS: [&str; 12] = [
     "never",
     "require",
 ];
+
+/// Reserved words that do not start an item.
+const OTHER_RESERVED: [&str; 4] = ["until", "any", "to", "on"];
+
+/// Words that may never be used as a name: the item keywords, then `until`,
+/// `any`, `to` and `on` (built from both lists, so they cannot drift apart).
+pub const RESERVED: [&str; ITEM_KEYWORDS.len() + OTHER_RESERVED.len()] = {
+    let mut out = [""; ITEM_KEYWORDS.len() + OTHER_RESERVED.len()];
+    let mut i = 0;
+    while i < ITEM_KEYWORDS.len() {
+        out[i] = ITEM_KEYWORDS[i];
+        i += 1;
+    }
+    while i < out.len() {
+        out[i] = OTHER_RESERVED[i - ITEM_KEYWORDS.len()];
+        i += 1;
+    }
+    out
+};
 
 /// The ICMP type names accepted after `icmp` / `icmpv6`.
 pub const ICMP_TYPE_NAMES: [&str; 13] = [
