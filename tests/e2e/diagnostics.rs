@@ -54,15 +54,24 @@ fn valid_fixtures_and_examples_have_no_errors() {
 }
 
 #[test]
-fn a_directory_is_one_policy() {
+fn a_directory_of_several_policies_is_one_clear_error() {
     let l = load("policies/examples");
-    // Two example policies in one directory: two headers is an error that
-    // names both files.
-    let d = l
-        .diagnostics
-        .iter()
-        .find(|d| d.code == "E0108")
-        .expect("duplicate header error");
+    // Two example hospitals in one directory: one error that names both
+    // policies and both files, and no cascade of duplicates.
+    let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0111"], "{}", render_diagnostics(&l));
+    let d = &l.diagnostics.0[0];
+    assert!(d.message.contains("`harbourview-imaging`"), "{}", d.message);
+    assert!(d.message.contains("`riverbend-radiology`"), "{}", d.message);
     assert_eq!(d.secondary.len(), 1);
     assert_ne!(d.primary.span.file, d.secondary[0].span.file);
+    assert!(l.policy.is_none());
+
+    let fixture = "policies/invalid/two-policies-in-a-directory";
+    let l = load(fixture);
+    let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0111"], "{}", render_diagnostics(&l));
+    insta::with_settings!({snapshot_path => "../snapshots/diagnostics", prepend_module_to_snapshot => false, input_file => fixture}, {
+        insta::assert_snapshot!("invalid@two-policies-in-a-directory", render_diagnostics(&l));
+    });
 }

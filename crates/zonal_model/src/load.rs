@@ -106,15 +106,21 @@ pub fn load(loader: &dyn SourceLoader, path: &str, options: &Options) -> Loaded 
         files: &mut files,
         seen: BTreeSet::new(),
     };
-    loading.load_path(path);
+    let several = loading.load_path(path);
 
-    let policy = crate::resolve::resolve(
-        &db,
-        options,
-        &mut diags,
-        (prelude_id, &prelude.file),
-        &files,
-    );
+    // A directory of several policies is one clear error, not the
+    // cascade of duplicates that merging them would report.
+    let policy = if several {
+        None
+    } else {
+        crate::resolve::resolve(
+            &db,
+            options,
+            &mut diags,
+            (prelude_id, &prelude.file),
+            &files,
+        )
+    };
     diags.sort();
     Loaded {
         db,
@@ -141,11 +147,12 @@ struct Loading<'a> {
 
 impl Loading<'_> {
     /// Loads a file, or every `*.zonal` file directly inside a directory.
-    fn load_path(&mut self, path: &str) {
+    /// Returns whether the directory holds several policies (reported).
+    fn load_path(&mut self, path: &str) -> bool {
         let loader = self.loader;
         if !loader.is_dir(path) {
             self.load_file(path, None, 0, &mut Vec::new());
-            return;
+            return false;
         }
         match loader.list_zonal(path) {
             Ok(list) if list.is_empty() => {
@@ -156,11 +163,29 @@ impl Loading<'_> {
                 for p in list {
                     self.load_file(&p, None, 0, &mut Vec::new());
                 }
+                let headers: Vec<(String, Span)> = self
+                    .files
+                    .iter()
+                    .flat_map(|(id, file)| {
+                        file.items.iter().filter_map(move |i| match &i.kind {
+                            ItemKind::Policy(p) => {
+                                Some((p.name.name.clone(), Span::new(*id, p.name.range)))
+                            }
+                            _ => None,
+                        })
+                    })
+                    .collect();
+                if headers.iter().any(|(n, _)| *n != headers[0].0) {
+                    self.diags
+                        .push(errors::several_policies(&loader.display(path), &headers));
+                    return true;
+                }
             }
             Err(e) => self
                 .diags
                 .push(errors::unreadable_directory(&loader.display(path), &e)),
         }
+        false
     }
 
     /// Loads one file and, depth first, the files it includes. `stack`

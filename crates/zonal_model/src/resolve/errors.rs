@@ -29,6 +29,8 @@ pub(crate) const NO_HEADER: &str = "E0107";
 pub(crate) const HEADER_TWICE: &str = "E0108";
 /// A service is defined in terms of itself.
 pub(crate) const SERVICE_CYCLE: &str = "E0109";
+/// A directory holds several policies (headers with different names).
+pub(crate) const SEVERAL_POLICIES: &str = "E0111";
 /// A group contains itself.
 pub(crate) const GROUP_CYCLE: &str = "E0110";
 /// Not a valid IP address or prefix.
@@ -262,6 +264,36 @@ pub(super) fn header_twice(at: Span, first: Span) -> Diagnostic {
     )
     .with_secondary(first, "first header")
     .with_help("keep one `policy NAME { … }` header for the whole policy")
+}
+
+/// `headers`: every policy header of the directory's files (name, where),
+/// in load order; at least two names differ.
+pub(crate) fn several_policies(dir: &str, headers: &[(String, Span)]) -> Diagnostic {
+    let mut names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let listed = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (first_name, first) = &headers[0];
+    let (second_name, second) = headers
+        .iter()
+        .find(|(n, _)| n != first_name)
+        .unwrap_or(&headers[0]);
+    Diagnostic::error(
+        SEVERAL_POLICIES,
+        format!(
+            "the directory `{dir}` holds {} policies: {listed}",
+            names.len()
+        ),
+        *second,
+        format!("policy `{second_name}`"),
+    )
+    .with_secondary(*first, format!("policy `{first_name}`"))
+    .with_note("every `*.zonal` file of a directory belongs to one policy")
+    .with_help("check each policy on its own (name its file, or keep one policy per directory)")
 }
 
 /// `stack`: the services being resolved, outermost first.
