@@ -5,5 +5,6 @@ mod diagnostics;
 mod fmt;
 mod kernel;
 mod lint;
+mod rule_count;
 mod tidy;
 mod xcheck;

@@ -166,6 +166,7 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> AsaView {
             acl.aces.push(ace);
         }
     }
+    // Every ACL ends with the template's `deny ip any any log`.
     let rule_count = acls.iter().map(|a| a.aces.len() + 1).sum();
     AsaView {
         header: Header::new(policy, firewall, Target::Asa),

@@ -172,6 +172,8 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> FortiView {
             policies.push(fp);
         }
     }
+    // The template adds the deny policy, numbered after the others; the
+    // policies are numbered 1 to `deny_id`, which is also their count.
     let deny_id = policies.len() + 1;
     FortiView {
         header: Header::new(policy, firewall, Target::Fortigate),

@@ -220,7 +220,14 @@ fn view_model(req: &Request<'_>) -> IosView {
     ));
     let rule_count = acls
         .iter()
-        .map(|a| a.aces.len() + if a.v6 { 3 } else { 1 })
+        .map(|a| {
+            a.aces.len()
+                + if a.v6 {
+                    V6_TEMPLATE_ACES
+                } else {
+                    TEMPLATE_ACES
+                }
+        })
         .sum();
     IosView {
         header: Header::new(policy, fw, T),
@@ -231,6 +238,11 @@ fn view_model(req: &Request<'_>) -> IosView {
         rule_count,
     }
 }
+
+/// The ACEs `main.ios.j2` ends every ACL with: the explicit default deny.
+const TEMPLATE_ACES: usize = 1;
+/// The same for IPv6 ACLs: neighbour discovery (two ACEs) and the deny.
+const V6_TEMPLATE_ACES: usize = 3;
 
 fn acl(name: String, fam: Family, sec: Sections) -> Acl {
     let v6 = fam == Family::V6;

@@ -338,8 +338,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             .iter()
             .map(|n| escape::comment(T, n)),
     );
-    // Conntrack (2), dispatch, the final LOG and DROP (2).
-    let rule_count = rules.len() + dispatch.len() + 4;
+    let rule_count = rules.len() + dispatch.len() + TEMPLATE_RULES;
     let mut all = dispatch;
     all.extend(rules);
     IptView {
@@ -357,6 +356,10 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         rule_count,
     }
 }
+
+/// The `-A FORWARD` lines `main.iptables.j2` writes whatever the data: the
+/// two conntrack rules, and the final LOG and DROP.
+const TEMPLATE_RULES: usize = 4;
 
 fn rule(
     chain: &str,

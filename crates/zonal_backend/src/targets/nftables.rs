@@ -142,7 +142,6 @@ fn view_model(req: &Request<'_>) -> NftView {
     let mut dispatch = Vec::new();
     let mut books = [AddressBook::default(), AddressBook::default()];
     let mut ports = PortSets::default();
-    let mut rule_count = 0usize;
     let deny_log = fw
         .logging
         .deny
@@ -204,7 +203,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                 }
             }
         }
-        rule_count += rules.len();
         let comment = escape::comment(T, &format!("zone pair {} to {}", sz.name, dz.name));
         chains.push(NftChain {
             name: name.clone(),
@@ -232,7 +230,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                 chain: chain.clone(),
             });
         }
-        rule_count += 1;
         iface_map = Some(IfaceMap {
             name: "zone_pairs".into(),
             elements,
@@ -312,7 +309,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                         field: "daddr",
                         map,
                     });
-                    rule_count += 1;
                 }
             }
             if src_elems.is_empty() {
@@ -330,7 +326,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                 field: "saddr",
                 map: name,
             });
-            rule_count += 1;
         }
     }
 
@@ -355,8 +350,7 @@ fn view_model(req: &Request<'_>) -> NftView {
                 .map(|n| escape::comment(T, n)),
         );
     }
-    // The final explicit deny, plus the two conntrack rules.
-    rule_count += 3;
+    let rule_count = count_rules(&chains, &dispatch, iface_map.is_some());
     NftView {
         header: Header::new(policy, fw, T),
         table,
@@ -376,6 +370,21 @@ fn view_model(req: &Request<'_>) -> NftView {
         notes,
         rule_count,
     }
+}
+
+/// Rules `chain forward` of `main.nft.j2` writes whatever the data: the
+/// conntrack verdict map and the explicit default deny.
+const FORWARD_FIXED_RULES: usize = 2;
+
+/// The rules of the table, counted from what the template iterates: every
+/// dispatch and rule line of every chain, and the forward chain's dispatch
+/// lines, interface map lookup and fixed rules.
+fn count_rules(chains: &[NftChain], dispatch: &[Dispatch], iface_map: bool) -> usize {
+    let chain_rules: usize = chains
+        .iter()
+        .map(|c| c.dispatch.len() + c.rules.len())
+        .sum();
+    chain_rules + dispatch.len() + usize::from(iface_map) + FORWARD_FIXED_RULES
 }
 
 fn fam_words(fam: Family) -> (&'static str, &'static str, &'static str) {

@@ -169,6 +169,7 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> PanView {
     for p in vendor::placed(&plan) {
         b.rules(&plan, &zones, &p, firewall, &mut rules);
     }
+    // The template adds the `zonal-deny` rule.
     let rule_count = rules.len() + 1;
     PanView {
         header: Header::new(policy, firewall, Target::Panos),

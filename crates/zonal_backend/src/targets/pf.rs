@@ -168,7 +168,7 @@ fn view_model(req: &Request<'_>) -> PfView {
                 .map(|n| escape::comment(T, n)),
         );
     }
-    let rule_count = denies.len() + passes_out.len() + 1;
+    let rule_count = denies.len() + passes_out.len() + TEMPLATE_RULES;
     PfView {
         header: Header::new(policy, fw, T),
         macros,
@@ -179,6 +179,9 @@ fn view_model(req: &Request<'_>) -> PfView {
         rule_count,
     }
 }
+
+/// The rules `main.pf.j2` writes whatever the data: `block log all`.
+const TEMPLATE_RULES: usize = 1;
 
 fn ident_of(zone: &str) -> String {
     escape::ident(T, "if_", zone)

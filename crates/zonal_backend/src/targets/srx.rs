@@ -146,6 +146,7 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> SrxView {
         .iter()
         .map(|p| b.policy(&plan, &zones, p, firewall))
         .collect();
+    // The template adds the global `zonal-deny` policy.
     let rule_count = policies.len() + 1;
     SrxView {
         header: Header::new(policy, firewall, Target::Srx),
