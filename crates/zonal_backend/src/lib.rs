@@ -69,49 +69,25 @@ impl Target {
     /// The name used on the command line, in binding files and as the
     /// template folder name.
     pub fn name(self) -> &'static str {
-        match self {
-            Target::Nftables => "nftables",
-            Target::Iptables => "iptables",
-            Target::Pf => "pf",
-            Target::Ios => "ios",
-            Target::Asa => "asa",
-            Target::Srx => "srx",
-            Target::Panos => "panos",
-            Target::Fortigate => "fortigate",
-        }
+        targets::spec(self).name
     }
 
     /// Parses a target name (exact, lower case).
     pub fn parse(s: &str) -> Option<Target> {
-        Target::ALL.into_iter().find(|t| t.name() == s)
+        targets::TARGETS
+            .iter()
+            .find(|spec| spec.name == s)
+            .map(|spec| spec.target)
     }
 
     /// The extension of the main output file (`riverbend.<ext>`).
     pub fn extension(self) -> &'static str {
-        match self {
-            Target::Nftables => "nft",
-            Target::Iptables => "iptables",
-            Target::Pf => "pf.conf",
-            Target::Ios => "ios.txt",
-            Target::Asa => "asa.txt",
-            Target::Srx => "srx.set",
-            Target::Panos => "panos.set",
-            Target::Fortigate => "fortigate.conf",
-        }
+        targets::spec(self).extension
     }
 
     /// A one-line description, for `--help`.
     pub fn description(self) -> &'static str {
-        match self {
-            Target::Nftables => "Linux nftables, one atomic `inet` table (nft -f)",
-            Target::Iptables => "Linux iptables-restore and ip6tables-restore files",
-            Target::Pf => "OpenBSD pf.conf (pfctl -f)",
-            Target::Ios => "Cisco IOS/IOS-XE named extended ACLs (stateless)",
-            Target::Asa => "Cisco ASA access lists and object groups",
-            Target::Srx => "Juniper SRX security policies (set commands)",
-            Target::Panos => "Palo Alto PAN-OS security rules (set commands)",
-            Target::Fortigate => "Fortinet FortiGate firewall policies",
-        }
+        targets::spec(self).description
     }
 }
 
@@ -160,7 +136,11 @@ impl Templates {
     /// The names of the embedded template files of a target (what a user
     /// can override).
     pub fn embedded_names(target: Target) -> Vec<&'static str> {
-        targets::embedded(target).iter().map(|(n, _)| *n).collect()
+        targets::spec(target)
+            .templates
+            .iter()
+            .map(|(n, _)| *n)
+            .collect()
     }
 }
 
@@ -223,7 +203,7 @@ pub fn render(
     req: &Request<'_>,
     db: &mut SourceDb,
 ) -> Result<Rendered, Diagnostics> {
-    let artifacts = targets::render(target, req, db)?;
+    let artifacts = (targets::spec(target).render)(req, db)?;
     Ok(Rendered {
         target,
         firewall: req.firewall.name.clone(),
@@ -257,7 +237,7 @@ mod tests {
 
     #[test]
     fn every_target_has_embedded_templates() {
-        for t in [Target::Nftables, Target::Iptables, Target::Pf, Target::Ios] {
+        for t in Target::ALL {
             assert!(!Templates::embedded_names(t).is_empty(), "{t}");
         }
     }
