@@ -9,8 +9,9 @@
 //! A target module provides:
 //! - `TEMPLATES: &[(&str, &str)]`: `(file name, text)` of its templates,
 //!   embedded with `include_str!` from `templates/<target>/`;
-//! - `render(req, db) -> Result<Vec<Artifact>, Diagnostics>`, which builds
-//!   its view model from the firewall's plan (see `plan.rs`), renders it,
+//! - `render(plan, templates, db) -> Result<Vec<Artifact>, Diagnostics>`,
+//!   which builds its view model from the firewall's plan (see `plan.rs`)
+//!   and renders it,
 //!   and refuses (with diagnostics) what cannot be rendered safely; the CLI
 //!   renders every file in memory before it writes any.
 
@@ -27,10 +28,12 @@ mod vendor;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 
 use crate::escape::Limits;
-use crate::{Artifact, Request, Target};
+use crate::plan::FirewallPlan;
+use crate::{Artifact, Target, Templates};
 
 /// Renders one firewall for one target into its artifacts.
-pub(crate) type RenderFn = fn(&Request<'_>, &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics>;
+pub(crate) type RenderFn =
+    fn(&FirewallPlan<'_>, &Templates, &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics>;
 
 /// Everything Zonal knows about one target, as data.
 pub(crate) struct TargetSpec {

@@ -2,23 +2,23 @@
 //! vendor zone names, entries per family in firewall order, and content
 //! hashes for object names.
 
-use zonal_model::{Action, Family, Policy};
+use zonal_model::{Action, Family};
 
 use zonal_diagnostics::{Diagnostics, SourceDb};
 
 use crate::escape::ident;
-use crate::view::{Entry, FamilyEntry, Plan, PlanZone, family_name};
-use crate::{Artifact, Request, Target, env};
+use crate::plan::{Entry, FamilyEntry, FirewallPlan, PlanZone, PlanZoneId, family_name};
+use crate::{Artifact, Target, Templates, env};
 
 /// Renders a vendor target's `main.j2` into its one artifact.
 pub(crate) fn single_artifact<V: serde::Serialize>(
     target: Target,
-    req: &Request<'_>,
+    templates: &Templates,
     db: &mut SourceDb,
     view: &V,
     rule_count: usize,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    let text = env::render_template(target, req.templates, "main.j2", view, db)?;
+    let text = env::render_template(target, templates, "main.j2", view, db)?;
     Ok(vec![Artifact {
         extension: target.extension().into(),
         text,
@@ -48,19 +48,19 @@ pub(crate) fn zone_name(target: Target, z: &PlanZone) -> String {
 /// first-match target must see it.
 #[derive(Clone, Debug)]
 pub(crate) struct Placed<'p> {
-    /// Source zone index.
-    pub(crate) src: usize,
-    /// Destination zone index.
-    pub(crate) dst: usize,
+    /// Source zone.
+    pub(crate) src: PlanZoneId,
+    /// Destination zone.
+    pub(crate) dst: PlanZoneId,
     /// The family.
     pub(crate) family: Family,
     /// The entry restricted to the family.
     pub(crate) fe: FamilyEntry<'p>,
 }
 
-impl Placed<'_> {
+impl<'p> Placed<'p> {
     /// The entry.
-    pub(crate) fn entry(&self) -> &Entry {
+    pub(crate) fn entry(&self) -> &Entry<'p> {
         self.fe.entry
     }
 }
@@ -69,12 +69,12 @@ impl Placed<'_> {
 /// before all allows, each group by zone pair, then rule order, IPv4
 /// before IPv6. Parts without an address or service of a family are left
 /// out of it (never widened); [`family_notes`] explains them.
-pub(crate) fn placed(plan: &Plan) -> Vec<Placed<'_>> {
+pub(crate) fn placed<'a>(plan: &'a FirewallPlan<'_>) -> Vec<Placed<'a>> {
     let mut out = Vec::new();
     for action in [Action::Deny, Action::Allow] {
         for pair in &plan.pairs {
             for family in [Family::V4, Family::V6] {
-                for e in pair.entries.iter().filter(|e| e.action == action) {
+                for e in pair.entries.iter().filter(|e| e.action() == action) {
                     if let Ok(fe) = e.family(family) {
                         out.push(Placed {
                             src: pair.src,
@@ -91,10 +91,10 @@ pub(crate) fn placed(plan: &Plan) -> Vec<Placed<'_>> {
 }
 
 /// The plan's notes and the per-family omissions, raw.
-pub(crate) fn notes(plan: &Plan, policy: &Policy) -> Vec<String> {
+pub(crate) fn notes(plan: &FirewallPlan<'_>) -> Vec<String> {
     let mut out = plan.notes.clone();
     for f in [Family::V4, Family::V6] {
-        out.extend(plan.family_notes(policy, f));
+        out.extend(plan.family_notes(f));
     }
     if plan.zones.iter().any(|z| z.pseudo) {
         out.push("addresses in no zone form the pseudo zone unzoned".into());
@@ -112,13 +112,12 @@ pub(crate) fn digit(family: Family) -> &'static str {
 
 /// The comment of a placed entry: rule, leg, expiry, justification, with
 /// the zone pair and family.
-pub(crate) fn describe(plan: &Plan, p: &Placed<'_>) -> String {
-    let src = plan.zones.get(p.src).map_or("", |z| z.name.as_str());
-    let dst = plan.zones.get(p.dst).map_or("", |z| z.name.as_str());
+pub(crate) fn describe(plan: &FirewallPlan<'_>, p: &Placed<'_>) -> String {
+    let (src, dst) = (&plan[p.src].name, &plan[p.dst].name);
     let e = p.entry();
-    let mut s = format!("{} ({src} to {dst} {})", e.name, family_name(p.family));
+    let mut s = format!("{} ({src} to {dst} {})", e.name(), family_name(p.family));
     let raw = e.comment_raw();
-    if let Some(rest) = raw.strip_prefix(e.name.as_str()) {
+    if let Some(rest) = raw.strip_prefix(e.name()) {
         s.push_str(rest);
     }
     s
