@@ -25,6 +25,7 @@
 mod binding;
 mod env;
 mod escape;
+mod objects;
 mod plan;
 mod targets;
 

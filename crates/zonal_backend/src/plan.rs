@@ -27,6 +27,7 @@ use zonal_model::service::{ICMP, ICMPV6, proto_name, selector_domain};
 use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, Rule, RuleId, ServiceSet};
 
 use crate::escape::{self, Namer};
+use crate::objects::ObjectBook;
 use crate::{Firewall, Target};
 
 /// The header every output starts with.
@@ -611,12 +612,11 @@ fn dedup(list: Vec<Entry<'_>>) -> Vec<Entry<'_>> {
     out
 }
 
-/// Named address objects, deduplicated by content.
+/// Named address sets (nftables sets, pf tables, IOS object groups),
+/// deduplicated by content in an [`ObjectBook`], in order of first use.
 #[derive(Debug, Default)]
 pub(crate) struct AddressBook {
-    by_set: BTreeMap<AddrSet, usize>,
-    /// The objects, in order of first use.
-    pub(crate) objects: Vec<AddrObject>,
+    book: ObjectBook<AddrSet, (AddrSet, String)>,
 }
 
 /// A named address object.
@@ -641,17 +641,25 @@ impl AddressBook {
         set: &AddrSet,
         hint: &str,
     ) -> String {
-        if let Some(o) = self.by_set.get(set).and_then(|&i| self.objects.get(i)) {
-            return o.name.clone();
-        }
-        let name = namer.name(target, prefix, hint);
-        self.by_set.insert(set.clone(), self.objects.len());
-        self.objects.push(AddrObject {
-            name: name.clone(),
-            set: set.clone(),
-            what: hint.to_string(),
-        });
-        name
+        self.book.intern(set.clone(), |set| {
+            (
+                namer.name(target, prefix, hint),
+                (set.clone(), hint.to_string()),
+            )
+        })
+    }
+
+    /// The objects, in order of first use.
+    pub(crate) fn objects(self) -> Vec<AddrObject> {
+        self.book
+            .in_first_use_order()
+            .into_iter()
+            .map(|o| AddrObject {
+                name: o.name,
+                set: o.value.0,
+                what: o.value.1,
+            })
+            .collect()
     }
 }
 

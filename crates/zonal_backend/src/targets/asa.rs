@@ -29,6 +29,7 @@ use zonal_model::{Action, AddrSet, Date, Family, Prefix};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max};
+use crate::objects::ObjectBook;
 use crate::plan::{FamilyServices, FirewallPlan, Header, family_name};
 use crate::{Artifact, Firewall, Target, Templates};
 
@@ -174,7 +175,12 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> AsaView {
     let rule_count = acls.iter().map(|a| a.aces.len() + 1).sum();
     AsaView {
         header: Header::new(policy, firewall, Target::Asa),
-        network_groups: b.network_groups.into_values().collect(),
+        network_groups: b
+            .network_groups
+            .in_key_order()
+            .into_iter()
+            .map(|o| o.value)
+            .collect(),
         service_groups: b.service_groups.into_values().collect(),
         time_ranges: b.time_ranges.into_values().collect(),
         acls,
@@ -191,7 +197,7 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> AsaView {
 struct Builder {
     namer: Namer,
     /// Keyed by content, so equal groups are shared.
-    network_groups: BTreeMap<String, Group>,
+    network_groups: ObjectBook<String, Group>,
     service_groups: BTreeMap<String, Group>,
     time_ranges: BTreeMap<Date, TimeRange>,
 }
@@ -321,31 +327,25 @@ impl Builder {
             .iter()
             .map(|p| address_tokens(p).join(" "))
             .collect();
-        let key = members.join("|");
-        let name = match self.network_groups.get(&key) {
-            Some(g) => g.name.clone(),
-            None => {
-                let raw = format!("{hint}_{}", vendor::content_hash(&key));
-                let name = self.namer.name(Target::Asa, "NET_", &raw);
-                let description = comment(
-                    Target::Asa,
-                    &format!(
-                        "{hint}: {} {} prefixes",
-                        prefixes.len(),
-                        family_name(family)
-                    ),
-                );
-                self.network_groups.insert(
-                    key,
-                    Group {
-                        name: name.clone(),
-                        description,
-                        members,
-                    },
-                );
-                name
-            }
-        };
+        let namer = &mut self.namer;
+        let name = self.network_groups.intern(members.join("|"), |key| {
+            let raw = format!("{hint}_{}", vendor::content_hash(key));
+            let name = namer.name(Target::Asa, "NET_", &raw);
+            let description = comment(
+                Target::Asa,
+                &format!(
+                    "{hint}: {} {} prefixes",
+                    prefixes.len(),
+                    family_name(family)
+                ),
+            );
+            let group = Group {
+                name: name.clone(),
+                description,
+                members,
+            };
+            (name, group)
+        });
         vec!["object-group".into(), name]
     }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max, ident};
@@ -179,33 +179,64 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
     // The template adds the deny policy, numbered after the others; the
     // policies are numbered 1 to `deny_id`, which is also their count.
     let deny_id = policies.len() + 1;
+    // (IPv6, object), in key order; IPv4 and IPv6 objects are declared
+    // apart.
+    let addresses: Vec<(bool, Address)> = b
+        .addresses
+        .prefixes
+        .in_key_order()
+        .into_iter()
+        .map(|o| {
+            let p = o.value;
+            let value = if p.is_v4() {
+                format!("{} {}", p.addr(), p.netmask())
+            } else {
+                p.to_string()
+            };
+            (
+                !p.is_v4(),
+                Address {
+                    name: o.name,
+                    value,
+                },
+            )
+        })
+        .collect();
+    let groups: Vec<(bool, Group)> = b
+        .addresses
+        .groups
+        .in_key_order()
+        .into_iter()
+        .map(|o| {
+            let (family, members) = o.value;
+            (
+                family == Family::V6,
+                Group {
+                    name: o.name,
+                    members,
+                },
+            )
+        })
+        .collect();
     FortiView {
         header: Header::new(policy, firewall, Target::Fortigate),
         zones,
-        addresses: b
-            .addresses
-            .values()
-            .filter(|(v6, _)| !v6)
-            .map(|(_, a)| a.clone())
+        addresses: addresses
+            .iter()
+            .filter(|a| !a.0)
+            .map(|a| a.1.clone())
             .collect(),
-        addresses6: b
-            .addresses
-            .values()
-            .filter(|(v6, _)| *v6)
-            .map(|(_, a)| a.clone())
+        addresses6: addresses
+            .iter()
+            .filter(|a| a.0)
+            .map(|a| a.1.clone())
             .collect(),
-        groups: b
-            .groups
-            .values()
-            .filter(|(v6, _)| !v6)
-            .map(|(_, g)| g.clone())
+        groups: groups
+            .iter()
+            .filter(|g| !g.0)
+            .map(|g| g.1.clone())
             .collect(),
-        groups6: b
-            .groups
-            .values()
-            .filter(|(v6, _)| *v6)
-            .map(|(_, g)| g.clone())
-            .collect(),
+        groups6: groups.iter().filter(|g| g.0).map(|g| g.1.clone()).collect(),
         services: b.services.into_values().collect(),
         schedules: b.schedules.into_values().collect(),
         policies,
@@ -218,13 +249,22 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     namer: Namer,
-    addresses: BTreeMap<Prefix, (bool, Address)>,
-    groups: BTreeMap<String, (bool, Group)>,
+    addresses: vendor::Addresses,
     services: BTreeMap<String, Service>,
     schedules: BTreeMap<Date, Schedule>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            namer: Namer::default(),
+            addresses: vendor::Addresses::new(Target::Fortigate, '-'),
+            services: BTreeMap::new(),
+            schedules: BTreeMap::new(),
+        }
+    }
 }
 
 impl Builder {
@@ -286,66 +326,7 @@ impl Builder {
         if *a == AddrSet::full_family(family) {
             return "all".into();
         }
-        let v6 = family == Family::V6;
-        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
-        if let [one] = members.as_slice() {
-            return one.clone();
-        }
-        let key = members.join(" ");
-        if let Some((_, g)) = self.groups.get(&key) {
-            return g.name.clone();
-        }
-        let raw = format!(
-            "{hint}-{}-{}",
-            vendor::digit(family),
-            vendor::content_hash(&key)
-        );
-        let name = self.namer.name(Target::Fortigate, "g-", &raw);
-        self.groups.insert(
-            key,
-            (
-                v6,
-                Group {
-                    name: name.clone(),
-                    members,
-                },
-            ),
-        );
-        name
-    }
-
-    fn prefix(&mut self, p: &Prefix) -> String {
-        if let Some((_, a)) = self.addresses.get(p) {
-            return a.name.clone();
-        }
-        let kind = match (p.is_v4(), p.is_host()) {
-            (true, true) => "h4-",
-            (true, false) => "n4-",
-            (false, true) => "h6-",
-            (false, false) => "n6-",
-        };
-        let raw = if p.is_host() {
-            p.addr().to_string()
-        } else {
-            p.to_string()
-        };
-        let name = self.namer.name(Target::Fortigate, kind, &raw);
-        let value = if p.is_v4() {
-            format!("{} {}", p.addr(), p.netmask())
-        } else {
-            p.to_string()
-        };
-        self.addresses.insert(
-            *p,
-            (
-                !p.is_v4(),
-                Address {
-                    name: name.clone(),
-                    value,
-                },
-            ),
-        );
-        name
+        self.addresses.set(&mut self.namer, hint, a, family)
     }
 
     /// The services of an entry: `ALL`, or one custom service for the TCP

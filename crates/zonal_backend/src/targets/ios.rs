@@ -198,7 +198,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> IosView {
     }
     let groups = cx
         .book
-        .objects
+        .objects()
         .iter()
         .map(|o| Group {
             name: o.name.clone(),

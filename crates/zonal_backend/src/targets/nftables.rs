@@ -327,7 +327,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
 
     for (i, book) in books.into_iter().enumerate() {
         let kind = if i == 0 { "ipv4_addr" } else { "ipv6_addr" };
-        for o in book.objects {
+        for o in book.objects() {
             sets.push(NftSet {
                 name: o.name,
                 kind,

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
-use zonal_model::{Action, AddrSet, Date, Family, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, ident};
@@ -178,8 +178,26 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
     PanView {
         header: Header::new(policy, firewall, Target::Panos),
         zones,
-        addresses: b.addresses.into_values().collect(),
-        address_groups: b.groups.into_values().collect(),
+        addresses: b
+            .addresses
+            .prefixes
+            .in_key_order()
+            .into_iter()
+            .map(|o| Address {
+                name: o.name,
+                prefix: o.value.to_string(),
+            })
+            .collect(),
+        address_groups: b
+            .addresses
+            .groups
+            .in_key_order()
+            .into_iter()
+            .map(|o| AddressGroup {
+                name: o.name,
+                members: o.value.1,
+            })
+            .collect(),
         services: b.services.into_values().collect(),
         applications: b.applications.into_values().collect(),
         schedules: b.schedules.into_values().collect(),
@@ -192,14 +210,24 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     namer: Namer,
-    addresses: BTreeMap<Prefix, Address>,
-    groups: BTreeMap<String, AddressGroup>,
+    addresses: vendor::Addresses,
     services: BTreeMap<(u8, String), Service>,
     applications: BTreeMap<String, Application>,
     schedules: BTreeMap<Date, Schedule>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            namer: Namer::default(),
+            addresses: vendor::Addresses::new(Target::Panos, '-'),
+            services: BTreeMap::new(),
+            applications: BTreeMap::new(),
+            schedules: BTreeMap::new(),
+        }
+    }
 }
 
 impl Builder {
@@ -266,54 +294,7 @@ impl Builder {
     }
 
     fn address(&mut self, hint: &str, a: &AddrSet, family: Family) -> String {
-        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
-        if let [one] = members.as_slice() {
-            return one.clone();
-        }
-        let key = members.join(" ");
-        if let Some(g) = self.groups.get(&key) {
-            return g.name.clone();
-        }
-        let raw = format!(
-            "{hint}-{}-{}",
-            vendor::digit(family),
-            vendor::content_hash(&key)
-        );
-        let name = self.namer.name(Target::Panos, "g-", &raw);
-        self.groups.insert(
-            key,
-            AddressGroup {
-                name: name.clone(),
-                members,
-            },
-        );
-        name
-    }
-
-    fn prefix(&mut self, p: &Prefix) -> String {
-        if let Some(a) = self.addresses.get(p) {
-            return a.name.clone();
-        }
-        let kind = match (p.is_v4(), p.is_host()) {
-            (true, true) => "h4-",
-            (true, false) => "n4-",
-            (false, true) => "h6-",
-            (false, false) => "n6-",
-        };
-        let raw = if p.is_host() {
-            p.addr().to_string()
-        } else {
-            p.to_string()
-        };
-        let name = self.namer.name(Target::Panos, kind, &raw);
-        self.addresses.insert(
-            *p,
-            Address {
-                name: name.clone(),
-                prefix: p.to_string(),
-            },
-        );
-        name
+        self.addresses.set(&mut self.namer, hint, a, family)
     }
 
     /// Service objects for the TCP and UDP ports (one per protocol).

@@ -152,7 +152,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> PfView {
         rules.into_iter().partition(|r| r.action != "pass");
     denies.extend(allows);
     let tables = book
-        .objects
+        .objects()
         .into_iter()
         .map(|o| Table {
             name: o.name,

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, ident};
@@ -155,8 +155,26 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
     SrxView {
         header: Header::new(policy, firewall, Target::Srx),
         zones,
-        addresses: b.addresses.into_values().collect(),
-        address_sets: b.sets.into_values().collect(),
+        addresses: b
+            .addresses
+            .prefixes
+            .in_key_order()
+            .into_iter()
+            .map(|o| Address {
+                name: o.name,
+                prefix: o.value.to_string(),
+            })
+            .collect(),
+        address_sets: b
+            .addresses
+            .groups
+            .in_key_order()
+            .into_iter()
+            .map(|o| AddressSet {
+                name: o.name,
+                members: o.value.1,
+            })
+            .collect(),
         applications: b.applications.into_values().collect(),
         schedulers: b.schedulers.into_values().collect(),
         policies,
@@ -168,13 +186,22 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     namer: Namer,
-    addresses: BTreeMap<Prefix, Address>,
-    sets: BTreeMap<String, AddressSet>,
+    addresses: vendor::Addresses,
     applications: BTreeMap<String, Application>,
     schedulers: BTreeMap<Date, Scheduler>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            namer: Namer::default(),
+            addresses: vendor::Addresses::new(Target::Srx, '_'),
+            applications: BTreeMap::new(),
+            schedulers: BTreeMap::new(),
+        }
+    }
 }
 
 impl Builder {
@@ -225,54 +252,7 @@ impl Builder {
                 Family::V6 => "any-ipv6".into(),
             };
         }
-        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
-        if let [one] = members.as_slice() {
-            return one.clone();
-        }
-        let key = members.join(" ");
-        if let Some(s) = self.sets.get(&key) {
-            return s.name.clone();
-        }
-        let raw = format!(
-            "{hint}-{}-{}",
-            vendor::digit(family),
-            vendor::content_hash(&key)
-        );
-        let name = self.namer.name(Target::Srx, "g_", &raw);
-        self.sets.insert(
-            key,
-            AddressSet {
-                name: name.clone(),
-                members,
-            },
-        );
-        name
-    }
-
-    fn prefix(&mut self, p: &Prefix) -> String {
-        if let Some(a) = self.addresses.get(p) {
-            return a.name.clone();
-        }
-        let kind = match (p.is_v4(), p.is_host()) {
-            (true, true) => "h4_",
-            (true, false) => "n4_",
-            (false, true) => "h6_",
-            (false, false) => "n6_",
-        };
-        let raw = if p.is_host() {
-            p.addr().to_string()
-        } else {
-            p.to_string()
-        };
-        let name = self.namer.name(Target::Srx, kind, &raw);
-        self.addresses.insert(
-            *p,
-            Address {
-                name: name.clone(),
-                prefix: p.to_string(),
-            },
-        );
-        name
+        self.addresses.set(&mut self.namer, hint, a, family)
     }
 
     fn application(&mut self, rule: &str, s: &FamilyServices) -> String {

@@ -2,11 +2,12 @@
 //! vendor zone names, entries per family in firewall order, and content
 //! hashes for object names.
 
-use zonal_model::{Action, Family};
+use zonal_model::{Action, AddrSet, Family, Prefix};
 
 use zonal_diagnostics::{Diagnostics, SourceDb};
 
-use crate::escape::ident;
+use crate::escape::{Namer, ident};
+use crate::objects::ObjectBook;
 use crate::plan::{Entry, FamilyEntry, FirewallPlan, PlanZone, PlanZoneId, family_name};
 use crate::{Artifact, Target, Templates, env};
 
@@ -121,6 +122,78 @@ pub(crate) fn describe(plan: &FirewallPlan<'_>, p: &Placed<'_>) -> String {
         s.push_str(rest);
     }
     s
+}
+
+/// The address objects and address groups of a vendor target (SRX,
+/// PAN-OS, FortiGate): one object per prefix, named by its kind and value
+/// (`h4_10.0.0.5`, `n6-fd00::/64`), and one group per list of members,
+/// named by a hint and a hash of its content.
+#[derive(Debug)]
+pub(crate) struct Addresses {
+    target: Target,
+    /// The separator after a kind prefix (`_` on SRX, `-` elsewhere).
+    sep: char,
+    /// One object per prefix (the value is the prefix).
+    pub(crate) prefixes: ObjectBook<Prefix, Prefix>,
+    /// One group per member list: its family and members.
+    pub(crate) groups: ObjectBook<String, (Family, Vec<String>)>,
+}
+
+impl Addresses {
+    /// An empty book for `target`, with `sep` after kind prefixes.
+    pub(crate) fn new(target: Target, sep: char) -> Self {
+        Addresses {
+            target,
+            sep,
+            prefixes: ObjectBook::default(),
+            groups: ObjectBook::default(),
+        }
+    }
+
+    /// The name of the object of one prefix.
+    pub(crate) fn prefix(&mut self, namer: &mut Namer, p: &Prefix) -> String {
+        let kind = match (p.is_v4(), p.is_host()) {
+            (true, true) => "h4",
+            (true, false) => "n4",
+            (false, true) => "h6",
+            (false, false) => "n6",
+        };
+        let kind = format!("{kind}{}", self.sep);
+        let target = self.target;
+        self.prefixes.intern(*p, |p| {
+            let raw = if p.is_host() {
+                p.addr().to_string()
+            } else {
+                p.to_string()
+            };
+            (namer.name(target, &kind, &raw), *p)
+        })
+    }
+
+    /// The name of the object (one prefix) or group (several) holding
+    /// exactly `a`, of `family`; `hint` names a new group.
+    pub(crate) fn set(
+        &mut self,
+        namer: &mut Namer,
+        hint: &str,
+        a: &AddrSet,
+        family: Family,
+    ) -> String {
+        let members: Vec<String> = a
+            .to_prefixes()
+            .iter()
+            .map(|p| self.prefix(namer, p))
+            .collect();
+        if let [one] = members.as_slice() {
+            return one.clone();
+        }
+        let key = members.join(" ");
+        let (target, prefix) = (self.target, format!("g{}", self.sep));
+        self.groups.intern(key, |key| {
+            let raw = format!("{hint}-{}-{}", digit(family), content_hash(key));
+            (namer.name(target, &prefix, &raw), (family, members))
+        })
+    }
 }
 
 /// A 6-hex-digit FNV-1a hash of a text, for content-addressed object names:
