@@ -4,5 +4,6 @@ mod build;
 mod diagnostics;
 mod fmt;
 mod lint;
+mod rule_count;
 mod tidy;
 mod xcheck;

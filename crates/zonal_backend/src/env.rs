@@ -63,7 +63,8 @@ pub(crate) fn render_template(
 /// `(template name, display path, text)` of every template of a target:
 /// the embedded ones, replaced or extended by the user's overrides.
 fn sources(target: Target, templates: &Templates) -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = targets::embedded(target)
+    let mut out: Vec<(String, String, String)> = targets::spec(target)
+        .templates
         .iter()
         .map(|(name, text)| {
             (

@@ -43,82 +43,9 @@ pub(crate) struct Limits {
     pub(crate) vendor_zone_max: usize,
 }
 
-/// The limits of a target (from `shared/anchors/target-syntax.md`).
+/// The limits of a target (its row of the target table).
 pub(crate) fn limits(target: Target) -> Limits {
-    match target {
-        // Names up to 255 bytes; comments 128 bytes.
-        Target::Nftables => Limits {
-            ident_max: 64,
-            comment_max: 120,
-            upper: false,
-            dash: false,
-            interface_max: 15,
-            vendor_zone_max: 31,
-        },
-        // Chain names 28; comments truncated silently past 255.
-        Target::Iptables => Limits {
-            ident_max: 28,
-            comment_max: 240,
-            upper: false,
-            dash: false,
-            interface_max: 15,
-            vendor_zone_max: 31,
-        },
-        // Tables 31, labels 63.
-        Target::Pf => Limits {
-            ident_max: 31,
-            comment_max: 200,
-            upper: false,
-            dash: false,
-            interface_max: 15,
-            vendor_zone_max: 31,
-        },
-        // Object groups 64; remarks 100.
-        Target::Ios => Limits {
-            ident_max: 64,
-            comment_max: 100,
-            upper: true,
-            dash: false,
-            interface_max: 64,
-            vendor_zone_max: 31,
-        },
-        // Objects 64; remarks 100 (Aerleon's limit).
-        Target::Asa => Limits {
-            ident_max: 64,
-            comment_max: 100,
-            upper: true,
-            dash: false,
-            interface_max: 48,
-            vendor_zone_max: 48,
-        },
-        // Names 63; descriptions 900.
-        Target::Srx => Limits {
-            ident_max: 63,
-            comment_max: 200,
-            upper: false,
-            dash: true,
-            interface_max: 64,
-            vendor_zone_max: 63,
-        },
-        // Names 63, schedules and zones 31; descriptions 1023.
-        Target::Panos => Limits {
-            ident_max: 31,
-            comment_max: 200,
-            upper: false,
-            dash: true,
-            interface_max: 64,
-            vendor_zone_max: 31,
-        },
-        // Policy names 35, schedules 31; comments 1023.
-        Target::Fortigate => Limits {
-            ident_max: 31,
-            comment_max: 200,
-            upper: false,
-            dash: true,
-            interface_max: 15,
-            vendor_zone_max: 35,
-        },
-    }
+    crate::targets::spec(target).limits
 }
 
 /// Whether `c` may appear in free text and interpolated values.

@@ -1,9 +1,14 @@
 //! Renders a checked Zonal policy into firewall configurations.
 //!
-//! Each [`Target`] is a set of minijinja templates under
-//! `templates/<target>/`, embedded at compile time. A target module builds an
-//! explicit, serializable view model from the IR (see `view.rs`), and the
-//! template turns it into text. Templates run with strict undefined
+//! Rendering is two steps. [`plan`] builds a [`FirewallPlan`] once per
+//! firewall: the zones it enforces and, per zone pair, the rule fragments
+//! it must apply (see `plan.rs`); nothing in it depends on the target.
+//! [`render_plan`] then renders the plan for one [`Target`]: the target's
+//! row of the target table (`targets/mod.rs`) names its minijinja
+//! templates under `templates/<target>/` (embedded at compile time) and
+//! its render function, which builds an explicit, serializable view model
+//! from the plan that the templates turn into text. [`render`] does both
+//! for one request. Templates run with strict undefined
 //! variables, keep trailing newlines, and interpolate values through a
 //! per-target output check (see `env.rs` and `escape.rs`): a value that could
 //! break out of a comment, a quoted string or a line is an error, never
@@ -20,8 +25,9 @@
 mod binding;
 mod env;
 mod escape;
+mod objects;
+mod plan;
 mod targets;
-mod view;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,6 +37,7 @@ use zonal_lint::Checked;
 use zonal_model::Policy;
 
 pub use binding::{Binding, Firewall, Logging, Naming, ZoneBinding, parse_binding};
+pub use plan::FirewallPlan;
 
 /// A firewall configuration format Zonal renders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,49 +76,25 @@ impl Target {
     /// The name used on the command line, in binding files and as the
     /// template folder name.
     pub fn name(self) -> &'static str {
-        match self {
-            Target::Nftables => "nftables",
-            Target::Iptables => "iptables",
-            Target::Pf => "pf",
-            Target::Ios => "ios",
-            Target::Asa => "asa",
-            Target::Srx => "srx",
-            Target::Panos => "panos",
-            Target::Fortigate => "fortigate",
-        }
+        targets::spec(self).name
     }
 
     /// Parses a target name (exact, lower case).
     pub fn parse(s: &str) -> Option<Target> {
-        Target::ALL.into_iter().find(|t| t.name() == s)
+        targets::TARGETS
+            .iter()
+            .find(|spec| spec.name == s)
+            .map(|spec| spec.target)
     }
 
     /// The extension of the main output file (`riverbend.<ext>`).
     pub fn extension(self) -> &'static str {
-        match self {
-            Target::Nftables => "nft",
-            Target::Iptables => "iptables",
-            Target::Pf => "pf.conf",
-            Target::Ios => "ios.txt",
-            Target::Asa => "asa.txt",
-            Target::Srx => "srx.set",
-            Target::Panos => "panos.set",
-            Target::Fortigate => "fortigate.conf",
-        }
+        targets::spec(self).extension
     }
 
     /// A one-line description, for `--help`.
     pub fn description(self) -> &'static str {
-        match self {
-            Target::Nftables => "Linux nftables, one atomic `inet` table (nft -f)",
-            Target::Iptables => "Linux iptables-restore and ip6tables-restore files",
-            Target::Pf => "OpenBSD pf.conf (pfctl -f)",
-            Target::Ios => "Cisco IOS/IOS-XE named extended ACLs (stateless)",
-            Target::Asa => "Cisco ASA access lists and object groups",
-            Target::Srx => "Juniper SRX security policies (set commands)",
-            Target::Panos => "Palo Alto PAN-OS security rules (set commands)",
-            Target::Fortigate => "Fortinet FortiGate firewall policies",
-        }
+        targets::spec(self).description
     }
 }
 
@@ -160,7 +143,11 @@ impl Templates {
     /// The names of the embedded template files of a target (what a user
     /// can override).
     pub fn embedded_names(target: Target) -> Vec<&'static str> {
-        targets::embedded(target).iter().map(|(n, _)| *n).collect()
+        targets::spec(target)
+            .templates
+            .iter()
+            .map(|(n, _)| *n)
+            .collect()
     }
 }
 
@@ -213,22 +200,46 @@ impl<'a> Request<'a> {
     }
 }
 
-/// Renders one firewall for one target.
+/// Builds what `firewall` enforces for the checked policy, once for every
+/// target of that firewall (see [`render_plan`]).
+pub fn plan<'p>(checked: &'p Checked, firewall: &'p Firewall) -> FirewallPlan<'p> {
+    FirewallPlan::build(checked.policy(), firewall)
+}
+
+impl FirewallPlan<'_> {
+    /// The firewall this plan is for.
+    pub fn firewall(&self) -> &Firewall {
+        self.firewall
+    }
+}
+
+/// Renders a firewall's plan for one target.
 ///
 /// Template errors and names that cannot be made safe for the target are
 /// returned as diagnostics; template files involved are registered in `db`
 /// so that the diagnostics point at their file and line.
+pub fn render_plan(
+    target: Target,
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Rendered, Diagnostics> {
+    let artifacts = (targets::spec(target).render)(plan, templates, db)?;
+    Ok(Rendered {
+        target,
+        firewall: plan.firewall.name.clone(),
+        artifacts,
+    })
+}
+
+/// Renders one firewall for one target: [`plan`], then [`render_plan`].
+/// To render several targets of one firewall, build the plan once instead.
 pub fn render(
     target: Target,
     req: &Request<'_>,
     db: &mut SourceDb,
 ) -> Result<Rendered, Diagnostics> {
-    let artifacts = targets::render(target, req, db)?;
-    Ok(Rendered {
-        target,
-        firewall: req.firewall.name.clone(),
-        artifacts,
-    })
+    render_plan(target, &plan(req.checked, req.firewall), req.templates, db)
 }
 
 /// The render gate with default levels, for unit tests.
@@ -257,7 +268,7 @@ mod tests {
 
     #[test]
     fn every_target_has_embedded_templates() {
-        for t in [Target::Nftables, Target::Iptables, Target::Pf, Target::Ios] {
+        for t in Target::ALL {
             assert!(!Templates::embedded_names(t).is_empty(), "{t}");
         }
     }

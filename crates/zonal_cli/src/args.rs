@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use zonal_backend::Target;
 
 /// Zonal compiles a segmentation policy for a hospital imaging network into
 /// checked, deterministic firewall configurations.
@@ -47,7 +48,7 @@ pub(crate) enum Command {
     )]
     Fmt(FmtArgs),
     /// Check a policy, then render firewall configurations (refuses while error-level findings remain).
-    #[command(after_help = BUILD_HELP)]
+    #[command(after_help = build_help())]
     Build(BuildArgs),
     /// Print the documentation of a diagnostic code or lint.
     #[command(after_help = "Examples:\n  zonal explain E0104\n  zonal explain --list")]
@@ -172,18 +173,23 @@ pub(crate) enum VerifyTarget {
     Iptables,
 }
 
-const BUILD_HELP: &str = "\
-Targets:
-  nftables   Linux nftables, one atomic `inet` table (nft -f)
-  iptables   Linux iptables-restore and ip6tables-restore files (two files)
-  pf         OpenBSD pf.conf (pfctl -f)
-  ios        Cisco IOS/IOS-XE named extended ACLs (stateless)
-  asa        Cisco ASA access lists and object groups
-  srx        Juniper SRX security policies (set commands)
-  panos      Palo Alto PAN-OS security rules (set commands)
-  fortigate  Fortinet FortiGate firewall policies
-  all        every target above, one file each, into the -o directory
+/// `zonal build --help`'s epilogue: the targets (from the target table)
+/// and examples.
+fn build_help() -> String {
+    let mut out = String::from("Targets:\n");
+    for t in Target::ALL {
+        out.push_str(&format!("  {:<10} {}\n", t.name(), t.description()));
+    }
+    out.push_str(&format!(
+        "  {:<10} {}\n",
+        "all", "every target above, one file each, into the -o directory"
+    ));
+    out.push('\n');
+    out.push_str(BUILD_HELP_TAIL);
+    out
+}
 
+const BUILD_HELP_TAIL: &str = "\
 Without -o, a single target is printed on stdout. With `--target all` or a
 binding file, -o names a directory and one file per firewall and target is
 written there (`<firewall>.<extension>`). Files are written atomically, and
@@ -195,15 +201,23 @@ Examples:
   zonal build policy/ --deploy policies/deploy/riverbend.yaml -o out/
   zonal build policy/ --target nftables --templates my-templates/ -o fw.nft";
 
+/// `--target`'s possible values: every target of the table, then `all`.
+fn target_values() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        Target::ALL
+            .into_iter()
+            .map(Target::name)
+            .chain(std::iter::once("all")),
+    )
+}
+
 #[derive(Args, Debug)]
 pub(crate) struct BuildArgs {
     /// The policy file or directory.
     #[arg(value_name = "PATH")]
     pub(crate) path: PathBuf,
     /// The target to render, or `all`.
-    #[arg(long, value_name = "TARGET", value_parser = clap::builder::PossibleValuesParser::new([
-        "nftables", "iptables", "pf", "ios", "asa", "srx", "panos", "fortigate", "all",
-    ]))]
+    #[arg(long, value_name = "TARGET", value_parser = target_values())]
     pub(crate) target: Option<String>,
     /// A deployment binding (YAML): one output per firewall it lists.
     #[arg(long, value_name = "FILE")]

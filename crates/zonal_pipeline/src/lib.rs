@@ -15,7 +15,7 @@
 
 pub mod project;
 
-use zonal_backend::{Binding, Firewall, Request, Target, Templates};
+use zonal_backend::{Binding, Firewall, FirewallPlan, Target, Templates};
 use zonal_diagnostics::{Diagnostics, FileId, SourceDb};
 use zonal_lint::{Baseline, Checked, Refused};
 use zonal_model::Loaded;
@@ -168,23 +168,28 @@ pub struct Output {
 /// Renders every job in memory; nothing is returned unless every job
 /// renders. `templates` gives each target's templates (embedded or
 /// overridden); template files are registered in `db` so that errors
-/// point into them.
+/// point into them. What a firewall enforces ([`zonal_backend::plan`]) is
+/// built once per distinct firewall and rendered for each of its targets.
 pub fn render(
     checked: &Checked,
     jobs: &[Job],
     templates: &dyn Fn(Target) -> Templates,
     db: &mut SourceDb,
 ) -> Result<Vec<Output>, Failure> {
+    let mut plans: Vec<FirewallPlan<'_>> = Vec::new();
     let mut outputs = Vec::new();
     let mut failed = Diagnostics::new();
     for job in jobs {
-        let templates = templates(job.target);
-        let req = Request {
-            checked,
-            firewall: &job.firewall,
-            templates: &templates,
+        let i = match plans.iter().position(|p| *p.firewall() == job.firewall) {
+            Some(i) => i,
+            None => {
+                plans.push(zonal_backend::plan(checked, &job.firewall));
+                plans.len() - 1
+            }
         };
-        match zonal_backend::render(job.target, &req, db) {
+        let Some(plan) = plans.get(i) else { continue };
+        let templates = templates(job.target);
+        match zonal_backend::render_plan(job.target, plan, &templates, db) {
             Ok(r) => outputs.extend(r.artifacts.into_iter().map(|a| Output {
                 file: format!("{}.{}", r.firewall, a.extension),
                 text: a.text,

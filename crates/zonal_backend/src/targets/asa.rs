@@ -25,12 +25,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family, Prefix};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max};
-use crate::view::{FamilyServices, Header, Plan, family_name};
-use crate::{Artifact, Firewall, Request, Target};
+use crate::objects::ObjectBook;
+use crate::plan::{FamilyServices, FirewallPlan, Header, family_name};
+use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
 pub(crate) const TEMPLATES: &[(&str, &str)] =
@@ -40,9 +41,13 @@ pub(crate) const TEMPLATES: &[(&str, &str)] =
 const REMARK_MAX: usize = 100;
 
 /// Renders the target.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy(), req.firewall);
-    vendor::single_artifact(Target::Asa, req, db, &view, view.rule_count)
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view(plan);
+    vendor::single_artifact(Target::Asa, templates, db, &view, view.rule_count)
 }
 
 /// The view model of `templates/asa/`.
@@ -113,8 +118,8 @@ pub(crate) struct Ace {
 }
 
 /// Builds the ASA view of a policy for a firewall.
-pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> AsaView {
-    let plan = Plan::build(policy, firewall);
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> AsaView {
+    let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
     let tag = policy.digest.get(..8).unwrap_or(&policy.digest);
     let mut acls: Vec<Acl> = plan
@@ -136,11 +141,11 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> AsaView {
     // destinations of the zone pairs are merged, which is exact since the
     // ACL is bound on the source interface.
     let mut merged: Vec<(Placed<'_>, AddrSet)> = Vec::new();
-    for p in vendor::placed(&plan) {
+    for p in vendor::placed(plan) {
         let same = merged.iter_mut().find(|(q, _)| {
             q.src == p.src
                 && q.family == p.family
-                && q.entry().rule == p.entry().rule
+                && q.entry().rule.id == p.entry().rule.id
                 && q.fe.src == p.fe.src
                 && q.fe.services == p.fe.services
         });
@@ -154,27 +159,33 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> AsaView {
     }
     for (p, dst) in &merged {
         let e = p.entry();
-        inspect_icmp |= e.action == Action::Allow
+        inspect_icmp |= e.action() == Action::Allow
             && (p.fe.services.all
                 || p.fe
                     .services
                     .protos
                     .iter()
                     .any(|s| s.proto == ICMP || s.proto == ICMPV6));
-        let ace = b.ace(&plan, p, dst, firewall);
-        if let Some(acl) = acls.get_mut(p.src) {
+        let ace = b.ace(plan, p, dst, firewall);
+        if let Some(acl) = acls.get_mut(p.src.index()) {
             acl.aces.push(ace);
         }
     }
+    // Every ACL ends with the template's `deny ip any any log`.
     let rule_count = acls.iter().map(|a| a.aces.len() + 1).sum();
     AsaView {
         header: Header::new(policy, firewall, Target::Asa),
-        network_groups: b.network_groups.into_values().collect(),
+        network_groups: b
+            .network_groups
+            .in_key_order()
+            .into_iter()
+            .map(|o| o.value)
+            .collect(),
         service_groups: b.service_groups.into_values().collect(),
         time_ranges: b.time_ranges.into_values().collect(),
         acls,
         inspect_icmp,
-        notes: vendor::notes(&plan, policy)
+        notes: vendor::notes(plan)
             .iter()
             .map(|n| comment_max(n, 400))
             .collect(),
@@ -186,36 +197,42 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> AsaView {
 struct Builder {
     namer: Namer,
     /// Keyed by content, so equal groups are shared.
-    network_groups: BTreeMap<String, Group>,
+    network_groups: ObjectBook<String, Group>,
     service_groups: BTreeMap<String, Group>,
     time_ranges: BTreeMap<Date, TimeRange>,
 }
 
 impl Builder {
-    fn ace(&mut self, plan: &Plan, p: &Placed<'_>, dst: &AddrSet, firewall: &Firewall) -> Ace {
+    fn ace(
+        &mut self,
+        plan: &FirewallPlan<'_>,
+        p: &Placed<'_>,
+        dst: &AddrSet,
+        firewall: &Firewall,
+    ) -> Ace {
         let e = p.entry();
-        let zone = plan.zones.get(p.src).map_or("", |z| z.name.as_str());
+        let zone = plan[p.src].name.as_str();
         let mut tokens = Vec::new();
-        let (proto, tail) = self.service(&e.name, &p.fe.services, p.family);
+        let (proto, tail) = self.service(e.name(), &p.fe.services, p.family);
         tokens.extend(proto);
-        tokens.extend(self.address(&format!("{}_{zone}_src", e.name), &p.fe.src, p.family));
-        tokens.extend(self.address(&format!("{}_dst", e.name), dst, p.family));
+        tokens.extend(self.address(&format!("{}_{zone}_src", e.name()), &p.fe.src, p.family));
+        tokens.extend(self.address(&format!("{}_dst", e.name()), dst, p.family));
         tokens.extend(tail);
-        let log = match e.action {
+        let log = match e.action() {
             Action::Allow => firewall.logging.allow,
             Action::Deny => firewall.logging.deny,
         };
         if log {
             tokens.push("log".into());
         }
-        if let Some(until) = e.until {
+        if let Some(until) = e.until() {
             tokens.push("time-range".into());
             tokens.push(self.time_range(until));
         }
         let remark = format!("{} ({zone} {})", e.comment_raw(), family_name(p.family));
         Ace {
             remarks: vendor::split_lines(&comment_max(&remark, 4 * REMARK_MAX), REMARK_MAX),
-            action: match e.action {
+            action: match e.action() {
                 Action::Allow => "permit".into(),
                 Action::Deny => "deny".into(),
             },
@@ -310,31 +327,25 @@ impl Builder {
             .iter()
             .map(|p| address_tokens(p).join(" "))
             .collect();
-        let key = members.join("|");
-        let name = match self.network_groups.get(&key) {
-            Some(g) => g.name.clone(),
-            None => {
-                let raw = format!("{hint}_{}", vendor::content_hash(&key));
-                let name = self.namer.name(Target::Asa, "NET_", &raw);
-                let description = comment(
-                    Target::Asa,
-                    &format!(
-                        "{hint}: {} {} prefixes",
-                        prefixes.len(),
-                        family_name(family)
-                    ),
-                );
-                self.network_groups.insert(
-                    key,
-                    Group {
-                        name: name.clone(),
-                        description,
-                        members,
-                    },
-                );
-                name
-            }
-        };
+        let namer = &mut self.namer;
+        let name = self.network_groups.intern(members.join("|"), |key| {
+            let raw = format!("{hint}_{}", vendor::content_hash(key));
+            let name = namer.name(Target::Asa, "NET_", &raw);
+            let description = comment(
+                Target::Asa,
+                &format!(
+                    "{hint}: {} {} prefixes",
+                    prefixes.len(),
+                    family_name(family)
+                ),
+            );
+            let group = Group {
+                name: name.clone(),
+                description,
+                members,
+            };
+            (name, group)
+        });
         vec!["object-group".into(), name]
     }
 
@@ -384,8 +395,10 @@ mod tests {
     use zonal_model::service::{ICMP, TCP};
 
     use super::*;
+    use crate::Request;
     use crate::Templates;
     use crate::targets::vendor::fixture::{R, policy, zones};
+    use zonal_model::Policy;
 
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
@@ -395,8 +408,8 @@ mod tests {
             templates: &Templates::embedded(),
         };
         let mut db = SourceDb::new();
-        let out = render(&req, &mut db).expect("renders");
-        out.into_iter().map(|a| a.text).collect()
+        let out = crate::render(Target::Asa, &req, &mut db).expect("renders");
+        out.artifacts.into_iter().map(|a| a.text).collect()
     }
 
     #[test]
@@ -559,7 +572,8 @@ mod tests {
             firewall: &fw,
             templates: &Templates::embedded(),
         };
-        let out: String = render(&req, &mut SourceDb::new())
+        let out: String = crate::render(Target::Asa, &req, &mut SourceDb::new())
+            .map(|r| r.artifacts)
             .expect("renders")
             .into_iter()
             .map(|a| a.text)

@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max, ident};
-use crate::view::{FamilyServices, Header, Plan};
-use crate::{Artifact, Firewall, Request, Target};
+use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
+use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
@@ -28,9 +28,13 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
 )];
 
 /// Renders the target.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy(), req.firewall);
-    vendor::single_artifact(Target::Fortigate, req, db, &view, view.rule_count)
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view(plan);
+    vendor::single_artifact(Target::Fortigate, templates, db, &view, view.rule_count)
 }
 
 /// The view model of `templates/fortigate/`.
@@ -149,8 +153,8 @@ pub(crate) struct FortiPolicy {
 }
 
 /// Builds the FortiGate view of a policy for a firewall.
-pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> FortiView {
-    let plan = Plan::build(policy, firewall);
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
+    let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
     for reserved in ["zonal-deny", "all", "always", "ALL", "none"] {
         b.namer.unique(Target::Fortigate, reserved.into());
@@ -165,41 +169,74 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> FortiView {
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
-    let mut notes = vendor::notes(&plan, policy);
+    let mut notes = vendor::notes(plan);
     let mut policies = Vec::new();
-    for p in vendor::placed(&plan) {
-        if let Some(fp) = b.policy(&plan, &zones, &p, firewall, policies.len() + 1, &mut notes) {
+    for p in vendor::placed(plan) {
+        if let Some(fp) = b.policy(plan, &zones, &p, firewall, policies.len() + 1, &mut notes) {
             policies.push(fp);
         }
     }
+    // The template adds the deny policy, numbered after the others; the
+    // policies are numbered 1 to `deny_id`, which is also their count.
     let deny_id = policies.len() + 1;
+    // (IPv6, object), in key order; IPv4 and IPv6 objects are declared
+    // apart.
+    let addresses: Vec<(bool, Address)> = b
+        .addresses
+        .prefixes
+        .in_key_order()
+        .into_iter()
+        .map(|o| {
+            let p = o.value;
+            let value = if p.is_v4() {
+                format!("{} {}", p.addr(), p.netmask())
+            } else {
+                p.to_string()
+            };
+            (
+                !p.is_v4(),
+                Address {
+                    name: o.name,
+                    value,
+                },
+            )
+        })
+        .collect();
+    let groups: Vec<(bool, Group)> = b
+        .addresses
+        .groups
+        .in_key_order()
+        .into_iter()
+        .map(|o| {
+            let (family, members) = o.value;
+            (
+                family == Family::V6,
+                Group {
+                    name: o.name,
+                    members,
+                },
+            )
+        })
+        .collect();
     FortiView {
         header: Header::new(policy, firewall, Target::Fortigate),
         zones,
-        addresses: b
-            .addresses
-            .values()
-            .filter(|(v6, _)| !v6)
-            .map(|(_, a)| a.clone())
+        addresses: addresses
+            .iter()
+            .filter(|a| !a.0)
+            .map(|a| a.1.clone())
             .collect(),
-        addresses6: b
-            .addresses
-            .values()
-            .filter(|(v6, _)| *v6)
-            .map(|(_, a)| a.clone())
+        addresses6: addresses
+            .iter()
+            .filter(|a| a.0)
+            .map(|a| a.1.clone())
             .collect(),
-        groups: b
-            .groups
-            .values()
-            .filter(|(v6, _)| !v6)
-            .map(|(_, g)| g.clone())
+        groups: groups
+            .iter()
+            .filter(|g| !g.0)
+            .map(|g| g.1.clone())
             .collect(),
-        groups6: b
-            .groups
-            .values()
-            .filter(|(v6, _)| *v6)
-            .map(|(_, g)| g.clone())
-            .collect(),
+        groups6: groups.iter().filter(|g| g.0).map(|g| g.1.clone()).collect(),
         services: b.services.into_values().collect(),
         schedules: b.schedules.into_values().collect(),
         policies,
@@ -212,19 +249,28 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> FortiView {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     namer: Namer,
-    addresses: BTreeMap<Prefix, (bool, Address)>,
-    groups: BTreeMap<String, (bool, Group)>,
+    addresses: vendor::Addresses,
     services: BTreeMap<String, Service>,
     schedules: BTreeMap<Date, Schedule>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            namer: Namer::default(),
+            addresses: vendor::Addresses::new(Target::Fortigate, '-'),
+            services: BTreeMap::new(),
+            schedules: BTreeMap::new(),
+        }
+    }
 }
 
 impl Builder {
     fn policy(
         &mut self,
-        plan: &Plan,
+        plan: &FirewallPlan<'_>,
         zones: &[FortiZone],
         p: &Placed<'_>,
         firewall: &Firewall,
@@ -232,25 +278,26 @@ impl Builder {
         notes: &mut Vec<String>,
     ) -> Option<FortiPolicy> {
         let e = p.entry();
-        let services = self.services(&e.name, &p.fe.services);
+        let services = self.services(e.name(), &p.fe.services);
         if services.is_empty() {
             notes.push(format!(
                 "rule {}: only port 0 is left, which FortiOS cannot express; not rendered",
-                e.name
+                e.name()
             ));
             return None;
         }
-        let zone = |i: usize| zones.get(i).map_or(String::new(), |z| z.name.clone());
-        let (src_name, dst_name) = (
-            plan.zones.get(p.src).map_or("", |z| z.name.as_str()),
-            plan.zones.get(p.dst).map_or("", |z| z.name.as_str()),
-        );
+        let zone = |i: PlanZoneId| {
+            zones
+                .get(i.index())
+                .map_or(String::new(), |z| z.name.clone())
+        };
+        let (src_name, dst_name) = (plan[p.src].name.as_str(), plan[p.dst].name.as_str());
         let base = format!(
             "{}-{src_name}-{dst_name}-{}",
-            e.name,
+            e.name(),
             vendor::digit(p.family)
         );
-        let log = match e.action {
+        let log = match e.action() {
             Action::Allow => firewall.logging.allow,
             Action::Deny => firewall.logging.deny,
         };
@@ -260,16 +307,16 @@ impl Builder {
             srcintf: zone(p.src),
             dstintf: zone(p.dst),
             v6: p.family == Family::V6,
-            srcaddr: self.address(&format!("{}-src", e.name), &p.fe.src, p.family),
-            dstaddr: self.address(&format!("{}-dst", e.name), &p.fe.dst, p.family),
+            srcaddr: self.address(&format!("{}-src", e.name()), &p.fe.src, p.family),
+            dstaddr: self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family),
             services,
-            action: match e.action {
+            action: match e.action() {
                 Action::Allow => "accept".into(),
                 Action::Deny => "deny".into(),
             },
             logtraffic: if log { "all".into() } else { "disable".into() },
             schedule: e
-                .until
+                .until()
                 .map_or_else(|| "always".to_string(), |u| self.schedule(u)),
             comments: comment(Target::Fortigate, &vendor::describe(plan, p)),
         })
@@ -279,66 +326,7 @@ impl Builder {
         if *a == AddrSet::full_family(family) {
             return "all".into();
         }
-        let v6 = family == Family::V6;
-        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
-        if let [one] = members.as_slice() {
-            return one.clone();
-        }
-        let key = members.join(" ");
-        if let Some((_, g)) = self.groups.get(&key) {
-            return g.name.clone();
-        }
-        let raw = format!(
-            "{hint}-{}-{}",
-            vendor::digit(family),
-            vendor::content_hash(&key)
-        );
-        let name = self.namer.name(Target::Fortigate, "g-", &raw);
-        self.groups.insert(
-            key,
-            (
-                v6,
-                Group {
-                    name: name.clone(),
-                    members,
-                },
-            ),
-        );
-        name
-    }
-
-    fn prefix(&mut self, p: &Prefix) -> String {
-        if let Some((_, a)) = self.addresses.get(p) {
-            return a.name.clone();
-        }
-        let kind = match (p.is_v4(), p.is_host()) {
-            (true, true) => "h4-",
-            (true, false) => "n4-",
-            (false, true) => "h6-",
-            (false, false) => "n6-",
-        };
-        let raw = if p.is_host() {
-            p.addr().to_string()
-        } else {
-            p.to_string()
-        };
-        let name = self.namer.name(Target::Fortigate, kind, &raw);
-        let value = if p.is_v4() {
-            format!("{} {}", p.addr(), p.netmask())
-        } else {
-            p.to_string()
-        };
-        self.addresses.insert(
-            *p,
-            (
-                !p.is_v4(),
-                Address {
-                    name: name.clone(),
-                    value,
-                },
-            ),
-        );
-        name
+        self.addresses.set(&mut self.namer, hint, a, family)
     }
 
     /// The services of an entry: `ALL`, or one custom service for the TCP
@@ -469,8 +457,10 @@ mod tests {
     use zonal_model::sets::IntervalSet;
 
     use super::*;
+    use crate::Request;
     use crate::Templates;
     use crate::targets::vendor::fixture::{R, policy, zones};
+    use zonal_model::Policy;
 
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
@@ -480,7 +470,8 @@ mod tests {
             templates: &Templates::embedded(),
         };
         let mut db = SourceDb::new();
-        render(&req, &mut db)
+        crate::render(Target::Fortigate, &req, &mut db)
+            .map(|r| r.artifacts)
             .expect("renders")
             .into_iter()
             .map(|a| a.text)

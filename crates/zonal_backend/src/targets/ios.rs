@@ -22,11 +22,11 @@
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Family, Policy, Prefix};
+use zonal_model::{Action, AddrSet, Family, Prefix};
 
 use crate::escape::{self, Namer};
-use crate::view::{AddressBook, Entry, FamilyServices, Header, Plan};
-use crate::{Artifact, Request, Target};
+use crate::plan::{AddressBook, Entry, FamilyServices, FirewallPlan, Header};
+use crate::{Artifact, Target, Templates};
 
 const T: Target = Target::Ios;
 
@@ -79,9 +79,13 @@ struct Interface {
 }
 
 /// Renders the IOS configuration.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view_model(req);
-    let text = crate::env::render_template(T, req.templates, "main.ios.j2", &view, db)?;
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view_model(plan);
+    let text = crate::env::render_template(T, templates, "main.ios.j2", &view, db)?;
     Ok(vec![Artifact {
         extension: T.extension().into(),
         text,
@@ -112,21 +116,17 @@ impl Sections {
 }
 
 struct Ctx<'a> {
-    plan: &'a Plan,
-    policy: &'a Policy,
+    plan: &'a FirewallPlan<'a>,
     namer: Namer,
     book: AddressBook,
     log_deny: bool,
     log_allow: bool,
 }
 
-fn view_model(req: &Request<'_>) -> IosView {
-    let policy = req.policy();
-    let fw = req.firewall;
-    let plan = Plan::build(policy, fw);
+fn view_model(plan: &FirewallPlan<'_>) -> IosView {
+    let (policy, fw) = (plan.policy, plan.firewall);
     let mut cx = Ctx {
-        plan: &plan,
-        policy,
+        plan,
         namer: Namer::new(),
         book: AddressBook::default(),
         log_deny: fw.logging.deny,
@@ -136,7 +136,7 @@ fn view_model(req: &Request<'_>) -> IosView {
     let mut acls = Vec::new();
     let mut interfaces = Vec::new();
     if plan.by_interface {
-        for (zi, zone) in plan.zones.iter().enumerate() {
+        for (zi, zone) in plan.zone_ids() {
             let Some(ifname) = &zone.interface else {
                 continue;
             };
@@ -149,7 +149,7 @@ fn view_model(req: &Request<'_>) -> IosView {
                         for e in pair
                             .entries
                             .iter()
-                            .filter(|e| e.action == Action::Deny)
+                            .filter(|e| e.action() == Action::Deny)
                             .chain(&effective)
                         {
                             forward(&mut cx, &mut sec, e, fam);
@@ -177,13 +177,13 @@ fn view_model(req: &Request<'_>) -> IosView {
             });
         }
     } else {
-        let entries = plan.by_rule(policy);
+        let entries = plan.by_rule();
         for fam in [Family::V4, Family::V6] {
             let mut sec = Sections::default();
             let effective = subtract_denies(&entries);
             for e in entries
                 .iter()
-                .filter(|e| e.action == Action::Deny)
+                .filter(|e| e.action() == Action::Deny)
                 .chain(&effective)
             {
                 forward(&mut cx, &mut sec, e, fam);
@@ -198,7 +198,7 @@ fn view_model(req: &Request<'_>) -> IosView {
     }
     let groups = cx
         .book
-        .objects
+        .objects()
         .iter()
         .map(|o| Group {
             name: o.name.clone(),
@@ -208,11 +208,7 @@ fn view_model(req: &Request<'_>) -> IosView {
         .collect();
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
     for fam in [Family::V4, Family::V6] {
-        notes.extend(
-            plan.family_notes(policy, fam)
-                .iter()
-                .map(|n| escape::comment(T, n)),
-        );
+        notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     }
     notes.push(escape::comment(
         T,
@@ -220,7 +216,14 @@ fn view_model(req: &Request<'_>) -> IosView {
     ));
     let rule_count = acls
         .iter()
-        .map(|a| a.aces.len() + if a.v6 { 3 } else { 1 })
+        .map(|a| {
+            a.aces.len()
+                + if a.v6 {
+                    V6_TEMPLATE_ACES
+                } else {
+                    TEMPLATE_ACES
+                }
+        })
         .sum();
     IosView {
         header: Header::new(policy, fw, T),
@@ -231,6 +234,11 @@ fn view_model(req: &Request<'_>) -> IosView {
         rule_count,
     }
 }
+
+/// The ACEs `main.ios.j2` ends every ACL with: the explicit default deny.
+const TEMPLATE_ACES: usize = 1;
+/// The same for IPv6 ACLs: neighbour discovery (two ACEs) and the deny.
+const V6_TEMPLATE_ACES: usize = 3;
 
 fn acl(name: String, fam: Family, sec: Sections) -> Acl {
     let v6 = fam == Family::V6;
@@ -271,7 +279,7 @@ fn operands(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, fallback: &str) -> Vec
     }
     let hint = cx
         .plan
-        .describe(cx.policy, set)
+        .describe(set)
         .unwrap_or_else(|| fallback.to_string());
     let name = cx
         .book
@@ -325,11 +333,11 @@ fn items(fs: &FamilyServices, fam: Family) -> Vec<(String, String)> {
 }
 
 /// The forward entries of one entry (permit or deny).
-fn forward(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
+fn forward(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry<'_>, fam: Family) {
     let Ok(fe) = e.family(fam) else { return };
-    let srcs = operands(cx, &fe.src, fam, &format!("{}_src", e.name));
-    let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name));
-    let (verb, log, list) = match e.action {
+    let srcs = operands(cx, &fe.src, fam, &format!("{}_src", e.name()));
+    let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name()));
+    let (verb, log, list) = match e.action() {
         Action::Deny => ("deny", cx.log_deny, &mut sec.deny),
         Action::Allow => ("permit", cx.log_allow, &mut sec.permit),
     };
@@ -350,16 +358,19 @@ fn forward(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
 /// The return-traffic entries of a permit: TCP `established` (exact hosts
 /// and source ports), UDP and other protocols as exact reverse entries,
 /// ICMP echo replies.
-fn returns(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
-    if e.action != Action::Allow {
+fn returns(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry<'_>, fam: Family) {
+    if e.action() != Action::Allow {
         return;
     }
     let Ok(fe) = e.family(fam) else { return };
-    let srcs = operands(cx, &fe.src, fam, &format!("{}_src", e.name));
-    let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name));
+    let srcs = operands(cx, &fe.src, fam, &format!("{}_src", e.name()));
+    let dsts = operands(cx, &fe.dst, fam, &format!("{}_dst", e.name()));
     let echo_request = if fam == Family::V4 { "8" } else { "128" };
     let echo_reply = if fam == Family::V4 { "0" } else { "129" };
-    let mut remark = Some(escape::comment(T, &format!("return traffic of {}", e.name)));
+    let mut remark = Some(escape::comment(
+        T,
+        &format!("return traffic of {}", e.name()),
+    ));
     let ipkw = if fam == Family::V4 { "ip" } else { "ipv6" };
     for (proto, op) in items(&fe.services, fam) {
         // (protocol, source port operator, trailing keyword) of the replies.
@@ -410,13 +421,13 @@ fn returns(cx: &mut Ctx<'_>, sec: &mut Sections, e: &Entry, fam: Family) {
 /// front: a stateless ACL must let the replies of permitted connections
 /// through even where a deny covers the reverse direction, so denies
 /// cannot come first.
-fn subtract_denies(entries: &[Entry]) -> Vec<Entry> {
-    let denies: Vec<&Entry> = entries
+fn subtract_denies<'p>(entries: &[Entry<'p>]) -> Vec<Entry<'p>> {
+    let denies: Vec<&Entry<'_>> = entries
         .iter()
-        .filter(|e| e.action == Action::Deny)
+        .filter(|e| e.action() == Action::Deny)
         .collect();
     let mut out = Vec::new();
-    for e in entries.iter().filter(|e| e.action == Action::Allow) {
+    for e in entries.iter().filter(|e| e.action() == Action::Allow) {
         let mut pieces = vec![(e.src.clone(), e.dst.clone(), e.services.clone())];
         for d in &denies {
             let mut next = Vec::new();
@@ -464,15 +475,34 @@ fn join(parts: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    fn entry(action: Action, src: &str, dst: &str, services: zonal_model::ServiceSet) -> Entry {
+    /// A policy with one allow rule (`a`) and one deny rule (`d`).
+    fn two_rules() -> zonal_model::Policy {
+        use crate::targets::vendor::fixture::{R, policy};
+        let any = zonal_model::ServiceSet::any();
+        policy(
+            &[("all", &["0.0.0.0/0"][..])],
+            vec![
+                R::allow("a", &["any"], &["any"], any.clone()),
+                R::deny("d", &["any"], &["any"], any),
+            ],
+        )
+    }
+
+    fn entry<'p>(
+        policy: &'p zonal_model::Policy,
+        action: Action,
+        src: &str,
+        dst: &str,
+        services: zonal_model::ServiceSet,
+    ) -> Entry<'p> {
         let set = |p: &str| AddrSet::from_prefixes(&[Prefix::parse(p).unwrap()]);
+        let rule = policy
+            .rules
+            .iter()
+            .find(|r| r.action == action)
+            .expect("a rule of the action");
         Entry {
-            rule: zonal_model::RuleId(0),
-            name: "r".into(),
-            action,
-            origin: zonal_model::OriginKind::Flow,
-            until: None,
-            justification: None,
+            rule,
             also: Vec::new(),
             src: set(src),
             dst: set(dst),
@@ -484,8 +514,16 @@ mod tests {
     fn denies_are_subtracted_exactly() {
         use zonal_model::service::TCP;
         let dicom = zonal_model::ServiceSet::ports(TCP, 104, 104);
-        let allow = entry(Action::Allow, "10.0.0.0/24", "10.1.0.0/24", dicom.clone());
+        let p = two_rules();
+        let allow = entry(
+            &p,
+            Action::Allow,
+            "10.0.0.0/24",
+            "10.1.0.0/24",
+            dicom.clone(),
+        );
         let deny = entry(
+            &p,
             Action::Deny,
             "10.0.0.5/32",
             "10.1.0.0/25",
@@ -502,7 +540,7 @@ mod tests {
         assert!(covers("10.0.0.4", "10.1.0.1"));
         assert!(!covers("10.0.0.5", "10.1.0.1"));
         assert!(covers("10.0.0.5", "10.1.0.200"));
-        assert!(out.iter().all(|e| e.action == Action::Allow));
+        assert!(out.iter().all(|e| e.action() == Action::Allow));
         // Without denies the allow is unchanged.
         assert_eq!(subtract_denies(std::slice::from_ref(&allow)).len(), 1);
     }

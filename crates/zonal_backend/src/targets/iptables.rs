@@ -14,8 +14,8 @@ use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Family};
 
 use crate::escape::{self, Namer};
-use crate::view::{self, FamilyServices, Header, Plan, family_name};
-use crate::{Artifact, Request, Target};
+use crate::plan::{self, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name};
+use crate::{Artifact, Target, Templates};
 
 const T: Target = Target::Iptables;
 
@@ -51,12 +51,15 @@ struct IptRule {
 }
 
 /// Renders the two restore files.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let plan = Plan::build(req.policy(), req.firewall);
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
     let mut out = Vec::new();
     for (fam, ext) in [(Family::V4, "iptables"), (Family::V6, "ip6tables")] {
-        let view = view_model(req, &plan, fam);
-        let text = crate::env::render_template(T, req.templates, "main.iptables.j2", &view, db)?;
+        let view = view_model(plan, fam);
+        let text = crate::env::render_template(T, templates, "main.iptables.j2", &view, db)?;
         out.push(Artifact {
             extension: ext.into(),
             text,
@@ -66,9 +69,8 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     Ok(out)
 }
 
-fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
-    let policy = req.policy();
-    let fw = req.firewall;
+fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
+    let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();
     let mut chains = Vec::new();
     let mut rules: Vec<IptRule> = Vec::new();
@@ -114,9 +116,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     // Zone-pair chains.
     let mut pair_chains = Vec::new();
     for pair in &plan.pairs {
-        let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else {
-            continue;
-        };
+        let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
         let fam_entries: Vec<_> = pair
             .entries
             .iter()
@@ -130,14 +130,14 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         let mut first = true;
         for fe in fam_entries {
             let e = fe.entry;
-            let target = if e.action == Action::Deny {
+            let target = if e.action() == Action::Deny {
                 deny_target.clone()
             } else {
                 allow_target.clone()
             };
             let comment = e.comment(T);
             let time = e
-                .until
+                .until()
                 .filter(|d| d.year < 2038)
                 .map(|d| format!(" -m time --datestop {d}T23:59:59"));
             let time = time.unwrap_or_default();
@@ -149,7 +149,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             let srcs = if whole(&fe.src, &sz.addrs) {
                 vec![String::new()]
             } else {
-                view::prefix_strings(&fe.src)
+                plan::prefix_strings(&fe.src)
                     .into_iter()
                     .map(|p| format!("{sflag} {p}"))
                     .collect()
@@ -157,7 +157,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             let dsts = if whole(&fe.dst, &dz.addrs) {
                 vec![String::new()]
             } else {
-                view::prefix_strings(&fe.dst)
+                plan::prefix_strings(&fe.dst)
                     .into_iter()
                     .map(|p| format!("{dflag} {p}"))
                     .collect()
@@ -174,7 +174,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             };
             let mut sec = section;
             if srcs.len() > 1 && dsts.len() * svcs.len() > 1 {
-                let ec = namer.name(T, "e_", &e.name);
+                let ec = namer.name(T, "e_", e.name());
                 chains.push(ec.clone());
                 for s in &srcs {
                     let m = s.clone();
@@ -204,10 +204,8 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     let mut dispatch = Vec::new();
     if plan.by_interface {
         for (s, d, chain) in &pair_chains {
-            let (Some(si), Some(di)) = (
-                plan.zones.get(*s).and_then(|z| z.interface.clone()),
-                plan.zones.get(*d).and_then(|z| z.interface.clone()),
-            ) else {
+            let (Some(si), Some(di)) = (plan[*s].interface.clone(), plan[*d].interface.clone())
+            else {
                 continue;
             };
             dispatch.push(rule(
@@ -231,9 +229,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             .iter()
             .fold(AddrSet::empty(), |a, z| a.union(&z.addrs.family(fam)));
         let catch_all = if covered == AddrSet::full_family(fam) {
-            plan.zones
-                .iter()
-                .enumerate()
+            plan.zone_ids()
                 .max_by_key(|(i, z)| {
                     (
                         z.addrs.family(fam).to_prefixes().len(),
@@ -260,7 +256,9 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         for (_, _, chain) in &pair_chains {
             rules.push(rule(chain, "", "", &deny_chain, None));
         }
-        let order: Vec<usize> = (0..plan.zones.len())
+        let order: Vec<PlanZoneId> = plan
+            .zone_ids()
+            .map(|(i, _)| i)
             .filter(|i| Some(*i) != catch_all)
             .chain(catch_all)
             .collect();
@@ -270,9 +268,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         // ends in the deny, so the dispatch stays linear in the prefixes.
         let src_catch = catch_all.filter(|c| pair_chains.iter().any(|(s, _, _)| s == c));
         for &zi in &order {
-            let Some(zone) = plan.zones.get(zi) else {
-                continue;
-            };
+            let zone = &plan[zi];
             if !zone.addrs.has_family(fam) {
                 continue;
             }
@@ -280,7 +276,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
             let src_match: Vec<String> = if Some(zi) == catch_all {
                 vec![String::new()]
             } else {
-                view::prefix_strings(&zone.addrs.family(fam))
+                plan::prefix_strings(&zone.addrs.family(fam))
                     .into_iter()
                     .map(|p| format!("{sflag} {p}"))
                     .collect()
@@ -302,9 +298,7 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
                 dispatch.push(rule("FORWARD", m, "", &from, sec.take()));
             }
             for &di in &order {
-                let Some(dz) = plan.zones.get(di) else {
-                    continue;
-                };
+                let dz = &plan[di];
                 if !dz.addrs.has_family(fam) {
                     continue;
                 }
@@ -317,11 +311,11 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
                         rules.push(rule(&from, "", "", &chain, None));
                     }
                 } else if let Some(chain) = target {
-                    for p in view::prefix_strings(&dz.addrs.family(fam)) {
+                    for p in plan::prefix_strings(&dz.addrs.family(fam)) {
                         rules.push(rule(&from, &format!("{dflag} {p}"), "", &chain, None));
                     }
                 } else if dst_catch.is_some() {
-                    for p in view::prefix_strings(&dz.addrs.family(fam)) {
+                    for p in plan::prefix_strings(&dz.addrs.family(fam)) {
                         rules.push(rule(&from, &format!("{dflag} {p}"), "", &deny_chain, None));
                     }
                 }
@@ -333,13 +327,8 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
     }
 
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
-    notes.extend(
-        plan.family_notes(policy, fam)
-            .iter()
-            .map(|n| escape::comment(T, n)),
-    );
-    // Conntrack (2), dispatch, the final LOG and DROP (2).
-    let rule_count = rules.len() + dispatch.len() + 4;
+    notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
+    let rule_count = rules.len() + dispatch.len() + TEMPLATE_RULES;
     let mut all = dispatch;
     all.extend(rules);
     IptView {
@@ -357,6 +346,10 @@ fn view_model(req: &Request<'_>, plan: &Plan, fam: Family) -> IptView {
         rule_count,
     }
 }
+
+/// The `-A FORWARD` lines `main.iptables.j2` writes whatever the data: the
+/// two conntrack rules, and the final LOG and DROP.
+const TEMPLATE_RULES: usize = 4;
 
 fn rule(
     chain: &str,

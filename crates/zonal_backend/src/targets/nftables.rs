@@ -12,8 +12,10 @@ use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Family};
 
 use crate::escape::{self, Namer};
-use crate::view::{self, AddressBook, FamilyServices, Header, Plan, family_name};
-use crate::{Artifact, Request, Target};
+use crate::plan::{
+    self, AddressBook, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
+};
+use crate::{Artifact, Target, Templates};
 
 const T: Target = Target::Nftables;
 
@@ -112,9 +114,13 @@ struct Svc {
 }
 
 /// Renders the nftables file.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view_model(req);
-    let text = crate::env::render_template(T, req.templates, "main.nft.j2", &view, db)?;
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view_model(plan);
+    let text = crate::env::render_template(T, templates, "main.nft.j2", &view, db)?;
     Ok(vec![Artifact {
         extension: T.extension().into(),
         text,
@@ -122,10 +128,8 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     }])
 }
 
-fn view_model(req: &Request<'_>) -> NftView {
-    let policy = req.policy();
-    let fw = req.firewall;
-    let plan = Plan::build(policy, fw);
+fn view_model(plan: &FirewallPlan<'_>) -> NftView {
+    let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();
     // Reserve the fixed names.
     for fixed in ["forward", "src_v4", "src_v6", "zone_pairs"] {
@@ -142,7 +146,6 @@ fn view_model(req: &Request<'_>) -> NftView {
     let mut dispatch = Vec::new();
     let mut books = [AddressBook::default(), AddressBook::default()];
     let mut ports = PortSets::default();
-    let mut rule_count = 0usize;
     let deny_log = fw
         .logging
         .deny
@@ -155,9 +158,7 @@ fn view_model(req: &Request<'_>) -> NftView {
     // One chain per zone pair.
     let mut pair_chains = Vec::new();
     for pair in &plan.pairs {
-        let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else {
-            continue;
-        };
+        let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
         let name = namer.name(T, "zp_", &format!("{}_to_{}", sz.name, dz.name));
         let mut rules = Vec::new();
         for e in &pair.entries {
@@ -165,22 +166,20 @@ fn view_model(req: &Request<'_>) -> NftView {
                 let Ok(fe) = e.family(fam) else { continue };
                 let book = &mut books[usize::from(fam == Family::V6)];
                 let src = addr_ref(
-                    &plan,
-                    policy,
+                    plan,
                     &mut namer,
                     book,
                     &fe.src,
-                    &format!("{}_src", e.name),
+                    &format!("{}_src", e.name()),
                 );
                 let dst = addr_ref(
-                    &plan,
-                    policy,
+                    plan,
                     &mut namer,
                     book,
                     &fe.dst,
-                    &format!("{}_dst", e.name),
+                    &format!("{}_dst", e.name()),
                 );
-                let (verdict, log) = match e.action {
+                let (verdict, log) = match e.action() {
                     Action::Deny => ("drop", deny_log.clone()),
                     Action::Allow => ("accept", allow_log.clone()),
                 };
@@ -189,14 +188,14 @@ fn view_model(req: &Request<'_>) -> NftView {
                     fam,
                     &mut ports,
                     &mut namer,
-                    &port_hint(policy, &e.services, policy.rule(e.rule)),
+                    &port_hint(policy, &e.services, e.rule),
                 ) {
                     rules.push(NftRule {
                         fam: if fam == Family::V4 { "ip" } else { "ip6" },
                         src: src.clone(),
                         dst: dst.clone(),
                         svc,
-                        time: e.until.map(view::end_of_day_unix),
+                        time: e.until().map(plan::end_of_day_unix),
                         log: log.clone(),
                         verdict,
                         comment: e.comment(T),
@@ -204,7 +203,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                 }
             }
         }
-        rule_count += rules.len();
         let comment = escape::comment(T, &format!("zone pair {} to {}", sz.name, dz.name));
         chains.push(NftChain {
             name: name.clone(),
@@ -220,10 +218,8 @@ fn view_model(req: &Request<'_>) -> NftView {
     if plan.by_interface {
         let mut elements = Vec::new();
         for (s, d, chain) in &pair_chains {
-            let (Some(si), Some(di)) = (
-                plan.zones.get(*s).and_then(|z| z.interface.clone()),
-                plan.zones.get(*d).and_then(|z| z.interface.clone()),
-            ) else {
+            let (Some(si), Some(di)) = (plan[*s].interface.clone(), plan[*d].interface.clone())
+            else {
                 continue;
             };
             elements.push(IfaceElement {
@@ -232,7 +228,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                 chain: chain.clone(),
             });
         }
-        rule_count += 1;
         iface_map = Some(IfaceMap {
             name: "zone_pairs".into(),
             elements,
@@ -243,8 +238,8 @@ fn view_model(req: &Request<'_>) -> NftView {
         for fam in [Family::V4, Family::V6] {
             let (fam_kw, suffix, kind) = fam_words(fam);
             let mut src_elems = Vec::new();
-            for (zi, zone) in plan.zones.iter().enumerate() {
-                let targets: Vec<&(usize, usize, String)> =
+            for (zi, zone) in plan.zone_ids() {
+                let targets: Vec<&(PlanZoneId, PlanZoneId, String)> =
                     pair_chains.iter().filter(|(s, _, _)| *s == zi).collect();
                 if targets.is_empty() || !zone.addrs.has_family(fam) {
                     continue;
@@ -252,7 +247,7 @@ fn view_model(req: &Request<'_>) -> NftView {
                 let from = format!("from_{}", escape::ident(T, "", &zone.name));
                 let from = match from_chains
                     .iter()
-                    .find(|(z, _): &&(usize, String)| *z == zi)
+                    .find(|(z, _): &&(PlanZoneId, String)| *z == zi)
                 {
                     Some((_, n)) => n.clone(),
                     None => {
@@ -271,7 +266,7 @@ fn view_model(req: &Request<'_>) -> NftView {
                         n
                     }
                 };
-                for e in view::interval_strings(&zone.addrs.family(fam)) {
+                for e in plan::interval_strings(&zone.addrs.family(fam)) {
                     src_elems.push(MapElement {
                         key: e,
                         chain: from.clone(),
@@ -279,10 +274,8 @@ fn view_model(req: &Request<'_>) -> NftView {
                 }
                 let mut dst_elems = Vec::new();
                 for (_, d, chain) in &targets {
-                    let Some(dz) = plan.zones.get(*d) else {
-                        continue;
-                    };
-                    for e in view::interval_strings(&dz.addrs.family(fam)) {
+                    let dz = &plan[*d];
+                    for e in plan::interval_strings(&dz.addrs.family(fam)) {
                         dst_elems.push(MapElement {
                             key: e,
                             chain: chain.clone(),
@@ -312,7 +305,6 @@ fn view_model(req: &Request<'_>) -> NftView {
                         field: "daddr",
                         map,
                     });
-                    rule_count += 1;
                 }
             }
             if src_elems.is_empty() {
@@ -330,18 +322,17 @@ fn view_model(req: &Request<'_>) -> NftView {
                 field: "saddr",
                 map: name,
             });
-            rule_count += 1;
         }
     }
 
     for (i, book) in books.into_iter().enumerate() {
         let kind = if i == 0 { "ipv4_addr" } else { "ipv6_addr" };
-        for o in book.objects {
+        for o in book.objects() {
             sets.push(NftSet {
                 name: o.name,
                 kind,
                 comment: escape::comment(T, &o.what),
-                elements: view::interval_strings(&o.set),
+                elements: plan::interval_strings(&o.set),
             });
         }
     }
@@ -349,14 +340,9 @@ fn view_model(req: &Request<'_>) -> NftView {
     sets.extend(ports.sets);
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
     for fam in [Family::V4, Family::V6] {
-        notes.extend(
-            plan.family_notes(policy, fam)
-                .iter()
-                .map(|n| escape::comment(T, n)),
-        );
+        notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     }
-    // The final explicit deny, plus the two conntrack rules.
-    rule_count += 3;
+    let rule_count = count_rules(&chains, &dispatch, iface_map.is_some());
     NftView {
         header: Header::new(policy, fw, T),
         table,
@@ -378,6 +364,21 @@ fn view_model(req: &Request<'_>) -> NftView {
     }
 }
 
+/// Rules `chain forward` of `main.nft.j2` writes whatever the data: the
+/// conntrack verdict map and the explicit default deny.
+const FORWARD_FIXED_RULES: usize = 2;
+
+/// The rules of the table, counted from what the template iterates: every
+/// dispatch and rule line of every chain, and the forward chain's dispatch
+/// lines, interface map lookup and fixed rules.
+fn count_rules(chains: &[NftChain], dispatch: &[Dispatch], iface_map: bool) -> usize {
+    let chain_rules: usize = chains
+        .iter()
+        .map(|c| c.dispatch.len() + c.rules.len())
+        .sum();
+    chain_rules + dispatch.len() + usize::from(iface_map) + FORWARD_FIXED_RULES
+}
+
 fn fam_words(fam: Family) -> (&'static str, &'static str, &'static str) {
     match fam {
         Family::V4 => ("ip", "v4", "ipv4_addr"),
@@ -388,20 +389,17 @@ fn fam_words(fam: Family) -> (&'static str, &'static str, &'static str) {
 /// An address match operand: a literal for one interval, otherwise a named
 /// set (deduplicated by content).
 fn addr_ref(
-    plan: &Plan,
-    policy: &zonal_model::Policy,
+    plan: &FirewallPlan<'_>,
     namer: &mut Namer,
     book: &mut AddressBook,
     set: &AddrSet,
     fallback: &str,
 ) -> String {
-    let elems = view::interval_strings(set);
+    let elems = plan::interval_strings(set);
     if let [one] = elems.as_slice() {
         return one.clone();
     }
-    let hint = plan
-        .describe(policy, set)
-        .unwrap_or_else(|| fallback.to_string());
+    let hint = plan.describe(set).unwrap_or_else(|| fallback.to_string());
     let fam = if set.has_family(Family::V4) {
         "v4"
     } else {

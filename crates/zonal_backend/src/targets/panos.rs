@@ -19,12 +19,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
-use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, ident};
-use crate::view::{FamilyServices, Header, Plan};
-use crate::{Artifact, Firewall, Request, Target};
+use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
+use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
@@ -33,9 +33,13 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
 )];
 
 /// Renders the target.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy(), req.firewall);
-    vendor::single_artifact(Target::Panos, req, db, &view, view.rule_count)
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view(plan);
+    vendor::single_artifact(Target::Panos, templates, db, &view, view.rule_count)
 }
 
 /// The view model of `templates/panos/`.
@@ -152,8 +156,8 @@ pub(crate) struct SecurityRule {
 }
 
 /// Builds the PAN-OS view of a policy for a firewall.
-pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> PanView {
-    let plan = Plan::build(policy, firewall);
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
+    let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
     b.namer.unique(Target::Panos, "zonal-deny".into());
     let zones: Vec<PanZone> = plan
@@ -166,20 +170,39 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> PanView {
         })
         .collect();
     let mut rules = Vec::new();
-    for p in vendor::placed(&plan) {
-        b.rules(&plan, &zones, &p, firewall, &mut rules);
+    for p in vendor::placed(plan) {
+        b.rules(plan, &zones, &p, firewall, &mut rules);
     }
+    // The template adds the `zonal-deny` rule.
     let rule_count = rules.len() + 1;
     PanView {
         header: Header::new(policy, firewall, Target::Panos),
         zones,
-        addresses: b.addresses.into_values().collect(),
-        address_groups: b.groups.into_values().collect(),
+        addresses: b
+            .addresses
+            .prefixes
+            .in_key_order()
+            .into_iter()
+            .map(|o| Address {
+                name: o.name,
+                prefix: o.value.to_string(),
+            })
+            .collect(),
+        address_groups: b
+            .addresses
+            .groups
+            .in_key_order()
+            .into_iter()
+            .map(|o| AddressGroup {
+                name: o.name,
+                members: o.value.1,
+            })
+            .collect(),
         services: b.services.into_values().collect(),
         applications: b.applications.into_values().collect(),
         schedules: b.schedules.into_values().collect(),
         rules,
-        notes: vendor::notes(&plan, policy)
+        notes: vendor::notes(plan)
             .iter()
             .map(|n| comment(Target::Panos, n))
             .collect(),
@@ -187,36 +210,47 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> PanView {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     namer: Namer,
-    addresses: BTreeMap<Prefix, Address>,
-    groups: BTreeMap<String, AddressGroup>,
+    addresses: vendor::Addresses,
     services: BTreeMap<(u8, String), Service>,
     applications: BTreeMap<String, Application>,
     schedules: BTreeMap<Date, Schedule>,
 }
 
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            namer: Namer::default(),
+            addresses: vendor::Addresses::new(Target::Panos, '-'),
+            services: BTreeMap::new(),
+            applications: BTreeMap::new(),
+            schedules: BTreeMap::new(),
+        }
+    }
+}
+
 impl Builder {
     fn rules(
         &mut self,
-        plan: &Plan,
+        plan: &FirewallPlan<'_>,
         zones: &[PanZone],
         p: &Placed<'_>,
         firewall: &Firewall,
         out: &mut Vec<SecurityRule>,
     ) {
         let e = p.entry();
-        let zone = |i: usize| zones.get(i).map_or(String::new(), |z| z.name.clone());
-        let (src_name, dst_name) = (
-            plan.zones.get(p.src).map_or("", |z| z.name.as_str()),
-            plan.zones.get(p.dst).map_or("", |z| z.name.as_str()),
-        );
-        let source = self.address(&format!("{}-src", e.name), &p.fe.src, p.family);
-        let destination = self.address(&format!("{}-dst", e.name), &p.fe.dst, p.family);
-        let schedule = e.until.map(|u| self.schedule(u));
+        let zone = |i: PlanZoneId| {
+            zones
+                .get(i.index())
+                .map_or(String::new(), |z| z.name.clone())
+        };
+        let (src_name, dst_name) = (plan[p.src].name.as_str(), plan[p.dst].name.as_str());
+        let source = self.address(&format!("{}-src", e.name()), &p.fe.src, p.family);
+        let destination = self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family);
+        let schedule = e.until().map(|u| self.schedule(u));
         let description = comment(Target::Panos, &vendor::describe(plan, p));
-        let (action, log) = match e.action {
+        let (action, log) = match e.action() {
             Action::Allow => ("allow", firewall.logging.allow),
             Action::Deny => ("deny", firewall.logging.deny),
         };
@@ -240,7 +274,7 @@ impl Builder {
             let part = if split && i == 1 { "-apps" } else { "" };
             let base = format!(
                 "{}-{src_name}-{dst_name}-{}{part}",
-                e.name,
+                e.name(),
                 vendor::digit(p.family)
             );
             out.push(SecurityRule {
@@ -260,54 +294,7 @@ impl Builder {
     }
 
     fn address(&mut self, hint: &str, a: &AddrSet, family: Family) -> String {
-        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
-        if let [one] = members.as_slice() {
-            return one.clone();
-        }
-        let key = members.join(" ");
-        if let Some(g) = self.groups.get(&key) {
-            return g.name.clone();
-        }
-        let raw = format!(
-            "{hint}-{}-{}",
-            vendor::digit(family),
-            vendor::content_hash(&key)
-        );
-        let name = self.namer.name(Target::Panos, "g-", &raw);
-        self.groups.insert(
-            key,
-            AddressGroup {
-                name: name.clone(),
-                members,
-            },
-        );
-        name
-    }
-
-    fn prefix(&mut self, p: &Prefix) -> String {
-        if let Some(a) = self.addresses.get(p) {
-            return a.name.clone();
-        }
-        let kind = match (p.is_v4(), p.is_host()) {
-            (true, true) => "h4-",
-            (true, false) => "n4-",
-            (false, true) => "h6-",
-            (false, false) => "n6-",
-        };
-        let raw = if p.is_host() {
-            p.addr().to_string()
-        } else {
-            p.to_string()
-        };
-        let name = self.namer.name(Target::Panos, kind, &raw);
-        self.addresses.insert(
-            *p,
-            Address {
-                name: name.clone(),
-                prefix: p.to_string(),
-            },
-        );
-        name
+        self.addresses.set(&mut self.namer, hint, a, family)
     }
 
     /// Service objects for the TCP and UDP ports (one per protocol).
@@ -437,8 +424,10 @@ mod tests {
     use zonal_model::sets::IntervalSet;
 
     use super::*;
+    use crate::Request;
     use crate::Templates;
     use crate::targets::vendor::fixture::{R, policy, zones};
+    use zonal_model::Policy;
 
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
@@ -448,7 +437,8 @@ mod tests {
             templates: &Templates::embedded(),
         };
         let mut db = SourceDb::new();
-        render(&req, &mut db)
+        crate::render(Target::Panos, &req, &mut db)
+            .map(|r| r.artifacts)
             .expect("renders")
             .into_iter()
             .map(|a| a.text)

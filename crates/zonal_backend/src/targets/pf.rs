@@ -9,11 +9,11 @@
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Family, Policy};
+use zonal_model::{Action, AddrSet, Family};
 
 use crate::escape::{self, Namer};
-use crate::view::{self, AddressBook, Entry, FamilyServices, Header, Plan};
-use crate::{Artifact, Request, Target};
+use crate::plan::{self, AddressBook, Entry, FamilyServices, FirewallPlan, Header};
+use crate::{Artifact, Target, Templates};
 
 const T: Target = Target::Pf;
 
@@ -81,9 +81,13 @@ struct PassOut {
 }
 
 /// Renders pf.conf.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view_model(req);
-    let text = crate::env::render_template(T, req.templates, "main.pf.j2", &view, db)?;
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view_model(plan);
+    let text = crate::env::render_template(T, templates, "main.pf.j2", &view, db)?;
     Ok(vec![Artifact {
         extension: T.extension().into(),
         text,
@@ -91,10 +95,8 @@ pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifac
     }])
 }
 
-fn view_model(req: &Request<'_>) -> PfView {
-    let policy = req.policy();
-    let fw = req.firewall;
-    let plan = Plan::build(policy, fw);
+fn view_model(plan: &FirewallPlan<'_>) -> PfView {
+    let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();
     let mut book = AddressBook::default();
     let mut macros = Vec::new();
@@ -113,9 +115,7 @@ fn view_model(req: &Request<'_>) -> PfView {
             }
         }
         for pair in &plan.pairs {
-            let (Some(sz), Some(dz)) = (plan.zones.get(pair.src), plan.zones.get(pair.dst)) else {
-                continue;
-            };
+            let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
             let macro_of = |zone: &str| {
                 let z = ident_of(zone);
                 macros
@@ -129,7 +129,7 @@ fn view_model(req: &Request<'_>) -> PfView {
             let before = rules.len();
             for e in &pair.entries {
                 push_entry(
-                    &mut rules, &mut namer, &mut book, &plan, policy, e, "in", &on_in, &tag, logs,
+                    &mut rules, &mut namer, &mut book, plan, e, "in", &on_in, &tag, logs,
                 );
             }
             if rules
@@ -140,9 +140,9 @@ fn view_model(req: &Request<'_>) -> PfView {
             }
         }
     } else {
-        for e in plan.by_rule(policy) {
+        for e in plan.by_rule() {
             push_entry(
-                &mut rules, &mut namer, &mut book, &plan, policy, &e, "", "", "", logs,
+                &mut rules, &mut namer, &mut book, plan, &e, "", "", "", logs,
             );
         }
     }
@@ -152,23 +152,19 @@ fn view_model(req: &Request<'_>) -> PfView {
         rules.into_iter().partition(|r| r.action != "pass");
     denies.extend(allows);
     let tables = book
-        .objects
+        .objects()
         .into_iter()
         .map(|o| Table {
             name: o.name,
             comment: escape::comment(T, &o.what),
-            elements: view::prefix_strings_short(&o.set),
+            elements: plan::prefix_strings_short(&o.set),
         })
         .collect();
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
     for fam in [Family::V4, Family::V6] {
-        notes.extend(
-            plan.family_notes(policy, fam)
-                .iter()
-                .map(|n| escape::comment(T, n)),
-        );
+        notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     }
-    let rule_count = denies.len() + passes_out.len() + 1;
+    let rule_count = denies.len() + passes_out.len() + TEMPLATE_RULES;
     PfView {
         header: Header::new(policy, fw, T),
         macros,
@@ -179,6 +175,9 @@ fn view_model(req: &Request<'_>) -> PfView {
         rule_count,
     }
 }
+
+/// The rules `main.pf.j2` writes whatever the data: `block log all`.
+const TEMPLATE_RULES: usize = 1;
 
 fn ident_of(zone: &str) -> String {
     escape::ident(T, "if_", zone)
@@ -192,9 +191,8 @@ fn push_entry(
     rules: &mut Vec<PfRule>,
     namer: &mut Namer,
     book: &mut AddressBook,
-    plan: &Plan,
-    policy: &Policy,
-    e: &Entry,
+    plan: &FirewallPlan<'_>,
+    e: &Entry<'_>,
     dir: &'static str,
     on: &str,
     tag: &str,
@@ -202,24 +200,10 @@ fn push_entry(
 ) {
     for fam in [Family::V4, Family::V6] {
         let Ok(fe) = e.family(fam) else { continue };
-        let src = addr(
-            plan,
-            policy,
-            namer,
-            book,
-            &fe.src,
-            &format!("{}_src", e.name),
-        );
-        let dst = addr(
-            plan,
-            policy,
-            namer,
-            book,
-            &fe.dst,
-            &format!("{}_dst", e.name),
-        );
+        let src = addr(plan, namer, book, &fe.src, &format!("{}_src", e.name()));
+        let dst = addr(plan, namer, book, &fe.dst, &format!("{}_dst", e.name()));
         let af = if fam == Family::V4 { "inet" } else { "inet6" };
-        let label = escape::ident(T, "", &e.name);
+        let label = escape::ident(T, "", e.name());
         let label = if label.len() > 63 {
             label.get(..63).unwrap_or(&label).to_string()
         } else {
@@ -227,13 +211,13 @@ fn push_entry(
         };
         for (protos, ports, icmp_kw) in services(&fe.services, fam) {
             rules.push(PfRule {
-                action: if e.action == Action::Deny {
+                action: if e.action() == Action::Deny {
                     "block drop"
                 } else {
                     "pass"
                 },
                 dir,
-                log: if e.action == Action::Deny {
+                log: if e.action() == Action::Deny {
                     logs.0
                 } else {
                     logs.1
@@ -247,7 +231,7 @@ fn push_entry(
                 dst_table: dst.1,
                 ports,
                 icmp_kw,
-                tag: if e.action == Action::Allow {
+                tag: if e.action() == Action::Allow {
                     tag.to_string()
                 } else {
                     String::new()
@@ -261,14 +245,13 @@ fn push_entry(
 
 /// An address operand: `(text, is a table)`.
 fn addr(
-    plan: &Plan,
-    policy: &Policy,
+    plan: &FirewallPlan<'_>,
     namer: &mut Namer,
     book: &mut AddressBook,
     set: &AddrSet,
     fallback: &str,
 ) -> (String, bool) {
-    let p = view::prefix_strings_short(set);
+    let p = plan::prefix_strings_short(set);
     if let [one] = p.as_slice() {
         return (
             if one == "0.0.0.0/0" || one == "::/0" {
@@ -279,9 +262,7 @@ fn addr(
             false,
         );
     }
-    let hint = plan
-        .describe(policy, set)
-        .unwrap_or_else(|| fallback.to_string());
+    let hint = plan.describe(set).unwrap_or_else(|| fallback.to_string());
     let fam = if set.has_family(Family::V4) {
         "v4"
     } else {

@@ -14,21 +14,25 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family, Policy, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, ident};
-use crate::view::{FamilyServices, Header, Plan};
-use crate::{Artifact, Firewall, Request, Target};
+use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
+use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
 pub(crate) const TEMPLATES: &[(&str, &str)] =
     &[("main.j2", include_str!("../../../../templates/srx/main.j2"))];
 
 /// Renders the target.
-pub(crate) fn render(req: &Request<'_>, db: &mut SourceDb) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(req.policy(), req.firewall);
-    vendor::single_artifact(Target::Srx, req, db, &view, view.rule_count)
+pub(crate) fn render(
+    plan: &FirewallPlan<'_>,
+    templates: &Templates,
+    db: &mut SourceDb,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let view = view(plan);
+    vendor::single_artifact(Target::Srx, templates, db, &view, view.rule_count)
 }
 
 /// The view model of `templates/srx/`.
@@ -129,8 +133,8 @@ pub(crate) struct SrxPolicy {
 }
 
 /// Builds the SRX view of a policy for a firewall.
-pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> SrxView {
-    let plan = Plan::build(policy, firewall);
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
+    let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
     b.namer.unique(Target::Srx, "zonal-deny".into());
     let zones: Vec<SrxZone> = plan
@@ -142,20 +146,39 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> SrxView {
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
-    let policies: Vec<SrxPolicy> = vendor::placed(&plan)
+    let policies: Vec<SrxPolicy> = vendor::placed(plan)
         .iter()
-        .map(|p| b.policy(&plan, &zones, p, firewall))
+        .map(|p| b.policy(plan, &zones, p, firewall))
         .collect();
+    // The template adds the global `zonal-deny` policy.
     let rule_count = policies.len() + 1;
     SrxView {
         header: Header::new(policy, firewall, Target::Srx),
         zones,
-        addresses: b.addresses.into_values().collect(),
-        address_sets: b.sets.into_values().collect(),
+        addresses: b
+            .addresses
+            .prefixes
+            .in_key_order()
+            .into_iter()
+            .map(|o| Address {
+                name: o.name,
+                prefix: o.value.to_string(),
+            })
+            .collect(),
+        address_sets: b
+            .addresses
+            .groups
+            .in_key_order()
+            .into_iter()
+            .map(|o| AddressSet {
+                name: o.name,
+                members: o.value.1,
+            })
+            .collect(),
         applications: b.applications.into_values().collect(),
         schedulers: b.schedulers.into_values().collect(),
         policies,
-        notes: vendor::notes(&plan, policy)
+        notes: vendor::notes(plan)
             .iter()
             .map(|n| comment(Target::Srx, n))
             .collect(),
@@ -163,35 +186,45 @@ pub(crate) fn view(policy: &Policy, firewall: &Firewall) -> SrxView {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     namer: Namer,
-    addresses: BTreeMap<Prefix, Address>,
-    sets: BTreeMap<String, AddressSet>,
+    addresses: vendor::Addresses,
     applications: BTreeMap<String, Application>,
     schedulers: BTreeMap<Date, Scheduler>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            namer: Namer::default(),
+            addresses: vendor::Addresses::new(Target::Srx, '_'),
+            applications: BTreeMap::new(),
+            schedulers: BTreeMap::new(),
+        }
+    }
 }
 
 impl Builder {
     fn policy(
         &mut self,
-        plan: &Plan,
+        plan: &FirewallPlan<'_>,
         zones: &[SrxZone],
         p: &Placed<'_>,
         firewall: &Firewall,
     ) -> SrxPolicy {
         let e = p.entry();
-        let zone = |i: usize| zones.get(i).map_or(String::new(), |z| z.name.clone());
-        let (src_name, dst_name) = (
-            plan.zones.get(p.src).map_or("", |z| z.name.as_str()),
-            plan.zones.get(p.dst).map_or("", |z| z.name.as_str()),
-        );
+        let zone = |i: PlanZoneId| {
+            zones
+                .get(i.index())
+                .map_or(String::new(), |z| z.name.clone())
+        };
+        let (src_name, dst_name) = (plan[p.src].name.as_str(), plan[p.dst].name.as_str());
         let base = format!(
             "{}-{src_name}-{dst_name}-{}",
-            e.name,
+            e.name(),
             vendor::digit(p.family)
         );
-        let log = match e.action {
+        let log = match e.action() {
             Action::Allow => firewall.logging.allow.then(|| "session-close".to_string()),
             Action::Deny => firewall.logging.deny.then(|| "session-init".to_string()),
         };
@@ -200,15 +233,15 @@ impl Builder {
             to: zone(p.dst),
             name: self.namer.name(Target::Srx, "", &base),
             description: comment(Target::Srx, &vendor::describe(plan, p)),
-            source: self.address(&format!("{}-src", e.name), &p.fe.src, p.family),
-            destination: self.address(&format!("{}-dst", e.name), &p.fe.dst, p.family),
-            application: self.application(&e.name, &p.fe.services),
-            action: match e.action {
+            source: self.address(&format!("{}-src", e.name()), &p.fe.src, p.family),
+            destination: self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family),
+            application: self.application(e.name(), &p.fe.services),
+            action: match e.action() {
                 Action::Allow => "permit".into(),
                 Action::Deny => "deny".into(),
             },
             log,
-            scheduler: e.until.map(|u| self.scheduler(u)),
+            scheduler: e.until().map(|u| self.scheduler(u)),
         }
     }
 
@@ -219,54 +252,7 @@ impl Builder {
                 Family::V6 => "any-ipv6".into(),
             };
         }
-        let members: Vec<String> = a.to_prefixes().iter().map(|p| self.prefix(p)).collect();
-        if let [one] = members.as_slice() {
-            return one.clone();
-        }
-        let key = members.join(" ");
-        if let Some(s) = self.sets.get(&key) {
-            return s.name.clone();
-        }
-        let raw = format!(
-            "{hint}-{}-{}",
-            vendor::digit(family),
-            vendor::content_hash(&key)
-        );
-        let name = self.namer.name(Target::Srx, "g_", &raw);
-        self.sets.insert(
-            key,
-            AddressSet {
-                name: name.clone(),
-                members,
-            },
-        );
-        name
-    }
-
-    fn prefix(&mut self, p: &Prefix) -> String {
-        if let Some(a) = self.addresses.get(p) {
-            return a.name.clone();
-        }
-        let kind = match (p.is_v4(), p.is_host()) {
-            (true, true) => "h4_",
-            (true, false) => "n4_",
-            (false, true) => "h6_",
-            (false, false) => "n6_",
-        };
-        let raw = if p.is_host() {
-            p.addr().to_string()
-        } else {
-            p.to_string()
-        };
-        let name = self.namer.name(Target::Srx, kind, &raw);
-        self.addresses.insert(
-            *p,
-            Address {
-                name: name.clone(),
-                prefix: p.to_string(),
-            },
-        );
-        name
+        self.addresses.set(&mut self.namer, hint, a, family)
     }
 
     fn application(&mut self, rule: &str, s: &FamilyServices) -> String {
@@ -349,8 +335,10 @@ mod tests {
     use zonal_model::service::TCP;
 
     use super::*;
+    use crate::Request;
     use crate::Templates;
     use crate::targets::vendor::fixture::{R, policy, zones};
+    use zonal_model::Policy;
 
     fn render_text(p: &Policy) -> String {
         let fw = Firewall::by_address("fw");
@@ -360,7 +348,8 @@ mod tests {
             templates: &Templates::embedded(),
         };
         let mut db = SourceDb::new();
-        render(&req, &mut db)
+        crate::render(Target::Srx, &req, &mut db)
+            .map(|r| r.artifacts)
             .expect("renders")
             .into_iter()
             .map(|a| a.text)
@@ -475,7 +464,8 @@ mod tests {
             firewall: &fw,
             templates: &Templates::embedded(),
         };
-        let out: String = render(&req, &mut SourceDb::new())
+        let out: String = crate::render(Target::Srx, &req, &mut SourceDb::new())
+            .map(|r| r.artifacts)
             .expect("renders")
             .into_iter()
             .map(|a| a.text)

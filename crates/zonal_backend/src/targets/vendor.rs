@@ -2,23 +2,24 @@
 //! vendor zone names, entries per family in firewall order, and content
 //! hashes for object names.
 
-use zonal_model::{Action, Family, Policy};
+use zonal_model::{Action, AddrSet, Family, Prefix};
 
 use zonal_diagnostics::{Diagnostics, SourceDb};
 
-use crate::escape::ident;
-use crate::view::{Entry, FamilyEntry, Plan, PlanZone, family_name};
-use crate::{Artifact, Request, Target, env};
+use crate::escape::{Namer, ident};
+use crate::objects::ObjectBook;
+use crate::plan::{Entry, FamilyEntry, FirewallPlan, PlanZone, PlanZoneId, family_name};
+use crate::{Artifact, Target, Templates, env};
 
 /// Renders a vendor target's `main.j2` into its one artifact.
 pub(crate) fn single_artifact<V: serde::Serialize>(
     target: Target,
-    req: &Request<'_>,
+    templates: &Templates,
     db: &mut SourceDb,
     view: &V,
     rule_count: usize,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    let text = env::render_template(target, req.templates, "main.j2", view, db)?;
+    let text = env::render_template(target, templates, "main.j2", view, db)?;
     Ok(vec![Artifact {
         extension: target.extension().into(),
         text,
@@ -48,19 +49,19 @@ pub(crate) fn zone_name(target: Target, z: &PlanZone) -> String {
 /// first-match target must see it.
 #[derive(Clone, Debug)]
 pub(crate) struct Placed<'p> {
-    /// Source zone index.
-    pub(crate) src: usize,
-    /// Destination zone index.
-    pub(crate) dst: usize,
+    /// Source zone.
+    pub(crate) src: PlanZoneId,
+    /// Destination zone.
+    pub(crate) dst: PlanZoneId,
     /// The family.
     pub(crate) family: Family,
     /// The entry restricted to the family.
     pub(crate) fe: FamilyEntry<'p>,
 }
 
-impl Placed<'_> {
+impl<'p> Placed<'p> {
     /// The entry.
-    pub(crate) fn entry(&self) -> &Entry {
+    pub(crate) fn entry(&self) -> &Entry<'p> {
         self.fe.entry
     }
 }
@@ -69,12 +70,12 @@ impl Placed<'_> {
 /// before all allows, each group by zone pair, then rule order, IPv4
 /// before IPv6. Parts without an address or service of a family are left
 /// out of it (never widened); [`family_notes`] explains them.
-pub(crate) fn placed(plan: &Plan) -> Vec<Placed<'_>> {
+pub(crate) fn placed<'a>(plan: &'a FirewallPlan<'_>) -> Vec<Placed<'a>> {
     let mut out = Vec::new();
     for action in [Action::Deny, Action::Allow] {
         for pair in &plan.pairs {
             for family in [Family::V4, Family::V6] {
-                for e in pair.entries.iter().filter(|e| e.action == action) {
+                for e in pair.entries.iter().filter(|e| e.action() == action) {
                     if let Ok(fe) = e.family(family) {
                         out.push(Placed {
                             src: pair.src,
@@ -91,10 +92,10 @@ pub(crate) fn placed(plan: &Plan) -> Vec<Placed<'_>> {
 }
 
 /// The plan's notes and the per-family omissions, raw.
-pub(crate) fn notes(plan: &Plan, policy: &Policy) -> Vec<String> {
+pub(crate) fn notes(plan: &FirewallPlan<'_>) -> Vec<String> {
     let mut out = plan.notes.clone();
     for f in [Family::V4, Family::V6] {
-        out.extend(plan.family_notes(policy, f));
+        out.extend(plan.family_notes(f));
     }
     if plan.zones.iter().any(|z| z.pseudo) {
         out.push("addresses in no zone form the pseudo zone unzoned".into());
@@ -112,16 +113,87 @@ pub(crate) fn digit(family: Family) -> &'static str {
 
 /// The comment of a placed entry: rule, leg, expiry, justification, with
 /// the zone pair and family.
-pub(crate) fn describe(plan: &Plan, p: &Placed<'_>) -> String {
-    let src = plan.zones.get(p.src).map_or("", |z| z.name.as_str());
-    let dst = plan.zones.get(p.dst).map_or("", |z| z.name.as_str());
+pub(crate) fn describe(plan: &FirewallPlan<'_>, p: &Placed<'_>) -> String {
+    let (src, dst) = (&plan[p.src].name, &plan[p.dst].name);
     let e = p.entry();
-    let mut s = format!("{} ({src} to {dst} {})", e.name, family_name(p.family));
+    let mut s = format!("{} ({src} to {dst} {})", e.name(), family_name(p.family));
     let raw = e.comment_raw();
-    if let Some(rest) = raw.strip_prefix(e.name.as_str()) {
+    if let Some(rest) = raw.strip_prefix(e.name()) {
         s.push_str(rest);
     }
     s
+}
+
+/// The address objects and address groups of a vendor target (SRX,
+/// PAN-OS, FortiGate): one object per prefix, named by its kind and value
+/// (`h4_10.0.0.5`, `n6-fd00::/64`), and one group per list of members,
+/// named by a hint and a hash of its content.
+#[derive(Debug)]
+pub(crate) struct Addresses {
+    target: Target,
+    /// The separator after a kind prefix (`_` on SRX, `-` elsewhere).
+    sep: char,
+    /// One object per prefix (the value is the prefix).
+    pub(crate) prefixes: ObjectBook<Prefix, Prefix>,
+    /// One group per member list: its family and members.
+    pub(crate) groups: ObjectBook<String, (Family, Vec<String>)>,
+}
+
+impl Addresses {
+    /// An empty book for `target`, with `sep` after kind prefixes.
+    pub(crate) fn new(target: Target, sep: char) -> Self {
+        Addresses {
+            target,
+            sep,
+            prefixes: ObjectBook::default(),
+            groups: ObjectBook::default(),
+        }
+    }
+
+    /// The name of the object of one prefix.
+    pub(crate) fn prefix(&mut self, namer: &mut Namer, p: &Prefix) -> String {
+        let kind = match (p.is_v4(), p.is_host()) {
+            (true, true) => "h4",
+            (true, false) => "n4",
+            (false, true) => "h6",
+            (false, false) => "n6",
+        };
+        let kind = format!("{kind}{}", self.sep);
+        let target = self.target;
+        self.prefixes.intern(*p, |p| {
+            let raw = if p.is_host() {
+                p.addr().to_string()
+            } else {
+                p.to_string()
+            };
+            (namer.name(target, &kind, &raw), *p)
+        })
+    }
+
+    /// The name of the object (one prefix) or group (several) holding
+    /// exactly `a`, of `family`; `hint` names a new group.
+    pub(crate) fn set(
+        &mut self,
+        namer: &mut Namer,
+        hint: &str,
+        a: &AddrSet,
+        family: Family,
+    ) -> String {
+        let members: Vec<String> = a
+            .to_prefixes()
+            .iter()
+            .map(|p| self.prefix(namer, p))
+            .collect();
+        if let [one] = members.as_slice() {
+            return one.clone();
+        }
+        let key = members.join(" ");
+        let (target, prefix) = (self.target, format!("g{}", self.sep));
+        self.groups.intern(key, |key| {
+            let raw = format!("{hint}-{}-{}", digit(family), content_hash(key));
+            (namer.name(target, &prefix, &raw), (family, members))
+        })
+    }
 }
 
 /// A 6-hex-digit FNV-1a hash of a text, for content-addressed object names:

@@ -1,9 +1,14 @@
-//! Common view-model building blocks shared by every target.
+//! What one firewall enforces, built once and rendered by every target.
 //!
-//! [`Plan::build`] turns the IR and a firewall into what every target
-//! renders: the zones the firewall enforces (with disjoint address sets),
-//! and for each ordered zone pair the list of [`Entry`]s (deny entries
-//! first, then allows, each in canonical rule order; no entry twice).
+//! [`FirewallPlan::build`] turns the IR and a firewall into what every
+//! target renders: the zones the firewall enforces (with disjoint address
+//! sets, addressed by [`PlanZoneId`]), and for each ordered zone pair the
+//! list of [`Entry`]s (deny entries first, then allows, each in canonical
+//! rule order; no entry twice). An entry borrows its [`Rule`]: name,
+//! action, expiry and justification are read from the policy, never copied.
+//! The plan depends on the policy and the firewall only, not on the target,
+//! so the pipeline builds it once per firewall and renders every target of
+//! that firewall from it.
 //!
 //! Exactness: every zone pair gets every part of every active rule whose
 //! source lies in the first zone and destination in the second; since the
@@ -19,9 +24,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use zonal_model::service::{ICMP, ICMPV6, proto_name, selector_domain};
-use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, RuleId, ServiceSet};
+use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, Rule, RuleId, ServiceSet};
 
 use crate::escape::{self, Namer};
+use crate::objects::ObjectBook;
 use crate::{Firewall, Target};
 
 /// The header every output starts with.
@@ -66,24 +72,32 @@ pub(crate) struct PlanZone {
     pub(crate) pseudo: bool,
 }
 
+/// The id of a zone in a [`FirewallPlan`]: its position in
+/// [`FirewallPlan::zones`]. Only the plan makes them, so indexing the plan
+/// with one never fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct PlanZoneId(u32);
+
+impl PlanZoneId {
+    /// The position in [`FirewallPlan::zones`] (and in any list a target
+    /// builds in the same order).
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    fn new(i: usize) -> Self {
+        PlanZoneId(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+}
+
 /// One rendered rule fragment: `src × dst × services` of one rule within
 /// one zone pair.
 #[derive(Clone, Debug)]
-pub(crate) struct Entry {
-    /// The rule.
-    pub(crate) rule: RuleId,
-    /// The rule's stable name (`[a-z0-9-]`).
-    pub(crate) name: String,
-    /// Allow or deny.
-    pub(crate) action: Action,
-    /// Flow or workflow leg.
-    pub(crate) origin: OriginKind,
-    /// Expiry (active rules only reach the plan).
-    pub(crate) until: Option<Date>,
-    /// Justification (raw).
-    pub(crate) justification: Option<String>,
-    /// Names of other rules that produced exactly the same fragment.
-    pub(crate) also: Vec<String>,
+pub(crate) struct Entry<'p> {
+    /// The rule (name, action, origin, expiry and justification are its).
+    pub(crate) rule: &'p Rule,
+    /// Other rules that produced exactly the same fragment.
+    pub(crate) also: Vec<&'p Rule>,
     /// Source addresses.
     pub(crate) src: AddrSet,
     /// Destination addresses.
@@ -94,29 +108,53 @@ pub(crate) struct Entry {
 
 /// The entries of one ordered zone pair.
 #[derive(Clone, Debug)]
-pub(crate) struct Pair {
-    /// Index into [`Plan::zones`].
-    pub(crate) src: usize,
-    /// Index into [`Plan::zones`].
-    pub(crate) dst: usize,
+pub(crate) struct Pair<'p> {
+    /// The source zone.
+    pub(crate) src: PlanZoneId,
+    /// The destination zone.
+    pub(crate) dst: PlanZoneId,
     /// Deny entries first, then allows.
-    pub(crate) entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry<'p>>,
 }
 
-/// What a firewall enforces.
+/// What one firewall enforces, independent of the target: build it once
+/// with [`crate::plan`] and render it for every target of the firewall
+/// with [`crate::render_plan`].
 #[derive(Clone, Debug)]
-pub(crate) struct Plan {
+pub struct FirewallPlan<'p> {
+    /// The policy.
+    pub(crate) policy: &'p Policy,
+    /// The firewall.
+    pub(crate) firewall: &'p Firewall,
     /// Zones (sorted by name; the pseudo zone last).
     pub(crate) zones: Vec<PlanZone>,
     /// Zone pairs with at least one entry, sorted by `(src, dst)`.
-    pub(crate) pairs: Vec<Pair>,
+    pub(crate) pairs: Vec<Pair<'p>>,
     /// Whether packets are classified by interface (every bound zone has one).
     pub(crate) by_interface: bool,
     /// Notes for the output (raw; sanitise before output): expired rules,
     /// rules that do not cross this firewall.
     pub(crate) notes: Vec<String>,
-    /// Names of address sets (see [`Plan::describe`]).
+    /// Names of address sets (see [`FirewallPlan::describe`]).
     names: BTreeMap<AddrSet, String>,
+}
+
+impl FirewallPlan<'_> {
+    /// The zones with their ids, in order.
+    pub(crate) fn zone_ids(&self) -> impl Iterator<Item = (PlanZoneId, &PlanZone)> {
+        self.zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| (PlanZoneId::new(i), z))
+    }
+}
+
+impl std::ops::Index<PlanZoneId> for FirewallPlan<'_> {
+    type Output = PlanZone;
+
+    fn index(&self, id: PlanZoneId) -> &PlanZone {
+        &self.zones[id.index()]
+    }
 }
 
 /// `(source, destination, services)` of a rule within one zone pair.
@@ -159,7 +197,7 @@ pub(crate) struct FamilyServices {
 #[derive(Clone, Debug)]
 pub(crate) struct FamilyEntry<'e> {
     /// The entry.
-    pub(crate) entry: &'e Entry,
+    pub(crate) entry: &'e Entry<'e>,
     /// Source addresses of the family (non-empty).
     pub(crate) src: AddrSet,
     /// Destination addresses of the family (non-empty).
@@ -168,9 +206,9 @@ pub(crate) struct FamilyEntry<'e> {
     pub(crate) services: FamilyServices,
 }
 
-impl Plan {
+impl<'p> FirewallPlan<'p> {
     /// Builds the plan of `firewall` for `policy`.
-    pub(crate) fn build(policy: &Policy, firewall: &Firewall) -> Plan {
+    pub(crate) fn build(policy: &'p Policy, firewall: &'p Firewall) -> FirewallPlan<'p> {
         let mut zones: Vec<PlanZone> = Vec::new();
         let mut covered = AddrSet::empty();
         let bound = firewall.zones.as_ref();
@@ -207,7 +245,8 @@ impl Plan {
 
         let mut notes = Vec::new();
         // (src zone, dst zone) -> rule -> fragments.
-        let mut frags: BTreeMap<(usize, usize), BTreeMap<RuleId, Vec<Fragment>>> = BTreeMap::new();
+        let mut frags: BTreeMap<(PlanZoneId, PlanZoneId), BTreeMap<RuleId, Vec<Fragment>>> =
+            BTreeMap::new();
         for rule in &policy.rules {
             if rule.expired {
                 let until = rule.until.map(|d| d.to_string()).unwrap_or_default();
@@ -222,16 +261,16 @@ impl Plan {
                 if term.services.is_empty() {
                     continue;
                 }
-                let srcs: Vec<(usize, AddrSet)> = zones
+                let srcs: Vec<(PlanZoneId, AddrSet)> = zones
                     .iter()
                     .enumerate()
-                    .map(|(i, z)| (i, term.src.intersect(&z.addrs)))
+                    .map(|(i, z)| (PlanZoneId::new(i), term.src.intersect(&z.addrs)))
                     .filter(|(_, s)| !s.is_empty())
                     .collect();
-                let dsts: Vec<(usize, AddrSet)> = zones
+                let dsts: Vec<(PlanZoneId, AddrSet)> = zones
                     .iter()
                     .enumerate()
-                    .map(|(i, z)| (i, term.dst.intersect(&z.addrs)))
+                    .map(|(i, z)| (PlanZoneId::new(i), term.dst.intersect(&z.addrs)))
                     .filter(|(_, s)| !s.is_empty())
                     .collect();
                 for (si, s) in &srcs {
@@ -262,12 +301,7 @@ impl Plan {
                 let rule = policy.rule(rid);
                 for (s, d, svc) in merge_fragments(fs) {
                     let e = Entry {
-                        rule: rid,
-                        name: rule.name.clone(),
-                        action: rule.action,
-                        origin: rule.origin,
-                        until: rule.until,
-                        justification: rule.justification.clone(),
+                        rule,
                         also: Vec::new(),
                         src: s,
                         dst: d,
@@ -285,7 +319,9 @@ impl Plan {
             pairs.push(Pair { src, dst, entries });
         }
         let names = address_names(policy, &zones);
-        Plan {
+        FirewallPlan {
+            policy,
+            firewall,
             zones,
             pairs,
             by_interface: firewall.by_interface(),
@@ -299,25 +335,17 @@ impl Plan {
     /// match by address without zone dispatch (pf, a single IOS ACL) use
     /// this: the union of a rule's pair entries is the rule restricted to
     /// the firewall's zones.
-    pub(crate) fn by_rule(&self, policy: &Policy) -> Vec<Entry> {
-        let by_name: BTreeMap<&str, RuleId> = policy
-            .rules
-            .iter()
-            .map(|r| (r.name.as_str(), r.id))
-            .collect();
+    pub(crate) fn by_rule(&self) -> Vec<Entry<'p>> {
+        let policy = self.policy;
         let mut frags: BTreeMap<RuleId, Vec<Fragment>> = BTreeMap::new();
         for pair in &self.pairs {
             for e in &pair.entries {
-                let list = frags.entry(e.rule).or_default();
-                list.push((e.src.clone(), e.dst.clone(), e.services.clone()));
-                for other in &e.also {
-                    if let Some(&rid) = by_name.get(other.as_str()) {
-                        frags.entry(rid).or_default().push((
-                            e.src.clone(),
-                            e.dst.clone(),
-                            e.services.clone(),
-                        ));
-                    }
+                for rule in std::iter::once(e.rule).chain(e.also.iter().copied()) {
+                    frags.entry(rule.id).or_default().push((
+                        e.src.clone(),
+                        e.dst.clone(),
+                        e.services.clone(),
+                    ));
                 }
             }
         }
@@ -327,12 +355,7 @@ impl Plan {
             let rule = policy.rule(rid);
             for (s, d, svc) in merge_fragments(fs) {
                 let e = Entry {
-                    rule: rid,
-                    name: rule.name.clone(),
-                    action: rule.action,
-                    origin: rule.origin,
-                    until: rule.until,
-                    justification: rule.justification.clone(),
+                    rule,
                     also: Vec::new(),
                     src: s,
                     dst: d,
@@ -352,18 +375,19 @@ impl Plan {
 
     /// Notes for the rules that have an entry on this firewall but are left
     /// out of `family` entirely (never widened), e.g. an IPv4-only source.
-    pub(crate) fn family_notes(&self, policy: &Policy, family: Family) -> Vec<String> {
+    pub(crate) fn family_notes(&self, family: Family) -> Vec<String> {
+        let policy = self.policy;
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::new();
         for pair in &self.pairs {
             for e in &pair.entries {
-                seen.insert(e.rule);
+                seen.insert(e.rule.id);
             }
         }
         for pair in &self.pairs {
             for e in &pair.entries {
                 if e.family(family).is_ok() {
-                    seen.remove(&e.rule);
+                    seen.remove(&e.rule.id);
                 }
             }
         }
@@ -389,12 +413,12 @@ impl Plan {
 
     /// A display name for an address set: the zone, device or group it is
     /// exactly (or exactly one family of), if any.
-    pub(crate) fn describe(&self, _policy: &Policy, set: &AddrSet) -> Option<String> {
+    pub(crate) fn describe(&self, set: &AddrSet) -> Option<String> {
         self.names.get(set).cloned()
     }
 }
 
-/// Names of address sets, for [`Plan::describe`]: zones, devices and groups
+/// Names of address sets, for [`FirewallPlan::describe`]: zones, devices and groups
 /// by their exact addresses, then by one family of them (first name wins).
 fn address_names(policy: &Policy, zones: &[PlanZone]) -> BTreeMap<AddrSet, String> {
     let groups: Vec<(&str, AddrSet)> = policy
@@ -444,7 +468,22 @@ pub(crate) fn family_name(f: Family) -> &'static str {
     }
 }
 
-impl Entry {
+impl<'p> Entry<'p> {
+    /// The rule's stable name (`[a-z0-9-]`).
+    pub(crate) fn name(&self) -> &'p str {
+        &self.rule.name
+    }
+
+    /// Allow or deny.
+    pub(crate) fn action(&self) -> Action {
+        self.rule.action
+    }
+
+    /// Expiry (active rules only reach the plan).
+    pub(crate) fn until(&self) -> Option<Date> {
+        self.rule.until
+    }
+
     /// The entry restricted to one family, or why it has no part in it.
     pub(crate) fn family(&self, family: Family) -> Result<FamilyEntry<'_>, Skip> {
         let src = self.src.family(family);
@@ -472,17 +511,19 @@ impl Entry {
 
     /// The comment text before sanitising.
     pub(crate) fn comment_raw(&self) -> String {
-        let mut s = self.name.clone();
+        let rule = self.rule;
+        let mut s = rule.name.clone();
         if !self.also.is_empty() {
-            s.push_str(&format!(" (also {})", self.also.join(", ")));
+            let also: Vec<&str> = self.also.iter().map(|r| r.name.as_str()).collect();
+            s.push_str(&format!(" (also {})", also.join(", ")));
         }
-        if self.origin != OriginKind::Flow {
-            s.push_str(&format!(" ({})", self.origin.describe()));
+        if rule.origin != OriginKind::Flow {
+            s.push_str(&format!(" ({})", rule.origin.describe()));
         }
-        if let Some(u) = self.until {
+        if let Some(u) = rule.until {
             s.push_str(&format!(" until {u}"));
         }
-        if let Some(j) = &self.justification {
+        if let Some(j) = &rule.justification {
             s.push_str(": ");
             s.push_str(j);
         }
@@ -550,15 +591,16 @@ fn merge_fragments(fs: Vec<Fragment>) -> Vec<Fragment> {
 
 /// Drops entries whose match equals an earlier one's, recording the
 /// dropped rule's name in the earlier entry (no rule is rendered twice).
-fn dedup(list: Vec<Entry>) -> Vec<Entry> {
-    let mut out: Vec<Entry> = Vec::with_capacity(list.len());
+fn dedup(list: Vec<Entry<'_>>) -> Vec<Entry<'_>> {
+    let mut out: Vec<Entry<'_>> = Vec::with_capacity(list.len());
     let mut index: BTreeMap<(AddrSet, AddrSet, ServiceSet), usize> = BTreeMap::new();
     for e in list {
         let key = (e.src.clone(), e.dst.clone(), e.services.clone());
         match index.get(&key).and_then(|&i| out.get_mut(i)) {
             Some(prev) => {
-                if prev.name != e.name && !prev.also.contains(&e.name) {
-                    prev.also.push(e.name);
+                if prev.rule.name != e.rule.name && !prev.also.iter().any(|r| r.name == e.rule.name)
+                {
+                    prev.also.push(e.rule);
                 }
             }
             None => {
@@ -570,12 +612,11 @@ fn dedup(list: Vec<Entry>) -> Vec<Entry> {
     out
 }
 
-/// Named address objects, deduplicated by content.
+/// Named address sets (nftables sets, pf tables, IOS object groups),
+/// deduplicated by content in an [`ObjectBook`], in order of first use.
 #[derive(Debug, Default)]
 pub(crate) struct AddressBook {
-    by_set: BTreeMap<AddrSet, usize>,
-    /// The objects, in order of first use.
-    pub(crate) objects: Vec<AddrObject>,
+    book: ObjectBook<AddrSet, (AddrSet, String)>,
 }
 
 /// A named address object.
@@ -600,17 +641,25 @@ impl AddressBook {
         set: &AddrSet,
         hint: &str,
     ) -> String {
-        if let Some(o) = self.by_set.get(set).and_then(|&i| self.objects.get(i)) {
-            return o.name.clone();
-        }
-        let name = namer.name(target, prefix, hint);
-        self.by_set.insert(set.clone(), self.objects.len());
-        self.objects.push(AddrObject {
-            name: name.clone(),
-            set: set.clone(),
-            what: hint.to_string(),
-        });
-        name
+        self.book.intern(set.clone(), |set| {
+            (
+                namer.name(target, prefix, hint),
+                (set.clone(), hint.to_string()),
+            )
+        })
+    }
+
+    /// The objects, in order of first use.
+    pub(crate) fn objects(self) -> Vec<AddrObject> {
+        self.book
+            .in_first_use_order()
+            .into_iter()
+            .map(|o| AddrObject {
+                name: o.name,
+                set: o.value.0,
+                what: o.value.1,
+            })
+            .collect()
     }
 }
 
