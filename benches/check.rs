@@ -43,6 +43,10 @@ fn arg(args: &[String], name: &str) -> Option<u64> {
 }
 
 #[expect(clippy::print_stdout, reason = "a benchmark binary reports on stdout")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "a benchmark script: phases measured one after another, in the order they are printed"
+)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut config = SynthConfig::benchmark(arg(&args, "--seed").unwrap_or(1));

@@ -121,3 +121,149 @@ fn snapshots_hold_no_absolute_paths_or_colours() {
         );
     }
 }
+
+/// The library source of a crate, without its test code: files under
+/// `tests/`, files named `tests.rs`, and everything from a file's first
+/// `#[cfg(test)]` on (test modules close the file, as rustfmt leaves them).
+fn library_source(crate_dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut files = Vec::new();
+    walk(&crate_dir.join("src"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "rs"))
+        .filter(|f| f.file_name().is_some_and(|n| n != "tests.rs"))
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            let lib = match text.find("#[cfg(test)]") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            (f, lib)
+        })
+        .collect()
+}
+
+/// Only the CLI touches the filesystem, runs programs and opens sockets;
+/// `zonal_verify` runs `ip`, `nft` and `iptables-restore` and probes with
+/// real sockets because that is its purpose.
+#[test]
+fn only_the_cli_and_the_kernel_proof_do_io() {
+    let mut offenders = Vec::new();
+    let Ok(rd) = std::fs::read_dir(repo_root().join("crates")) else {
+        panic!("no crates/");
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name == "zonal_cli" || name == "zonal_verify" {
+            continue;
+        }
+        for (f, text) in library_source(&e.path()) {
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                let io = [
+                    "std::fs",
+                    "std::process",
+                    "TcpStream",
+                    "TcpListener",
+                    "UdpSocket",
+                    "std::env::current_dir",
+                ]
+                .iter()
+                .any(|p| code.contains(p))
+                    || (code.contains("use std::{")
+                        && (code.contains(" fs")
+                            || code.contains("{fs")
+                            || code.contains("process")));
+                if io {
+                    offenders.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "filesystem or process access outside zonal_cli and zonal_verify:\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// The dependency names of one section of a `Cargo.toml`.
+fn dependencies(manifest: &str, section: &str) -> Vec<String> {
+    let header = format!("[{section}]");
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == header;
+            continue;
+        }
+        if !inside || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line
+            .split(['=', '.', ' '])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if !name.is_empty() {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Every dependency a crate declares is used by its code (a crate's name
+/// appears as a path in the sources that section serves).
+#[test]
+fn no_crate_declares_an_unused_dependency() {
+    let mut crates: Vec<std::path::PathBuf> = std::fs::read_dir(repo_root().join("crates"))
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    crates.push(repo_root().join("tests"));
+    crates.push(repo_root().join("benches"));
+    crates.sort();
+    let mut unused = Vec::new();
+    for dir in crates {
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let mut files = Vec::new();
+        walk(&dir, &mut files);
+        let rust: String = files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|x| x == "rs"))
+            .filter(|f| !f.components().any(|c| c.as_os_str() == "fuzz"))
+            .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            for dep in dependencies(&manifest, section) {
+                let path = dep.replace('-', "_");
+                let used = rust.match_indices(&path).any(|(i, _)| {
+                    let before = rust[..i].chars().next_back();
+                    let after = rust[i + path.len()..].chars().next();
+                    let ident =
+                        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    !ident(before) && !ident(after)
+                });
+                if !used {
+                    unused.push(format!("{}: [{section}] {dep}", dir.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "unused dependencies:\n{}",
+        unused.join("\n")
+    );
+}
+
+#[test]
+fn dependency_sections_are_read() {
+    let manifest = "[package]\nname = \"x\"\n[dependencies]\na.workspace = true\nb-c = \"1\"\n# no\n[dev-dependencies]\nd = { path = \"../d\" }\n";
+    assert_eq!(dependencies(manifest, "dependencies"), ["a", "b-c"]);
+    assert_eq!(dependencies(manifest, "dev-dependencies"), ["d"]);
+}

@@ -208,6 +208,10 @@ pub(crate) struct FamilyEntry<'e> {
 
 impl<'p> FirewallPlan<'p> {
     /// Builds the plan of `firewall` for `policy`.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one pass over the rules that places every entry; splitting it would pass the same half-built plan around"
+    )]
     pub(crate) fn build(policy: &'p Policy, firewall: &'p Firewall) -> FirewallPlan<'p> {
         let mut zones: Vec<PlanZone> = Vec::new();
         let mut covered = AddrSet::empty();

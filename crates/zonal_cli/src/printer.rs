@@ -1,4 +1,8 @@
 //! The only place that writes to stdout and stderr.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the printer is the one place that writes to stdout and stderr"
+)]
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::OnceLock;

@@ -40,7 +40,7 @@ fn tracked_files() -> Vec<PathBuf> {
         .args(["ls-files", "-z"])
         .current_dir(repo_root())
         .output()
-        .expect("git must be installed to list the tracked files");
+        .unwrap_or_else(|e| panic!("git must be installed to list the tracked files: {e}"));
     assert!(out.status.success(), "git ls-files failed");
     out.stdout
         .split(|&b| b == 0)

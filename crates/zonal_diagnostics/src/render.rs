@@ -145,6 +145,12 @@ pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
             p.reset
         );
     }
+    write_notes(&mut out, d, &pad, &p);
+    out
+}
+
+/// The closing gutter, the notes and the help of a human diagnostic.
+fn write_notes(out: &mut String, d: &Diagnostic, pad: &str, p: &Paint) {
     let _ = writeln!(out, "{pad} {}|{}", p.gutter, p.reset);
     for note in &d.notes {
         let mut lines = note.lines();
@@ -166,7 +172,6 @@ pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
             p.gutter, p.reset, p.bold, p.reset
         );
     }
-    out
 }
 
 /// Renders one diagnostic on one line: `path:line:col: severity[CODE]: message`.

@@ -172,6 +172,10 @@ fn classes(n_atoms: usize, sigs: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<AtomId>>) {
 
 impl<'p> Analysis<'p> {
     /// Builds the index.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "builds the atom/class/cell index in one pass, each step feeding the next"
+    )]
     pub(crate) fn new(policy: &'p Policy) -> Self {
         let mut atoms = Vec::new();
         let mut zone_atoms = vec![Vec::new(); policy.zones.len()];

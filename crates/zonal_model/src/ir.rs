@@ -3,7 +3,8 @@
 //!
 //! Everything is in a canonical order that does not depend on the order of
 //! items in the source: zones, devices, services and groups sorted by name,
-//! rules sorted by [`Rule::sort_key`]. Ids are indexes into these vectors.
+//! rules in a canonical order by their content (action, endpoints, services;
+//! see the resolver's `rules` module). Ids are indexes into these vectors.
 
 use std::fmt;
 use std::net::IpAddr;

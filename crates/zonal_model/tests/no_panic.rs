@@ -28,7 +28,11 @@ fn check(text: &str) {
         "fuzz.zonal",
         text,
         &Options {
-            today: Date::new(2026, 11, 28).unwrap(),
+            today: Date {
+                year: 2026,
+                month: 11,
+                day: 28,
+            },
         },
     );
     for d in &l.diagnostics {

@@ -6,12 +6,17 @@ use zonal_model::{Action, Date, Options, load_str, service};
 
 fn opts() -> Options {
     Options {
-        today: Date::new(2026, 11, 28).unwrap(),
+        today: Date {
+            year: 2026,
+            month: 11,
+            day: 28,
+        },
     }
 }
 
 fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
+    s.parse()
+        .unwrap_or_else(|e| panic!("`{s}` is not an address: {e}"))
 }
 
 const BASIC: &str = r#"

@@ -84,6 +84,10 @@ struct Compiled {
     sched: Option<(i64, i64)>,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match arm per configuration statement of the device grammar"
+)]
 pub(crate) fn read(text: &str) -> Res<Forti> {
     let mut dev = Forti::default();
     let mut path: Vec<String> = Vec::new();

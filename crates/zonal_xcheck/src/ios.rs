@@ -118,6 +118,10 @@ enum Block {
     TimeRange(String),
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match arm per configuration statement of the device grammar"
+)]
 pub(crate) fn read(text: &str) -> Res<Ios> {
     let mut dev = Ios::default();
     let mut block = Block::None;
@@ -437,6 +441,10 @@ fn parse_addr(
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one branch per field of the ACE grammar, in device order"
+)]
 fn parse_ace(
     nets: &BTreeMap<String, Addrs>,
     svcs: &BTreeMap<String, Vec<Svc>>,

@@ -104,6 +104,10 @@ fn list(w: &[String], i: &mut usize) -> Vec<String> {
     out
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match arm per configuration statement of the device grammar"
+)]
 pub(crate) fn read(text: &str) -> Res<PanOs> {
     let mut dev = PanOs {
         intrazone_allow: true,

@@ -278,6 +278,10 @@ pub(crate) fn pkt(src: &str, dst: &str, proto: u8, selector: u16) -> Packet {
 }
 
 /// Generates the probe set.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one block per kind of probe packet, each documented where it is generated"
+)]
 pub(crate) fn generate(policy: &Policy, stateless: bool, config: &Config) -> Vec<Packet> {
     // Salted so that a seed does not draw the same numbers here as in the
     // other users of the generator.

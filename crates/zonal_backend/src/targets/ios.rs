@@ -123,6 +123,10 @@ struct Ctx<'a> {
     log_allow: bool,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "builds the whole view model in the order the template writes it (permits, replies, denies)"
+)]
 fn view_model(plan: &FirewallPlan<'_>) -> IosView {
     let (policy, fw) = (plan.policy, plan.firewall);
     let mut cx = Ctx {

@@ -69,6 +69,10 @@ pub(crate) fn render(
     Ok(out)
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "builds the whole view model in the order the template writes its chains"
+)]
 fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
     let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();

@@ -128,6 +128,10 @@ pub(crate) fn render(
     }])
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "builds the whole view model in the order the template writes its sets, maps and chains"
+)]
 fn view_model(plan: &FirewallPlan<'_>) -> NftView {
     let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();

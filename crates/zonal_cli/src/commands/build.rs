@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use zonal_backend::{Target, TemplateFile, Templates};
-use zonal_pipeline::Failure;
+use zonal_pipeline::{Failure, Output};
 
 use crate::ExitStatus;
 use crate::args::BuildArgs;
@@ -77,6 +77,15 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
     };
 
     // 4. Write (or print a single file).
+    write(args.output.as_deref(), needs_dir, &outputs)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Prints the one rendered file, or writes every file atomically: into a
+/// directory (`needs_dir`, an existing directory, or a path ending in
+/// `/`), or to the one file `-o` names. Several files are never printed
+/// as one, nor written to one file name.
+fn write(output: Option<&Path>, needs_dir: bool, outputs: &[Output]) -> anyhow::Result<()> {
     let names = || {
         outputs
             .iter()
@@ -84,7 +93,7 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match &args.output {
+    match output {
         None => {
             // Several files (iptables: IPv4 and IPv6) concatenated on stdout
             // would load as one broken ruleset: refuse.
@@ -95,7 +104,7 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
                     names()
                 );
             }
-            for o in &outputs {
+            for o in outputs {
                 printer::out(&o.text);
             }
         }
@@ -114,11 +123,11 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
                     .with_context(|| format!("cannot create `{}`", out.display()))?;
             }
             let cwd = std::env::current_dir().ok();
-            for o in &outputs {
+            for o in outputs {
                 let path: PathBuf = if as_dir {
                     out.join(&o.file)
                 } else {
-                    out.clone()
+                    out.to_path_buf()
                 };
                 write_atomic(&path, o.text.as_bytes())?;
                 printer::error(&format!(
@@ -131,7 +140,7 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Reads the overrides of one target from `DIR/<target>/`; a target

@@ -165,6 +165,10 @@ fn location(db: &SourceDb, span: Span) -> String {
     format!("{}:{}:{}", db.name(span.file), lc.line, lc.col)
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "reads the options, resolves both ends, decides and prints: one command, one screen of steps"
+)]
 pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     let loaded = super::load(&args.path, &args.policy)?;
     let db = &loaded.db;

@@ -66,24 +66,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let db = &gated.db;
     let rules = ruleset(target, &outputs)?;
 
-    let mut config = Config {
-        seed: args.seed,
-        samples: args.samples,
-        ..Config::default()
-    };
-    if let Some(zones) = &firewall.zones {
-        config.zones = Some(
-            zones
-                .iter()
-                .map(|z| z.zone.clone())
-                .collect::<BTreeSet<_>>(),
-        );
-        for z in zones {
-            if let Some(ifname) = &z.interface {
-                config.interfaces.insert(z.zone.clone(), ifname.clone());
-            }
-        }
-    }
+    let config = proof_config(args, &firewall);
 
     if let Err(why) = zonal_verify::preflight(&rules.tools()) {
         printer::error(&format!("error: the kernel proof cannot run here: {why}"));
@@ -121,6 +104,30 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Findings
     })
+}
+
+/// The proof's settings: seed and samples from the command line; with a
+/// binding, only the firewall's zones, on their interfaces.
+fn proof_config(args: &VerifyArgs, firewall: &zonal_backend::Firewall) -> Config {
+    let mut config = Config {
+        seed: args.seed,
+        samples: args.samples,
+        ..Config::default()
+    };
+    if let Some(zones) = &firewall.zones {
+        config.zones = Some(
+            zones
+                .iter()
+                .map(|z| z.zone.clone())
+                .collect::<BTreeSet<_>>(),
+        );
+        for z in zones {
+            if let Some(ifname) = &z.interface {
+                config.interfaces.insert(z.zone.clone(), ifname.clone());
+            }
+        }
+    }
+    config
 }
 
 /// The rendered files as the rule set to load: the nft file, or the

@@ -9,7 +9,7 @@ use crate::common::{parse_str, policy_files, shape};
 fn fixtures() -> Vec<String> {
     policy_files()
         .iter()
-        .map(|p| std::fs::read_to_string(p).expect("fixture is readable"))
+        .map(|p| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .collect()
 }
 
