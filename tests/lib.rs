@@ -250,3 +250,162 @@ fn gate(policy: zonal_model::Policy, config: &zonal_lint::LintConfig) -> zonal_l
         }
     }
 }
+
+/// One redeploy: a policy as deployed (`v1`) and its next version (`v2`),
+/// as `.zonal` text, with what changed.
+#[derive(Clone, Debug)]
+pub struct RedeployPair {
+    /// What the pair is (example or seed, and the edits).
+    pub label: String,
+    /// The version deployed first.
+    pub v1: String,
+    /// The version deployed on top of it.
+    pub v2: String,
+}
+
+/// Replaces the name `from` by `to` where it stands as a whole name (not
+/// inside a longer name of letters, digits, `-`, `_` or `.`).
+pub fn rename_word(text: &str, from: &str, to: &str) -> String {
+    let name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(from) {
+        let before = rest[..i].chars().next_back().or(out.chars().next_back());
+        let after = rest[i + from.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(name) || after.is_some_and(name) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Seeded edits of a policy text, as an admin makes them between two
+/// deployments: a rule added, a rule removed, an endpoint widened from a
+/// device to its zone or narrowed from a zone to one of its devices, a
+/// zone renamed. Returns the new text and what was done.
+pub fn edit_policy(text: &str, seed: u64) -> (String, Vec<String>) {
+    let mut rng = zonal_synth::Rng::new(seed);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut done = Vec::new();
+    let zones: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("zone "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    let devices: Vec<(String, String)> = {
+        let mut zone = String::new();
+        let mut out = Vec::new();
+        for l in &lines {
+            if let Some(z) = l.strip_prefix("zone ") {
+                zone = z.split_whitespace().next().unwrap_or("").to_string();
+            } else if let Some(d) = l.trim_start().strip_prefix("device ") {
+                let name = d.split_whitespace().next().unwrap_or("").to_string();
+                out.push((zone.clone(), name));
+            }
+        }
+        out
+    };
+    let rule_lines = |lines: &[String]| -> Vec<usize> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("allow ") || l.starts_with("deny "))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    for _ in 0..1 + rng.below(3) {
+        match rng.below(5) {
+            0 if zones.len() >= 2 => {
+                let a = &zones[rng.below(zones.len())];
+                let b = &zones[rng.below(zones.len())];
+                if a != b {
+                    lines.push(format!("allow {a} -> {b} : https \"added in v2\""));
+                    done.push(format!("added allow {a} -> {b} : https"));
+                }
+            }
+            1 => {
+                let rules = rule_lines(&lines);
+                if !rules.is_empty() {
+                    let i = rules[rng.below(rules.len())];
+                    done.push(format!("removed `{}`", lines[i]));
+                    lines.remove(i);
+                }
+            }
+            2 if !devices.is_empty() => {
+                // Widen: a device endpoint becomes its whole zone.
+                let (zone, dev) = &devices[rng.below(devices.len())];
+                let rules = rule_lines(&lines);
+                if let Some(&i) = rules.iter().find(|&&i| lines[i].contains(dev.as_str())) {
+                    lines[i] = rename_word(&lines[i], dev, zone);
+                    done.push(format!("widened `{dev}` to `{zone}` in rule {i}"));
+                }
+            }
+            3 if !devices.is_empty() => {
+                // Narrow: a zone endpoint becomes one of its devices.
+                let (zone, dev) = &devices[rng.below(devices.len())];
+                let rules = rule_lines(&lines);
+                if let Some(&i) = rules
+                    .iter()
+                    .find(|&&i| lines[i].split_whitespace().any(|w| w == zone.as_str()))
+                {
+                    lines[i] = rename_word(&lines[i], zone, dev);
+                    done.push(format!("narrowed `{zone}` to `{dev}` in rule {i}"));
+                }
+            }
+            _ if !zones.is_empty() => {
+                let z = &zones[rng.below(zones.len())];
+                let to = format!("{z}-v2");
+                let joined = lines.join("\n");
+                lines = rename_word(&joined, z, &to)
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+                done.push(format!("renamed zone `{z}` to `{to}`"));
+            }
+            _ => {}
+        }
+    }
+    (lines.join("\n") + "\n", done)
+}
+
+/// The redeploy pairs every target's redeploy simulation runs: each
+/// example with seeded edits, and `synth` small `zonal_synth` policies
+/// with seeded edits. Only pairs whose both versions load without input
+/// errors are returned.
+pub fn redeploy_pairs(synth: u64) -> Vec<RedeployPair> {
+    let mut sources: Vec<(String, String)> = Vec::new();
+    for f in fixtures("policies/examples") {
+        let text =
+            std::fs::read_to_string(repo_root().join(&f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        sources.push((f, text));
+    }
+    for seed in 0..synth {
+        let text = zonal_synth::generate(&zonal_synth::SynthConfig::small(seed));
+        sources.push((format!("zonal_synth seed {seed}"), text));
+    }
+    let options = Options { today: today() };
+    let mut pairs = Vec::new();
+    for (n, (label, v1)) in sources.into_iter().enumerate() {
+        for edit in 0..2u64 {
+            let (v2, done) = edit_policy(&v1, 0x5eed ^ ((n as u64) << 8) ^ edit);
+            let ok = |t: &str| {
+                let l = zonal_model::load_str("p.zonal", t, &options);
+                l.policy.is_some() && !l.diagnostics.has_input_errors()
+            };
+            if done.is_empty() || !ok(&v1) || !ok(&v2) {
+                continue;
+            }
+            pairs.push(RedeployPair {
+                label: format!("{label}, edit {edit}: {}", done.join("; ")),
+                v1: v1.clone(),
+                v2,
+            });
+        }
+    }
+    pairs
+}

@@ -456,6 +456,46 @@ fn binding_errors_point_at_file_line_and_column() {
             6,
             "bind each interface",
         ),
+        // IOS interface names are case-insensitive: one interface.
+        (
+            "firewalls:\n  - name: fw\n    target: ios\n    zones:\n      modalities: { interface: Vlan110 }\n      reading: { interface: vlan110 }\n",
+            "E0306",
+            6,
+            "bind each interface",
+        ),
+        // A key written twice is an error, not "last wins".
+        (
+            "firewalls:\n  - name: fw\n    target: nftables\n    target: pf\n",
+            "E0301",
+            2,
+            "deploy-binding",
+        ),
+        // Linux interface names have no `/`.
+        (
+            "firewalls:\n  - name: fw\n    target: nftables\n    zones:\n      modalities: { interface: Gi0/1 }\n",
+            "E0304",
+            5,
+            "interface name",
+        ),
+        // ASA nameifs have at most 48 characters.
+        (
+            "firewalls:\n  - name: fw\n    target: asa\n    zones:\n      modalities: { interface: a123456789012345678901234567890123456789012345678 }\n",
+            "E0304",
+            5,
+            "interface name",
+        ),
+        (
+            "firewalls:\n  - name: fw\n    target: ios\n    device:\n      routing: [ospf, isis]\n",
+            "E0307",
+            5,
+            "ospf",
+        ),
+        (
+            "firewalls:\n  - name: fw\n    target: pf\n    pf-mode: full\n",
+            "E0307",
+            4,
+            "ruleset",
+        ),
     ];
     let mut rendered = String::new();
     for (text, code, line, help) in cases {

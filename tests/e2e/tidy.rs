@@ -38,7 +38,7 @@ fn codes_in_sources() -> BTreeSet<String> {
         let bytes = text.as_bytes();
         for i in 0..bytes.len().saturating_sub(6) {
             if bytes[i] == b'"'
-                && bytes[i + 1] == b'E'
+                && matches!(bytes[i + 1], b'E' | b'W')
                 && bytes[i + 2..i + 6].iter().all(u8::is_ascii_digit)
                 && bytes[i + 6] == b'"'
             {
@@ -266,4 +266,23 @@ fn dependency_sections_are_read() {
     let manifest = "[package]\nname = \"x\"\n[dependencies]\na.workspace = true\nb-c = \"1\"\n# no\n[dev-dependencies]\nd = { path = \"../d\" }\n";
     assert_eq!(dependencies(manifest, "dependencies"), ["a", "b-c"]);
     assert_eq!(dependencies(manifest, "dev-dependencies"), ["d"]);
+}
+
+/// The redeploy pairs every target's simulation uses are real edits that
+/// load, and they cover each kind of edit.
+#[test]
+fn redeploy_pairs_are_real_edits() {
+    let pairs = zonal_tests::redeploy_pairs(12);
+    assert!(pairs.len() >= 20, "only {} pairs", pairs.len());
+    for kind in ["added", "removed", "widened", "narrowed", "renamed"] {
+        assert!(
+            pairs.iter().any(|p| p.label.contains(kind)),
+            "no pair with an edit `{kind}`"
+        );
+    }
+    assert!(pairs.iter().all(|p| p.v1 != p.v2));
+    assert_eq!(
+        zonal_tests::rename_word("allow a -> a-b : x\nzone a {", "a", "z"),
+        "allow z -> a-b : x\nzone z {"
+    );
 }

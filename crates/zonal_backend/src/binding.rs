@@ -24,6 +24,7 @@ use zonal_model::Policy;
 use zonal_syntax::suggest::did_you_mean;
 
 use crate::Target;
+use crate::device::{DeviceTraffic, Fhrp, PfMode, Routing};
 use crate::escape;
 
 /// A parsed deployment binding.
@@ -48,6 +49,10 @@ pub struct Firewall {
     pub naming: Naming,
     /// Logging choices.
     pub logging: Logging,
+    /// The firewall's own traffic (management, routing, FHRP, …).
+    pub device: DeviceTraffic,
+    /// pf: an anchor (default) or a complete ruleset.
+    pub pf_mode: PfMode,
     /// Where it is declared (its name), for diagnostics.
     pub span: Option<Span>,
 }
@@ -62,6 +67,8 @@ impl Firewall {
             zones: None,
             naming: Naming::default(),
             logging: Logging::default(),
+            device: DeviceTraffic::default(),
+            pf_mode: PfMode::default(),
             span: None,
         }
     }
@@ -151,6 +158,31 @@ struct RawFirewall {
     naming: Option<RawNaming>,
     #[serde(default)]
     logging: Option<RawLogging>,
+    #[serde(default)]
+    device: Option<RawDevice>,
+    #[serde(default, rename = "pf-mode")]
+    pf_mode: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDevice {
+    #[serde(default)]
+    management: Vec<String>,
+    #[serde(default)]
+    management_services: Option<Vec<String>>,
+    #[serde(default)]
+    routing: Vec<String>,
+    #[serde(default)]
+    fhrp: Vec<String>,
+    #[serde(default)]
+    dhcp_relay: bool,
+    #[serde(default)]
+    ipsec_peers: Vec<String>,
+    #[serde(default)]
+    icmp_errors: Option<bool>,
+    #[serde(default)]
+    pfsync: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -324,7 +356,9 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
                             .with_help("use the interface name as the device shows it: letters, digits, `_ . / : -`"),
                         );
                     }
-                    if let Some(other) = out.iter().find(|b| b.interface.as_deref() == Some(ifname.as_str())) {
+                    if let Some(other) = out.iter().find(|b| {
+                        b.interface.as_deref().is_some_and(|i| escape::same_interface(t, i, ifname))
+                    }) {
                         diags.push(
                             Diagnostic::error(
                                 "E0306",
@@ -357,12 +391,51 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
             }
             out
         });
+        let device = match rf.device {
+            Some(raw) => device(
+                raw,
+                target,
+                &mut |value, what, help| {
+                    let at = locate(text, name_at, value).unwrap_or(name_at);
+                    diags.push(
+                        Diagnostic::error(
+                            "E0307",
+                            format!("{what} `{value}` in the `device` block"),
+                            span_of(file, at, value.len()),
+                            "not understood",
+                        )
+                        .with_help(help),
+                    );
+                },
+                policy,
+            ),
+            None => DeviceTraffic::default(),
+        };
+        let pf_mode = match rf.pf_mode.as_deref() {
+            None | Some("anchor") => PfMode::Anchor,
+            Some("ruleset") => PfMode::Ruleset,
+            Some(other) => {
+                let at = locate(text, name_at, other).unwrap_or(name_at);
+                diags.push(
+                    Diagnostic::error(
+                        "E0307",
+                        format!("unknown pf mode `{other}`"),
+                        span_of(file, at, other.len()),
+                        "not a pf mode",
+                    )
+                    .with_help("write `pf-mode: anchor` (the default) or `pf-mode: ruleset`"),
+                );
+                PfMode::Anchor
+            }
+        };
         firewalls.push(Firewall {
             name: rf.name,
             target,
             zones,
             naming,
             logging,
+            device,
+            pf_mode,
             span: Some(span),
         });
     }
@@ -371,6 +444,103 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
     } else {
         Err(diags)
     }
+}
+
+/// Reads the `device:` block; `bad(value, what, help)` reports a value
+/// that is not understood.
+fn device(
+    raw: RawDevice,
+    target: Option<Target>,
+    bad: &mut dyn FnMut(&str, &str, &str),
+    policy: &Policy,
+) -> DeviceTraffic {
+    let mut out = DeviceTraffic::default();
+    for source in &raw.management {
+        if let Some(zone) = policy.zone_by_name(source) {
+            out.management.extend(zone.networks.iter().copied());
+        } else {
+            match zonal_model::Prefix::parse(source) {
+                Ok(p) => out.management.push(p),
+                Err(_) => bad(
+                    source,
+                    "management source",
+                    "write an address, a prefix such as `10.20.5.0/24`, or a zone of the policy",
+                ),
+            }
+        }
+    }
+    if let Some(names) = &raw.management_services {
+        out.management_services = zonal_model::ServiceSet::empty();
+        for name in names {
+            match policy.service_by_name(name) {
+                Some(s) => out.management_services = out.management_services.union(&s.set),
+                None => bad(
+                    name,
+                    "unknown management service",
+                    "name a service of the policy or the prelude, such as `ssh`, `https` or `snmp`",
+                ),
+            }
+        }
+    }
+    for name in &raw.routing {
+        match Routing::ALL.iter().find(|r| r.name() == name) {
+            Some(r) => out.routing.push(*r),
+            None => bad(
+                name,
+                "unknown routing protocol",
+                "use ospf, ospfv3, eigrp, bgp, rip, ripng or pim",
+            ),
+        }
+    }
+    for name in &raw.fhrp {
+        match Fhrp::ALL.iter().find(|f| f.name() == name) {
+            Some(f) => out.fhrp.push(*f),
+            None => bad(
+                name,
+                "unknown redundancy protocol",
+                "use hsrp, vrrp or carp",
+            ),
+        }
+    }
+    out.routing.sort();
+    out.routing.dedup();
+    out.fhrp.sort();
+    out.fhrp.dedup();
+    for peer in &raw.ipsec_peers {
+        match zonal_model::Prefix::parse(peer) {
+            Ok(p) => out.ipsec_peers.push(p),
+            Err(_) => bad(
+                peer,
+                "IPsec peer",
+                "write the peer's address, such as `203.0.113.7`",
+            ),
+        }
+    }
+    out.management.sort();
+    out.management.dedup();
+    out.ipsec_peers.sort();
+    out.ipsec_peers.dedup();
+    out.dhcp_relay = raw.dhcp_relay;
+    out.icmp_errors = raw.icmp_errors.unwrap_or(true);
+    if let Some(ifname) = raw.pfsync {
+        let safe = target.is_none_or(|t| escape::check_interface(t, &ifname).is_ok());
+        if target != Some(Target::Pf) {
+            bad(
+                &ifname,
+                "pfsync interface",
+                "`pfsync` applies to pf firewalls only",
+            );
+        } else if !safe {
+            bad(
+                &ifname,
+                "pfsync interface",
+                "use the interface name as `ifconfig` shows it",
+            );
+        } else {
+            out.pfsync = Some(ifname);
+        }
+    }
+    out
 }
 
 fn span_of(file: FileId, at: usize, len: usize) -> Span {

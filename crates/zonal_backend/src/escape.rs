@@ -200,9 +200,26 @@ pub(crate) fn check_output(_target: Target, s: &str) -> Result<(), char> {
 /// with a letter or digit, within the target's length limit.
 pub(crate) fn check_interface(target: Target, s: &str) -> Result<(), String> {
     let max = limits(target).interface_max;
+    if matches!(target, Target::Nftables | Target::Iptables) {
+        // Linux (`dev_valid_name`): at most 15 bytes, no `/`, `:` or space.
+        return check_word(s, max, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+        });
+    }
     check_word(s, max, |c| {
         c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '-')
     })
+}
+
+/// Whether two interface names name one interface on `target`: Linux and
+/// pf names are case-sensitive, the vendors' are not (`Vlan110` is
+/// `vlan110` on IOS and ASA).
+pub(crate) fn same_interface(target: Target, a: &str, b: &str) -> bool {
+    if matches!(target, Target::Nftables | Target::Iptables | Target::Pf) {
+        a == b
+    } else {
+        a.eq_ignore_ascii_case(b)
+    }
 }
 
 /// Checks a vendor zone name or a naming prefix from a binding:

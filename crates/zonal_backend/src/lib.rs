@@ -23,6 +23,7 @@
 //! text.
 
 mod binding;
+mod device;
 mod env;
 mod escape;
 mod objects;
@@ -37,6 +38,7 @@ use zonal_lint::Checked;
 use zonal_model::Policy;
 
 pub use binding::{Binding, Firewall, Logging, Naming, ZoneBinding, parse_binding};
+pub use device::{DeviceTraffic, Fhrp, PfMode, Routing};
 pub use plan::FirewallPlan;
 
 /// A firewall configuration format Zonal renders.
@@ -162,6 +164,9 @@ pub struct Artifact {
     /// How many filtering rules (rules, ACEs, policies) it contains,
     /// including the final explicit deny.
     pub rule_count: usize,
+    /// Build warnings about this file (`W03xx`): what the target cannot
+    /// enforce or had to shorten. They never block the build.
+    pub warnings: Diagnostics,
 }
 
 /// The result of rendering one firewall for one target.
@@ -176,6 +181,16 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    /// Every warning of every artifact.
+    pub fn warnings(&self) -> Diagnostics {
+        Diagnostics(
+            self.artifacts
+                .iter()
+                .flat_map(|a| a.warnings.iter().cloned())
+                .collect(),
+        )
+    }
+
     /// The total rule count over all artifacts.
     pub fn rule_count(&self) -> usize {
         self.artifacts.iter().map(|a| a.rule_count).sum()

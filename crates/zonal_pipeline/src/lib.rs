@@ -163,6 +163,8 @@ pub struct Output {
     pub firewall: String,
     /// How many filtering rules it contains.
     pub rules: usize,
+    /// Build warnings about it (`W03xx`): never blocking.
+    pub warnings: Diagnostics,
 }
 
 /// Renders every job in memory; nothing is returned unless every job
@@ -196,6 +198,7 @@ pub fn render(
                 target: job.target,
                 firewall: r.firewall.clone(),
                 rules: a.rule_count,
+                warnings: a.warnings,
             })),
             Err(d) => failed.extend(d),
         }

@@ -64,6 +64,7 @@ pub(crate) fn render(
             extension: ext.into(),
             text,
             rule_count: view.rule_count,
+            warnings: Diagnostics::new(),
         });
     }
     Ok(out)

@@ -125,6 +125,7 @@ pub(crate) fn render(
         extension: T.extension().into(),
         text,
         rule_count: view.rule_count,
+        warnings: Diagnostics::new(),
     }])
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn single_artifact<V: serde::Serialize>(
         extension: target.extension().into(),
         text,
         rule_count,
+        warnings: Diagnostics::new(),
     }])
 }
 

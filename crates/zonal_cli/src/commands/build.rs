@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use zonal_backend::{Target, TemplateFile, Templates};
+use zonal_diagnostics::Diagnostics;
 use zonal_pipeline::{Failure, Output};
 
 use crate::ExitStatus;
@@ -75,6 +76,20 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         Ok(o) => o,
         Err(failure) => return super::report(&gated.db, failure, "written"),
     };
+
+    let warnings = Diagnostics(
+        outputs
+            .iter()
+            .flat_map(|o| o.warnings.iter().cloned())
+            .collect(),
+    );
+    if !warnings.is_empty() {
+        super::print_diagnostics(&gated.db, &warnings);
+        printer::error(&format!(
+            "warning: {} build warning(s); the files are still written",
+            warnings.len()
+        ));
+    }
 
     // 4. Write (or print a single file).
     write(args.output.as_deref(), needs_dir, &outputs)?;
