@@ -140,7 +140,13 @@ fn items(text: &str) -> Vec<String> {
             pending_comment.push('\n');
             continue;
         }
-        if top && !line.starts_with(char::is_whitespace) && !cur.is_empty() {
+        // Annotations (`@suppress`, `@name`) stay with the item after them.
+        let only_annotations = cur.lines().all(|l| {
+            l.trim_start().starts_with('@')
+                || l.trim_start().starts_with('#')
+                || l.trim().is_empty()
+        });
+        if top && !line.starts_with(char::is_whitespace) && !cur.is_empty() && !only_annotations {
             out.push(std::mem::take(&mut cur));
         }
         cur.push_str(&pending_comment);
@@ -717,6 +723,23 @@ fn naming_and_logging_choices_stay_valid_for_the_real_tools() {
             }
             let logs_denies = a.text.contains(&format!("{} deny", fw.logging.prefix));
             assert_eq!(logs_denies, fw.logging.deny, "{}: deny logging", fw.name);
+        }
+    }
+}
+
+/// A `@name` reaches the output of every target (as the rule's name, or
+/// its comment or remark where the target has no rule names).
+#[test]
+fn rule_names_reach_every_target() {
+    let policy = policy_of("policies/valid/rule-names.zonal");
+    for target in Target::ALL {
+        let text: String = render(&policy, target)
+            .into_iter()
+            .map(|(_, text, _)| text)
+            .collect();
+        let lower = text.to_ascii_lowercase();
+        for name in ["rad-0042", "rad-0043-req", "rad-0043-report"] {
+            assert!(lower.contains(name), "{target}: `{name}` missing");
         }
     }
 }

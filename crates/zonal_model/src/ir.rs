@@ -463,9 +463,16 @@ pub struct Rule {
     pub expired: bool,
     /// The justification string.
     pub justification: Option<String>,
-    /// A stable name for configs, unique within the policy, made of
-    /// `[a-z0-9-]` only (e.g. `allow-modalities-to-pacs-1-dicom`).
+    /// A stable name for configs, unique within the policy, made of ASCII
+    /// letters, digits and `-`: the `@name` written before the rule (e.g.
+    /// `RAD-0042`; a workflow's two legs get `-req` and `-report` or
+    /// `-store`), else generated from the action, the first source, the
+    /// first destination and the first service as written (e.g.
+    /// `allow-modalities-to-pacs-1-dicom`), so adding an endpoint or a
+    /// service after the first keeps the name.
     pub name: String,
+    /// The `@name` written before the rule, and where.
+    pub given_name: Option<(String, Span)>,
 }
 
 impl Rule {

@@ -167,3 +167,33 @@ fn the_prelude_parses_cleanly() {
         "tcp 53, udp 53"
     );
 }
+
+/// The names of a policy's rules, in canonical order.
+fn rule_names(text: &str) -> Vec<String> {
+    let l = load_str("p.zonal", text, &opts());
+    assert!(!l.diagnostics.has_input_errors(), "{:?}", l.diagnostics);
+    let p = l.policy.unwrap_or_else(|| panic!("no model"));
+    p.rules.iter().map(|r| r.name.clone()).collect()
+}
+
+#[test]
+fn generated_rule_names_survive_added_endpoints_and_services() {
+    let head = "policy p { owner \"n\" }\nzone a { network 10.0.1.0/24 }\nzone b { network 10.0.2.0/24 }\nzone c { network 10.0.3.0/24 }\n";
+    let before = rule_names(&format!("{head}allow a -> b : https \"x\"\n"));
+    let after = rule_names(&format!("{head}allow a, c -> b, c : https, ssh \"x\"\n"));
+    assert_eq!(before, ["allow-a-to-b-https"]);
+    assert_eq!(after, before);
+}
+
+#[test]
+fn given_rule_names_name_the_rule_and_both_workflow_legs() {
+    let text = "policy p { owner \"n\" }\nzone a { network 10.0.1.0/24\n device m { address 10.0.1.5 listens dicom } }\nzone b { network 10.0.2.0/24\n device s { address 10.0.2.5 listens dicom } }\n\
+        @name RAD-0042\nallow a -> b : https \"x\"\n@name RAD-7\nstorage-commitment m -> s \"y\"\n\
+        # A generated name never takes a given one.\nallow a -> b : ssh \"z\"\n";
+    let mut names = rule_names(text);
+    names.sort();
+    assert_eq!(
+        names,
+        ["RAD-0042", "RAD-7-report", "RAD-7-req", "allow-a-to-b-ssh"]
+    );
+}

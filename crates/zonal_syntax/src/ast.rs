@@ -80,14 +80,26 @@ pub struct AddrLit {
     pub range: TextRange,
 }
 
-/// A top-level item, with the `@suppress` annotations written before it.
+/// A top-level item, with the annotations written before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// What it is.
     pub kind: ItemKind,
     /// Suppressions written directly before the item.
     pub suppressions: Vec<Suppression>,
-    /// The whole item, suppressions excluded.
+    /// `@name NAME` written directly before a rule: the stable name the
+    /// firewall rules get on every target.
+    pub name: Option<RuleName>,
+    /// The whole item, annotations excluded.
+    pub range: TextRange,
+}
+
+/// `@name RAD-0042`: a rule's stable name (a ticket or change id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleName {
+    /// The name.
+    pub name: Ident,
+    /// The whole annotation.
     pub range: TextRange,
 }
 

@@ -45,11 +45,23 @@ pub(crate) fn format(file: &SourceFile, text: &str) -> String {
             Blank::Source
         };
         let mut mode = blank;
-        for s in &item.suppressions {
-            f.begin(s.range.start, 0, mode);
-            f.hoist(s.range.end, 0);
-            f.out.push_str(&suppression(s));
-            f.end(s.range.end);
+        // Annotations in the order they are written.
+        let mut annotations: Vec<(zonal_diagnostics::TextRange, String)> = item
+            .suppressions
+            .iter()
+            .map(|s| (s.range, suppression(s)))
+            .chain(
+                item.name
+                    .iter()
+                    .map(|n| (n.range, format!("@name {}", n.name.name))),
+            )
+            .collect();
+        annotations.sort_by_key(|(r, _)| r.start);
+        for (range, text) in &annotations {
+            f.begin(range.start, 0, mode);
+            f.hoist(range.end, 0);
+            f.out.push_str(text);
+            f.end(range.end);
             mode = Blank::Never;
         }
         f.begin(item.range.start, 0, mode);

@@ -103,8 +103,8 @@ pub(crate) fn parse(file: FileId, text: &str) -> Parsed {
             break;
         }
         let group_start = off(&t);
-        // Suppressions, then the item.
-        let (after_sups, suppressions) = match item::suppressions(t) {
+        // Annotations, then the item.
+        let (after_sups, (suppressions, name)) = match item::annotations(t) {
             Ok(x) => x,
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
                 let end = recover::sync_point(text, group_start, e.start());
@@ -126,6 +126,14 @@ pub(crate) fn parse(file: FileId, text: &str) -> Parsed {
                     "nothing to suppress",
                     "put `@suppress` on the line before the item it applies to, or remove it",
                 )));
+            } else if let Some(n) = &name {
+                diagnostics.push(to_diag(SyntaxError::new(
+                    codes::DANGLING_SUPPRESSION,
+                    n.range,
+                    "`@name` is not followed by a rule",
+                    "nothing to name",
+                    "put `@name NAME` on the line before the rule it names, or remove it",
+                )));
             }
             items.push(error_item(text, group_start, text.len(), Vec::new()));
             break;
@@ -133,9 +141,21 @@ pub(crate) fn parse(file: FileId, text: &str) -> Parsed {
         match item::item(kw) {
             Ok((rest, kind)) => {
                 let junk = junk_after(rest, &kind);
+                if let Some(n) = &name
+                    && !matches!(kind, ItemKind::Flow(_) | ItemKind::Workflow(_))
+                {
+                    diagnostics.push(to_diag(SyntaxError::new(
+                        codes::DANGLING_SUPPRESSION,
+                        n.range,
+                        "`@name` names a rule, and this item is not a rule",
+                        "not before a rule",
+                        "put `@name NAME` on the line before an `allow`, `deny`, `storage-commitment` or `c-move` rule",
+                    )));
+                }
                 items.push(Item {
                     kind,
                     suppressions,
+                    name,
                     range: rng(start, off(&rest)),
                 });
                 i = rest;
@@ -185,6 +205,7 @@ fn error_item(
     Item {
         kind: ItemKind::Error,
         suppressions,
+        name: None,
         range: rng(start, end),
     }
 }

@@ -375,6 +375,7 @@ pub(crate) mod fixture {
                 expired: r.until.is_some_and(|u| u < today),
                 justification: r.justification.map(str::to_string),
                 name: r.name.to_string(),
+                given_name: None,
             })
             .collect();
         Policy {

@@ -201,6 +201,8 @@ fn rule(text: &mut Hasher128, p: &Policy, r: &Rule) {
         expired: _expired,
         justification,
         name,
+        // The name follows from it and is hashed.
+        given_name: _given_name,
     } = r;
     for f in [
         "rule",

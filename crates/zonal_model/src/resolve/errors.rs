@@ -31,6 +31,10 @@ pub(crate) const HEADER_TWICE: &str = "E0108";
 pub(crate) const SERVICE_CYCLE: &str = "E0109";
 /// A directory holds several policies (headers with different names).
 pub(crate) const SEVERAL_POLICIES: &str = "E0111";
+/// Two rules share a `@name`.
+pub(crate) const RULE_NAME_TWICE: &str = "E0112";
+/// A `@name` some target cannot use.
+pub(crate) const RULE_NAME_UNUSABLE: &str = "E0113";
 /// A group contains itself.
 pub(crate) const GROUP_CYCLE: &str = "E0110";
 /// Not a valid IP address or prefix.
@@ -294,6 +298,29 @@ pub(crate) fn several_policies(dir: &str, headers: &[(String, Span)]) -> Diagnos
     .with_secondary(*first, format!("policy `{first_name}`"))
     .with_note("every `*.zonal` file of a directory belongs to one policy")
     .with_help("check each policy on its own (name its file, or keep one policy per directory)")
+}
+
+pub(super) fn rule_name_twice(name: &str, at: Span, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        RULE_NAME_TWICE,
+        format!("the rule name `{name}` is used twice"),
+        at,
+        "second rule with this name",
+    )
+    .with_secondary(first, "first rule with this name")
+    .with_help("give every rule its own `@name` (a ticket or change id): it names the firewall rules on every target")
+}
+
+pub(super) fn rule_name_unusable(name: &str, at: Span, max: usize) -> Diagnostic {
+    Diagnostic::error(
+        RULE_NAME_UNUSABLE,
+        format!("the rule name `{name}` cannot be used on every target"),
+        at,
+        "not a usable rule name",
+    )
+    .with_help(format!(
+        "use at most {max} ASCII letters, digits and `-`, starting with a letter and not ending with `-`, such as `RAD-0042`"
+    ))
 }
 
 /// `stack`: the services being resolved, outermost first.

@@ -45,11 +45,14 @@ pub(crate) fn rule_base_name(r: &Rule) -> String {
     // Build the slug word by word and stop once it is long enough: a rule
     // may name hundreds of endpoints.
     let mut s = String::with_capacity(MAX_RULE_NAME + 8);
+    // The first source, destination and service only: adding an endpoint
+    // or a service after them keeps the name (and the hit counters and
+    // change tickets that follow it on the device).
     let words = std::iter::once(prefix)
-        .chain(r.src_written.iter().map(|x| x.0.as_str()))
+        .chain(r.src_written.iter().take(1).map(|x| x.0.as_str()))
         .chain(std::iter::once("to"))
-        .chain(r.dst_written.iter().map(|x| x.0.as_str()))
-        .chain(r.services_written.iter().map(|x| x.text.as_str()));
+        .chain(r.dst_written.iter().take(1).map(|x| x.0.as_str()))
+        .chain(r.services_written.iter().take(1).map(|x| x.text.as_str()));
     for w in words {
         if s.len() > MAX_RULE_NAME {
             break;

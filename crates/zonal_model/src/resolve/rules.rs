@@ -8,7 +8,7 @@ use zonal_diagnostics::{FileId, Span};
 use zonal_syntax::ast;
 
 use super::endpoints::{Ctx, GroupCache, Resolved};
-use super::{Resolver, names, sp};
+use super::{Resolver, errors, names, sp};
 use crate::addr::AddrSet;
 use crate::ir::{Action, Date, Endpoint, OriginKind, Rule, RuleId, ServiceUse, Term};
 use crate::service::ServiceSet;
@@ -28,7 +28,16 @@ impl Resolver<'_> {
                 rules.push(reverse);
             }
         }
-        finalize_rules(rules)
+        let (rules, problems) = finalize_rules(rules);
+        for p in problems {
+            self.diags.push(match p {
+                NameProblem::Twice { name, at, first } => errors::rule_name_twice(&name, at, first),
+                NameProblem::Unusable { name, at } => {
+                    errors::rule_name_unusable(&name, at, MAX_GIVEN_NAME)
+                }
+            });
+        }
+        rules
     }
 
     fn flow_rule(
@@ -58,7 +67,7 @@ impl Resolver<'_> {
             ast::FlowAction::Deny => Action::Deny,
         };
         let just = f.justification.as_ref().map(|j| j.value.clone());
-        Some(build_rule(
+        let mut rule = build_rule(
             ctx,
             action,
             OriginKind::Flow,
@@ -68,7 +77,9 @@ impl Resolver<'_> {
             uses,
             until,
             just,
-        ))
+        );
+        rule.given_name = given_name(file, item);
+        Some(rule)
     }
 
     /// The request leg `a -> b` and the reverse leg `b -> a` (or, for
@@ -120,9 +131,19 @@ impl Resolver<'_> {
             until,
             just.clone(),
         );
-        let reverse = build_rule(ctx, Action::Allow, k2, span, b, back, uses, until, just);
+        let mut reverse = build_rule(ctx, Action::Allow, k2, span, b, back, uses, until, just);
+        let mut request = request;
+        request.given_name = given_name(file, item);
+        reverse.given_name = given_name(file, item);
         Some((request, reverse))
     }
+}
+
+/// The `@name` of an item, with where it is written.
+fn given_name(file: FileId, item: &ast::Item) -> Option<(String, Span)> {
+    item.name
+        .as_ref()
+        .map(|n| (n.name.name.clone(), sp(file, n.name.range)))
 }
 
 /// The services a rule covers toward one destination: a named service that
@@ -241,6 +262,7 @@ fn build_rule(
         expired,
         justification,
         name: String::new(),
+        given_name: None,
     }
 }
 
@@ -255,8 +277,33 @@ type RuleKey<'a> = (
     Option<&'a str>,
 );
 
-/// Sorts rules canonically, assigns ids and stable unique names.
-fn finalize_rules(rules: Vec<Rule>) -> Vec<Rule> {
+/// A rule whose `@name` cannot be used: written twice (both places), or
+/// not made of letters, digits and `-` within [`MAX_GIVEN_NAME`] bytes.
+pub(super) enum NameProblem {
+    /// Two rules (not the two legs of one workflow) share a `@name`.
+    Twice { name: String, at: Span, first: Span },
+    /// The name has a character or a length some target cannot take.
+    Unusable { name: String, at: Span },
+}
+
+/// The longest `@name`: with a workflow suffix (`-report`) it stays
+/// within the shortest rule-name limit of the targets.
+pub(super) const MAX_GIVEN_NAME: usize = 28;
+
+/// The name of a rule from its `@name`: the name itself for a flow, with
+/// the leg's suffix for a workflow.
+fn given_rule_name(given: &str, origin: OriginKind) -> String {
+    match origin {
+        OriginKind::Flow => given.to_string(),
+        OriginKind::StorageCommitmentRequest | OriginKind::MoveRequest => format!("{given}-req"),
+        OriginKind::StorageCommitmentReport => format!("{given}-report"),
+        OriginKind::MoveStore => format!("{given}-store"),
+    }
+}
+
+/// Sorts rules canonically, assigns ids and stable unique names: first
+/// every `@name`, then generated names that avoid them.
+fn finalize_rules(rules: Vec<Rule>) -> (Vec<Rule>, Vec<NameProblem>) {
     fn key(r: &Rule) -> RuleKey<'_> {
         (
             r.action,
@@ -277,9 +324,45 @@ fn finalize_rules(rules: Vec<Rule>) -> Vec<Rule> {
     };
     let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
     let mut rules: Vec<Rule> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    let mut problems = Vec::new();
     let mut used: BTreeMap<String, u32> = BTreeMap::new();
+    let mut given_at: BTreeMap<String, Span> = BTreeMap::new();
+    for r in &mut rules {
+        let Some((given, at)) = r.given_name.clone() else {
+            continue;
+        };
+        let usable = given.len() <= MAX_GIVEN_NAME
+            && given.starts_with(|c: char| c.is_ascii_alphabetic())
+            && given.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !given.ends_with('-');
+        if !usable {
+            problems.push(NameProblem::Unusable { name: given, at });
+            continue;
+        }
+        let name = given_rule_name(&given, r.origin);
+        if let Some(first) = given_at.get(&name) {
+            // Report at the later one in the source, pointing back.
+            let (at, first) = if (first.file, first.range.start) <= (at.file, at.range.start) {
+                (at, *first)
+            } else {
+                (*first, at)
+            };
+            problems.push(NameProblem::Twice {
+                name: given,
+                at,
+                first,
+            });
+            continue;
+        }
+        given_at.insert(name.clone(), at);
+        used.insert(name.clone(), 0);
+        r.name = name;
+    }
     for (i, r) in rules.iter_mut().enumerate() {
         r.id = RuleId(u32::try_from(i).unwrap_or(u32::MAX));
+        if !r.name.is_empty() {
+            continue;
+        }
         let base = names::rule_base_name(r);
         let mut n = *used.get(&base).unwrap_or(&0);
         let mut name = base.clone();
@@ -291,5 +374,5 @@ fn finalize_rules(rules: Vec<Rule>) -> Vec<Rule> {
         used.insert(name.clone(), 0);
         r.name = name;
     }
-    rules
+    (rules, problems)
 }

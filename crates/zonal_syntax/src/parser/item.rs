@@ -13,7 +13,7 @@ use super::lexeme::{
 use crate::ast::{
     DeviceDecl, DeviceProp, DevicePropKind, Endpoint, EndpointList, FlowAction, FlowDecl,
     GroupDecl, IcmpType, Ident, Include, ItemKind, Listener, NeverDecl, PolicyDecl, PortProto,
-    Reach, RequireDecl, ServiceDecl, ServiceTerm, ServiceTermKind, StrLit, Suppression,
+    Reach, RequireDecl, RuleName, ServiceDecl, ServiceTerm, ServiceTermKind, StrLit, Suppression,
     WorkflowDecl, WorkflowKind, ZoneDecl, ZoneProp, ZonePropKind,
 };
 use crate::codes;
@@ -175,6 +175,51 @@ pub(crate) fn not_an_item(i: Input<'_>) -> SyntaxError {
     )
 }
 
+/// The annotations before a top-level item: `@suppress …` (repeated) and
+/// at most one `@name NAME`, in any order.
+pub(crate) fn annotations(mut i: Input<'_>) -> PResult<'_, (Vec<Suppression>, Option<RuleName>)> {
+    let mut sups = Vec::new();
+    let mut name: Option<RuleName> = None;
+    loop {
+        let t = trivia(i);
+        if !t.fragment().starts_with('@') {
+            return Ok((i, (sups, name)));
+        }
+        let after_at = t.take_from(1);
+        if peek_word(after_at) == Some("name")
+            && !after_at.fragment().starts_with(char::is_whitespace)
+        {
+            let start = off(&t);
+            let (rest, _) = keyword(after_at, "name")?;
+            let (rest, n) = expect(rest, "a rule name", NAME_HELP, |i| ident(i, "a rule name"))?;
+            let ann = RuleName {
+                name: n,
+                range: rng(start, off(&rest)),
+            };
+            if let Some(first) = &name {
+                return fail(SyntaxError::new(
+                    codes::DUPLICATE_FIELD,
+                    ann.range,
+                    format!(
+                        "the rule is named twice, `{}` and `{}`",
+                        first.name.name, ann.name.name
+                    ),
+                    "second `@name`",
+                    "a rule has one stable name: keep one `@name`",
+                ));
+            }
+            name = Some(ann);
+            i = rest;
+            continue;
+        }
+        let (rest, s) = suppression(t)?;
+        sups.push(s);
+        i = rest;
+    }
+}
+
+const NAME_HELP: &str = "write `@name RAD-0042` on the line before the rule: letters, digits, `-`, `_` and `.`, starting with a letter";
+
 /// `@suppress LINT "reason"? (until DATE)?`, repeated.
 pub(crate) fn suppressions(mut i: Input<'_>) -> PResult<'_, Vec<Suppression>> {
     let mut out = Vec::new();
@@ -193,6 +238,16 @@ fn suppression(t: Input<'_>) -> PResult<'_, Suppression> {
     let start = off(&t);
     let after_at = t.take_from(1);
     let w = peek_word(after_at).filter(|_| !after_at.fragment().starts_with(char::is_whitespace));
+    if w == Some("name") {
+        let (range, _) = found(after_at);
+        return fail(SyntaxError::new(
+            codes::UNKNOWN_KEYWORD,
+            rng(start, range.end as usize),
+            "`@name` names a rule, not a device",
+            "not before a rule",
+            "put `@name NAME` on the line before an `allow`, `deny`, `storage-commitment` or `c-move` rule",
+        ));
+    }
     if w != Some("suppress") {
         let (range, desc) = found(after_at);
         let range = rng(start, range.end as usize);
