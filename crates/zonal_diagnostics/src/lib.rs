@@ -8,6 +8,7 @@
 mod diagnostic;
 pub mod render;
 mod source;
+pub mod text;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use source::{FileId, LineCol, SourceDb, Span, TextRange};

@@ -7,6 +7,12 @@ use serde::Serialize;
 
 use crate::{Diagnostic, Label, SourceDb};
 
+/// `s` with every control and invisible character replaced by a visible
+/// stand-in (see [`crate::text::printable`]).
+fn safe(s: &str) -> String {
+    s.chars().map(crate::text::printable).collect()
+}
+
 /// Whether the human renderer colours its output (ANSI escapes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Color {
@@ -69,7 +75,7 @@ pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
         d.code,
         p.reset,
         p.bold,
-        d.message,
+        safe(&d.message),
         p.reset
     );
     let mut labels: Vec<(&Label, bool)> = vec![(&d.primary, true)];
@@ -107,10 +113,10 @@ pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
         last_file = Some(file);
         let _ = writeln!(out, "{pad} {}|{}", p.gutter, p.reset);
         let line_text = db.line_text(file, start.line);
-        let shown: String = line_text
-            .chars()
-            .map(|c| if c == '\t' { ' ' } else { c })
-            .collect();
+        // Control and invisible characters are shown as visible stand-ins,
+        // one for one, so a snippet can neither drive the terminal nor
+        // hide text, and the underline stays in its column.
+        let shown: String = line_text.chars().map(crate::text::printable).collect();
         let _ = writeln!(
             out,
             "{}{:>width$} |{} {}",
@@ -132,7 +138,7 @@ pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
         let msg = if label.message.is_empty() {
             String::new()
         } else {
-            format!(" {}", label.message)
+            format!(" {}", safe(&label.message))
         };
         let marks = if *primary { p.severity } else { p.gutter };
         let _ = writeln!(
@@ -153,6 +159,7 @@ pub fn human_in(db: &SourceDb, d: &Diagnostic, color: Color) -> String {
 fn write_notes(out: &mut String, d: &Diagnostic, pad: &str, p: &Paint) {
     let _ = writeln!(out, "{pad} {}|{}", p.gutter, p.reset);
     for note in &d.notes {
+        let note = note.lines().map(safe).collect::<Vec<_>>().join("\n");
         let mut lines = note.lines();
         if let Some(first) = lines.next() {
             let _ = writeln!(
@@ -165,7 +172,7 @@ fn write_notes(out: &mut String, d: &Diagnostic, pad: &str, p: &Paint) {
             let _ = writeln!(out, "{pad}         {l}");
         }
     }
-    if let Some(help) = &d.help {
+    if let Some(help) = d.help.as_deref().map(safe) {
         let _ = writeln!(
             out,
             "{pad} {}={} {}help{}: {help}",
@@ -184,7 +191,7 @@ pub fn short(db: &SourceDb, d: &Diagnostic) -> String {
         lc.col,
         d.severity.as_str(),
         d.code,
-        d.message
+        safe(&d.message)
     )
 }
 

@@ -25,8 +25,12 @@ pub const DANGLING_SUPPRESSION: &str = "E0011";
 /// A policy header sets `owner` or `description` twice.
 pub const DUPLICATE_FIELD: &str = "E0012";
 
+/// A character a reviewer cannot see, or a line break some tools do not
+/// see (lone CR, U+2028, U+2029), anywhere in a file.
+pub const INVISIBLE_CHARACTER: &str = "E0013";
+
 /// Every syntax error code, in order.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     UNEXPECTED_TOKEN,
     UNKNOWN_KEYWORD,
     UNTERMINATED_STRING,
@@ -39,4 +43,5 @@ pub const ALL: [&str; 12] = [
     LIMIT_EXCEEDED,
     DANGLING_SUPPRESSION,
     DUPLICATE_FIELD,
+    INVISIBLE_CHARACTER,
 ];

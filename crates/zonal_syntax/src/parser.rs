@@ -15,6 +15,7 @@
 //! recovery counts braces, so no input can overflow the stack.
 
 mod error;
+mod invisible;
 mod item;
 mod lexeme;
 mod recover;
@@ -79,6 +80,16 @@ pub(crate) fn parse(file: FileId, text: &str) -> Parsed {
             file: SourceFile::default(),
             diagnostics,
         };
+    }
+    for (range, c, why) in invisible::scan(text, 20) {
+        diagnostics.push(to_diag(SyntaxError::new(
+            codes::INVISIBLE_CHARACTER,
+            range,
+            format!("the file contains {why} (U+{:04X})", u32::from(c)),
+            "refused character",
+            "remove it: a reviewer cannot see it, or sees a line break where Zonal sees none; \
+             write line breaks as LF or CRLF",
+        )));
     }
     let comments = recover::comments(text);
     let mut items: Vec<Item> = Vec::new();

@@ -351,20 +351,11 @@ pub(crate) fn string(i: Input<'_>) -> PResult<'_, StrLit> {
                     codes::INVALID_STRING,
                     rng(start + p, start + p + c.len_utf8()),
                     format!(
-                        "string contains the {} character U+{:04X}",
-                        if c.is_control() {
-                            "control"
-                        } else {
-                            "bidirectional-text"
-                        },
+                        "string contains the control character U+{:04X}",
                         u32::from(c)
                     ),
-                    if c.is_control() {
-                        "control character"
-                    } else {
-                        "invisible character"
-                    },
-                    "remove it: strings may not contain tabs, control or bidirectional-override characters",
+                    "control character",
+                    "remove it: strings may not contain tabs or control characters",
                 ));
             }
             c => value.push(c),
@@ -372,9 +363,12 @@ pub(crate) fn string(i: Input<'_>) -> PResult<'_, StrLit> {
     }
 }
 
+/// A tab ends the string with an error here (it is allowed elsewhere, as
+/// whitespace). Every other control character and every invisible
+/// formatting character is refused everywhere in a file, strings included,
+/// by the scan in `invisible.rs` (E0013).
 fn is_forbidden_in_string(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    c == '\t'
 }
 
 fn unterminated(start: usize, end: usize) -> SyntaxError {

@@ -189,15 +189,15 @@ fn unknown_escape() {
 #[test]
 fn control_character_in_string() {
     assert_snapshot!(d("policy p { owner \"a\u{7}b\" }"), @"
-    1:20 E0004 string contains the control character U+0007 | control character | help: remove it: strings may not contain tabs, control or bidirectional-override characters
-    items: ERROR
+    1:20 E0013 the file contains a control character (U+0007) | refused character | help: remove it: a reviewer cannot see it, or sees a line break where Zonal sees none; write line breaks as LF or CRLF
+    items: policy
     ");
 }
 #[test]
 fn bidi_override_in_string() {
     assert_snapshot!(d("policy p { owner \"a\u{202e}b\" }"), @"
-    1:20 E0004 string contains the bidirectional-text character U+202E | invisible character | help: remove it: strings may not contain tabs, control or bidirectional-override characters
-    items: ERROR
+    1:20 E0013 the file contains an invisible formatting character (bidirectional, zero-width or similar) (U+202E) | refused character | help: remove it: a reviewer cannot see it, or sees a line break where Zonal sees none; write line breaks as LF or CRLF
+    items: policy
     ");
 }
 #[test]
