@@ -74,6 +74,11 @@ pub(crate) struct PolicyArgs {
     /// The date that `until` expiry is judged against (YYYY-MM-DD); default today.
     #[arg(long, value_name = "DATE", env = "ZONAL_TODAY")]
     pub(crate) today: Option<String>,
+    /// Let `include` read files outside the policy's directory (the directory given, or the
+    /// given file's directory). Off by default: a policy directory many people can write to
+    /// must not make Zonal read, and quote, files elsewhere.
+    #[arg(long)]
+    pub(crate) allow_include_outside: bool,
 }
 
 #[derive(Args, Debug)]
@@ -137,11 +142,15 @@ pub(crate) struct CompletionsArgs {
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
     /// The policy file or directory.
-    #[arg(value_name = "PATH")]
-    pub(crate) path: PathBuf,
+    #[arg(value_name = "PATH", required_unless_present = "cleanup")]
+    pub(crate) path: Option<PathBuf>,
     /// Which rendered rules to prove.
-    #[arg(long, value_enum)]
-    pub(crate) target: VerifyTarget,
+    #[arg(long, value_enum, required_unless_present = "cleanup")]
+    pub(crate) target: Option<VerifyTarget>,
+    /// Only delete the network namespaces an interrupted or killed run left
+    /// behind (`zv<pid>x…` of processes that are gone), then exit.
+    #[arg(long, conflicts_with_all = ["path", "target"])]
+    pub(crate) cleanup: bool,
     /// A deployment binding (YAML): the router's interfaces are named after it.
     #[arg(long, value_name = "FILE")]
     pub(crate) deploy: Option<PathBuf>,

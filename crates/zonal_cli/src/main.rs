@@ -7,6 +7,7 @@ mod commands;
 mod fs;
 mod lint_output;
 mod printer;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         }
     };
     printer::set_color(cli.color);
+    signals::install();
     let status = match commands::run(cli) {
         Ok(s) => s,
         Err(e) => {
@@ -55,5 +57,6 @@ fn main() -> ExitCode {
             ExitStatus::Error
         }
     };
+    signals::wait_if_interrupted();
     status.into()
 }

@@ -3,6 +3,7 @@
 //! template, exit 2 with an explanation without root. Needs root (CI runs
 //! as root); it fails, never skips, when the proof cannot run.
 
+use std::path::Path;
 use std::process::Command;
 
 use zonal_tests::{Run, repo_root as repo};
@@ -107,4 +108,72 @@ fn a_target_without_a_kernel_is_a_usage_error() {
         "{}",
         r.stderr
     );
+}
+
+fn namespaces_of(pid: u32) -> Vec<String> {
+    let prefix = format!("zv{pid}x");
+    std::fs::read_dir("/run/netns")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// SIGINT, SIGTERM and SIGHUP in the middle of a proof: the run deletes
+/// its namespaces before it exits (status 130).
+#[test]
+fn an_interrupted_verify_leaves_no_namespace_behind() {
+    // Early (the preflight's namespace) and late (the network built).
+    for (signal, wanted) in [("INT", 1), ("TERM", 5), ("HUP", 10), ("INT", 15)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zonal"))
+            .args(["verify", EXAMPLE, "--target", "nftables", "--quiet"])
+            .current_dir(zonal_tests::repo_root())
+            .env("ZONAL_TODAY", "2026-11-28")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run zonal: {e}"));
+        let pid = child.id();
+        let start = std::time::Instant::now();
+        while namespaces_of(pid).len() < wanted {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "SIG{signal}: zonal verify made no namespace in 60 s"
+            );
+            if child.try_wait().ok().flatten().is_some() {
+                panic!("SIG{signal}: zonal verify ended before it could be interrupted");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let sent = Command::new("kill")
+            .args(["-s", signal, &pid.to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill: {e}"));
+        assert!(sent.success());
+        let status = child.wait().unwrap_or_else(|e| panic!("wait: {e}"));
+        assert_eq!(status.code(), Some(130), "SIG{signal}: {status:?}");
+        assert_eq!(namespaces_of(pid), Vec::<String>::new(), "SIG{signal}");
+    }
+}
+
+/// `zonal verify --cleanup` deletes the namespaces of a run that is gone
+/// (killed with SIGKILL, which no handler sees) and says which.
+#[test]
+fn cleanup_deletes_namespaces_of_runs_that_are_gone() {
+    // No process can have this pid: it is above the kernel's pid_max limit.
+    let stale = "zv4194399x0";
+    let made = Command::new("ip")
+        .args(["netns", "add", stale])
+        .status()
+        .unwrap_or_else(|e| panic!("ip: {e}"));
+    assert!(made.success(), "ip netns add failed (root needed)");
+    let r = run(Command::new(env!("CARGO_BIN_EXE_zonal")).args(["verify", "--cleanup"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(stale), "{}", r.stderr);
+    assert!(!Path::new("/run/netns").join(stale).exists());
+    let r = run(Command::new(env!("CARGO_BIN_EXE_zonal")).args(["verify", "--cleanup"]));
+    assert!(r.stderr.contains("no namespace"), "{}", r.stderr);
 }

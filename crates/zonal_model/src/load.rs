@@ -156,8 +156,9 @@ impl Loading<'_> {
         }
         match loader.list_zonal(path) {
             Ok(list) if list.is_empty() => {
+                let at = self.file_span(path);
                 self.diags
-                    .push(errors::empty_directory(&loader.display(path)));
+                    .push(errors::empty_directory(&loader.display(path), at));
             }
             Ok(list) => {
                 for p in list {
@@ -181,11 +182,21 @@ impl Loading<'_> {
                     return true;
                 }
             }
-            Err(e) => self
-                .diags
-                .push(errors::unreadable_directory(&loader.display(path), &e)),
+            Err(e) => {
+                let at = self.file_span(path);
+                self.diags
+                    .push(errors::unreadable_directory(&loader.display(path), &e, at));
+            }
         }
         false
+    }
+
+    /// A span naming `path` itself: an empty entry of that name in the
+    /// source database, so that a diagnostic points at the file (or
+    /// directory), never at the prelude, and never echoes its bytes.
+    fn file_span(&mut self, path: &str) -> Span {
+        let id = self.db.add(self.loader.display(path), String::new());
+        Span::new(id, TextRange::new(0, 0))
     }
 
     /// Loads one file and, depth first, the files it includes. `stack`
@@ -214,13 +225,25 @@ impl Loading<'_> {
             ));
             return;
         }
+        if let Some(at) = from
+            && !norm.ends_with(".zonal")
+        {
+            self.diags
+                .push(errors::include_not_zonal(&self.loader.display(&norm), at));
+            return;
+        }
         let text = match self.loader.read(&norm) {
             Ok(t) => t,
             Err(e) => {
+                let at = match from {
+                    Some(at) => at,
+                    None => self.file_span(&norm),
+                };
                 self.diags.push(errors::unreadable_file(
                     &self.loader.display(&norm),
                     &e,
-                    from.unwrap_or_default(),
+                    at,
+                    from.is_some(),
                 ));
                 return;
             }

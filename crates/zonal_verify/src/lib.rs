@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use zonal_model::Policy;
 
-pub use netns::{KernelError, preflight};
+pub use netns::{KernelError, preflight, remove_own, sweep_stale};
 pub use plan::{Config, Host, Link, Origin, Plan, PlanError, Probe, ProbeKind, plan};
 pub use probe::Observed;
 pub use report::{Mismatch, Report};

@@ -108,31 +108,52 @@ fn unique_prefix() -> String {
 const NETNS_DIR: &str = "/run/netns";
 
 /// Deletes namespaces left behind by runs whose process is gone (a run
-/// killed by a signal cannot run its drop guard).
-fn sweep_stale() {
+/// killed by SIGKILL cannot clean up). Returns the names deleted.
+pub fn sweep_stale() -> Vec<String> {
+    sweep(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Deletes every namespace of this process (a signal handler calls it
+/// before the process exits). Returns the names deleted.
+pub fn remove_own() -> Vec<String> {
+    let me = std::process::id().to_string();
+    sweep(|pid| pid == me)
+}
+
+/// Deletes the `zv<pid>x<n>` namespaces whose pid `doomed` accepts. The
+/// names record the process that made them, so no other record is kept.
+fn sweep(doomed: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(NETNS_DIR) else {
-        return;
+        return removed;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
         let Some(rest) = name.strip_prefix("zv") else {
             continue;
         };
         let Some((pid, _)) = rest.split_once('x') else {
             continue;
         };
-        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || !doomed(pid) {
             continue;
         }
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = run(
-                "delete a stale namespace",
-                "ip",
-                &["netns", "delete", &name],
-                None,
-            );
+        if run(
+            "delete a left-over namespace",
+            "ip",
+            &["netns", "delete", &name],
+            None,
+        )
+        .is_ok()
+        {
+            removed.push(name);
         }
     }
+    removed
 }
 
 /// The built network. Dropping it deletes every namespace it created.
@@ -281,7 +302,7 @@ fn sysctls(ns: &str, settings: &[&str]) -> Result<(), KernelError> {
 /// zone (named after the binding), and one namespace per host joined to
 /// its zone's bridge by a veth pair. Every host routes through the router.
 pub(crate) fn build(plan: &Plan) -> Result<Network, KernelError> {
-    sweep_stale();
+    let _ = sweep_stale();
     let prefix = unique_prefix();
     let router = format!("{prefix}-r");
     let hosts: Vec<String> = (0..plan.hosts.len())

@@ -16,7 +16,7 @@ use zonal_pipeline::{Failure, Output};
 
 use crate::ExitStatus;
 use crate::args::BuildArgs;
-use crate::fs::{display_path, write_atomic};
+use crate::fs::{Staged, display_path};
 use crate::printer;
 
 pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
@@ -138,16 +138,27 @@ fn write(output: Option<&Path>, needs_dir: bool, outputs: &[Output]) -> anyhow::
                     .with_context(|| format!("cannot create `{}`", out.display()))?;
             }
             let cwd = std::env::current_dir().ok();
-            for o in outputs {
-                let path: PathBuf = if as_dir {
-                    out.join(&o.file)
-                } else {
-                    out.to_path_buf()
-                };
-                write_atomic(&path, o.text.as_bytes())?;
+            let paths: Vec<PathBuf> = outputs
+                .iter()
+                .map(|o| {
+                    if as_dir {
+                        out.join(&o.file)
+                    } else {
+                        out.to_path_buf()
+                    }
+                })
+                .collect();
+            // All or nothing: every file is staged first, then all are
+            // renamed; on any failure every old file stays as it was.
+            let mut staged = Staged::default();
+            for (o, path) in outputs.iter().zip(&paths) {
+                staged.stage(path, o.text.as_bytes())?;
+            }
+            staged.commit()?;
+            for (o, path) in outputs.iter().zip(&paths) {
                 printer::error(&format!(
                     "wrote {} ({}, firewall {}, {} rules)",
-                    display_path(cwd.as_deref(), &path),
+                    display_path(cwd.as_deref(), path),
                     o.target,
                     o.firewall,
                     o.rules

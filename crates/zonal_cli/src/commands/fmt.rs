@@ -15,7 +15,7 @@ pub(crate) fn run(args: &FmtArgs) -> anyhow::Result<ExitStatus> {
     for p in &args.paths {
         collect(p, &mut files)?;
     }
-    let loader = FsLoader::new();
+    let loader = FsLoader::new(Path::new("."), true);
     let mut status = ExitStatus::Success;
     for f in files {
         let text = std::fs::read_to_string(&f)

@@ -68,7 +68,11 @@ pub(crate) fn load(path: &Path, args: &PolicyArgs) -> anyhow::Result<zonal_model
         today: today(args)?,
     };
     let p = path.to_string_lossy().replace('\\', "/");
-    Ok(zonal_model::load(&FsLoader::new(), &p, &options))
+    Ok(zonal_model::load(
+        &FsLoader::new(path, args.allow_include_outside),
+        &p,
+        &options,
+    ))
 }
 
 /// Reads `zonal.toml` beside the policy at `path` (the directory itself,

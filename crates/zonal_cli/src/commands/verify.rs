@@ -17,12 +17,23 @@ use crate::args::{VerifyArgs, VerifyTarget};
 use crate::printer;
 
 pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let target = match args.target {
+    if args.cleanup {
+        if let Err(why) = zonal_verify::preflight(&["ip"]) {
+            printer::error(&format!("error: cannot clean up here: {why}"));
+            return Ok(ExitStatus::Error);
+        }
+        report_stale(&zonal_verify::sweep_stale(), true);
+        return Ok(ExitStatus::Success);
+    }
+    let (Some(path), Some(target)) = (&args.path, args.target) else {
+        anyhow::bail!("give the policy and `--target nftables` or `--target iptables`");
+    };
+    let target = match target {
         VerifyTarget::Nftables => Target::Nftables,
         VerifyTarget::Iptables => Target::Iptables,
     };
     // The same gate as `zonal build`: what build refuses, verify refuses.
-    let mut gated = match super::gate(&args.path, &args.policy, "verified")? {
+    let mut gated = match super::gate(path, &args.policy, "verified")? {
         Ok(g) => g,
         Err(status) => return Ok(status),
     };
@@ -68,10 +79,15 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
 
     let config = proof_config(args, &firewall);
 
+    // SIGINT, SIGTERM and SIGHUP delete this run's namespaces before exit
+    // (the preflight makes one too).
+    crate::signals::verifying();
     if let Err(why) = zonal_verify::preflight(&rules.tools()) {
         printer::error(&format!("error: the kernel proof cannot run here: {why}"));
         return Ok(ExitStatus::Error);
     }
+    // Namespaces of a run that was killed (SIGKILL, a crash) go first.
+    report_stale(&zonal_verify::sweep_stale(), false);
     let report = match zonal_verify::verify(policy, &rules, &config) {
         Ok(r) => r,
         Err(VerifyError::Load(e)) => {
@@ -104,6 +120,21 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Findings
     })
+}
+
+/// Tells which left-over namespaces were deleted.
+fn report_stale(removed: &[String], say_none: bool) {
+    if removed.is_empty() {
+        if say_none {
+            printer::error("no namespace of an interrupted run was left behind");
+        }
+    } else {
+        printer::error(&format!(
+            "deleted {} network namespace(s) left behind by an interrupted run: {}",
+            removed.len(),
+            removed.join(", ")
+        ));
+    }
 }
 
 /// The proof's settings: seed and samples from the command line; with a

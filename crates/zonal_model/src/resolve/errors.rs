@@ -80,22 +80,26 @@ fn did_you_mean_help(suggestion: &str) -> String {
 
 // E0101, E0102: files, directories and includes.
 
-pub(crate) fn empty_directory(shown: &str) -> Diagnostic {
+/// `at`: the directory itself (an empty file of that name in the source
+/// database), never the prelude.
+pub(crate) fn empty_directory(shown: &str, at: Span) -> Diagnostic {
     Diagnostic::error(
         UNREADABLE,
         format!("directory `{shown}` holds no `.zonal` file"),
-        Span::default(),
-        "",
+        at,
+        "this directory",
     )
+    .with_help("a policy directory holds `*.zonal` files (hidden files are ignored)")
 }
 
-pub(crate) fn unreadable_directory(shown: &str, error: &str) -> Diagnostic {
+pub(crate) fn unreadable_directory(shown: &str, error: &str, at: Span) -> Diagnostic {
     Diagnostic::error(
         UNREADABLE,
         format!("cannot read directory `{shown}`: {error}"),
-        Span::default(),
-        "",
+        at,
+        "this directory",
     )
+    .with_help("check the path and its permissions")
 }
 
 pub(crate) fn too_many_files(
@@ -115,14 +119,36 @@ pub(crate) fn too_many_files(
     ))
 }
 
-pub(crate) fn unreadable_file(shown: &str, error: &str, at: Span) -> Diagnostic {
-    Diagnostic::error(
+/// `at`: the include that names the file, or the file itself (an empty
+/// file of that name in the source database) when it was named on the
+/// command line or found in a directory. Never the prelude, and never the
+/// file's bytes: a file that cannot be read as Zonal source is not echoed.
+pub(crate) fn unreadable_file(shown: &str, error: &str, at: Span, included: bool) -> Diagnostic {
+    let d = Diagnostic::error(
         UNREADABLE,
         format!("cannot read `{shown}`: {error}"),
         at,
+        if included {
+            "included here"
+        } else {
+            "this file"
+        },
+    );
+    if included {
+        d.with_help("check the path; includes are relative to the including file's directory")
+    } else {
+        d.with_help("a policy is read from regular `*.zonal` files that are valid UTF-8")
+    }
+}
+
+pub(crate) fn include_not_zonal(shown: &str, at: Span) -> Diagnostic {
+    Diagnostic::error(
+        UNREADABLE,
+        format!("`{shown}` is not a `.zonal` file"),
+        at,
         "included here",
     )
-    .with_help("check the path; includes are relative to the including file's directory")
+    .with_help("an include names another policy file, ending in `.zonal`")
 }
 
 pub(crate) fn include_cycle(chain: &[String], at: Span) -> Diagnostic {
