@@ -321,6 +321,11 @@ impl Formatter<'_> {
             mode = Blank::Never;
         }
         self.begin(start, 1, mode);
+        // Comments between `device` and `{` go before the device in either
+        // layout, so only comments inside the braces choose the layout
+        // (otherwise a second run would choose differently).
+        let open = self.open_brace(d.name.range.end);
+        self.hoist(open, 1);
         let props: Vec<String> = d
             .props
             .iter()
@@ -331,13 +336,11 @@ impl Formatter<'_> {
         } else {
             format!("device {} {{ {} }}", d.name.name, props.join("  "))
         };
-        if !self.has_comment_in(start, end) && INDENT.len() + one.chars().count() <= MAX_WIDTH {
+        if !self.has_comment_in(open, end) && INDENT.len() + one.chars().count() <= MAX_WIDTH {
             self.out.push_str(&one);
             self.end(end);
             return;
         }
-        let open = self.open_brace(d.name.range.end);
-        self.hoist(open, 1);
         let _ = write!(self.out, "device {} {{", d.name.name);
         self.end(open + 1);
         self.fresh = true;
