@@ -107,7 +107,9 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
             match w.as_slice() {
                 // Re-entering an object group adds to its members.
                 ["object", "network", name] | ["object-group", "network", name] => {
-                    dev.nets.entry((*name).to_string()).or_insert_with(Addrs::none);
+                    dev.nets
+                        .entry((*name).to_string())
+                        .or_insert_with(Addrs::none);
                     block = Block::Net((*name).to_string());
                 }
                 ["object", "service", name] | ["object-group", "service", name] => {

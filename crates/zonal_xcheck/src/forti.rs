@@ -251,7 +251,10 @@ pub(crate) fn read(text: &str) -> Res<Forti> {
                 let before = sec.len();
                 sec.retain(|e| e.name != *name);
                 if sec.len() == before {
-                    return Err((n, format!("`delete {name}`: entry not found (load would fail)")));
+                    return Err((
+                        n,
+                        format!("`delete {name}`: entry not found (load would fail)"),
+                    ));
                 }
             }
             ["execute", ..] => {}

@@ -333,7 +333,11 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
                 Action::Allow => "accept".into(),
                 Action::Deny => "deny".into(),
             },
-            logtraffic: if d.log { "all".into() } else { "disable".into() },
+            logtraffic: if d.log {
+                "all".into()
+            } else {
+                "disable".into()
+            },
             schedule: d.schedule.clone(),
             comments: text,
         };
@@ -853,7 +857,9 @@ mod tests {
         assert!(blocks[0].contains("set srcaddr6 \"none\"\n"));
         assert!(blocks[0].contains("set dstaddr6 \"none\"\n"));
         assert!(out.contains("        set tcp-portrange 104\n"));
-        assert!(out.contains("    move 1000001 after 1000000\n    move 1099999 after 1000001\nend\n"));
+        assert!(
+            out.contains("    move 1000001 after 1000000\n    move 1099999 after 1000001\nend\n")
+        );
     }
 
     #[test]
@@ -862,14 +868,30 @@ mod tests {
             &zones(),
             vec![
                 R::allow("a", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any()),
-                R::allow("b", &["2001:db8:20::1"], &["2001:db8:30::1"], ServiceSet::any()),
+                R::allow(
+                    "b",
+                    &["2001:db8:20::1"],
+                    &["2001:db8:30::1"],
+                    ServiceSet::any(),
+                ),
             ],
         );
         for block in policy_blocks(&render_text(&p)) {
             for field in [
-                "srcaddr", "dstaddr", "srcaddr6", "dstaddr6", "srcaddr-negate",
-                "dstaddr-negate", "srcaddr6-negate", "dstaddr6-negate", "status",
-                "service-negate", "schedule", "logtraffic", "comments", "name",
+                "srcaddr",
+                "dstaddr",
+                "srcaddr6",
+                "dstaddr6",
+                "srcaddr-negate",
+                "dstaddr-negate",
+                "srcaddr6-negate",
+                "dstaddr6-negate",
+                "status",
+                "service-negate",
+                "schedule",
+                "logtraffic",
+                "comments",
+                "name",
             ] {
                 assert_eq!(
                     block.matches(&format!("        set {field} ")).count(),
@@ -971,7 +993,10 @@ mod tests {
         assert!(names.iter().all(|n| n.len() <= NAME_MAX), "{names:?}");
         let unique: BTreeSet<&String> = names.iter().collect();
         assert_eq!(unique.len(), 6, "{names:?}");
-        assert!(names.iter().any(|n| n.starts_with("allow-modalities-to-")), "{names:?}");
+        assert!(
+            names.iter().any(|n| n.starts_with("allow-modalities-to-")),
+            "{names:?}"
+        );
     }
 
     #[test]
@@ -982,7 +1007,10 @@ mod tests {
         let v1 = names(&render_text(&policy(&zones(), vec![r(&["10.30.0.1"])])));
         let v2 = names(&render_text(&policy(&zones(), vec![r(&["10.30.0.2"])])));
         assert_eq!(v1[1], v1[1].clone());
-        assert_ne!(v1[1], v2[1], "a changed policy must not reuse the names of the last");
+        assert_ne!(
+            v1[1], v2[1],
+            "a changed policy must not reuse the names of the last"
+        );
         assert!(v1[1].starts_with("a-4-"), "{v1:?}");
     }
 
@@ -996,12 +1024,8 @@ mod tests {
             ],
         );
         let blocks = policy_blocks(&render_text(&p));
-        assert!(
-            blocks[0].contains("set name \"d-4-") && blocks[0].contains("set action deny")
-        );
-        assert!(
-            blocks[1].contains("set name \"a-4-") && blocks[1].contains("set service \"ALL\"")
-        );
+        assert!(blocks[0].contains("set name \"d-4-") && blocks[0].contains("set action deny"));
+        assert!(blocks[1].contains("set name \"a-4-") && blocks[1].contains("set service \"ALL\""));
     }
 
     #[test]
@@ -1027,9 +1051,17 @@ mod tests {
             .filter(|b| b.contains("set dstintf \"internet\"\n"))
             .collect();
         assert_eq!(web.len(), 1, "{out}");
-        assert!(web[0].contains("set srcintf \"imaging\" \"pacs\"\n"), "{}", web[0]);
+        assert!(
+            web[0].contains("set srcintf \"imaging\" \"pacs\"\n"),
+            "{}",
+            web[0]
+        );
         assert!(web[0].contains("set dstaddr-negate enable\n"), "{}", web[0]);
-        assert!(web[0].contains("set dstaddr6-negate disable\n"), "{}", web[0]);
+        assert!(
+            web[0].contains("set dstaddr6-negate disable\n"),
+            "{}",
+            web[0]
+        );
         // No expansion of the complement into many objects.
         assert!(out.matches("set subnet").count() < 10, "{out}");
     }
