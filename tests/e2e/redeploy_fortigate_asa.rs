@@ -398,3 +398,78 @@ fn fortigate_redeploy_no_longer_widens_nor_overwrites_foreign_policies() {
         assert!((1_000_000..=1_099_999).contains(&id), "{line}");
     }
 }
+
+/// Issue 9, ASA: the internet and a vendor's peers behind `outside` (one
+/// ACL on `outside` for both zones) are enforced exactly, on a fresh device
+/// and pasted over the version without the peers' zone bound.
+#[test]
+fn asa_with_several_zones_behind_outside_is_exact_and_redeploys() {
+    use zonal_diagnostics::SourceDb;
+    let policy = zonal_tests::policy_of("policies/examples/riverbend-radiology.zonal");
+    let binding = |extra: &str| {
+        let yaml = format!(
+            "firewalls:\n  - name: edge\n    target: asa\n    zones:\n      \
+             modalities: {{ interface: vlan110 }}\n      \
+             imaging-servers: {{ interface: vlan120 }}\n      \
+             vendor-dmz: {{ interface: dmz }}\n      \
+             internet: {{ interface: outside }}\n{extra}"
+        );
+        let mut db = SourceDb::new();
+        let id = db.add("edge.yaml", yaml.clone());
+        let mut b = zonal_backend::parse_binding(id, &yaml, &policy)
+            .unwrap_or_else(|d| panic!("{d:?}\n{yaml}"));
+        b.firewalls.remove(0)
+    };
+    let v1 = binding("");
+    let v2 = binding(
+        "      siemens-srs-peers: { interface: outside }\n      ge-insite-cloud: { interface: OUTSIDE }\n",
+    );
+    let render = |fw: &Firewall| {
+        let req = Request {
+            checked: &zonal_tests::checked_relaxed(policy.clone()),
+            firewall: fw,
+            templates: &Templates::embedded(),
+        };
+        render_or_panic(Target::Asa, &req)
+            .artifacts
+            .into_iter()
+            .map(|a| a.text)
+            .collect::<String>()
+    };
+    let (t1, t2) = (render(&v1), render(&v2));
+    // One interface (ASA names are case-insensitive), one ACL, written
+    // with the spelling of the first zone in policy order.
+    let lower = t2.to_ascii_lowercase();
+    assert_eq!(
+        lower
+            .lines()
+            .filter(|l| l.starts_with("access-group ") && l.ends_with(" in interface outside"))
+            .count(),
+        1,
+        "{t2}"
+    );
+    for zone in ["internet", "siemens-srs-peers", "ge-insite-cloud"] {
+        assert!(
+            lower.contains(&format!(
+                "! zone {zone}: traffic entering interface outside\n"
+            )),
+            "{zone}: {t2}"
+        );
+    }
+    let zones: std::collections::BTreeMap<String, Option<String>> = v2
+        .zones
+        .iter()
+        .flatten()
+        .map(|b| (b.zone.clone(), None))
+        .collect();
+    let config = Config {
+        zones: Some(zones),
+        ..Config::default()
+    };
+    for text in [t2.clone(), format!("{FOREIGN_ASA}\n{t1}\n{t2}")] {
+        let report =
+            zonal_xcheck::cross_check(&policy, zonal_xcheck::Target::Asa, &text, &config).unwrap();
+        assert!(report.is_clean(), "{}", report.summary(5));
+        assert!(report.evaluated >= 10_000);
+    }
+}

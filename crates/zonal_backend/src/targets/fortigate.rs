@@ -506,6 +506,10 @@ impl Builder {
     /// of one rule (same family, services and comment) merged over zone
     /// pairs where the merge is exact. Denies first; within denies and
     /// within allows the order does not change any decision.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the two merge steps and the draft of each merged group read best in one place"
+    )]
     fn drafts<'a>(
         &mut self,
         plan: &'a FirewallPlan<'_>,
