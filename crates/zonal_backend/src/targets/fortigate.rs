@@ -256,6 +256,7 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
+    zone_collisions(plan, &zones)?;
     let mut notes = vendor::notes(plan);
     let mut warnings = Diagnostics::new();
     let drafts = b.drafts(plan, firewall, &mut notes);
@@ -444,6 +445,46 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
         rule_count,
     };
     Ok((view, warnings))
+}
+
+/// Two Zonal zones must not become one FortiOS zone (names are compared
+/// without case): the second `edit` would replace the first's interfaces
+/// and both zones' policies would match each other's traffic.
+fn zone_collisions(plan: &FirewallPlan<'_>, zones: &[FortiZone]) -> Result<(), Diagnostics> {
+    let span_of = |i: usize| {
+        plan.zones
+            .get(i)
+            .and_then(|z| plan.policy.zone_by_name(&z.name))
+            .map_or(plan.policy.header_span, |z| z.decl_span)
+    };
+    let mut errors = Diagnostics::new();
+    for (i, z) in zones.iter().enumerate() {
+        if let Some(j) = zones
+            .iter()
+            .take(i)
+            .position(|o| o.name.eq_ignore_ascii_case(&z.name))
+        {
+            let (a, b) = (
+                plan.zones.get(j).map_or("", |z| z.name.as_str()),
+                plan.zones.get(i).map_or("", |z| z.name.as_str()),
+            );
+            errors.push(
+                Diagnostic::error(
+                    "E0333",
+                    format!("zones `{a}` and `{b}` both become the FortiGate zone `{}`", z.name),
+                    span_of(i),
+                    "same FortiGate zone name after sanitising",
+                )
+                .with_secondary(span_of(j), "first zone with this name")
+                .with_help("rename one of the zones, or give each its own `vendor-zone` in the deployment binding"),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Unique policy names within FortiOS' 35 characters: a base of at most
@@ -1016,6 +1057,39 @@ mod tests {
             "a changed policy must not reuse the names of the last"
         );
         assert!(v1[1].starts_with("a-4-"), "{v1:?}");
+    }
+
+    /// Issue 9, names that collide: `a.b` and `a_b` (or `Img` and `img`,
+    /// or a zone named `unzoned`) would be one FortiGate zone.
+    #[test]
+    fn zones_whose_names_collide_are_an_error() {
+        for (a, b) in [("a.b", "a_b"), ("Img", "img"), ("unzoned", "unzoned")] {
+            let z: Vec<(&str, &[&str])> = if a == b {
+                vec![("unzoned", &["10.20.0.0/24"][..])]
+            } else {
+                vec![(a, &["10.20.0.0/24"][..]), (b, &["10.30.0.0/24"][..])]
+            };
+            let p = policy(
+                &z,
+                vec![R::allow(
+                    "x",
+                    &["10.20.0.1"],
+                    &["10.30.0.1"],
+                    ServiceSet::any(),
+                )],
+            );
+            let fw = Firewall::by_address("fw");
+            let req = Request {
+                checked: &crate::checked_for_tests(p),
+                firewall: &fw,
+                templates: &Templates::embedded(),
+            };
+            let err = crate::render(Target::Fortigate, &req, &mut SourceDb::new())
+                .expect_err("collision");
+            let d: Vec<&Diagnostic> = err.iter().collect();
+            assert_eq!(d.len(), 1, "{a} {b}: {d:?}");
+            assert_eq!(d[0].code, "E0333");
+        }
     }
 
     #[test]
