@@ -301,9 +301,9 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
             Family::V4 => (src, dst, Side::none(), Side::none()),
             Family::V6 => (Side::none(), Side::none(), src, dst),
         };
-        let marker_free = comment_max(&d.comment_raw, usize::MAX);
         let budget = COMMENT_MAX - "zonal:abcdef ".len();
-        if marker_free.len() > budget {
+        let (text, cut) = utf8_comment(&d.comment_raw, budget);
+        if cut {
             warnings.push(
                 Diagnostic::new(
                     "W0321",
@@ -318,7 +318,6 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
                 .with_help("shorten the justification; the whole text stays in the policy file"),
             );
         }
-        let text = comment_max(&d.comment_raw, budget);
         let p = FortiPolicy {
             id: 0,
             after: 0,
@@ -445,6 +444,36 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
         rule_count,
     };
     Ok((view, warnings))
+}
+
+/// Free text for a FortiOS comment: the safe ASCII characters and non-ASCII
+/// letters and digits are kept (FortiOS comments are UTF-8: "Röntgen,
+/// 放射線科" stays), everything else becomes a space, runs of spaces
+/// collapse; at most `max` bytes, cut on a character boundary with `...`.
+/// Returns the text and whether it was cut.
+fn utf8_comment(raw: &str, max: usize) -> (String, bool) {
+    let mut out = String::with_capacity(raw.len());
+    let mut space = false;
+    for c in raw.chars() {
+        if !(crate::escape::is_safe_char(c) && c != ' ') && !crate::escape::is_safe_unicode(c) {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    if out.len() <= max {
+        return (out, false);
+    }
+    let mut cut = max.saturating_sub(3);
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = out.get(..cut).unwrap_or_default().trim_end();
+    (format!("{head}..."), true)
 }
 
 /// Two Zonal zones must not become one FortiOS zone (names are compared
@@ -1142,6 +1171,27 @@ mod tests {
         );
         // No expansion of the complement into many objects.
         assert!(out.matches("set subnet").count() < 10, "{out}");
+    }
+
+    /// Issue 9, everywhere: justifications lost their non-ASCII text
+    /// ("Röntgen, 放射線科" became "R ntgen,"). FortiOS comments are UTF-8:
+    /// the letters stay, quotes and controls still go.
+    #[test]
+    fn justifications_keep_their_unicode_letters() {
+        let mut r = R::allow("j", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any());
+        r.justification = Some("Röntgen, 放射線科 \"x\"\n# set action accept");
+        let out = render_text(&policy(&zones(), vec![r]));
+        let line = out
+            .lines()
+            .find(|l| l.contains("set comments \"zonal:") && l.contains("Röntgen"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            line.contains("Röntgen, 放射線科 x set action accept\""),
+            "{line}"
+        );
+        assert_eq!(line.matches('"').count(), 2, "{line}");
+        let (cut, was_cut) = utf8_comment(&"放".repeat(400), 1010);
+        assert!(was_cut && cut.len() <= 1010 && cut.ends_with("..."));
     }
 
     #[test]
