@@ -206,7 +206,7 @@ pub(crate) fn check_output(target: Target, s: &str) -> Result<(), char> {
     let unicode = keeps_unicode(target);
     match s
         .chars()
-        .find(|c| !is_safe_char(*c) && !(unicode && is_safe_unicode(*c)))
+        .find(|c| !(is_safe_char(*c) || (unicode && is_safe_unicode(*c))))
     {
         Some(c) => Err(c),
         None => Ok(()),

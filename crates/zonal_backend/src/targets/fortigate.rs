@@ -455,7 +455,9 @@ fn utf8_comment(raw: &str, max: usize) -> (String, bool) {
     let mut out = String::with_capacity(raw.len());
     let mut space = false;
     for c in raw.chars() {
-        if !(crate::escape::is_safe_char(c) && c != ' ') && !crate::escape::is_safe_unicode(c) {
+        let keep =
+            (crate::escape::is_safe_char(c) && c != ' ') || crate::escape::is_safe_unicode(c);
+        if !keep {
             space = !out.is_empty();
             continue;
         }
