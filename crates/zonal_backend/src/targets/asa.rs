@@ -744,6 +744,37 @@ mod tests {
         assert!(!render_text(&p).contains("policy-map"));
     }
 
+    /// Issue 9: a nameif derived from a long zone name stays within the
+    /// ASA's 48 characters (it was cut at 64), and two long names that
+    /// share their first 48 characters stay apart.
+    #[test]
+    fn derived_nameifs_fit_in_48_characters() {
+        let a = "zone-with-a-very-long-name-that-goes-on-and-on-for-sixty-three-a";
+        let b = "zone-with-a-very-long-name-that-goes-on-and-on-for-sixty-three-b";
+        let z = vec![(a, &["10.20.0.0/24"][..]), (b, &["10.30.0.0/24"][..])];
+        let p = policy(
+            &z,
+            vec![R::allow(
+                "x",
+                &["10.20.0.1"],
+                &["10.30.0.1"],
+                ServiceSet::any(),
+            )],
+        );
+        let out = render_text(&p);
+        let nameifs: Vec<&str> = out
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("access-group ")?
+                    .split(" in interface ")
+                    .nth(1)
+            })
+            .collect();
+        assert_eq!(nameifs.len(), 3, "{out}");
+        assert!(nameifs.iter().all(|n| n.len() <= NAMEIF_MAX), "{nameifs:?}");
+        assert_ne!(nameifs[0], nameifs[1]);
+    }
+
     #[test]
     fn long_remarks_are_warned_about() {
         let mut r = R::allow("j", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any());
