@@ -310,9 +310,37 @@ fn hostile_names_cannot_inject() {
     let policy = policy_of_text("hostile.zonal", HOSTILE);
     let twin = policy_of_text("hostile.zonal", &benign_twin(HOSTILE));
     tool_check(&policy, "hostile");
+    // Zones named apart (`a.b`, `a-c`, `a_d`), for the targets that refuse
+    // `a.b`, `a-b` and `a_b` as one interface or zone name (E0332, E0333).
+    let apart = zonal_tests::rename_word(
+        &zonal_tests::rename_word(HOSTILE, "a-b", "a-c"),
+        "a_b",
+        "a_d",
+    );
+    let apart = (
+        policy_of_text("hostile.zonal", &apart),
+        policy_of_text("hostile.zonal", &benign_twin(&apart)),
+    );
     for &t in TARGETS {
-        let hostile = render(&policy, t);
-        let benign = render(&twin, t);
+        let fw = Firewall::by_address(policy.name.clone());
+        let req = Request {
+            checked: &zonal_tests::checked(policy.clone()),
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let refused = zonal_backend::render(t, &req, &mut SourceDb::new()).err();
+        let (policy, twin) = match refused {
+            Some(d) => {
+                assert!(
+                    d.iter().all(|d| matches!(d.code, "E0332" | "E0333")),
+                    "{t}: {d:?}"
+                );
+                (&apart.0, &apart.1)
+            }
+            None => (&policy, &twin),
+        };
+        let hostile = render(policy, t);
+        let benign = render(twin, t);
         assert_eq!(hostile.len(), benign.len());
         for ((ext, text, n), (_, btext, bn)) in hostile.iter().zip(&benign) {
             assert_eq!(n, bn, "{t} {ext}: rule count differs from the benign twin");

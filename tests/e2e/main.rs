@@ -4,6 +4,7 @@ mod build;
 mod diagnostics;
 mod fmt;
 mod lint;
+mod redeploy_fortigate_asa;
 mod rule_count;
 mod tidy;
 mod xcheck;

@@ -13,7 +13,8 @@
 //! - asa: every `access-list … extended permit|deny` line;
 //! - srx: every distinct security policy name (per zone pair or global);
 //! - panos: every distinct security rule name;
-//! - fortigate: every `edit` entry of `config firewall policy`.
+//! - fortigate: every `edit` entry of `config firewall policy` but the
+//!   disabled ones (`set status disable`: Zonal's `zonal-begin` marker).
 
 use std::collections::BTreeSet;
 
@@ -83,7 +84,7 @@ fn distinct_after(text: &str, start: &str, marker: &str) -> usize {
         .len()
 }
 
-/// `edit` entries at the top level of `config firewall policy`.
+/// Enabled `edit` entries at the top level of `config firewall policy`.
 fn fortigate_policies(text: &str) -> usize {
     let mut depth = 0usize;
     let mut in_policy = false;
@@ -101,6 +102,8 @@ fn fortigate_policies(text: &str) -> usize {
             }
         } else if in_policy && depth == 1 && l.starts_with("edit ") {
             n += 1;
+        } else if in_policy && depth == 1 && l == "set status disable" {
+            n -= 1;
         }
     }
     n

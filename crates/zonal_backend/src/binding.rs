@@ -356,8 +356,11 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
                             .with_help("use the interface name as the device shows it: letters, digits, `_ . / : -`"),
                         );
                     }
+                    // ASA: several zones behind one interface share its ACL
+                    // (the internet and a vendor's peers behind `outside`).
                     if let Some(other) = out.iter().find(|b| {
-                        b.interface.as_deref().is_some_and(|i| escape::same_interface(t, i, ifname))
+                        t != Target::Asa
+                            && b.interface.as_deref().is_some_and(|i| escape::same_interface(t, i, ifname))
                     }) {
                         diags.push(
                             Diagnostic::error(

@@ -187,10 +187,27 @@ impl Namer {
     }
 }
 
+/// Whether `c` is a non-ASCII letter or digit, which free text keeps on the
+/// targets whose comments are UTF-8 ([`keeps_unicode`]): it cannot quote,
+/// escape or end anything.
+pub(crate) fn is_safe_unicode(c: char) -> bool {
+    !c.is_ascii() && c.is_alphanumeric()
+}
+
+/// Whether `target`'s comments keep non-ASCII letters and digits (FortiOS
+/// comments are UTF-8).
+pub(crate) fn keeps_unicode(target: Target) -> bool {
+    matches!(target, Target::Fortigate)
+}
+
 /// Checks a value that a template is about to interpolate. Returns the first
 /// offending character.
-pub(crate) fn check_output(_target: Target, s: &str) -> Result<(), char> {
-    match s.chars().find(|c| !is_safe_char(*c)) {
+pub(crate) fn check_output(target: Target, s: &str) -> Result<(), char> {
+    let unicode = keeps_unicode(target);
+    match s
+        .chars()
+        .find(|c| !(is_safe_char(*c) || (unicode && is_safe_unicode(*c))))
+    {
         Some(c) => Err(c),
         None => Ok(()),
     }

@@ -105,12 +105,15 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
         if !line.starts_with(' ') {
             block = Block::None;
             match w.as_slice() {
+                // Re-entering an object group adds to its members.
                 ["object", "network", name] | ["object-group", "network", name] => {
-                    dev.nets.insert((*name).to_string(), Addrs::none());
+                    dev.nets
+                        .entry((*name).to_string())
+                        .or_insert_with(Addrs::none);
                     block = Block::Net((*name).to_string());
                 }
                 ["object", "service", name] | ["object-group", "service", name] => {
-                    dev.svcs.insert((*name).to_string(), Vec::new());
+                    dev.svcs.entry((*name).to_string()).or_default();
                     block = Block::Svc((*name).to_string());
                 }
                 ["object-group", "service", name, kind] => {
@@ -162,7 +165,11 @@ pub(crate) fn read(text: &str) -> Res<Asa> {
                         return Err((n, format!("unsupported access-list form `{t}`")));
                     }
                     let ace = parse_ace(&dev, rest, n, t)?;
-                    dev.acls.entry((*name).to_string()).or_default().push(ace);
+                    let acl = dev.acls.entry((*name).to_string()).or_default();
+                    // Lines append; the ASA refuses a duplicate ACE.
+                    if !acl.iter().any(|a| a.text == ace.text) {
+                        acl.push(ace);
+                    }
                 }
                 ["clear", "configure", "access-list", name] => {
                     dev.acls.remove(*name);
@@ -666,6 +673,32 @@ impl Asa {
 }
 
 impl Device for Asa {
+    fn state(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, set) in &self.nets {
+            out.push(format!("object-group network {name}: {set:?}"));
+        }
+        for (name, svcs) in &self.svcs {
+            out.push(format!("object-group service {name}: {svcs:?}"));
+        }
+        for (name, aces) in &self.acls {
+            out.push(format!("access-list {name}"));
+            for a in aces {
+                out.push(format!("access-list {name}: {}", a.text));
+            }
+        }
+        for (iface, acl) in &self.bind_in {
+            out.push(format!("access-group {acl} in interface {iface}"));
+        }
+        for (iface, acl) in &self.bind_out {
+            out.push(format!("access-group {acl} out interface {iface}"));
+        }
+        if let Some(g) = &self.global {
+            out.push(format!("access-group {g} global"));
+        }
+        out
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
         let ingress = env.src(self)?;
         let egress = env.dst(self)?;

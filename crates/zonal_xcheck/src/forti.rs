@@ -76,8 +76,10 @@ struct Compiled {
     dst4: Option<Addrs>,
     src6: Option<Addrs>,
     dst6: Option<Addrs>,
-    src_negate: bool,
-    dst_negate: bool,
+    src_negate4: bool,
+    dst_negate4: bool,
+    src_negate6: bool,
+    dst_negate6: bool,
     svcs: Vec<Svc>,
     svc_negate: bool,
     /// `None` = always.
@@ -170,16 +172,51 @@ pub(crate) fn read(text: &str) -> Res<Forti> {
                 if depth_in_entry > 0 {
                     continue;
                 }
-                let e = entry
+                let mut e = entry
                     .take()
                     .ok_or((n, "`next` without `edit`".to_string()))?;
-                let sec = dev.sections.entry(path.join(" ")).or_default();
-                match sec
+                let section = path.join(" ");
+                let sec = dev.sections.entry(section.clone()).or_default();
+                // `edit 0` in an id-keyed table creates an entry with the
+                // next id after the highest.
+                if e.name == "0" && section == "firewall policy" {
+                    let max = sec
+                        .iter()
+                        .filter_map(|x| x.name.parse::<u64>().ok())
+                        .max()
+                        .unwrap_or(0);
+                    e.name = (max + 1).to_string();
+                }
+                // `edit` of an existing entry keeps every field it does
+                // not set; a new entry goes to the end of the table.
+                let merged = match sec
                     .iter_mut()
                     .find(|x| x.name == e.name && !e.name.is_empty() && e.name != "0")
                 {
-                    Some(existing) => existing.set.extend(e.set),
-                    None => sec.push(e),
+                    Some(existing) => {
+                        existing.set.extend(e.set);
+                        existing.clone()
+                    }
+                    None => {
+                        sec.push(e.clone());
+                        e
+                    }
+                };
+                // Policy names are unique in a VDOM: FortiOS refuses a
+                // second policy with a name already used.
+                if section == "firewall policy"
+                    && let Some(name) = merged.one("name")
+                    && let Some(other) = sec
+                        .iter()
+                        .find(|x| x.name != merged.name && x.one("name") == Some(name))
+                {
+                    return Err((
+                        n,
+                        format!(
+                            "policy {}: name `{name}` is already used by policy {} (load would fail)",
+                            merged.name, other.name
+                        ),
+                    ));
                 }
             }
             ["end"] => {
@@ -211,7 +248,14 @@ pub(crate) fn read(text: &str) -> Res<Forti> {
             }
             ["delete", name] => {
                 let sec = dev.sections.entry(path.join(" ")).or_default();
+                let before = sec.len();
                 sec.retain(|e| e.name != *name);
+                if sec.len() == before {
+                    return Err((
+                        n,
+                        format!("`delete {name}`: entry not found (load would fail)"),
+                    ));
+                }
             }
             ["execute", ..] => {}
             _ => return Err((n, format!("unexpected line `{t}`"))),
@@ -385,8 +429,10 @@ impl Forti {
                 dst4: side("dstaddr", false)?,
                 src6: side("srcaddr6", true)?,
                 dst6: side("dstaddr6", true)?,
-                src_negate: e.one("srcaddr-negate") == Some("enable"),
-                dst_negate: e.one("dstaddr-negate") == Some("enable"),
+                src_negate4: e.one("srcaddr-negate") == Some("enable"),
+                dst_negate4: e.one("dstaddr-negate") == Some("enable"),
+                src_negate6: e.one("srcaddr6-negate") == Some("enable"),
+                dst_negate6: e.one("dstaddr6-negate") == Some("enable"),
                 svcs,
                 svc_negate: e.one("service-negate") == Some("enable"),
                 sched,
@@ -569,6 +615,21 @@ fn forti_time(s: &str) -> Result<i64, String> {
 }
 
 impl Device for Forti {
+    fn state(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (section, entries) in &self.sections {
+            for e in entries {
+                let fields: Vec<String> = e
+                    .set
+                    .iter()
+                    .map(|(k, (_, v))| format!("{k}={}", v.join(",")))
+                    .collect();
+                out.push(format!("{section} {}: {}", e.name, fields.join(" ")));
+            }
+        }
+        out
+    }
+
     fn side(&self, zone: &str) -> Option<String> {
         self.zone_for(Some(zone))
     }
@@ -596,15 +657,16 @@ impl Device for Forti {
             {
                 continue;
             }
-            let (src, dst) = if v6 {
-                (&c.src6, &c.dst6)
+            // FortiOS 7.4+: each family has its own negation flags.
+            let (src, dst, src_negate, dst_negate) = if v6 {
+                (&c.src6, &c.dst6, c.src_negate6, c.dst_negate6)
             } else {
-                (&c.src4, &c.dst4)
+                (&c.src4, &c.dst4, c.src_negate4, c.dst_negate4)
             };
             let (Some(src), Some(dst)) = (src, dst) else {
                 continue;
             };
-            if src.contains(p.src) == c.src_negate || dst.contains(p.dst) == c.dst_negate {
+            if src.contains(p.src) == src_negate || dst.contains(p.dst) == dst_negate {
                 continue;
             }
             if c.svcs.iter().any(|x| x.matches(p)) == c.svc_negate {

@@ -209,6 +209,22 @@ pub(crate) trait Device {
     fn stateless_for(&self, _proto: u8) -> bool {
         false
     }
+
+    /// The configuration the model holds, one line per entry in table
+    /// order (see [`state`]); empty where the reader does not list it.
+    fn state(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The configuration a device holds after loading `text` (several
+/// versions and foreign configuration pasted one after the other, with the
+/// device's merge semantics), one line per entry in table order: compare
+/// the lines of foreign entries before and after a deployment. Listed for
+/// FortiGate (`section id: field=value …`) and ASA (ACEs, bindings, object
+/// groups); empty for the other targets.
+pub fn state(target: Target, text: &str) -> Result<Vec<String>, ReadError> {
+    Ok(read(target, text)?.state())
 }
 
 /// Reads rendered text into the target's device model.

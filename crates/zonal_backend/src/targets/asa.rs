@@ -1,14 +1,21 @@
-//! Cisco ASA: one inbound ACL per interface (zone), object groups for
-//! addresses and services, an explicit `deny ip any any log` at the end of
-//! every ACL, and same-security traffic disabled so that only the ACLs
-//! decide.
+//! Cisco ASA: one inbound ACL per interface holding every zone behind it,
+//! object groups for addresses and services, an explicit `deny ip any any
+//! log` at the end of every ACL, and same-security traffic permitted so
+//! that only the ACLs decide.
 //!
 //! Every interface gets an ACL, so security levels never permit anything by
-//! themselves: an ACE is needed for every flow. ACL names carry the policy
-//! digest: loading a new version creates new ACLs, and `access-group`
-//! rebinds each interface in one step, with no window where an interface
-//! has no ACL. Object-group names carry a hash of their content, so
-//! re-pasting never adds members to a group an ACE already uses.
+//! themselves: an ACE is needed for every flow. Several zones may sit
+//! behind one interface (the internet and a vendor's peers behind
+//! `outside`): their ACEs share the interface's ACL, which is exact because
+//! their sources are disjoint address sets. ACL names end in a hash of
+//! what they render: loading a new version creates new ACLs beside the old
+//! ones, and `access-group` rebinds each interface in one step, with no
+//! window where an interface has no ACL; pasting the same version again
+//! adds nothing (the ASA refuses duplicate ACEs). Object-group names carry
+//! a hash of their content, so re-pasting never adds members to a group an
+//! ACE already uses. Zones whose `nameif`s collide after sanitising are a
+//! located error (E0332), never one zone's binding silently replacing the
+//! other's.
 //!
 //! Same-security traffic (between interfaces of equal level, and hairpin
 //! traffic of a zone with several networks) is permitted: with an ACL on
@@ -18,17 +25,19 @@
 //!
 //! An ACL is bound inbound on the source zone's interface, so one ACE covers
 //! every destination zone of a rule: the destinations of one rule, source
-//! and service are merged across zone pairs.
+//! and service are merged across zone pairs. Permitted ICMP turns on
+//! `inspect icmp`, permitted ESP `inspect ipsec-pass-thru` (otherwise the
+//! replies of an allowed ESP flow are dropped: ESP has no ports to track).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb, Span};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Date, Family, Prefix};
 
 use super::vendor::{self, Placed};
-use crate::escape::{Namer, comment, comment_max};
+use crate::escape::{Namer, comment, comment_max, ident, same_interface};
 use crate::objects::ObjectBook;
 use crate::plan::{FamilyServices, FirewallPlan, Header, family_name};
 use crate::{Artifact, Firewall, Target, Templates};
@@ -46,9 +55,19 @@ pub(crate) fn render(
     templates: &Templates,
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(plan);
-    vendor::single_artifact(Target::Asa, templates, db, &view, view.rule_count)
+    let (view, warnings) = view(plan)?;
+    let mut out = vendor::single_artifact(Target::Asa, templates, db, &view, view.rule_count)?;
+    for a in &mut out {
+        a.warnings.extend(warnings.iter().cloned());
+    }
+    Ok(out)
 }
+
+/// ASA `nameif`s are at most 48 characters.
+const NAMEIF_MAX: usize = 48;
+
+/// ESP, which `inspect ipsec-pass-thru` tracks.
+const ESP: u8 = 50;
 
 /// The view model of `templates/asa/`.
 #[derive(Clone, Debug, Serialize)]
@@ -66,6 +85,9 @@ pub(crate) struct AsaView {
     /// Whether ICMP is permitted (then `inspect icmp` is enabled so that
     /// replies pass as return traffic).
     pub(crate) inspect_icmp: bool,
+    /// Whether ESP is permitted (then `inspect ipsec-pass-thru` is enabled
+    /// so that the peer's ESP passes back).
+    pub(crate) inspect_esp: bool,
     /// Closing notes.
     pub(crate) notes: Vec<String>,
     /// Number of ACEs, including the final denies.
@@ -99,8 +121,8 @@ pub(crate) struct Acl {
     pub(crate) name: String,
     /// Interface `nameif`.
     pub(crate) interface: String,
-    /// Zonal zone name (sanitised).
-    pub(crate) zone: String,
+    /// The Zonal zones behind the interface (sanitised).
+    pub(crate) zones: Vec<String>,
     /// The ACEs, denies first.
     pub(crate) aces: Vec<Ace>,
 }
@@ -117,26 +139,114 @@ pub(crate) struct Ace {
     pub(crate) tokens: Vec<String>,
 }
 
-/// Builds the ASA view of a policy for a firewall.
-pub(crate) fn view(plan: &FirewallPlan<'_>) -> AsaView {
+/// The `nameif` of every plan zone: the binding's interface (or vendor
+/// zone), else the zone name in lower case within 48 characters; zones
+/// bound to one interface share it (whatever the case of its spelling),
+/// and two zones whose names only collide after sanitising are refused.
+fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
+    let mut out: Vec<String> = Vec::new();
+    // (nameif, zone index, whether the binding named it).
+    let mut seen: Vec<(String, usize, bool)> = Vec::new();
+    let mut errors = Diagnostics::new();
+    let span_of = |i: usize| -> Span {
+        plan.zones
+            .get(i)
+            .and_then(|z| plan.policy.zone_by_name(&z.name))
+            .map_or(plan.policy.header_span, |z| z.decl_span)
+    };
+    for (i, z) in plan.zones.iter().enumerate() {
+        let named = z.interface.clone().or_else(|| z.vendor_zone.clone());
+        let (mut name, bound) = match named {
+            Some(n) => (n, true),
+            None => {
+                let raw = ident(Target::Asa, "", &z.name).to_ascii_lowercase();
+                let name = if raw.len() > NAMEIF_MAX {
+                    let hash = vendor::content_hash(&z.name);
+                    let head = raw.get(..NAMEIF_MAX - hash.len() - 1).unwrap_or(&raw);
+                    format!("{}_{hash}", head.trim_end_matches('_'))
+                } else {
+                    raw
+                };
+                (name, false)
+            }
+        };
+        if let Some((first, j, first_bound)) = seen
+            .iter()
+            .find(|(n, _, _)| same_interface(Target::Asa, n, &name))
+            .cloned()
+        {
+            if bound && first_bound {
+                // One interface, several zones: they share its ACL.
+                name = first;
+            } else {
+                let other = plan.zones.get(j).map_or("", |z| z.name.as_str());
+                errors.push(
+                    Diagnostic::error(
+                        "E0332",
+                        format!(
+                            "zones `{other}` and `{}` both become the ASA interface `{name}`",
+                            z.name
+                        ),
+                        span_of(i),
+                        "same `nameif` after sanitising",
+                    )
+                    .with_secondary(span_of(j), "first zone with this `nameif`")
+                    .with_help(
+                        "rename one of the zones, or bind each zone to its interface in the deployment binding",
+                    ),
+                );
+            }
+        }
+        seen.push((name.clone(), i, bound));
+        out.push(name);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A hash of at least 48 bits of a text, for names that must change with
+/// what they hold.
+fn long_hash(text: &str) -> String {
+    format!(
+        "{}{}",
+        vendor::content_hash(text),
+        vendor::content_hash(&format!("{text}\n"))
+    )
+}
+
+/// Builds the ASA view of a policy for a firewall, with its build
+/// warnings.
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(AsaView, Diagnostics), Diagnostics> {
     let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
-    let tag = policy.digest.get(..8).unwrap_or(&policy.digest);
-    let mut acls: Vec<Acl> = plan
-        .zones
-        .iter()
-        .map(|z| Acl {
-            name: b.namer.name(
-                Target::Asa,
-                "",
-                &format!("{}_{}_IN_{tag}", firewall.naming.acl, z.name),
-            ),
-            interface: vendor::zone_name(Target::Asa, z),
-            zone: comment(Target::Asa, &z.name),
-            aces: Vec::new(),
-        })
-        .collect();
+    let nameifs = nameifs(plan)?;
+    // One ACL per interface, in zone order; `acl_of[zone]` is its index.
+    let mut acls: Vec<Acl> = Vec::new();
+    let mut acl_of: Vec<usize> = Vec::new();
+    for (z, nameif) in plan.zones.iter().zip(&nameifs) {
+        let i = match acls.iter().position(|a| a.interface == *nameif) {
+            Some(i) => i,
+            None => {
+                acls.push(Acl {
+                    name: String::new(),
+                    interface: nameif.clone(),
+                    zones: Vec::new(),
+                    aces: Vec::new(),
+                });
+                acls.len() - 1
+            }
+        };
+        if let Some(acl) = acls.get_mut(i) {
+            acl.zones.push(comment(Target::Asa, &z.name));
+        }
+        acl_of.push(i);
+    }
     let mut inspect_icmp = false;
+    let mut inspect_esp = false;
+    let mut warnings = Diagnostics::new();
     // One ACE per (source zone, rule, family, source, services): the
     // destinations of the zone pairs are merged, which is exact since the
     // ACL is bound on the source interface.
@@ -159,21 +269,40 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> AsaView {
     }
     for (p, dst) in &merged {
         let e = p.entry();
-        inspect_icmp |= e.action() == Action::Allow
-            && (p.fe.services.all
-                || p.fe
-                    .services
-                    .protos
-                    .iter()
-                    .any(|s| s.proto == ICMP || s.proto == ICMPV6));
-        let ace = b.ace(plan, p, dst, firewall);
-        if let Some(acl) = acls.get_mut(p.src.index()) {
+        let allow = e.action() == Action::Allow;
+        let has = |proto: u8| p.fe.services.protos.iter().any(|s| s.proto == proto);
+        inspect_icmp |= allow && (p.fe.services.all || has(ICMP) || has(ICMPV6));
+        inspect_esp |= allow && (p.fe.services.all || has(ESP));
+        let ace = b.ace(plan, p, dst, firewall, &mut warnings);
+        if let Some(acl) = acl_of.get(p.src.index()).and_then(|&i| acls.get_mut(i)) {
             acl.aces.push(ace);
         }
     }
+    // ACL names end in a hash of everything the ACL renders.
+    for acl in &mut acls {
+        let mut text = format!("{} {}\n", acl.interface, acl.zones.join(" "));
+        for ace in &acl.aces {
+            text.push_str(&format!(
+                "{} {} {}\n",
+                ace.remarks.join(" "),
+                ace.action,
+                ace.tokens.join(" ")
+            ));
+        }
+        acl.name = b.namer.name(
+            Target::Asa,
+            "",
+            &format!(
+                "{}_{}_IN_{}",
+                firewall.naming.acl,
+                acl.interface,
+                long_hash(&text)
+            ),
+        );
+    }
     // Every ACL ends with the template's `deny ip any any log`.
     let rule_count = acls.iter().map(|a| a.aces.len() + 1).sum();
-    AsaView {
+    let view = AsaView {
         header: Header::new(policy, firewall, Target::Asa),
         network_groups: b
             .network_groups
@@ -185,12 +314,14 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> AsaView {
         time_ranges: b.time_ranges.into_values().collect(),
         acls,
         inspect_icmp,
+        inspect_esp,
         notes: vendor::notes(plan)
             .iter()
             .map(|n| comment_max(n, 400))
             .collect(),
         rule_count,
-    }
+    };
+    Ok((view, warnings))
 }
 
 #[derive(Default)]
@@ -209,6 +340,7 @@ impl Builder {
         p: &Placed<'_>,
         dst: &AddrSet,
         firewall: &Firewall,
+        warnings: &mut Diagnostics,
     ) -> Ace {
         let e = p.entry();
         let zone = plan[p.src].name.as_str();
@@ -230,6 +362,24 @@ impl Builder {
             tokens.push(self.time_range(until));
         }
         let remark = format!("{} ({zone} {})", e.comment_raw(), family_name(p.family));
+        let max = 4 * REMARK_MAX;
+        if comment_max(&remark, usize::MAX).len() > max
+            && !warnings.iter().any(|w| w.primary.span == e.rule.span)
+        {
+            warnings.push(
+                Diagnostic::new(
+                    "W0322",
+                    Severity::Low,
+                    format!(
+                        "the remarks of rule `{}` are cut to {max} characters on asa",
+                        e.name()
+                    ),
+                    e.rule.span,
+                    "justification too long for the ACL remarks",
+                )
+                .with_help("shorten the justification; the whole text stays in the policy file"),
+            );
+        }
         Ace {
             remarks: vendor::split_lines(&comment_max(&remark, 4 * REMARK_MAX), REMARK_MAX),
             action: match e.action() {
@@ -412,6 +562,229 @@ mod tests {
         out.artifacts.into_iter().map(|a| a.text).collect()
     }
 
+    /// The ACL bound on `nameif`.
+    fn acl_of(out: &str, nameif: &str) -> String {
+        let suffix = format!(" in interface {nameif}");
+        out.lines()
+            .find_map(|l| {
+                l.strip_prefix("access-group ")?
+                    .strip_suffix(suffix.as_str())
+            })
+            .unwrap_or_else(|| panic!("no access-group on {nameif}:\n{out}"))
+            .to_string()
+    }
+
+    fn render_bound(p: &Policy, fw: &Firewall) -> Result<crate::Rendered, Diagnostics> {
+        let req = Request {
+            checked: &crate::checked_for_tests(p.clone()),
+            firewall: fw,
+            templates: &Templates::embedded(),
+        };
+        crate::render(Target::Asa, &req, &mut SourceDb::new())
+    }
+
+    fn bind(zone: &str, interface: &str) -> crate::ZoneBinding {
+        crate::ZoneBinding {
+            zone: zone.into(),
+            interface: Some(interface.into()),
+            vendor_zone: None,
+            span: zonal_diagnostics::Span::default(),
+        }
+    }
+
+    fn text(r: &crate::Rendered) -> String {
+        r.artifacts.iter().map(|a| a.text.clone()).collect()
+    }
+
+    /// Issue 9, ASA: the internet and a vendor's peers behind `outside`
+    /// share one ACL bound on it, which holds the ACEs of both zones.
+    #[test]
+    fn several_zones_behind_one_interface_share_its_acl() {
+        let mut z = zones();
+        z.push(("peers", &["198.51.100.0/28"][..]));
+        let p = policy(
+            &z,
+            vec![
+                R::allow(
+                    "in",
+                    &["any"],
+                    &["10.20.0.5"],
+                    ServiceSet::ports(TCP, 443, 443),
+                ),
+                R::allow(
+                    "peer",
+                    &["198.51.100.0/28"],
+                    &["10.30.0.5"],
+                    ServiceSet::ports(TCP, 22, 22),
+                ),
+            ],
+        );
+        // The internet and the peers are both behind `outside` (spelled
+        // in two cases: one interface on the ASA).
+        let mut fw = Firewall::by_address("edge");
+        fw.zones = Some(vec![
+            bind("imaging", "inside"),
+            bind("pacs", "dmz"),
+            bind("internet", "outside"),
+            bind("peers", "Outside"),
+        ]);
+        let out = text(&render_bound(&p, &fw).expect("renders"));
+        let groups: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("access-group "))
+            .collect();
+        assert_eq!(groups.len(), 3, "{out}");
+        let outside = acl_of(&out, "outside");
+        assert!(out.contains("! Zone internet: traffic entering interface outside\n! Zone peers: traffic entering interface outside\n"), "{out}");
+        let aces: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("access-list {outside} extended permit")))
+            .collect();
+        assert!(
+            aces.iter()
+                .any(|l| l.contains("198.51.100.0 255.255.255.240 host 10.30.0.5 eq 22")),
+            "{out}"
+        );
+        assert!(
+            aces.iter().any(|l| l.contains("host 10.20.0.5 eq 443")),
+            "{out}"
+        );
+    }
+
+    /// Issue 9, names that collide: zones whose names differ only in `-`,
+    /// `_`, `.` or case (and a zone named `unzoned`) are a located error,
+    /// not one `access-group` silently replacing the other.
+    #[test]
+    fn zones_whose_nameifs_collide_are_an_error() {
+        for (a, b) in [
+            ("img-1", "img_1"),
+            ("Img.1", "img-1"),
+            ("unzoned", "unzoned"),
+        ] {
+            let z: Vec<(&str, &[&str])> = if a == b {
+                vec![("unzoned", &["10.20.0.0/24"][..])]
+            } else {
+                vec![(a, &["10.20.0.0/24"][..]), (b, &["10.30.0.0/24"][..])]
+            };
+            let p = policy(
+                &z,
+                vec![R::allow(
+                    "x",
+                    &["10.20.0.1"],
+                    &["10.30.0.1"],
+                    ServiceSet::any(),
+                )],
+            );
+            let err = render_bound(&p, &Firewall::by_address("fw")).expect_err("collision");
+            let d: Vec<&Diagnostic> = err.iter().collect();
+            assert_eq!(d.len(), 1, "{a} {b}: {d:?}");
+            assert_eq!(d[0].code, "E0332");
+            assert!(d[0].help.is_some() && d[0].message.contains('`'));
+        }
+    }
+
+    /// Issue 9: ASA ACL names hash what they render, so two bindings
+    /// that render different ACEs never share a name.
+    #[test]
+    fn acl_names_hash_their_content() {
+        let p = policy(
+            &zones(),
+            vec![R::allow(
+                "a",
+                &["10.20.0.5"],
+                &["any"],
+                ServiceSet::ports(TCP, 104, 104),
+            )],
+        );
+        let mut one = Firewall::by_address("edge");
+        one.zones = Some(vec![bind("imaging", "inside"), bind("pacs", "dmz")]);
+        let mut two = Firewall::by_address("edge");
+        two.zones = Some(vec![bind("imaging", "inside"), bind("internet", "outside")]);
+        let (o1, o2) = (
+            text(&render_bound(&p, &one).unwrap()),
+            text(&render_bound(&p, &two).unwrap()),
+        );
+        let (n1, n2) = (acl_of(&o1, "inside"), acl_of(&o2, "inside"));
+        assert_ne!(n1, n2, "{o1}\n{o2}");
+        // The same content renders the same name (a re-paste adds nothing).
+        assert_eq!(
+            n1,
+            acl_of(&text(&render_bound(&p, &one).unwrap()), "inside")
+        );
+    }
+
+    /// Issue 9: permitted ESP turns on `inspect ipsec-pass-thru`, without
+    /// which the peer's ESP is dropped.
+    #[test]
+    fn esp_is_inspected_so_that_it_passes_both_ways() {
+        let p = policy(
+            &zones(),
+            vec![R::allow(
+                "vpn",
+                &["10.20.0.5"],
+                &["10.30.0.5"],
+                ServiceSet::whole_proto(50),
+            )],
+        );
+        let out = render_text(&p);
+        assert!(
+            out.contains(" class inspection_default\n  inspect ipsec-pass-thru\n"),
+            "{out}"
+        );
+        assert!(!out.contains("inspect icmp"), "{out}");
+        let p = policy(
+            &zones(),
+            vec![R::allow(
+                "web",
+                &["10.20.0.5"],
+                &["10.30.0.5"],
+                ServiceSet::ports(TCP, 443, 443),
+            )],
+        );
+        assert!(!render_text(&p).contains("policy-map"));
+    }
+
+    /// Issue 9: a nameif derived from a long zone name stays within the
+    /// ASA's 48 characters (it was cut at 64), and two long names that
+    /// share their first 48 characters stay apart.
+    #[test]
+    fn derived_nameifs_fit_in_48_characters() {
+        let a = "zone-with-a-very-long-name-that-goes-on-and-on-for-sixty-three-a";
+        let b = "zone-with-a-very-long-name-that-goes-on-and-on-for-sixty-three-b";
+        let z = vec![(a, &["10.20.0.0/24"][..]), (b, &["10.30.0.0/24"][..])];
+        let p = policy(
+            &z,
+            vec![R::allow(
+                "x",
+                &["10.20.0.1"],
+                &["10.30.0.1"],
+                ServiceSet::any(),
+            )],
+        );
+        let out = render_text(&p);
+        let nameifs: Vec<&str> = out
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("access-group ")?
+                    .split(" in interface ")
+                    .nth(1)
+            })
+            .collect();
+        assert_eq!(nameifs.len(), 3, "{out}");
+        assert!(nameifs.iter().all(|n| n.len() <= NAMEIF_MAX), "{nameifs:?}");
+        assert_ne!(nameifs[0], nameifs[1]);
+    }
+
+    #[test]
+    fn long_remarks_are_warned_about() {
+        let mut r = R::allow("j", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any());
+        r.justification = Some(Box::leak("word ".repeat(100).into_boxed_str()));
+        let out = render_bound(&policy(&zones(), vec![r]), &Firewall::by_address("fw")).unwrap();
+        let w = out.warnings();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.iter().next().map(|d| d.code), Some("W0322"));
+    }
+
     #[test]
     fn every_interface_gets_an_acl_ending_in_deny() {
         let p = policy(
@@ -471,11 +844,14 @@ mod tests {
             .lines()
             .filter(|l| l.contains(" extended permit"))
             .collect();
-        assert_eq!(
-            aces,
-            [
-                "access-list ZONAL_LEGACY_IN_01234567 extended permit tcp host 10.40.0.7 10.20.0.0 255.255.255.0 eq 443"
-            ]
+        assert_eq!(aces.len(), 1, "{out}");
+        assert!(
+            aces[0].starts_with("access-list ZONAL_LEGACY_IN_")
+                && aces[0].ends_with(
+                    " extended permit tcp host 10.40.0.7 10.20.0.0 255.255.255.0 eq 443"
+                ),
+            "{}",
+            aces[0]
         );
         assert!(out.contains("v4only is not rendered for IPv6"), "{out}");
     }
@@ -502,9 +878,10 @@ mod tests {
             ],
         );
         let out = render_text(&p);
+        let name = acl_of(&out, "legacy");
         let acl: Vec<&str> = out
             .lines()
-            .filter(|l| l.starts_with("access-list ZONAL_LEGACY_IN_01234567 extended"))
+            .filter(|l| l.starts_with(&format!("access-list {name} extended")))
             .collect();
         assert_eq!(acl.len(), 3, "{out}");
         assert!(
@@ -582,14 +959,19 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("access-group "))
             .collect();
-        assert_eq!(
-            groups,
-            [
-                "access-group RAD_IMAGING_IN_01234567 in interface inside",
-                "access-group RAD_PACS_IN_01234567 in interface dmz"
-            ]
+        assert_eq!(groups.len(), 2, "{out}");
+        assert!(
+            groups[0].starts_with("access-group RAD_INSIDE_IN_")
+                && groups[0].ends_with(" in interface inside")
         );
-        assert!(out.contains("access-list RAD_IMAGING_IN_01234567 extended permit tcp host 10.20.0.5 host 10.30.0.5 eq 104\n"));
+        assert!(
+            groups[1].starts_with("access-group RAD_DMZ_IN_")
+                && groups[1].ends_with(" in interface dmz")
+        );
+        let inside = acl_of(&out, "inside");
+        assert!(out.contains(&format!(
+            "access-list {inside} extended permit tcp host 10.20.0.5 host 10.30.0.5 eq 104\n"
+        )));
     }
 
     #[test]

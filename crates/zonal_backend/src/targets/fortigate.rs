@@ -1,20 +1,37 @@
-//! Fortinet FortiGate (FortiOS 6.4+ CLI, unified IPv4/IPv6 policy table):
-//! zones with `intrazone deny`, addresses and address groups per family,
-//! custom services, one-time schedules for temporary flows, policies per
-//! zone pair and family (denies first) and a final explicit deny that logs
-//! (FortiOS' implicit deny does not log by default).
+//! Fortinet FortiGate (FortiOS 7.4+ CLI, unified IPv4/IPv6 policy table
+//! with per-family address negation): zones with `intrazone deny`,
+//! addresses and address groups per family, custom services, one-time
+//! schedules for temporary flows, Zonal's policies (denies first) and a
+//! final deny between Zonal's zones that logs (FortiOS' implicit deny does
+//! not log by default).
 //!
-//! Policies have explicit ids 1..N in order: re-loading a new version edits
-//! them in place (their order is kept), and leftover policies of a longer
-//! earlier version sit after the final deny, where they match nothing.
-//! Address groups and services are named after a hash of their content.
+//! Ownership on a shared device: Zonal owns the policy ids
+//! [`BEGIN_ID`]..=[`DENY_ID`] and nothing else in the policy table. The
+//! block starts with a disabled marker policy `zonal-begin` and ends with
+//! `zonal-deny`, whose id is the block's highest, so FortiOS' `edit 0`
+//! (the next id after the highest) never hands an id of the block to
+//! another policy. Every version rewrites its slots with every field
+//! Zonal uses set, for both families (`"none"` where a family is unused,
+//! negation explicitly on or off), so no field of an earlier version
+//! survives; then `move`s the slots, in order, right after `zonal-begin`
+//! and `zonal-deny` right after the last: slots of a longer earlier
+//! version end up after `zonal-deny`, where they match nothing. Policy
+//! names end in a tag of the version's content, so a new version never
+//! names a slot like an older one that is still there (FortiOS policy
+//! names are unique).
+//!
+//! One policy covers a rule's entries of several zone pairs when they form
+//! an exact product (`srcintf`/`dstintf` lists); a side that is most of a
+//! family (a catch-all external zone) is written as the negation of its
+//! complement (`dstaddr-negate`). Address groups and services are named
+//! after a hash of their content.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family};
+use zonal_model::{Action, AddrSet, Date, Family, RuleId};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max, ident};
@@ -27,14 +44,28 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
     include_str!("../../../../templates/fortigate/main.j2"),
 )];
 
+/// The id of `zonal-begin`, the first of Zonal's block.
+pub(crate) const BEGIN_ID: u64 = 1_000_000;
+/// The id of `zonal-deny`, the last (and highest) of Zonal's block.
+pub(crate) const DENY_ID: u64 = 1_099_999;
+/// FortiOS policy names are at most 35 characters.
+const NAME_MAX: usize = 35;
+/// FortiOS policy comments are at most 1,023 bytes.
+const COMMENT_MAX: usize = 1023;
+
 /// Renders the target.
 pub(crate) fn render(
     plan: &FirewallPlan<'_>,
     templates: &Templates,
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(plan);
-    vendor::single_artifact(Target::Fortigate, templates, db, &view, view.rule_count)
+    let (view, warnings) = view(plan)?;
+    let mut out =
+        vendor::single_artifact(Target::Fortigate, templates, db, &view, view.rule_count)?;
+    for a in &mut out {
+        a.warnings.extend(warnings.iter().cloned());
+    }
+    Ok(out)
 }
 
 /// The view model of `templates/fortigate/`.
@@ -42,8 +73,13 @@ pub(crate) fn render(
 pub(crate) struct FortiView {
     /// Header.
     pub(crate) header: Header,
+    /// The version tag that ends every policy name.
+    pub(crate) tag: String,
     /// Zones.
     pub(crate) zones: Vec<FortiZone>,
+    /// The vendor names of every zone (`srcintf`/`dstintf` of the marker
+    /// and the final deny).
+    pub(crate) zone_names: Vec<String>,
     /// IPv4 addresses.
     pub(crate) addresses: Vec<Address>,
     /// IPv6 addresses.
@@ -56,13 +92,20 @@ pub(crate) struct FortiView {
     pub(crate) services: Vec<Service>,
     /// One-time schedules for rules with `until`.
     pub(crate) schedules: Vec<Schedule>,
-    /// Policies in order (denies first), without the final deny.
+    /// Policies in order (denies first), without the marker and the final
+    /// deny.
     pub(crate) policies: Vec<FortiPolicy>,
+    /// Id of the disabled marker policy that starts Zonal's block.
+    pub(crate) begin_id: u64,
     /// Id of the final deny.
-    pub(crate) deny_id: usize,
+    pub(crate) deny_id: u64,
+    /// The id the final deny is moved after (the last policy, or the
+    /// marker).
+    pub(crate) last_id: u64,
     /// Closing notes.
     pub(crate) notes: Vec<String>,
-    /// Number of policies, including the final deny.
+    /// Number of policies, including the final deny (the marker is
+    /// disabled and not counted).
     pub(crate) rule_count: usize,
 }
 
@@ -123,23 +166,46 @@ pub(crate) struct Schedule {
     pub(crate) end: String,
 }
 
-/// A firewall policy.
+/// One address side of a policy for one family: an object or group name
+/// (`all`, `none`) and whether it is negated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Side {
+    /// Address, group, `all` or `none`.
+    pub(crate) name: String,
+    /// `enable` or `disable`.
+    pub(crate) negate: &'static str,
+}
+
+impl Side {
+    fn none() -> Side {
+        Side {
+            name: "none".into(),
+            negate: "disable",
+        }
+    }
+}
+
+/// A firewall policy. Every address field is set for both families.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct FortiPolicy {
-    /// Policy id.
-    pub(crate) id: usize,
-    /// Name.
+    /// Policy id (a slot of Zonal's block).
+    pub(crate) id: u64,
+    /// The id it is moved after.
+    pub(crate) after: u64,
+    /// Name (at most 35 characters, ending in the version tag).
     pub(crate) name: String,
-    /// Source zone.
-    pub(crate) srcintf: String,
-    /// Destination zone.
-    pub(crate) dstintf: String,
-    /// `srcaddr` or `srcaddr6`, by family.
-    pub(crate) v6: bool,
-    /// Source address or group.
-    pub(crate) srcaddr: String,
-    /// Destination address or group.
-    pub(crate) dstaddr: String,
+    /// Source zones.
+    pub(crate) srcintf: Vec<String>,
+    /// Destination zones.
+    pub(crate) dstintf: Vec<String>,
+    /// IPv4 source.
+    pub(crate) src4: Side,
+    /// IPv4 destination.
+    pub(crate) dst4: Side,
+    /// IPv6 source.
+    pub(crate) src6: Side,
+    /// IPv6 destination.
+    pub(crate) dst6: Side,
     /// Services.
     pub(crate) services: Vec<String>,
     /// `accept` or `deny`.
@@ -148,15 +214,36 @@ pub(crate) struct FortiPolicy {
     pub(crate) logtraffic: String,
     /// `always` or a one-time schedule.
     pub(crate) schedule: String,
-    /// Comment (sanitised).
+    /// Comment (sanitised, with Zonal's marker).
     pub(crate) comments: String,
 }
 
-/// Builds the FortiGate view of a policy for a firewall.
-pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
+/// A policy before it has an id and a name.
+struct Draft<'a> {
+    base: String,
+    rule: &'a zonal_model::Rule,
+    srcintf: Vec<PlanZoneId>,
+    dstintf: Vec<PlanZoneId>,
+    family: Family,
+    src: AddrSet,
+    dst: AddrSet,
+    services: Vec<String>,
+    action: Action,
+    log: bool,
+    schedule: String,
+    comment_raw: String,
+}
+
+/// Builds the FortiGate view of a policy for a firewall, with its build
+/// warnings; refuses a plan with more policies than Zonal's block holds.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass from the plan to the view: zones, merged policies, ids, names, objects"
+)]
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), Diagnostics> {
     let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
-    for reserved in ["zonal-deny", "all", "always", "ALL", "none"] {
+    for reserved in ["zonal-deny", "zonal-begin", "all", "always", "ALL", "none"] {
         b.namer.unique(Target::Fortigate, reserved.into());
     }
     let zones: Vec<FortiZone> = plan
@@ -169,16 +256,120 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
+    zone_collisions(plan, &zones)?;
     let mut notes = vendor::notes(plan);
-    let mut policies = Vec::new();
-    for p in vendor::placed(plan) {
-        if let Some(fp) = b.policy(plan, &zones, &p, firewall, policies.len() + 1, &mut notes) {
-            policies.push(fp);
-        }
+    let mut warnings = Diagnostics::new();
+    let drafts = b.drafts(plan, firewall, &mut notes);
+    let slots = usize::try_from(DENY_ID - BEGIN_ID - 1).unwrap_or(usize::MAX);
+    if drafts.len() > slots {
+        let mut d = Diagnostics::new();
+        d.push(
+            Diagnostic::error(
+                "E0331",
+                format!(
+                    "policy `{}` needs {} FortiGate policies on firewall `{}`, more than the {slots} ids Zonal owns",
+                    policy.name,
+                    drafts.len(),
+                    firewall.name
+                ),
+                firewall.span.unwrap_or(policy.header_span),
+                "too many policies for one FortiGate",
+            )
+            .with_help("split the firewall's zones over several firewalls (or VDOMs) in the deployment binding"),
+        );
+        return Err(d);
     }
-    // The template adds the deny policy, numbered after the others; the
-    // policies are numbered 1 to `deny_id`, which is also their count.
-    let deny_id = policies.len() + 1;
+    let zone_name = |i: PlanZoneId| {
+        zones
+            .get(i.index())
+            .map_or(String::new(), |z| z.name.clone())
+    };
+    // The version tag: a hash of everything the policies say but their
+    // names (objects are named by content already).
+    let mut content = String::new();
+    let mut policies: Vec<FortiPolicy> = Vec::new();
+    let mut sides = Vec::new();
+    for d in &drafts {
+        let (src, dst) = (
+            b.side(&format!("{}-src", d.rule.name), &d.src, d.family),
+            b.side(&format!("{}-dst", d.rule.name), &d.dst, d.family),
+        );
+        sides.push((src, dst));
+    }
+    for (d, (src, dst)) in drafts.iter().zip(sides) {
+        let (src4, dst4, src6, dst6) = match d.family {
+            Family::V4 => (src, dst, Side::none(), Side::none()),
+            Family::V6 => (Side::none(), Side::none(), src, dst),
+        };
+        let budget = COMMENT_MAX - "zonal:abcdef ".len();
+        let (text, cut) = utf8_comment(&d.comment_raw, budget);
+        if cut {
+            warnings.push(
+                Diagnostic::new(
+                    "W0321",
+                    Severity::Low,
+                    format!(
+                        "the comment of rule `{}` is cut to {COMMENT_MAX} bytes on fortigate",
+                        d.rule.name
+                    ),
+                    d.rule.span,
+                    "justification too long for a FortiOS policy comment",
+                )
+                .with_help("shorten the justification; the whole text stays in the policy file"),
+            );
+        }
+        let p = FortiPolicy {
+            id: 0,
+            after: 0,
+            name: String::new(),
+            srcintf: d.srcintf.iter().map(|&i| zone_name(i)).collect(),
+            dstintf: d.dstintf.iter().map(|&i| zone_name(i)).collect(),
+            src4,
+            dst4,
+            src6,
+            dst6,
+            services: d.services.clone(),
+            action: match d.action {
+                Action::Allow => "accept".into(),
+                Action::Deny => "deny".into(),
+            },
+            logtraffic: if d.log {
+                "all".into()
+            } else {
+                "disable".into()
+            },
+            schedule: d.schedule.clone(),
+            comments: text,
+        };
+        content.push_str(&format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {}\n",
+            p.srcintf,
+            p.dstintf,
+            p.src4,
+            p.dst4,
+            p.src6,
+            p.dst6,
+            p.services,
+            p.action,
+            p.logtraffic,
+            p.schedule,
+            p.comments
+        ));
+        policies.push(p);
+    }
+    let zone_names: Vec<String> = zones.iter().map(|z| z.name.clone()).collect();
+    content.push_str(&zone_names.join(" "));
+    let tag = vendor::content_hash(&content);
+    let mut names = PolicyNames::default();
+    let mut prev = BEGIN_ID;
+    for (i, (p, d)) in policies.iter_mut().zip(&drafts).enumerate() {
+        let id = BEGIN_ID + 1 + u64::try_from(i).unwrap_or(u64::MAX);
+        p.id = id;
+        p.after = prev;
+        prev = id;
+        p.name = names.name(&d.base, &tag);
+        p.comments = format!("zonal:{tag} {}", p.comments);
+    }
     // (IPv6, object), in key order; IPv4 and IPv6 objects are declared
     // apart.
     let addresses: Vec<(bool, Address)> = b
@@ -218,9 +409,12 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
             )
         })
         .collect();
-    FortiView {
+    let rule_count = policies.len() + 1;
+    let view = FortiView {
         header: Header::new(policy, firewall, Target::Fortigate),
+        tag,
         zones,
+        zone_names,
         addresses: addresses
             .iter()
             .filter(|a| !a.0)
@@ -240,12 +434,120 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> FortiView {
         services: b.services.into_values().collect(),
         schedules: b.schedules.into_values().collect(),
         policies,
-        deny_id,
+        begin_id: BEGIN_ID,
+        deny_id: DENY_ID,
+        last_id: prev,
         notes: notes
             .iter()
             .map(|n| comment(Target::Fortigate, n))
             .collect(),
-        rule_count: deny_id,
+        rule_count,
+    };
+    Ok((view, warnings))
+}
+
+/// Free text for a FortiOS comment: the safe ASCII characters and non-ASCII
+/// letters and digits are kept (FortiOS comments are UTF-8: "Röntgen,
+/// 放射線科" stays), everything else becomes a space, runs of spaces
+/// collapse; at most `max` bytes, cut on a character boundary with `...`.
+/// Returns the text and whether it was cut.
+fn utf8_comment(raw: &str, max: usize) -> (String, bool) {
+    let mut out = String::with_capacity(raw.len());
+    let mut space = false;
+    for c in raw.chars() {
+        let keep =
+            (crate::escape::is_safe_char(c) && c != ' ') || crate::escape::is_safe_unicode(c);
+        if !keep {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    if out.len() <= max {
+        return (out, false);
+    }
+    let mut cut = max.saturating_sub(3);
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = out.get(..cut).unwrap_or_default().trim_end();
+    (format!("{head}..."), true)
+}
+
+/// Two Zonal zones must not become one FortiOS zone (names are compared
+/// without case): the second `edit` would replace the first's interfaces
+/// and both zones' policies would match each other's traffic.
+fn zone_collisions(plan: &FirewallPlan<'_>, zones: &[FortiZone]) -> Result<(), Diagnostics> {
+    let span_of = |i: usize| {
+        plan.zones
+            .get(i)
+            .and_then(|z| plan.policy.zone_by_name(&z.name))
+            .map_or(plan.policy.header_span, |z| z.decl_span)
+    };
+    let mut errors = Diagnostics::new();
+    for (i, z) in zones.iter().enumerate() {
+        if let Some(j) = zones
+            .iter()
+            .take(i)
+            .position(|o| o.name.eq_ignore_ascii_case(&z.name))
+        {
+            let (a, b) = (
+                plan.zones.get(j).map_or("", |z| z.name.as_str()),
+                plan.zones.get(i).map_or("", |z| z.name.as_str()),
+            );
+            errors.push(
+                Diagnostic::error(
+                    "E0333",
+                    format!("zones `{a}` and `{b}` both become the FortiGate zone `{}`", z.name),
+                    span_of(i),
+                    "same FortiGate zone name after sanitising",
+                )
+                .with_secondary(span_of(j), "first zone with this name")
+                .with_help("rename one of the zones, or give each its own `vendor-zone` in the deployment binding"),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Unique policy names within FortiOS' 35 characters: a base of at most
+/// 28, then `-` and the 6-character version tag.
+#[derive(Default)]
+struct PolicyNames {
+    used: BTreeSet<String>,
+}
+
+impl PolicyNames {
+    fn name(&mut self, base: &str, tag: &str) -> String {
+        let keep = NAME_MAX - tag.len() - 1;
+        let full = ident(Target::Fortigate, "", base);
+        let head = if full.len() > keep {
+            let hash = vendor::content_hash(base);
+            let cut = full
+                .get(..keep - hash.len() - 1)
+                .unwrap_or(&full)
+                .trim_end_matches(['_', '-']);
+            format!("{cut}-{hash}")
+        } else {
+            full
+        };
+        let mut cand = head.clone();
+        let mut n = 2u32;
+        while !self.used.insert(cand.clone()) {
+            let suffix = format!("-{n}");
+            let cut = head.get(..keep - suffix.len()).unwrap_or(&head);
+            cand = format!("{cut}{suffix}");
+            n += 1;
+        }
+        format!("{cand}-{tag}")
     }
 }
 
@@ -267,66 +569,160 @@ impl Default for Builder {
     }
 }
 
+/// Entries that may share one policy: same action, rule, family, services
+/// and comment.
+type MergeKey = (bool, RuleId, bool, FamilyServices, String);
+
 impl Builder {
-    fn policy(
+    /// The policies of the plan, before ids and names: the placed entries
+    /// of one rule (same family, services and comment) merged over zone
+    /// pairs where the merge is exact. Denies first; within denies and
+    /// within allows the order does not change any decision.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the two merge steps and the draft of each merged group read best in one place"
+    )]
+    fn drafts<'a>(
         &mut self,
-        plan: &FirewallPlan<'_>,
-        zones: &[FortiZone],
-        p: &Placed<'_>,
+        plan: &'a FirewallPlan<'_>,
         firewall: &Firewall,
-        id: usize,
         notes: &mut Vec<String>,
-    ) -> Option<FortiPolicy> {
-        let e = p.entry();
-        let services = self.services(e.name(), &p.fe.services);
-        if services.is_empty() {
-            notes.push(format!(
-                "rule {}: only port 0 is left, which FortiOS cannot express; not rendered",
-                e.name()
-            ));
-            return None;
+    ) -> Vec<Draft<'a>> {
+        // Step 1: one row per (key, source zone, source set): the
+        // destination zones and the union of their destinations.
+        type Row = (MergeKey, PlanZoneId, AddrSet, Vec<PlanZoneId>, AddrSet);
+        let mut rows: Vec<Row> = Vec::new();
+        let mut first: BTreeMap<MergeKey, Placed<'a>> = BTreeMap::new();
+        for p in vendor::placed(plan) {
+            let e = p.entry();
+            let key: MergeKey = (
+                e.action() == Action::Allow,
+                e.rule.id,
+                p.family == Family::V6,
+                p.fe.services.clone(),
+                e.comment_raw(),
+            );
+            match rows
+                .iter_mut()
+                .find(|r| r.0 == key && r.1 == p.src && r.2 == p.fe.src)
+            {
+                Some(r) => {
+                    if !r.3.contains(&p.dst) {
+                        r.3.push(p.dst);
+                    }
+                    r.4 = r.4.union(&p.fe.dst);
+                }
+                None => rows.push((
+                    key.clone(),
+                    p.src,
+                    p.fe.src.clone(),
+                    vec![p.dst],
+                    p.fe.dst.clone(),
+                )),
+            }
+            first.entry(key).or_insert(p);
         }
-        let zone = |i: PlanZoneId| {
-            zones
-                .get(i.index())
-                .map_or(String::new(), |z| z.name.clone())
-        };
-        let (src_name, dst_name) = (plan[p.src].name.as_str(), plan[p.dst].name.as_str());
-        let base = format!(
-            "{}-{src_name}-{dst_name}-{}",
-            e.name(),
-            vendor::digit(p.family)
-        );
-        let log = match e.action() {
-            Action::Allow => firewall.logging.allow,
-            Action::Deny => firewall.logging.deny,
-        };
-        Some(FortiPolicy {
-            id,
-            name: self.namer.name(Target::Fortigate, "", &base),
-            srcintf: zone(p.src),
-            dstintf: zone(p.dst),
-            v6: p.family == Family::V6,
-            srcaddr: self.address(&format!("{}-src", e.name()), &p.fe.src, p.family),
-            dstaddr: self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family),
-            services,
-            action: match e.action() {
-                Action::Allow => "accept".into(),
-                Action::Deny => "deny".into(),
-            },
-            logtraffic: if log { "all".into() } else { "disable".into() },
-            schedule: e
-                .until()
-                .map_or_else(|| "always".to_string(), |u| self.schedule(u)),
-            comments: comment(Target::Fortigate, &vendor::describe(plan, p)),
-        })
+        // Step 2: rows with the same key, destination zones and
+        // destinations merge their sources (zones partition addresses, so
+        // the product stays exact).
+        type Merged = (MergeKey, Vec<PlanZoneId>, AddrSet, Vec<PlanZoneId>, AddrSet);
+        let mut merged: Vec<Merged> = Vec::new();
+        for (key, s, a, ds, bset) in rows {
+            match merged
+                .iter_mut()
+                .find(|m| m.0 == key && m.3 == ds && m.4 == bset)
+            {
+                Some(m) => {
+                    m.1.push(s);
+                    m.2 = m.2.union(&a);
+                }
+                None => merged.push((key, vec![s], a, ds, bset)),
+            }
+        }
+        let mut out = Vec::new();
+        for (key, srcs, a, dsts, bset) in merged {
+            let Some(p) = first.get(&key) else { continue };
+            let e = p.entry();
+            let services = self.services(e.name(), &p.fe.services);
+            if services.is_empty() {
+                let note = format!(
+                    "rule {}: only port 0 is left, which FortiOS cannot express; not rendered",
+                    e.name()
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                continue;
+            }
+            let log = match e.action() {
+                Action::Allow => firewall.logging.allow,
+                Action::Deny => firewall.logging.deny,
+            };
+            let (src_name, dst_name) = (plan[p.src].name.as_str(), plan[p.dst].name.as_str());
+            let pair = if srcs.len() == 1 && dsts.len() == 1 {
+                format!("{src_name} to {dst_name}")
+            } else {
+                let names = |ids: &[PlanZoneId]| {
+                    ids.iter()
+                        .map(|&i| plan[i].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!("{} to {}", names(&srcs), names(&dsts))
+            };
+            let mut comment_raw = format!(
+                "{} ({pair} {})",
+                e.name(),
+                crate::plan::family_name(p.family)
+            );
+            let raw = e.comment_raw();
+            if let Some(rest) = raw.strip_prefix(e.name()) {
+                comment_raw.push_str(rest);
+            }
+            out.push(Draft {
+                base: format!("{}-{}", e.name(), vendor::digit(p.family)),
+                rule: e.rule,
+                srcintf: srcs,
+                dstintf: dsts,
+                family: p.family,
+                src: a,
+                dst: bset,
+                services,
+                action: e.action(),
+                log,
+                schedule: e
+                    .until()
+                    .map_or_else(|| "always".to_string(), |u| self.schedule(u)),
+                comment_raw,
+            });
+        }
+        out
     }
 
-    fn address(&mut self, hint: &str, a: &AddrSet, family: Family) -> String {
-        if *a == AddrSet::full_family(family) {
-            return "all".into();
+    /// One side of a policy in one family: `all`, the object or group of
+    /// the set, or, when the set is most of the family (a catch-all
+    /// external zone), its complement negated.
+    fn side(&mut self, hint: &str, a: &AddrSet, family: Family) -> Side {
+        let full = AddrSet::full_family(family);
+        if *a == full {
+            return Side {
+                name: "all".into(),
+                negate: "disable",
+            };
         }
-        self.addresses.set(&mut self.namer, hint, a, family)
+        let rest = full.subtract(a);
+        if rest.to_prefixes().len() < a.to_prefixes().len() {
+            return Side {
+                name: self
+                    .addresses
+                    .set(&mut self.namer, &format!("{hint}-not"), &rest, family),
+                negate: "enable",
+            };
+        }
+        Side {
+            name: self.addresses.set(&mut self.namer, hint, a, family),
+            negate: "disable",
+        }
     }
 
     /// The services of an entry: `ALL`, or one custom service for the TCP
@@ -462,7 +858,7 @@ mod tests {
     use crate::targets::vendor::fixture::{R, policy, zones};
     use zonal_model::Policy;
 
-    fn render_text(p: &Policy) -> String {
+    fn rendered(p: &Policy) -> Artifact {
         let fw = Firewall::by_address("fw");
         let req = Request {
             checked: &crate::checked_for_tests(p.clone()),
@@ -470,22 +866,26 @@ mod tests {
             templates: &Templates::embedded(),
         };
         let mut db = SourceDb::new();
-        crate::render(Target::Fortigate, &req, &mut db)
+        let mut out = crate::render(Target::Fortigate, &req, &mut db)
             .map(|r| r.artifacts)
-            .expect("renders")
-            .into_iter()
-            .map(|a| a.text)
-            .collect()
+            .expect("renders");
+        assert_eq!(out.len(), 1);
+        out.remove(0)
     }
 
-    /// The `edit … next` blocks of `config firewall policy`.
+    fn render_text(p: &Policy) -> String {
+        rendered(p).text
+    }
+
+    /// The `edit … next` blocks of `config firewall policy`, without the
+    /// disabled marker.
     fn policy_blocks(out: &str) -> Vec<String> {
         let start = out.find("config firewall policy\n").expect("policy table");
         let table = &out[start..];
         let end = table.find("\nend\n").expect("end");
         table[..end]
             .split("    edit ")
-            .skip(1)
+            .skip(2)
             .map(str::to_string)
             .collect()
     }
@@ -512,7 +912,8 @@ mod tests {
         let last = blocks.last().unwrap();
         for line in [
             "set name \"zonal-deny\"",
-            "set srcintf \"any\"",
+            // Scoped to Zonal's zones: foreign interfaces are not Zonal's.
+            "set srcintf \"imaging\" \"pacs\" \"legacy\" \"internet\"\n",
             "set srcaddr \"all\"",
             "set dstaddr6 \"all\"",
             "set action deny",
@@ -521,14 +922,60 @@ mod tests {
         ] {
             assert!(last.contains(line), "{line} missing in {last}");
         }
-        assert!(blocks[0].starts_with("1\n"));
+        assert!(blocks[0].starts_with("1000001\n"), "{}", blocks[0]);
+        assert!(last.starts_with("1099999\n"), "{last}");
         assert!(
             blocks[0].contains("set srcaddr \"h4-10_20_0_1\"\n"),
             "{}",
             blocks[0]
         );
-        assert!(!blocks[0].contains("srcaddr6"));
+        // The other family is set too, to nothing.
+        assert!(blocks[0].contains("set srcaddr6 \"none\"\n"));
+        assert!(blocks[0].contains("set dstaddr6 \"none\"\n"));
         assert!(out.contains("        set tcp-portrange 104\n"));
+        assert!(
+            out.contains("    move 1000001 after 1000000\n    move 1099999 after 1000001\nend\n")
+        );
+    }
+
+    #[test]
+    fn every_address_field_is_set_for_both_families() {
+        let p = policy(
+            &zones(),
+            vec![
+                R::allow("a", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any()),
+                R::allow(
+                    "b",
+                    &["2001:db8:20::1"],
+                    &["2001:db8:30::1"],
+                    ServiceSet::any(),
+                ),
+            ],
+        );
+        for block in policy_blocks(&render_text(&p)) {
+            for field in [
+                "srcaddr",
+                "dstaddr",
+                "srcaddr6",
+                "dstaddr6",
+                "srcaddr-negate",
+                "dstaddr-negate",
+                "srcaddr6-negate",
+                "dstaddr6-negate",
+                "status",
+                "service-negate",
+                "schedule",
+                "logtraffic",
+                "comments",
+                "name",
+            ] {
+                assert_eq!(
+                    block.matches(&format!("        set {field} ")).count(),
+                    1,
+                    "{field} in {block}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -559,6 +1006,7 @@ mod tests {
         assert!(
             blocks[0].contains("set srcaddr6 \"n6-2001_db8_20_64\"")
                 && blocks[0].contains("set dstaddr6 \"h6-2001_db8_30_5\"")
+                && blocks[0].contains("set srcaddr \"none\"")
         );
         assert!(
             blocks[0].contains("set service \"s-v6-") && blocks[0].contains("\"s-icmp6-128\"\n"),
@@ -585,6 +1033,13 @@ mod tests {
         assert!(policy_blocks(&out)[0].contains("set schedule \"until-2026-12-31\"\n"));
     }
 
+    fn names(out: &str) -> Vec<String> {
+        out.lines()
+            .filter_map(|l| l.trim().strip_prefix("set name \""))
+            .map(|n| n.trim_end_matches('"').to_string())
+            .collect()
+    }
+
     #[test]
     fn long_names_are_cut_to_the_limit_and_stay_unique() {
         let svc = ServiceSet::ports(TCP, 1, 1);
@@ -601,20 +1056,71 @@ mod tests {
                     "allow-modalities-to-imaging-servers-dicom-two",
                     &["10.20.0.1"],
                     &["10.30.0.2"],
-                    svc,
+                    svc.clone(),
                 ),
+                // Names that sanitise alike stay apart.
+                R::allow("a.b", &["10.20.0.1"], &["10.30.0.3"], svc.clone()),
+                R::allow("a_b", &["10.20.0.1"], &["10.30.0.4"], svc),
             ],
         );
         let out = render_text(&p);
-        let names: Vec<&str> = out
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("set name \""))
-            .map(|n| n.trim_end_matches('"'))
-            .collect();
-        assert_eq!(names.len(), 3, "{out}");
-        assert!(names.iter().all(|n| n.len() <= 31), "{names:?}");
-        let unique: std::collections::BTreeSet<&&str> = names.iter().collect();
-        assert_eq!(unique.len(), 3, "{names:?}");
+        let names = names(&out);
+        assert_eq!(names.len(), 6, "{out}");
+        assert!(names.iter().all(|n| n.len() <= NAME_MAX), "{names:?}");
+        let unique: BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), 6, "{names:?}");
+        assert!(
+            names.iter().any(|n| n.starts_with("allow-modalities-to-")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn names_carry_the_version_tag_and_change_with_the_content() {
+        let r = |dst: &'static [&'static str]| {
+            R::allow("a", &["10.20.0.1"], dst, ServiceSet::ports(TCP, 1, 1))
+        };
+        let v1 = names(&render_text(&policy(&zones(), vec![r(&["10.30.0.1"])])));
+        let v2 = names(&render_text(&policy(&zones(), vec![r(&["10.30.0.2"])])));
+        assert_eq!(v1[1], v1[1].clone());
+        assert_ne!(
+            v1[1], v2[1],
+            "a changed policy must not reuse the names of the last"
+        );
+        assert!(v1[1].starts_with("a-4-"), "{v1:?}");
+    }
+
+    /// Issue 9, names that collide: `a.b` and `a_b` (or `Img` and `img`,
+    /// or a zone named `unzoned`) would be one FortiGate zone.
+    #[test]
+    fn zones_whose_names_collide_are_an_error() {
+        for (a, b) in [("a.b", "a_b"), ("Img", "img"), ("unzoned", "unzoned")] {
+            let z: Vec<(&str, &[&str])> = if a == b {
+                vec![("unzoned", &["10.20.0.0/24"][..])]
+            } else {
+                vec![(a, &["10.20.0.0/24"][..]), (b, &["10.30.0.0/24"][..])]
+            };
+            let p = policy(
+                &z,
+                vec![R::allow(
+                    "x",
+                    &["10.20.0.1"],
+                    &["10.30.0.1"],
+                    ServiceSet::any(),
+                )],
+            );
+            let fw = Firewall::by_address("fw");
+            let req = Request {
+                checked: &crate::checked_for_tests(p),
+                firewall: &fw,
+                templates: &Templates::embedded(),
+            };
+            let err = crate::render(Target::Fortigate, &req, &mut SourceDb::new())
+                .expect_err("collision");
+            let d: Vec<&Diagnostic> = err.iter().collect();
+            assert_eq!(d.len(), 1, "{a} {b}: {d:?}");
+            assert_eq!(d[0].code, "E0333");
+        }
     }
 
     #[test]
@@ -627,13 +1133,90 @@ mod tests {
             ],
         );
         let blocks = policy_blocks(&render_text(&p));
-        assert!(
-            blocks[0].contains("set name \"d-imaging-pacs-4\"")
-                && blocks[0].contains("set action deny")
+        assert!(blocks[0].contains("set name \"d-4-") && blocks[0].contains("set action deny"));
+        assert!(blocks[1].contains("set name \"a-4-") && blocks[1].contains("set service \"ALL\""));
+    }
+
+    #[test]
+    fn the_internet_is_a_negation_and_zone_pairs_share_a_policy() {
+        // One rule from two zones to the catch-all internet: one policy
+        // with both source zones, the internet as "not the internal
+        // networks".
+        let mut p = policy(
+            &zones(),
+            vec![R::allow(
+                "web",
+                &["10.20.0.0/24", "10.30.0.0/24"],
+                &["any"],
+                ServiceSet::ports(TCP, 443, 443),
+            )],
         );
+        // To the internet zone only (the complement of the internal zones).
+        p.rules[0].terms[0].dst = p.zones[3].addrs.clone();
+        let out = render_text(&p);
+        let blocks = policy_blocks(&out);
+        let web: Vec<&String> = blocks
+            .iter()
+            .filter(|b| b.contains("set dstintf \"internet\"\n"))
+            .collect();
+        assert_eq!(web.len(), 1, "{out}");
         assert!(
-            blocks[1].contains("set name \"a-imaging-pacs-4\"")
-                && blocks[1].contains("set service \"ALL\"")
+            web[0].contains("set srcintf \"imaging\" \"pacs\"\n"),
+            "{}",
+            web[0]
         );
+        assert!(web[0].contains("set dstaddr-negate enable\n"), "{}", web[0]);
+        assert!(
+            web[0].contains("set dstaddr6-negate disable\n"),
+            "{}",
+            web[0]
+        );
+        // No expansion of the complement into many objects.
+        assert!(out.matches("set subnet").count() < 10, "{out}");
+    }
+
+    /// Issue 9, everywhere: justifications lost their non-ASCII text
+    /// ("Röntgen, 放射線科" became "R ntgen,"). FortiOS comments are UTF-8:
+    /// the letters stay, quotes and controls still go.
+    #[test]
+    fn justifications_keep_their_unicode_letters() {
+        let mut r = R::allow("j", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any());
+        r.justification = Some("Röntgen, 放射線科 \"x\"\n# set action accept");
+        let out = render_text(&policy(&zones(), vec![r]));
+        let line = out
+            .lines()
+            .find(|l| l.contains("set comments \"zonal:") && l.contains("Röntgen"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            line.contains("Röntgen, 放射線科 x set action accept\""),
+            "{line}"
+        );
+        assert_eq!(line.matches('"').count(), 2, "{line}");
+        let (cut, was_cut) = utf8_comment(&"放".repeat(400), 1010);
+        assert!(was_cut && cut.len() <= 1010 && cut.ends_with("..."));
+    }
+
+    #[test]
+    fn a_long_justification_is_kept_up_to_1023_bytes_and_warned_about_beyond() {
+        let mut r = R::allow("j", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any());
+        r.justification = Some(Box::leak("word ".repeat(150).into_boxed_str()));
+        let a = rendered(&policy(&zones(), vec![r]));
+        let comment = a
+            .text
+            .lines()
+            .find(|l| l.contains("set comments \"zonal:") && l.contains("word"))
+            .expect("comment");
+        assert!(comment.len() > 700, "{comment}");
+        assert!(a.warnings.is_empty());
+        let mut r = R::allow("j", &["10.20.0.1"], &["10.30.0.1"], ServiceSet::any());
+        r.justification = Some(Box::leak("word ".repeat(300).into_boxed_str()));
+        let a = rendered(&policy(&zones(), vec![r]));
+        let w: Vec<&Diagnostic> = a.warnings.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].code, "W0321");
+        assert!(w[0].message.contains("`j`") && w[0].message.contains("fortigate"));
+        for l in a.text.lines().filter(|l| l.contains("set comments")) {
+            assert!(l.len() <= COMMENT_MAX + 30, "{}", l.len());
+        }
     }
 }
