@@ -5,5 +5,6 @@ mod diagnostics;
 mod fmt;
 mod lint;
 mod rule_count;
+mod srx_panos_pf;
 mod tidy;
 mod xcheck;

@@ -325,7 +325,7 @@ fn device_rules(d: &DeviceTraffic) -> Vec<PfRule> {
                         icmp_kw,
                         tag: String::new(),
                         label: escape::ident(T, "", &format!("zonal_device_{what}")),
-                        comment: escape::comment(T, &format!("the firewall's own traffic: {what}")),
+                        comment: escape::comment(T, &format!("the firewall own traffic: {what}")),
                     });
                 }
             }
@@ -405,7 +405,7 @@ fn device_rules(d: &DeviceTraffic) -> Vec<PfRule> {
             icmp_kw: "",
             tag: String::new(),
             label: "zonal_device_pfsync".into(),
-            comment: "the firewall's own traffic: pfsync on its link".into(),
+            comment: "the firewall own traffic: pfsync on its link".into(),
         });
     }
     out
