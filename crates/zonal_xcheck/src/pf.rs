@@ -901,8 +901,13 @@ impl Device for Pf {
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
         let in_if = env.src(self);
         let out_if = env.dst(self);
+        // Traffic from the firewall itself has only the outbound pass,
+        // traffic to it only the inbound one.
+        if self.self_addrs.contains(p.src) {
+            return Some(self.leg(p, false, out_if.as_deref(), None).0);
+        }
         let (d_in, tag) = self.leg(p, true, in_if.as_deref(), None);
-        if !d_in.allow {
+        if !d_in.allow || self.self_addrs.contains(p.dst) {
             return Some(d_in);
         }
         let (d_out, _) = self.leg(p, false, out_if.as_deref(), tag.as_deref());
@@ -987,6 +992,52 @@ pass in on $pacs_if proto tcp from <z_pacs> to any port 22
             open.decide(&pkt("10.30.0.5", "10.20.0.1", 17, 53), &back)
                 .unwrap()
                 .allow
+        );
+    }
+
+    /// The anchor's default deny leaves the firewall's own traffic to the
+    /// main ruleset, even when the admin's SSH pass comes after the
+    /// anchor line; `pfctl -a` replaces the anchor, never the main ruleset.
+    #[test]
+    fn an_anchor_does_not_lock_out_the_admin() {
+        let main = "#@self 192.0.2.1\nblock log all\nanchor \"zonal/*\"\npass in quick inet proto tcp from 192.0.2.0/24 to 192.0.2.1 port 22 keep state\n";
+        let anchor = |port: u16| {
+            format!(
+                "# anchor zonal/p\ntable <zonal_local> const {{ self, 224.0.0.0/4, 255.255.255.255, fe80::/10, ff00::/8 }}\npass quick inet proto tcp from 10.1.0.0/24 to 10.2.0.0/24 port {port} keep state\nblock drop log quick from ! <zonal_local> to ! <zonal_local>\n"
+            )
+        };
+        let (v1, v2) = (anchor(104), anchor(443));
+        let (dev, before, after) = redeploy(main, &[&v1, &v2]).unwrap();
+        assert!(
+            after
+                .iter()
+                .filter(|l| l.starts_with("main: "))
+                .eq(before.iter())
+        );
+        let env = Env {
+            src_zone: None,
+            dst_zone: None,
+            today: Date::new(2026, 6, 1).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: true,
+        };
+        assert!(
+            dev.decide(&pkt("192.0.2.9", "192.0.2.1", 6, 22), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("10.1.0.9", "10.2.0.1", 6, 443), &env)
+                .unwrap()
+                .allow
+        );
+        let old = dev
+            .decide(&pkt("10.1.0.9", "10.2.0.1", 6, 104), &env)
+            .unwrap();
+        assert!(
+            !old.allow && old.why.contains("block drop log quick"),
+            "{old}"
         );
     }
 }
