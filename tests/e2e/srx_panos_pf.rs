@@ -38,7 +38,11 @@ fn bound(policy: &Policy, yaml: &str) -> Firewall {
     let id = db.add("t.yaml", yaml.to_string());
     let binding =
         zonal_backend::parse_binding(id, yaml, policy).unwrap_or_else(|d| panic!("{d:?}\n{yaml}"));
-    binding.firewalls.into_iter().next().unwrap()
+    binding
+        .firewalls
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no firewall in\n{yaml}"))
 }
 
 fn config_lines(text: &str) -> Vec<&str> {
@@ -370,10 +374,6 @@ const SIMS: &[Sim] = &[
 /// pair and each of the three targets: v2 enforced exactly, the foreign
 /// configuration intact, and nothing of v1 left that v2 does not write.
 #[test]
-#[expect(
-    clippy::print_stderr,
-    reason = "the figures of the simulation are part of the test output"
-)]
 fn redeploy_on_a_shared_device_srx_panos_pf() {
     let pairs = redeploy_pairs(4);
     assert!(pairs.len() >= 8, "only {} redeploy pairs", pairs.len());

@@ -207,6 +207,10 @@ pub(crate) fn redeploy(main: &str, loads: &[&str]) -> Res<(Pf, Vec<String>, Vec<
     Ok((dev, before, after))
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one branch per pf.conf statement kind, in parse.y order"
+)]
 fn read_with_self(text: &str, me: &Addrs) -> Res<Pf> {
     // Logical lines: comments stripped, `\` continuations and open braces joined.
     let mut logical: Vec<(usize, String)> = Vec::new();

@@ -219,6 +219,10 @@ struct Part {
 }
 
 /// Builds the PAN-OS view of a policy for a firewall.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the rules, merged, then the final deny and the view; the steps share the builder"
+)]
 pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
     let (policy, firewall) = (plan.policy, plan.firewall);
     let prefix = &firewall.naming.prefix;

@@ -287,6 +287,9 @@ fn view_model(plan: &FirewallPlan<'_>) -> PfView {
 const ANCHOR_RULES: usize = 1;
 const RULESET_RULES: usize = 4;
 
+/// Adds one device pass: what, source, destination, services, family.
+type AddFn<'a> = dyn FnMut(&str, &str, &str, &ServiceSet, Option<Family>) + 'a;
+
 /// The macro of the pfsync interface (ruleset mode).
 const PFSYNC_MACRO: &str = "if_pfsync";
 
@@ -298,6 +301,10 @@ const LOCAL_TABLE: &str = "zonal_local";
 /// binding's `device:` block; each is restricted to traffic from or to
 /// `<zonal_local>` (the firewall, link-local, multicast), so none passes
 /// forwarded traffic.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one block per kind of device traffic, in the order of the binding's device block"
+)]
 fn device_rules(d: &DeviceTraffic) -> Vec<PfRule> {
     let mut out = Vec::new();
     let mut add =
@@ -330,9 +337,7 @@ fn device_rules(d: &DeviceTraffic) -> Vec<PfRule> {
                 }
             }
         };
-    let both = |add: &mut dyn FnMut(&str, &str, &str, &ServiceSet, Option<Family>),
-                what: &str,
-                s: &ServiceSet| {
+    let both = |add: &mut AddFn<'_>, what: &str, s: &ServiceSet| {
         add(what, "any", LOCAL_TABLE, s, None);
         add(what, LOCAL_TABLE, "any", s, None);
     };
