@@ -6,5 +6,6 @@ mod fmt;
 mod lint;
 mod redeploy_fortigate_asa;
 mod rule_count;
+mod srx_panos_pf;
 mod tidy;
 mod xcheck;

@@ -11,7 +11,8 @@
 //! - pf: every `pass` or `block` line;
 //! - ios: every `permit` or `deny` ACE (with or without a sequence number);
 //! - asa: every `access-list … extended permit|deny` line;
-//! - srx: every distinct security policy name (per zone pair or global);
+//! - srx: every distinct security policy name in Zonal's group (per zone
+//!   pair or global);
 //! - panos: every distinct security rule name;
 //! - fortigate: every `edit` entry of `config firewall policy` but the
 //!   disabled ones (`set status disable`: Zonal's `zonal-begin` marker).
@@ -47,7 +48,7 @@ fn count_in_text(target: Target, text: &str) -> usize {
                 )
             })
             .count(),
-        Target::Srx => distinct_after(text, "set security policies ", " policy "),
+        Target::Srx => distinct_after(text, "set groups ", " policy "),
         Target::Panos => distinct_after(text, "", " rulebase security rules "),
         Target::Fortigate => fortigate_policies(text),
     }

@@ -27,8 +27,13 @@ const TARGETS: &[(Target, zonal_xcheck::Target)] = &[
 ];
 
 /// Renders with the implicit by-address firewall; all artifacts joined.
+/// PAN-OS is rendered with `panos: { default-deny: true }`, so that
+/// same-zone traffic is Zonal's and compared too (without it, same-zone
+/// traffic no rule matches is left to `intrazone-default` and not
+/// compared; the redeploy simulation checks that default).
 fn render(policy: &Policy, target: Target, templates: &Templates) -> String {
-    let fw = Firewall::by_address(policy.name.clone());
+    let mut fw = Firewall::by_address(policy.name.clone());
+    fw.panos.default_deny = target == Target::Panos;
     let req = Request {
         checked: &zonal_tests::checked_relaxed(policy.clone()),
         firewall: &fw,

@@ -53,6 +53,9 @@ pub struct Firewall {
     pub device: DeviceTraffic,
     /// pf: an anchor (default) or a complete ruleset.
     pub pf_mode: PfMode,
+    /// PAN-OS: where Zonal's rules go and whether the default rules are
+    /// overridden.
+    pub panos: PanosOptions,
     /// Where it is declared (its name), for diagnostics.
     pub span: Option<Span>,
 }
@@ -69,6 +72,7 @@ impl Firewall {
             logging: Logging::default(),
             device: DeviceTraffic::default(),
             pf_mode: PfMode::default(),
+            panos: PanosOptions::default(),
             span: None,
         }
     }
@@ -87,6 +91,16 @@ impl Firewall {
             .as_ref()
             .is_some_and(|z| !z.is_empty() && z.iter().all(|b| b.interface.is_some()))
     }
+}
+
+/// PAN-OS options of a firewall (the binding's `panos:` block).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PanosOptions {
+    /// The rule Zonal's block is placed after (`None`: at the top).
+    pub after: Option<String>,
+    /// Whether Zonal's final deny covers same-zone traffic and the two
+    /// predefined default rules are overridden to deny and log.
+    pub default_deny: bool,
 }
 
 /// How one zone is attached to a firewall.
@@ -162,6 +176,17 @@ struct RawFirewall {
     device: Option<RawDevice>,
     #[serde(default, rename = "pf-mode")]
     pf_mode: Option<String>,
+    #[serde(default)]
+    panos: Option<RawPanos>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPanos {
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    default_deny: bool,
 }
 
 #[derive(Deserialize)]
@@ -431,6 +456,29 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
                 PfMode::Anchor
             }
         };
+        let panos = match rf.panos {
+            Some(raw) => {
+                if let Some(after) = &raw.after
+                    && let Err(why) = escape::check_vendor_name(after, 63)
+                {
+                    let at = locate(text, name_at, after).unwrap_or(name_at);
+                    diags.push(
+                        Diagnostic::error(
+                            "E0341",
+                            format!("PAN-OS rule name `{after}` in `panos: after` is not a rule name Zonal can write"),
+                            span_of(file, at, after.len()),
+                            why,
+                        )
+                        .with_help("name an existing security rule: at most 63 letters, digits, `-` and `_`, starting with a letter"),
+                    );
+                }
+                PanosOptions {
+                    after: raw.after,
+                    default_deny: raw.default_deny,
+                }
+            }
+            None => PanosOptions::default(),
+        };
         firewalls.push(Firewall {
             name: rf.name,
             target,
@@ -439,6 +487,7 @@ pub fn parse_binding(file: FileId, text: &str, policy: &Policy) -> Result<Bindin
             logging,
             device,
             pf_mode,
+            panos,
             span: Some(span),
         });
     }

@@ -96,6 +96,12 @@ pub(crate) fn comment_max(raw: &str, max: usize) -> String {
 /// Makes an identifier for `target` from a type prefix (e.g. `z_`, which
 /// must start with a letter) and a policy name.
 pub(crate) fn ident(target: Target, prefix: &str, raw: &str) -> String {
+    ident_len(target, prefix, raw, limits(target).ident_max)
+}
+
+/// Like [`ident`], with an explicit length limit (for the names of one
+/// object kind whose limit differs from the target's lowest).
+pub(crate) fn ident_len(target: Target, prefix: &str, raw: &str, max: usize) -> String {
     let l = limits(target);
     let mut body = String::with_capacity(raw.len());
     for c in raw.chars() {
@@ -122,7 +128,7 @@ pub(crate) fn ident(target: Target, prefix: &str, raw: &str) -> String {
         prefix.to_string()
     };
     let full = format!("{prefix}{body}");
-    shorten(&full, raw, l.ident_max)
+    shorten(&full, raw, max)
 }
 
 /// Cuts `name` to `max` bytes, appending a stable hash of `raw` so that two
@@ -169,12 +175,28 @@ impl Namer {
         self.unique(target, base)
     }
 
+    /// Like [`Namer::name`], with an explicit length limit.
+    pub(crate) fn name_len(
+        &mut self,
+        target: Target,
+        prefix: &str,
+        raw: &str,
+        max: usize,
+    ) -> String {
+        let base = ident_len(target, prefix, raw, max);
+        self.unique_len(base, max)
+    }
+
     /// Reserves `base`, or `base_N` if it is taken.
     pub(crate) fn unique(&mut self, target: Target, base: String) -> String {
+        self.unique_len(base, limits(target).ident_max)
+    }
+
+    /// Reserves `base`, or `base_N` (within `max` bytes) if it is taken.
+    pub(crate) fn unique_len(&mut self, base: String, max: usize) -> String {
         if self.used.insert(base.clone()) {
             return base;
         }
-        let max = limits(target).ident_max;
         for n in 2u32.. {
             let suffix = format!("_{n}");
             let keep = max.saturating_sub(suffix.len()).min(base.len());

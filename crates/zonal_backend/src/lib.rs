@@ -37,7 +37,7 @@ use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_lint::Checked;
 use zonal_model::Policy;
 
-pub use binding::{Binding, Firewall, Logging, Naming, ZoneBinding, parse_binding};
+pub use binding::{Binding, Firewall, Logging, Naming, PanosOptions, ZoneBinding, parse_binding};
 pub use device::{DeviceTraffic, Fhrp, PfMode, Routing};
 pub use plan::FirewallPlan;
 

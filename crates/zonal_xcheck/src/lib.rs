@@ -210,6 +210,13 @@ pub(crate) trait Device {
         false
     }
 
+    /// Why this device documents that it leaves `pkt` to configuration
+    /// Zonal does not own (counted in [`Report::excluded`], not compared),
+    /// given the decision it made.
+    fn leaves(&self, _pkt: &Packet, _env: &Env<'_>, _got: &Decision) -> Option<&'static str> {
+        None
+    }
+
     /// The configuration the model holds, one line per entry in table
     /// order (see [`state`]); empty where the reader does not list it.
     fn state(&self) -> Vec<String> {
@@ -362,6 +369,71 @@ pub fn cross_check(
     config: &Config,
 ) -> Result<Report, ReadError> {
     let device = read(target, text)?;
+    Ok(check_device(policy, target, device.as_ref(), config))
+}
+
+/// A device after a redeploy: its configuration before Zonal's files were
+/// loaded (only the foreign configuration), after every load, and the
+/// cross-check of the final state.
+#[derive(Clone, Debug)]
+pub struct Redeployed {
+    /// The cross-check of the final state against the policy.
+    pub report: Report,
+    /// The configuration with only the foreign part loaded, one statement
+    /// (or rule) per line, in the device's order.
+    pub before: Vec<String>,
+    /// The configuration after every load, in the same form.
+    pub after: Vec<String>,
+}
+
+/// The redeploy simulation: a device seeded with `foreign` configuration
+/// (its own syntax), then each of `loads` applied in turn with the
+/// device's merge semantics (Junos `load set` with groups, the PAN-OS
+/// candidate with `set`/`delete`/`move` and the documented tag clean-up,
+/// `pfctl -a` replacing one anchor under a main ruleset), and the final
+/// state cross-checked against `policy` (the last version).
+pub fn cross_check_redeploy(
+    policy: &Policy,
+    target: Target,
+    foreign: &str,
+    loads: &[&str],
+    config: &Config,
+) -> Result<Redeployed, ReadError> {
+    let err = |(line, message): (usize, String)| ReadError {
+        target,
+        line,
+        message,
+    };
+    let (device, before, after): (Box<dyn Device>, Vec<String>, Vec<String>) = match target {
+        Target::Srx => {
+            let (d, b, a) = srx::redeploy(foreign, loads).map_err(err)?;
+            (Box::new(d), b, a)
+        }
+        Target::PanOs => {
+            let (d, b, a) = panos::redeploy(foreign, loads).map_err(err)?;
+            (Box::new(d), b, a)
+        }
+        Target::Pf => {
+            let (d, b, a) = pf::redeploy(foreign, loads).map_err(err)?;
+            (Box::new(d), b, a)
+        }
+        _ => {
+            return Err(ReadError {
+                target,
+                line: 0,
+                message: "no redeploy model for this target here".into(),
+            });
+        }
+    };
+    Ok(Redeployed {
+        report: check_device(policy, target, device.as_ref(), config),
+        before,
+        after,
+    })
+}
+
+/// Compares a device model with `policy` on `config.packets` seeded packets.
+fn check_device(policy: &Policy, target: Target, device: &dyn Device, config: &Config) -> Report {
     // The device's name for each policy zone, looked up once.
     let sides: Vec<Side> = policy
         .zones
@@ -405,8 +477,7 @@ pub fn cross_check(
             if report.evaluated - report.replies >= config.packets {
                 break;
             }
-            let Some(allowed) = compare(policy, device.as_ref(), &sides, bound, &pkt, &mut report)
-            else {
+            let Some(allowed) = compare(policy, device, &sides, bound, &pkt, &mut report) else {
                 continue;
             };
             // Every allowed connection's reply must come back where the
@@ -416,11 +487,11 @@ pub fn cross_check(
                 && device.stateless_for(pkt.proto)
                 && let Some(reply) = probe::reply_of(&pkt)
             {
-                compare(policy, device.as_ref(), &sides, bound, &reply, &mut report);
+                compare(policy, device, &sides, bound, &reply, &mut report);
             }
         }
     }
-    Ok(report)
+    report
 }
 
 /// A packet a target documents it cannot express, with the reason. Such
@@ -486,6 +557,10 @@ fn compare(
         report.skipped += 1;
         return None;
     };
+    if device.leaves(pkt, &env, &got).is_some() {
+        report.excluded += 1;
+        return None;
+    }
     let expected = expected(policy, pkt, device.stateless_for(pkt.proto));
     report.evaluated += 1;
     if pkt.kind == ProbeKind::Reply {

@@ -2,10 +2,19 @@
 //! service groups, schedules, zones, custom applications, security rules
 //! with `move`, and the overrides of the two default rules.
 //!
-//! Evaluation: the security rulebase top-down, first match (from zone, to
-//! zone, source, destination, application, service, schedule, not
-//! disabled); then `intrazone-default` (allow unless overridden) when the
-//! zones are the same, else `interzone-default` (deny unless overridden).
+//! Evaluation: the Panorama pre-rules, the firewall's own security
+//! rulebase, then the Panorama post-rules, top-down, first match (from
+//! zone, to zone, source, destination, application, service, schedule,
+//! rule type, not disabled); then `intrazone-default` (allow unless
+//! overridden) when the zones are the same, else `interzone-default` (deny
+//! unless overridden). Panorama rules are written as the Panorama CLI
+//! writes them (`set device-group DG pre-rulebase security rules …`).
+//!
+//! Candidate merge (the redeploy simulation): commands apply in order to
+//! one candidate; `set` on an existing rule adds to its lists and keeps
+//! its place, a new rule goes to the bottom of the local rulebase,
+//! `delete` removes, `move` reorders. Before each of Zonal's files, the
+//! documented clean-up deletes the local rules carrying the file's tag.
 //!
 //! Applications are approximated by their network identity: `ping` is
 //! ICMP/ICMPv6 echo, `icmp`/`ipv6-icmp` the whole protocol, `ipsec-esp`
@@ -36,8 +45,24 @@ impl Ident {
     }
 }
 
+/// Which rulebase a rule is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+enum Base {
+    /// Panorama pre-rules.
+    Pre,
+    /// The firewall's own rulebase.
+    #[default]
+    Local,
+    /// Panorama post-rules.
+    Post,
+}
+
 #[derive(Clone, Debug, Default)]
 struct Rule {
+    base: Base,
+    tags: Vec<String>,
+    /// `universal` (default), `intrazone` or `interzone`.
+    rule_type: Option<String>,
     name: String,
     line: usize,
     from: Vec<String>,
@@ -104,229 +129,319 @@ fn list(w: &[String], i: &mut usize) -> Vec<String> {
     out
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one match arm per configuration statement of the device grammar"
-)]
 pub(crate) fn read(text: &str) -> Res<PanOs> {
-    let mut dev = PanOs {
-        intrazone_allow: true,
-        ..PanOs::default()
-    };
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let t = raw.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let mut w = net::words(t);
-        // Strip a `vsys vsys1` scope.
-        if w.get(1).map(String::as_str) == Some("vsys") && w.len() > 3 {
-            w.drain(1..3);
-        }
-        let ws: Vec<&str> = w.iter().map(String::as_str).collect();
-        match ws.as_slice() {
-            ["set", "address", name, kind, value] => {
-                let mut s = Addrs::none();
-                match *kind {
-                    "ip-netmask" => net::add_prefix_text(&mut s, value).map_err(|e| (n, e))?,
-                    "ip-range" => net::add_range_text(&mut s, value).map_err(|e| (n, e))?,
-                    "description" | "tag" => {
-                        dev.addresses.entry((*name).to_string()).or_default();
-                        continue;
-                    }
-                    other => return Err((n, format!("address kind `{other}` is not modelled"))),
-                }
-                dev.addresses
-                    .entry((*name).to_string())
-                    .or_default()
-                    .extend(&s);
-            }
-            ["set", "address-group", name, "static", ..] => {
-                let mut j = 4;
-                let members = list(&w, &mut j);
-                dev.groups
-                    .entry((*name).to_string())
-                    .or_default()
-                    .extend(members);
-            }
-            ["set", "address-group", _, "description" | "tag", ..] => {}
-            ["set", "address-group", _, "dynamic", ..] => {
-                return Err((n, "dynamic address groups are not modelled".into()));
-            }
-            ["set", "service", name, "protocol", proto, rest @ ..] => {
-                let proto = match *proto {
-                    "tcp" => 6,
-                    "udp" => 17,
-                    "sctp" => 132,
-                    other => {
-                        return Err((n, format!("service protocol `{other}` is not modelled")));
-                    }
-                };
-                let mut ident = Ident {
-                    proto,
-                    ports: None,
-                    sports: None,
-                    icmp_type: None,
-                };
-                let mut j = 0;
-                while let Some(k) = rest.get(j) {
-                    let v = rest.get(j + 1).ok_or((n, format!("`{k}` needs a value")))?;
-                    let ports = parse_ports(v, n)?;
-                    match *k {
-                        "port" => ident.ports = Some(ports),
-                        "source-port" => ident.sports = Some(ports),
-                        "override" => {}
-                        other => {
-                            return Err((
-                                n,
-                                format!("service attribute `{other}` is not modelled"),
-                            ));
-                        }
-                    }
-                    j += 2;
-                }
-                let entry = dev.services.entry((*name).to_string()).or_default();
-                // Attributes may come on separate lines: merge into one identity per protocol.
-                match entry.iter_mut().find(|x| x.proto == proto) {
-                    Some(x) => {
-                        if ident.ports.is_some() {
-                            x.ports = ident.ports;
-                        }
-                        if ident.sports.is_some() {
-                            x.sports = ident.sports;
-                        }
-                    }
-                    None => entry.push(ident),
-                }
-            }
-            ["set", "service", _, "description" | "tag", ..] => {}
-            ["set", "service-group", name, "members", ..] => {
-                let mut j = 4;
-                let members = list(&w, &mut j);
-                dev.service_groups
-                    .entry((*name).to_string())
-                    .or_default()
-                    .extend(members);
-            }
-            ["set", "service-group", _, "tag", ..] => {}
-            [
-                "set",
-                "schedule",
-                name,
-                "schedule-type",
-                "non-recurring",
-                ..,
-            ] => {
-                let mut j = 5;
-                for r in list(&w, &mut j) {
-                    let range = parse_schedule(&r, n)?;
-                    dev.schedules
-                        .entry((*name).to_string())
-                        .or_default()
-                        .push(range);
-                }
-            }
-            ["set", "schedule", _, "schedule-type", other, ..] => {
-                return Err((n, format!("schedule type `{other}` is not modelled")));
-            }
-            ["set", "zone", z, ..] => {
-                if !dev.zones.iter().any(|x| x == z) {
-                    dev.zones.push((*z).to_string());
-                }
-            }
-            ["set", "tag", ..]
-            | ["set", "deviceconfig", ..]
-            | ["set", "network", ..]
-            | ["set", "shared", ..] => {}
-            ["set", "application", name, "default", rest @ ..] => {
-                let idents = parse_app_default(rest, n)?;
-                dev.apps
-                    .entry((*name).to_string())
-                    .or_default()
-                    .extend(idents);
-            }
-            ["set", "application", name, ..] => {
-                dev.apps.entry((*name).to_string()).or_default();
-            }
-            ["set", "rulebase", "security", "rules", name, ..] => {
-                let idx = match dev.rules.iter().position(|r| r.name == *name) {
-                    Some(i) => i,
-                    None => {
-                        dev.rules.push(Rule {
-                            name: (*name).to_string(),
-                            line: n,
-                            text: t.to_string(),
-                            ..Rule::default()
-                        });
-                        dev.rules.len() - 1
-                    }
-                };
-                let Some(rule) = dev.rules.get_mut(idx) else {
-                    continue;
-                };
-                rule_attrs(rule, &w[5..], n, t)?;
-            }
-            ["move", "rulebase", "security", "rules", name, rest @ ..] => {
-                let from = dev
-                    .rules
-                    .iter()
-                    .position(|r| r.name == *name)
-                    .ok_or((n, format!("unknown rule `{name}`")))?;
-                let rule = dev.rules.remove(from);
-                let at = match rest {
-                    ["top"] => 0,
-                    ["bottom"] => dev.rules.len(),
-                    ["before", o] | ["after", o] => {
-                        let p = dev
-                            .rules
-                            .iter()
-                            .position(|r| r.name == *o)
-                            .ok_or((n, format!("unknown rule `{o}`")))?;
-                        if rest[0] == "before" { p } else { p + 1 }
-                    }
-                    _ => return Err((n, format!("bad move `{t}`"))),
-                };
-                dev.rules.insert(at, rule);
-            }
-            ["delete", "rulebase", "security", "rules", name] => {
-                dev.rules.retain(|r| r.name != *name)
-            }
-            ["delete", "rulebase", "security"] | ["delete", "rulebase", "security", "rules"] => {
-                dev.rules.clear()
-            }
-            [
-                "set",
-                "rulebase",
-                "default-security-rules",
-                "rules",
-                which,
-                "action",
-                action,
-            ] => {
-                let allow = match *action {
-                    "allow" => true,
-                    "deny" | "drop" | "reset-client" | "reset-server" | "reset-both" => false,
-                    other => return Err((n, format!("unknown action `{other}`"))),
-                };
-                match *which {
-                    "intrazone-default" => {
-                        dev.intrazone_allow = allow;
-                        dev.intrazone_line = Some(n);
-                    }
-                    "interzone-default" => {
-                        dev.interzone_allow = allow;
-                        dev.interzone_line = Some(n);
-                    }
-                    other => return Err((n, format!("unknown default rule `{other}`"))),
-                }
-            }
-            ["set", "rulebase", "default-security-rules", ..] => {}
-            _ => return Err((n, format!("unsupported command `{t}`"))),
-        }
-    }
+    let mut dev = PanOs::empty();
+    dev.apply(text)?;
     dev.compile()?;
     Ok(dev)
+}
+
+/// The redeploy simulation: `foreign` loaded and committed, then each of
+/// `loads` pasted after the documented clean-up (every local rule with
+/// the tag the file defines is deleted) and committed.
+pub(crate) fn redeploy(foreign: &str, loads: &[&str]) -> Res<(PanOs, Vec<String>, Vec<String>)> {
+    let mut dev = PanOs::empty();
+    dev.apply(foreign)?;
+    dev.compile()?;
+    let before = dev.state();
+    for text in loads {
+        let tags: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("set tag "))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        dev.rules
+            .retain(|r| r.base != Base::Local || !r.tags.iter().any(|t| tags.contains(t)));
+        dev.apply(text)?;
+        dev.compile()?;
+    }
+    let after = dev.state();
+    Ok((dev, before, after))
+}
+
+impl PanOs {
+    fn empty() -> Self {
+        PanOs {
+            intrazone_allow: true,
+            ..PanOs::default()
+        }
+    }
+
+    /// The configuration, one line per object and rule in the device's
+    /// evaluation order (Panorama pre-rules, local rules, post-rules).
+    pub(crate) fn state(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, v) in &self.addresses {
+            out.push(format!("address {k} {v:?}"));
+        }
+        for (k, v) in &self.groups {
+            out.push(format!("address-group {k} {v:?}"));
+        }
+        for (k, v) in &self.services {
+            out.push(format!("service {k} {v:?}"));
+        }
+        for (k, v) in &self.apps {
+            out.push(format!("application {k} {v:?}"));
+        }
+        let mut rules: Vec<&Rule> = self.rules.iter().collect();
+        rules.sort_by_key(|r| r.base);
+        for r in rules {
+            out.push(format!(
+                "{:?} rule {} from {:?} to {:?} source {:?} destination {:?} negate {}/{} application {:?} service {:?} action {:?} type {:?} schedule {:?} disabled {} tags {:?}",
+                r.base,
+                r.name,
+                r.from,
+                r.to,
+                r.source,
+                r.destination,
+                r.negate_source,
+                r.negate_destination,
+                r.application,
+                r.service,
+                r.action,
+                r.rule_type,
+                r.schedule,
+                r.disabled,
+                r.tags
+            ));
+        }
+        out.push(format!("intrazone-default allow {}", self.intrazone_allow));
+        out.push(format!("interzone-default allow {}", self.interzone_allow));
+        out
+    }
+
+    /// Applies `set`, `delete` and `move` commands to the candidate.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one match arm per configuration statement of the device grammar"
+    )]
+    fn apply(&mut self, text: &str) -> Res<()> {
+        let dev = self;
+        for (i, raw) in text.lines().enumerate() {
+            let n = i + 1;
+            let t = raw.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let mut w = net::words(t);
+            // Strip a `vsys vsys1` scope.
+            if w.get(1).map(String::as_str) == Some("vsys") && w.len() > 3 {
+                w.drain(1..3);
+            }
+            let ws: Vec<&str> = w.iter().map(String::as_str).collect();
+            match ws.as_slice() {
+                ["set", "address", name, kind, value] => {
+                    let mut s = Addrs::none();
+                    match *kind {
+                        "ip-netmask" => net::add_prefix_text(&mut s, value).map_err(|e| (n, e))?,
+                        "ip-range" => net::add_range_text(&mut s, value).map_err(|e| (n, e))?,
+                        "description" | "tag" => {
+                            dev.addresses.entry((*name).to_string()).or_default();
+                            continue;
+                        }
+                        other => {
+                            return Err((n, format!("address kind `{other}` is not modelled")));
+                        }
+                    }
+                    dev.addresses
+                        .entry((*name).to_string())
+                        .or_default()
+                        .extend(&s);
+                }
+                ["set", "address-group", name, "static", ..] => {
+                    let mut j = 4;
+                    let members = list(&w, &mut j);
+                    dev.groups
+                        .entry((*name).to_string())
+                        .or_default()
+                        .extend(members);
+                }
+                ["set", "address-group", _, "description" | "tag", ..] => {}
+                ["set", "address-group", _, "dynamic", ..] => {
+                    return Err((n, "dynamic address groups are not modelled".into()));
+                }
+                ["set", "service", name, "protocol", proto, rest @ ..] => {
+                    let proto = match *proto {
+                        "tcp" => 6,
+                        "udp" => 17,
+                        "sctp" => 132,
+                        other => {
+                            return Err((n, format!("service protocol `{other}` is not modelled")));
+                        }
+                    };
+                    let mut ident = Ident {
+                        proto,
+                        ports: None,
+                        sports: None,
+                        icmp_type: None,
+                    };
+                    let mut j = 0;
+                    while let Some(k) = rest.get(j) {
+                        let v = rest.get(j + 1).ok_or((n, format!("`{k}` needs a value")))?;
+                        let ports = parse_ports(v, n)?;
+                        match *k {
+                            "port" => ident.ports = Some(ports),
+                            "source-port" => ident.sports = Some(ports),
+                            "override" => {}
+                            other => {
+                                return Err((
+                                    n,
+                                    format!("service attribute `{other}` is not modelled"),
+                                ));
+                            }
+                        }
+                        j += 2;
+                    }
+                    let entry = dev.services.entry((*name).to_string()).or_default();
+                    // Attributes may come on separate lines: merge into one identity per protocol.
+                    match entry.iter_mut().find(|x| x.proto == proto) {
+                        Some(x) => {
+                            if ident.ports.is_some() {
+                                x.ports = ident.ports;
+                            }
+                            if ident.sports.is_some() {
+                                x.sports = ident.sports;
+                            }
+                        }
+                        None => entry.push(ident),
+                    }
+                }
+                ["set", "service", _, "description" | "tag", ..] => {}
+                ["set", "service-group", name, "members", ..] => {
+                    let mut j = 4;
+                    let members = list(&w, &mut j);
+                    dev.service_groups
+                        .entry((*name).to_string())
+                        .or_default()
+                        .extend(members);
+                }
+                ["set", "service-group", _, "tag", ..] => {}
+                [
+                    "set",
+                    "schedule",
+                    name,
+                    "schedule-type",
+                    "non-recurring",
+                    ..,
+                ] => {
+                    let mut j = 5;
+                    for r in list(&w, &mut j) {
+                        let range = parse_schedule(&r, n)?;
+                        dev.schedules
+                            .entry((*name).to_string())
+                            .or_default()
+                            .push(range);
+                    }
+                }
+                ["set", "schedule", _, "schedule-type", other, ..] => {
+                    return Err((n, format!("schedule type `{other}` is not modelled")));
+                }
+                ["set", "zone", z, ..] => {
+                    if !dev.zones.iter().any(|x| x == z) {
+                        dev.zones.push((*z).to_string());
+                    }
+                }
+                ["set", "tag", ..]
+                | ["set", "deviceconfig", ..]
+                | ["set", "network", ..]
+                | ["set", "shared", ..] => {}
+                ["set", "application", name, "default", rest @ ..] => {
+                    let idents = parse_app_default(rest, n)?;
+                    dev.apps
+                        .entry((*name).to_string())
+                        .or_default()
+                        .extend(idents);
+                }
+                ["set", "application", name, ..] => {
+                    dev.apps.entry((*name).to_string()).or_default();
+                }
+                ["set", "rulebase", "security", "rules", name, ..] => {
+                    let rule = dev.rule_mut(Base::Local, name, n, t);
+                    rule_attrs(rule, &w[5..], n, t)?;
+                }
+                [
+                    "set",
+                    "device-group",
+                    _,
+                    base @ ("pre-rulebase" | "post-rulebase"),
+                    "security",
+                    "rules",
+                    name,
+                    ..,
+                ] => {
+                    let base = if *base == "pre-rulebase" {
+                        Base::Pre
+                    } else {
+                        Base::Post
+                    };
+                    let rule = dev.rule_mut(base, name, n, t);
+                    rule_attrs(rule, &w[7..], n, t)?;
+                }
+                ["move", "rulebase", "security", "rules", name, rest @ ..] => {
+                    let from = dev
+                        .rules
+                        .iter()
+                        .position(|r| r.base == Base::Local && r.name == *name)
+                        .ok_or((n, format!("unknown rule `{name}`")))?;
+                    let rule = dev.rules.remove(from);
+                    let local: Vec<usize> = (0..dev.rules.len())
+                        .filter(|&i| dev.rules.get(i).is_some_and(|r| r.base == Base::Local))
+                        .collect();
+                    let at = match rest {
+                        ["top"] => local.first().copied().unwrap_or(dev.rules.len()),
+                        ["bottom"] => local.last().map_or(dev.rules.len(), |i| i + 1),
+                        ["before", o] | ["after", o] => {
+                            let p = dev
+                                .rules
+                                .iter()
+                                .position(|r| r.base == Base::Local && r.name == *o)
+                                .ok_or((n, format!("unknown rule `{o}`")))?;
+                            if rest[0] == "before" { p } else { p + 1 }
+                        }
+                        _ => return Err((n, format!("bad move `{t}`"))),
+                    };
+                    dev.rules.insert(at, rule);
+                }
+                ["delete", "rulebase", "security", "rules", name] => dev
+                    .rules
+                    .retain(|r| r.base != Base::Local || r.name != *name),
+                ["delete", "rulebase", "security"]
+                | ["delete", "rulebase", "security", "rules"] => {
+                    dev.rules.retain(|r| r.base != Base::Local);
+                }
+                [
+                    "set",
+                    "rulebase",
+                    "default-security-rules",
+                    "rules",
+                    which,
+                    "action",
+                    action,
+                ] => {
+                    let allow = match *action {
+                        "allow" => true,
+                        "deny" | "drop" | "reset-client" | "reset-server" | "reset-both" => false,
+                        other => return Err((n, format!("unknown action `{other}`"))),
+                    };
+                    match *which {
+                        "intrazone-default" => {
+                            dev.intrazone_allow = allow;
+                            dev.intrazone_line = Some(n);
+                        }
+                        "interzone-default" => {
+                            dev.interzone_allow = allow;
+                            dev.interzone_line = Some(n);
+                        }
+                        other => return Err((n, format!("unknown default rule `{other}`"))),
+                    }
+                }
+                ["set", "rulebase", "default-security-rules", ..] => {}
+                _ => return Err((n, format!("unsupported command `{t}`"))),
+            }
+        }
+        Ok(())
+    }
 }
 
 fn parse_ports(v: &str, n: usize) -> Res<Ports> {
@@ -450,8 +565,15 @@ fn rule_attrs(rule: &mut Rule, w: &[String], n: usize, text: &str) -> Res<()> {
                     return Err((n, format!("`{key}` other than `any` is not modelled")));
                 }
             }
-            "description" | "tag" | "log-start" | "log-end" | "log-setting" | "rule-type"
-            | "group-tag" => {}
+            "tag" => rule.tags.extend(vals),
+            "rule-type" => {
+                let v = vals.into_iter().next().unwrap_or_default();
+                if !matches!(v.as_str(), "universal" | "intrazone" | "interzone") {
+                    return Err((n, format!("unknown rule type `{v}`")));
+                }
+                rule.rule_type = Some(v);
+            }
+            "description" | "log-start" | "log-end" | "log-setting" | "group-tag" => {}
             "profile-setting" => {
                 // `profile-setting group NAME` or `profiles …`: no effect on allow/deny.
                 while i < w.len() {
@@ -507,6 +629,36 @@ fn predefined_service(name: &str) -> Option<Vec<Ident>> {
 }
 
 impl PanOs {
+    /// The rule `name` of `base`, created at the bottom of its rulebase.
+    fn rule_mut(&mut self, base: Base, name: &str, n: usize, t: &str) -> &mut Rule {
+        let idx = match self
+            .rules
+            .iter()
+            .position(|r| r.base == base && r.name == name)
+        {
+            Some(i) => i,
+            None => {
+                let at = self
+                    .rules
+                    .iter()
+                    .rposition(|r| r.base <= base)
+                    .map_or(0, |i| i + 1);
+                self.rules.insert(
+                    at,
+                    Rule {
+                        base,
+                        name: name.to_string(),
+                        line: n,
+                        text: t.to_string(),
+                        ..Rule::default()
+                    },
+                );
+                at
+            }
+        };
+        &mut self.rules[idx]
+    }
+
     fn zone_for(&self, zone: Option<&str>) -> Option<String> {
         let zone = zone?;
         self.zones
@@ -649,6 +801,11 @@ impl PanOs {
         if r.disabled {
             return false;
         }
+        match r.rule_type.as_deref() {
+            Some("intrazone") if from != to => return false,
+            Some("interzone") if from == to => return false,
+            _ => {}
+        }
         if !r.from.iter().any(|z| z == "any" || z == from)
             || !r.to.iter().any(|z| z == "any" || z == to)
         {
@@ -680,6 +837,14 @@ impl PanOs {
 impl Device for PanOs {
     fn side(&self, zone: &str) -> Option<String> {
         self.zone_for(Some(zone))
+    }
+
+    fn leaves(&self, _pkt: &Packet, _env: &Env<'_>, got: &Decision) -> Option<&'static str> {
+        // docs/targets/panos.md: without `default-deny`, same-zone traffic
+        // that no rule matches is the device's (traffic to the firewall
+        // itself is same-zone traffic on PAN-OS).
+        (got.line.is_none() && got.why.starts_with("intrazone-default") && self.intrazone_allow)
+            .then_some("same-zone traffic no rule matches is left to intrazone-default")
     }
 
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {

@@ -7,6 +7,13 @@
 //! decides at once; with no matching rule the packet passes (implicit
 //! pass). `tag` on the inbound decision is visible to `tagged` outbound.
 //! Only new connections are probed: replies ride on state.
+//!
+//! Anchors: `anchor "a/*"` in a ruleset evaluates, in place, the rules of
+//! every anchor directly under `a` (in name order); a `quick` match inside
+//! ends the whole evaluation, a non-quick one is the last match so far.
+//! `pfctl -a NAME -f FILE` replaces the rules and tables of one anchor
+//! ([`redeploy`]). `self` is the firewall's own addresses (none unless the
+//! simulation names them with a `#@self ADDR …` line in the main ruleset).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -20,6 +27,8 @@ enum Action {
     Pass,
     Block,
     Match,
+    /// `anchor "PATH"` (a `*` path evaluates the anchors under it).
+    Anchor(String),
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +75,10 @@ struct Rule {
 #[derive(Debug, Default)]
 pub(crate) struct Pf {
     rules: Vec<Rule>,
+    /// Loaded anchors by path, each with its own rules and tables.
+    anchors: BTreeMap<String, Pf>,
+    /// The firewall's own addresses (`self`).
+    self_addrs: Addrs,
     /// Macro name → value (for mapping zones to interfaces).
     macros: BTreeMap<String, String>,
     /// Interfaces named in rules.
@@ -150,6 +163,55 @@ fn expand(line: &str, macros: &BTreeMap<String, String>, n: usize) -> Res<String
 }
 
 pub(crate) fn read(text: &str) -> Res<Pf> {
+    read_with_self(text, &Addrs::none())
+}
+
+/// The redeploy simulation: `main` is the main ruleset (the admin's,
+/// never changed); each of `loads` is an anchor file loaded with `pfctl -a
+/// PATH -f FILE`, PATH read from the file's `# anchor PATH` line (the
+/// command the file documents), replacing that anchor's rules and tables.
+pub(crate) fn redeploy(main: &str, loads: &[&str]) -> Res<(Pf, Vec<String>, Vec<String>)> {
+    let mut me = Addrs::none();
+    for l in main.lines() {
+        if let Some(rest) = l.trim().strip_prefix("#@self ") {
+            for a in rest.split_whitespace() {
+                net::add_prefix_text(&mut me, a).map_err(|e| (0, e))?;
+            }
+        }
+    }
+    me.normalize();
+    let mut dev = read_with_self(main, &me)?;
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    let state = |files: &BTreeMap<String, String>| {
+        let mut out: Vec<String> = main.lines().map(|l| format!("main: {l}")).collect();
+        for (path, text) in files {
+            out.extend(text.lines().map(|l| format!("anchor {path}: {l}")));
+        }
+        out
+    };
+    let before = state(&files);
+    for text in loads {
+        let path = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# anchor "))
+            .map(|p| p.trim().to_string())
+            .ok_or((
+                1,
+                "an anchor file names its anchor (`# anchor PATH`)".to_string(),
+            ))?;
+        let anchor = read_with_self(text, &me)?;
+        dev.anchors.insert(path.clone(), anchor);
+        files.insert(path, text.to_string());
+    }
+    let after = state(&files);
+    Ok((dev, before, after))
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one branch per pf.conf statement kind, in parse.y order"
+)]
+fn read_with_self(text: &str, me: &Addrs) -> Res<Pf> {
     // Logical lines: comments stripped, `\` continuations and open braces joined.
     let mut logical: Vec<(usize, String)> = Vec::new();
     let mut pending: Option<(usize, String)> = None;
@@ -173,8 +235,12 @@ pub(crate) fn read(text: &str) -> Res<Pf> {
     if let Some((n, _)) = pending {
         return Err((n, "unterminated line or brace".into()));
     }
-    let mut dev = Pf::default();
+    let mut dev = Pf {
+        self_addrs: me.clone(),
+        ..Pf::default()
+    };
     let mut tables: BTreeMap<String, Addrs> = BTreeMap::new();
+    tables.insert(SELF.to_string(), me.clone());
     for (n, line) in logical {
         // Macro definition.
         if let Some((name, value)) = line.split_once('=')
@@ -236,7 +302,29 @@ pub(crate) fn read(text: &str) -> Res<Pf> {
                 }
                 dev.rules.push(r);
             }
-            Some("scrub") => {}
+            Some("scrub" | "antispoof") => {}
+            Some("anchor") => {
+                let path = t.get(1).ok_or((n, "anchor needs a name".to_string()))?;
+                if t.len() > 2 {
+                    return Err((n, "anchor filter options are not modelled".into()));
+                }
+                dev.rules.push(Rule {
+                    line: n,
+                    text: line.clone(),
+                    action: Action::Anchor(path.clone()),
+                    dir: None,
+                    quick: false,
+                    ifaces: None,
+                    af: None,
+                    protos: None,
+                    from: Side::default(),
+                    to: Side::default(),
+                    icmp_types: None,
+                    tag: None,
+                    tagged: None,
+                    flags_syn_only: false,
+                });
+            }
             Some(other) => return Err((n, format!("unsupported pf statement `{other}`"))),
             None => {}
         }
@@ -303,7 +391,11 @@ fn one_host(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Ho
             i + 1,
         ));
     }
-    if matches!(w, "self" | "no-route" | "urpf-failed") || w.starts_with('(') {
+    if w == "self" {
+        addrs = tables.get(SELF).cloned().unwrap_or_else(Addrs::none);
+        return Ok((Host { addrs, negate }, i + 1));
+    }
+    if matches!(w, "no-route" | "urpf-failed") || w.starts_with('(') {
         return Err((n, format!("address `{w}` is not modelled")));
     }
     // `a - b` range.
@@ -319,6 +411,18 @@ fn one_host(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize) -> Res<(Ho
         )
     })?;
     Ok((Host { addrs, negate }, i + 1))
+}
+
+/// The key of `self` in the table map (not a valid table name).
+const SELF: &str = "(self)";
+
+/// pf's own protocol names, then the common ones.
+fn pf_proto(name: &str) -> Option<u8> {
+    match name {
+        "carp" => Some(112),
+        "pfsync" => Some(240),
+        other => net::proto_by_name(other),
+    }
 }
 
 fn pf_port(s: &str) -> Option<u16> {
@@ -521,7 +625,7 @@ fn parse_rule(t: &[String], tables: &BTreeMap<String, Addrs>, n: usize, text: &s
                 i += used;
                 let mut v = Vec::new();
                 for p in names {
-                    v.push(net::proto_by_name(&p).ok_or((n, format!("unknown protocol `{p}`")))?);
+                    v.push(pf_proto(&p).ok_or((n, format!("unknown protocol `{p}`")))?);
                 }
                 r.protos = Some(v);
             }
@@ -694,6 +798,55 @@ impl Pf {
             .iter()
             .find(|i| net::names_zone(i, zone))
             .cloned()
+            .or_else(|| self.anchors.values().find_map(|a| a.iface_for(Some(zone))))
+    }
+
+    /// Evaluates `self.rules` in order, anchors in place; returns true when
+    /// a quick rule ended the evaluation.
+    fn eval<'a>(
+        &'a self,
+        p: &Packet,
+        inbound: bool,
+        iface: Option<&str>,
+        tag: &mut Option<String>,
+        last: &mut Option<&'a Rule>,
+        depth: usize,
+    ) -> bool {
+        for r in &self.rules {
+            if let Action::Anchor(path) = &r.action {
+                if depth > 8 {
+                    continue;
+                }
+                let under = path.strip_suffix("/*");
+                for (name, child) in &self.anchors {
+                    let hit = match under {
+                        Some(parent) => name
+                            .strip_prefix(parent)
+                            .and_then(|rest| rest.strip_prefix('/'))
+                            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/')),
+                        None => name == path,
+                    };
+                    if hit && child.eval(p, inbound, iface, tag, last, depth + 1) {
+                        return true;
+                    }
+                }
+                continue;
+            }
+            if !r.matches(p, inbound, iface, tag.as_deref()) {
+                continue;
+            }
+            if r.action == Action::Match {
+                if let Some(t) = &r.tag {
+                    *tag = Some(t.clone());
+                }
+                continue;
+            }
+            *last = Some(r);
+            if r.quick {
+                return true;
+            }
+        }
+        false
     }
 
     /// One pass over the rules; returns the decision and the tag.
@@ -706,21 +859,7 @@ impl Pf {
     ) -> (Decision, Option<String>) {
         let mut tag = tag_in.map(str::to_string);
         let mut last: Option<&Rule> = None;
-        for r in &self.rules {
-            if !r.matches(p, inbound, iface, tag.as_deref()) {
-                continue;
-            }
-            if r.action == Action::Match {
-                if let Some(t) = &r.tag {
-                    tag = Some(t.clone());
-                }
-                continue;
-            }
-            last = Some(r);
-            if r.quick {
-                break;
-            }
-        }
+        self.eval(p, inbound, iface, &mut tag, &mut last, 0);
         let dir = if inbound { "in" } else { "out" };
         match last {
             Some(r) => {
@@ -739,16 +878,40 @@ impl Pf {
     }
 }
 
+/// Link-local, multicast and broadcast: never forwarded.
+fn never_forwarded(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_multicast() || (a.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
 impl Device for Pf {
     fn side(&self, zone: &str) -> Option<String> {
         self.iface_for(Some(zone))
     }
 
+    fn leaves(&self, pkt: &Packet, _env: &Env<'_>, _got: &Decision) -> Option<&'static str> {
+        // docs/targets/pf.md: traffic of the firewall itself and traffic
+        // that is never forwarded is the main ruleset's (and the device
+        // block's in ruleset mode), not the policy's.
+        (never_forwarded(pkt.src)
+            || never_forwarded(pkt.dst)
+            || self.self_addrs.contains(pkt.src)
+            || self.self_addrs.contains(pkt.dst))
+        .then_some("traffic of the firewall itself, link-local, multicast or broadcast")
+    }
+
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
         let in_if = env.src(self);
         let out_if = env.dst(self);
+        // Traffic from the firewall itself has only the outbound pass,
+        // traffic to it only the inbound one.
+        if self.self_addrs.contains(p.src) {
+            return Some(self.leg(p, false, out_if.as_deref(), None).0);
+        }
         let (d_in, tag) = self.leg(p, true, in_if.as_deref(), None);
-        if !d_in.allow {
+        if !d_in.allow || self.self_addrs.contains(p.dst) {
             return Some(d_in);
         }
         let (d_out, _) = self.leg(p, false, out_if.as_deref(), tag.as_deref());
@@ -833,6 +996,52 @@ pass in on $pacs_if proto tcp from <z_pacs> to any port 22
             open.decide(&pkt("10.30.0.5", "10.20.0.1", 17, 53), &back)
                 .unwrap()
                 .allow
+        );
+    }
+
+    /// The anchor's default deny leaves the firewall's own traffic to the
+    /// main ruleset, even when the admin's SSH pass comes after the
+    /// anchor line; `pfctl -a` replaces the anchor, never the main ruleset.
+    #[test]
+    fn an_anchor_does_not_lock_out_the_admin() {
+        let main = "#@self 192.0.2.1\nblock log all\nanchor \"zonal/*\"\npass in quick inet proto tcp from 192.0.2.0/24 to 192.0.2.1 port 22 keep state\n";
+        let anchor = |port: u16| {
+            format!(
+                "# anchor zonal/p\ntable <zonal_local> const {{ self, 224.0.0.0/4, 255.255.255.255, fe80::/10, ff00::/8 }}\npass quick inet proto tcp from 10.1.0.0/24 to 10.2.0.0/24 port {port} keep state\nblock drop log quick from ! <zonal_local> to ! <zonal_local>\n"
+            )
+        };
+        let (v1, v2) = (anchor(104), anchor(443));
+        let (dev, before, after) = redeploy(main, &[&v1, &v2]).unwrap();
+        assert!(
+            after
+                .iter()
+                .filter(|l| l.starts_with("main: "))
+                .eq(before.iter())
+        );
+        let env = Env {
+            src_zone: None,
+            dst_zone: None,
+            today: Date::new(2026, 6, 1).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: true,
+        };
+        assert!(
+            dev.decide(&pkt("192.0.2.9", "192.0.2.1", 6, 22), &env)
+                .unwrap()
+                .allow
+        );
+        assert!(
+            dev.decide(&pkt("10.1.0.9", "10.2.0.1", 6, 443), &env)
+                .unwrap()
+                .allow
+        );
+        let old = dev
+            .decide(&pkt("10.1.0.9", "10.2.0.1", 6, 104), &env)
+            .unwrap();
+        assert!(
+            !old.allow && old.why.contains("block drop log quick"),
+            "{old}"
         );
     }
 }

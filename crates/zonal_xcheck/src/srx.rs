@@ -2,6 +2,15 @@
 //! applications and application sets, schedulers, zone-pair and global
 //! security policies, the default policy and the IPv6 forwarding mode.
 //!
+//! Configuration merge (what `load set` and `commit` do): the device keeps
+//! a configuration tree ([`Junos`]); `set` adds a statement (an existing
+//! statement keeps its place), `delete` removes a statement and everything
+//! under it. `groups NAME …` statements are inherited where `apply-groups
+//! NAME` is set at the top: the inherited statements come after the
+//! device's own (so an inherited policy is evaluated after the local
+//! policies of its context, and local statements win). The evaluation
+//! reads the configuration with inheritance applied.
+//!
 //! Evaluation: IPv6 is dropped unless `family inet6 mode flow-based`
 //! (`packet-based` forwards it with no policy at all). Otherwise the
 //! from-zone/to-zone context is searched first match (intra-zone traffic
@@ -66,6 +75,8 @@ struct Policy {
     action_line: usize,
     scheduler: Option<String>,
     inactive: bool,
+    src_excluded: bool,
+    dst_excluded: bool,
     /// Resolved at the end of reading.
     c_src: Addrs,
     c_dst: Addrs,
@@ -114,36 +125,131 @@ fn values(w: &[String], i: &mut usize) -> Vec<String> {
     out
 }
 
+/// One configuration statement: its line in the text it came from, its
+/// text, and its words (without `set`; `insert` and `deactivate` keep
+/// their verb).
+type Stmt = (usize, String, Vec<String>);
+
+/// A Junos configuration tree in `set` form, as `load set` merges into it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Junos {
+    stmts: Vec<Stmt>,
+}
+
+impl Junos {
+    /// Merges `text` (`set`, `delete`, `insert`, `deactivate` lines) into
+    /// the configuration, as `load set` does in the candidate.
+    pub(crate) fn apply(&mut self, text: &str) -> Res<()> {
+        for (i, raw) in text.lines().enumerate() {
+            let n = i + 1;
+            let t = raw.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let w = net::words(t);
+            match w.first().map(String::as_str) {
+                Some("set") => {
+                    let path = w[1..].to_vec();
+                    if !self.stmts.iter().any(|(_, _, l)| *l == path) {
+                        self.stmts.push((n, t.to_string(), path));
+                    }
+                }
+                Some("delete") => {
+                    let path = &w[1..];
+                    self.stmts.retain(|(_, _, l)| !l.starts_with(path));
+                }
+                Some("insert" | "deactivate" | "activate") => {
+                    self.stmts.push((n, t.to_string(), w.clone()));
+                }
+                _ => {
+                    return Err((
+                        n,
+                        format!("expected a `set` or `delete` command, found `{t}`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every statement, as `show | display set` would list it.
+    pub(crate) fn statements(&self) -> Vec<String> {
+        self.stmts
+            .iter()
+            .map(|(_, _, w)| match w.first().map(String::as_str) {
+                Some("insert" | "deactivate" | "activate") => w.join(" "),
+                _ => format!("set {}", w.join(" ")),
+            })
+            .collect()
+    }
+
+    /// The configuration with the groups of the top-level `apply-groups`
+    /// inherited: the device's own statements, then each applied group's
+    /// statements (in `apply-groups` order) that the device does not set.
+    fn effective(&self) -> Vec<Stmt> {
+        let applied: Vec<&str> = self
+            .stmts
+            .iter()
+            .filter_map(|(_, _, w)| match w.as_slice() {
+                [a, g] if a == "apply-groups" => Some(g.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut out: Vec<Stmt> = self
+            .stmts
+            .iter()
+            .filter(|(_, _, w)| w.first().map(String::as_str) != Some("groups"))
+            .cloned()
+            .collect();
+        for g in applied {
+            for (n, text, w) in &self.stmts {
+                if let [head, name, rest @ ..] = w.as_slice()
+                    && head == "groups"
+                    && name == g
+                    && !rest.is_empty()
+                {
+                    let path = rest.to_vec();
+                    if !out.iter().any(|(_, _, l)| *l == path) {
+                        out.push((*n, text.clone(), path));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The redeploy simulation: `foreign` loaded and committed, then each of
+/// `loads` merged with `load set` and committed. Returns the device model
+/// of the final configuration and the statements before the first load of
+/// Zonal's files and after the last.
+pub(crate) fn redeploy(foreign: &str, loads: &[&str]) -> Res<(Srx, Vec<String>, Vec<String>)> {
+    let mut cfg = Junos::default();
+    cfg.apply(foreign)?;
+    // The foreign configuration must commit on its own.
+    compile(&cfg)?;
+    let before = cfg.statements();
+    for text in loads {
+        cfg.apply(text)?;
+        compile(&cfg)?;
+    }
+    Ok((compile(&cfg)?, before, cfg.statements()))
+}
+
+/// Reads a configuration loaded onto an empty device.
+pub(crate) fn read(text: &str) -> Res<Srx> {
+    let mut cfg = Junos::default();
+    cfg.apply(text)?;
+    compile(&cfg)
+}
+
+/// The device model of a configuration tree.
 #[expect(
     clippy::too_many_lines,
     reason = "one match arm per configuration statement of the device grammar"
 )]
-pub(crate) fn read(text: &str) -> Res<Srx> {
-    // Keep `set` lines in order; a `delete` removes what came before it.
-    let mut lines: Vec<(usize, String, Vec<String>)> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let t = raw.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let w = net::words(t);
-        match w.first().map(String::as_str) {
-            Some("set") => lines.push((n, t.to_string(), w[1..].to_vec())),
-            Some("delete") => {
-                let path = &w[1..];
-                lines.retain(|(_, _, l)| !l.starts_with(path));
-            }
-            Some("insert") => lines.push((n, t.to_string(), w.clone())),
-            Some("deactivate" | "activate") => lines.push((n, t.to_string(), w.clone())),
-            _ => {
-                return Err((
-                    n,
-                    format!("expected a `set` or `delete` command, found `{t}`"),
-                ));
-            }
-        }
-    }
+pub(crate) fn compile(cfg: &Junos) -> Res<Srx> {
+    let lines = cfg.effective();
     let mut dev = Srx::default();
     for (n, text, w) in &lines {
         let n = *n;
@@ -311,7 +417,8 @@ pub(crate) fn read(text: &str) -> Res<Srx> {
                     p.1.inactive = true;
                 }
             }
-            ["system", ..] | ["interfaces", ..] | ["routing-options", ..] => {}
+            ["system", ..] | ["interfaces", ..] | ["routing-options", ..] | ["apply-groups", _] => {
+            }
             _ => return Err((n, format!("unsupported statement `{text}`"))),
         }
     }
@@ -392,6 +499,17 @@ fn policy_attr(
             let mut i = 1;
             while let Some(key) = owned.get(i).cloned() {
                 i += 1;
+                match key.as_str() {
+                    "source-address-excluded" => {
+                        p.src_excluded = true;
+                        continue;
+                    }
+                    "destination-address-excluded" => {
+                        p.dst_excluded = true;
+                        continue;
+                    }
+                    _ => {}
+                }
                 let vals = values(&owned, &mut i);
                 if vals.is_empty() {
                     return Err((n, format!("`{key}` needs a value")));
@@ -667,8 +785,8 @@ impl Srx {
                 && (pol.from_zones.is_empty()
                     || pol.from_zones.iter().any(|z| z == from || z == "any"))
                 && (pol.to_zones.is_empty() || pol.to_zones.iter().any(|z| z == to || z == "any"))
-                && pol.c_src.contains(p.src)
-                && pol.c_dst.contains(p.dst)
+                && pol.c_src.contains(p.src) != pol.src_excluded
+                && pol.c_dst.contains(p.dst) != pol.dst_excluded
                 && pol
                     .c_apps
                     .as_ref()

@@ -1,36 +1,51 @@
 //! Palo Alto PAN-OS (set commands): addresses and address-groups, TCP/UDP
-//! service objects, custom applications for ICMP types and other IP
-//! protocols, non-recurring schedules for temporary flows, zone-pair
-//! security rules (denies first), a final explicit deny that logs, and the
-//! predefined `intrazone-default` (an implicit allow) and
-//! `interzone-default` rules overridden to deny and log.
+//! service objects, applications for ICMP types and other IP protocols
+//! (the predefined `ping`, `icmp`, `ipv6-icmp`, `ipsec-esp`, `gre` where
+//! they are exact), non-recurring schedules for temporary flows, and
+//! Zonal's security rules as one block.
+//!
+//! Ownership: Zonal's rules carry the tag `<prefix>-<policy>` and names
+//! starting with `<prefix>-`; nothing else in the rulebase is deleted or
+//! edited. The block is moved to the top of the rulebase (or after the
+//! rule the binding names in `panos: { after: RULE }`), and ends with a
+//! deny between Zonal's zones (inter-zone only; with `panos: {
+//! default-deny: true }` it covers same-zone traffic too and the two
+//! predefined default rules are set to deny and log). Stale rules of the
+//! previous version are removed by deleting the rules with Zonal's tag
+//! before the paste (docs/targets/panos.md, "Redeploy").
+//!
+//! One Zonal rule is one PAN-OS rule where it can be: its zone pairs merge
+//! into zone lists when they form a product (every source zone with every
+//! destination zone, with the same addresses per zone), and its IPv4 and
+//! IPv6 halves merge when they match the same applications and services.
+//! A catch-all external zone is written with `negate-destination` (or
+//! `negate-source`) and its complement when that is shorter.
 //!
 //! PAN-OS service objects carry only TCP/UDP ports, so a rule whose services
 //! mix ports and other protocols becomes two rules: one with `application
 //! any` and the service objects, one with the applications and `service
 //! application-default`.
-//!
-//! The file deletes the security rulebase first, so the candidate holds only
-//! Zonal's rules; the commit applies everything at once. Address groups are
-//! named after a hash of their content.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_diagnostics::{Diagnostic, Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
 use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, ident};
 use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
-use crate::{Artifact, Firewall, Target, Templates};
+use crate::{Artifact, Target, Templates};
 
 /// Embedded templates.
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
     "main.j2",
     include_str!("../../../../templates/panos/main.j2"),
 )];
+
+/// PAN-OS security rule names: at most 63 characters.
+const RULE_NAME_MAX: usize = 63;
 
 /// Renders the target.
 pub(crate) fn render(
@@ -39,7 +54,30 @@ pub(crate) fn render(
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
     let view = view(plan);
-    vendor::single_artifact(Target::Panos, templates, db, &view, view.rule_count)
+    let mut out = vendor::single_artifact(Target::Panos, templates, db, &view, view.rule_count)?;
+    if !plan.firewall.panos.default_deny
+        && let Some(a) = out.first_mut()
+    {
+        a.warnings.push(same_zone_warning(plan));
+    }
+    Ok(out)
+}
+
+/// W0332: same-zone traffic is left to the predefined `intrazone-default`.
+fn same_zone_warning(plan: &FirewallPlan<'_>) -> Diagnostic {
+    let span = plan.firewall.span.unwrap_or(plan.policy.header_span);
+    Diagnostic::new(
+        "W0332",
+        zonal_diagnostics::Severity::Low,
+        format!(
+            "PAN-OS firewall `{}`: traffic inside one zone that no rule of the policy matches is left to `intrazone-default` (allow)",
+            plan.firewall.name
+        ),
+        span,
+        "same-zone traffic is not denied by default here",
+    )
+    .with_note("PAN-OS filters traffic to the firewall's own interfaces as same-zone traffic (IKE, GlobalProtect, routing, management), so Zonal does not deny it unless asked")
+    .with_help("add `panos: { default-deny: true }` to the firewall in the binding to deny same-zone traffic and set both default rules to deny and log")
 }
 
 /// The view model of `templates/panos/`.
@@ -47,6 +85,10 @@ pub(crate) fn render(
 pub(crate) struct PanView {
     /// Header.
     pub(crate) header: Header,
+    /// The tag on every Zonal rule.
+    pub(crate) tag: String,
+    /// The rule Zonal's block is placed after (`None`: top).
+    pub(crate) after: Option<String>,
     /// Zones.
     pub(crate) zones: Vec<PanZone>,
     /// Address objects.
@@ -59,8 +101,10 @@ pub(crate) struct PanView {
     pub(crate) applications: Vec<Application>,
     /// Non-recurring schedules for rules with `until`.
     pub(crate) schedules: Vec<Schedule>,
-    /// Security rules in order (denies first).
+    /// Security rules in order (denies first), the final deny included.
     pub(crate) rules: Vec<SecurityRule>,
+    /// Whether the predefined default rules are set to deny and log.
+    pub(crate) default_deny: bool,
     /// Closing notes.
     pub(crate) notes: Vec<String>,
     /// Number of security rules, including the final deny.
@@ -133,14 +177,18 @@ pub(crate) struct Schedule {
 pub(crate) struct SecurityRule {
     /// Name.
     pub(crate) name: String,
-    /// From-zone.
-    pub(crate) from: String,
-    /// To-zone.
-    pub(crate) to: String,
-    /// Source address or group.
-    pub(crate) source: String,
-    /// Destination address or group.
-    pub(crate) destination: String,
+    /// From-zones.
+    pub(crate) from: Vec<String>,
+    /// To-zones.
+    pub(crate) to: Vec<String>,
+    /// Source addresses or groups.
+    pub(crate) source: Vec<String>,
+    /// Whether the source matches every address except `source`.
+    pub(crate) negate_source: bool,
+    /// Destination addresses or groups.
+    pub(crate) destination: Vec<String>,
+    /// Whether the destination matches every address except `destination`.
+    pub(crate) negate_destination: bool,
     /// Applications (`any`, or custom and predefined applications).
     pub(crate) applications: Vec<String>,
     /// Services (`any`, `application-default` or service objects).
@@ -149,17 +197,37 @@ pub(crate) struct SecurityRule {
     pub(crate) action: String,
     /// `log-end` value (`yes` or `no`).
     pub(crate) log_end: String,
+    /// `universal` or `interzone`.
+    pub(crate) rule_type: String,
     /// Schedule, for rules with `until`.
     pub(crate) schedule: Option<String>,
     /// Description (sanitised).
     pub(crate) description: String,
 }
 
+/// One rule before its zone pairs and families are merged.
+struct Part {
+    /// Merge key: rule, action, family, services, schedule.
+    key: (usize, String, Family, FamilyServices, Option<Date>),
+    src: PlanZoneId,
+    dst: PlanZoneId,
+    src_addrs: AddrSet,
+    dst_addrs: AddrSet,
+    family: Family,
+    rule: String,
+    description: String,
+}
+
 /// Builds the PAN-OS view of a policy for a firewall.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the rules, merged, then the final deny and the view; the steps share the builder"
+)]
 pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
     let (policy, firewall) = (plan.policy, plan.firewall);
+    let prefix = &firewall.naming.prefix;
     let mut b = Builder::default();
-    b.namer.unique(Target::Panos, "zonal-deny".into());
+    let tag = ident(Target::Panos, "", &format!("{prefix}-{}", policy.name));
     let zones: Vec<PanZone> = plan
         .zones
         .iter()
@@ -169,14 +237,70 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
+    let zone = |i: PlanZoneId| {
+        zones
+            .get(i.index())
+            .map_or(String::new(), |z| z.name.clone())
+    };
+    let deny_name = b.namer.name_len(
+        Target::Panos,
+        "",
+        &format!("{prefix}-{}-deny", policy.name),
+        RULE_NAME_MAX,
+    );
+    let placed = vendor::placed(plan);
+    let parts: Vec<Part> = placed
+        .iter()
+        .map(|p| part(plan, p, &b.rule_ids(plan, p)))
+        .collect();
     let mut rules = Vec::new();
-    for p in vendor::placed(plan) {
-        b.rules(plan, &zones, &p, firewall, &mut rules);
+    for group in merge_zone_pairs(parts) {
+        b.rules(plan, &zone, prefix, &group, &mut rules);
     }
-    // The template adds the `zonal-deny` rule.
-    let rule_count = rules.len() + 1;
+    let mut rules = merge_families(rules);
+    let names: Vec<String> = rules
+        .iter()
+        .map(|r| b.namer.name_len(Target::Panos, "", &r.name, RULE_NAME_MAX))
+        .collect();
+    for (r, n) in rules.iter_mut().zip(names) {
+        r.name = n;
+    }
+    let zone_names: Vec<String> = zones.iter().map(|z| z.name.clone()).collect();
+    let default_deny = firewall.panos.default_deny;
+    if default_deny || zone_names.len() > 1 {
+        rules.push(SecurityRule {
+            name: deny_name,
+            from: zone_names.clone(),
+            to: zone_names,
+            source: vec!["any".into()],
+            negate_source: false,
+            destination: vec!["any".into()],
+            negate_destination: false,
+            applications: vec!["any".into()],
+            services: vec!["any".into()],
+            action: "deny".into(),
+            log_end: "yes".into(),
+            rule_type: if default_deny {
+                "universal"
+            } else {
+                "interzone"
+            }
+            .into(),
+            schedule: None,
+            description: comment(
+                Target::Panos,
+                &format!(
+                    "Zonal default deny between the zones of policy {}",
+                    policy.name
+                ),
+            ),
+        });
+    }
+    let rule_count = rules.len();
     PanView {
         header: Header::new(policy, firewall, Target::Panos),
+        tag,
+        after: firewall.panos.after.clone(),
         zones,
         addresses: b
             .addresses
@@ -202,11 +326,136 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
         applications: b.applications.into_values().collect(),
         schedules: b.schedules.into_values().collect(),
         rules,
+        default_deny,
         notes: vendor::notes(plan)
             .iter()
             .map(|n| comment(Target::Panos, n))
             .collect(),
         rule_count,
+    }
+}
+
+fn part(plan: &FirewallPlan<'_>, p: &Placed<'_>, rule_index: &usize) -> Part {
+    let e = p.entry();
+    let action = match e.action() {
+        Action::Allow => "allow",
+        Action::Deny => "deny",
+    };
+    Part {
+        key: (
+            *rule_index,
+            action.to_string(),
+            p.family,
+            p.fe.services.clone(),
+            e.until(),
+        ),
+        src: p.src,
+        dst: p.dst,
+        src_addrs: p.fe.src.clone(),
+        dst_addrs: p.fe.dst.clone(),
+        family: p.family,
+        rule: e.name().to_string(),
+        description: vendor::describe(plan, p),
+    }
+}
+
+/// Parts with the same key whose zone pairs form a product (every source
+/// zone with every destination zone, the same addresses per zone) become
+/// one group; the others stay one part per group. Groups keep the order
+/// of their first part.
+fn merge_zone_pairs(parts: Vec<Part>) -> Vec<Vec<Part>> {
+    let mut order: Vec<usize> = Vec::new();
+    let mut by_key: BTreeMap<usize, Vec<Part>> = BTreeMap::new();
+    let mut keys: Vec<(usize, String, Family, FamilyServices, Option<Date>)> = Vec::new();
+    for p in parts {
+        let i = match keys.iter().position(|k| *k == p.key) {
+            Some(i) => i,
+            None => {
+                keys.push(p.key.clone());
+                order.push(keys.len() - 1);
+                keys.len() - 1
+            }
+        };
+        by_key.entry(i).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    for i in order {
+        let Some(group) = by_key.remove(&i) else {
+            continue;
+        };
+        if is_product(&group) {
+            out.push(group);
+        } else {
+            out.extend(group.into_iter().map(|p| vec![p]));
+        }
+    }
+    out
+}
+
+/// Whether the parts' zone pairs are exactly `sources × destinations`,
+/// each zone pair once, each source zone with one address set and each
+/// destination zone with one address set.
+fn is_product(group: &[Part]) -> bool {
+    let mut srcs: BTreeMap<PlanZoneId, &AddrSet> = BTreeMap::new();
+    let mut dsts: BTreeMap<PlanZoneId, &AddrSet> = BTreeMap::new();
+    let mut pairs = std::collections::BTreeSet::new();
+    for p in group {
+        if !pairs.insert((p.src, p.dst)) {
+            return false;
+        }
+        if *srcs.entry(p.src).or_insert(&p.src_addrs) != &p.src_addrs
+            || *dsts.entry(p.dst).or_insert(&p.dst_addrs) != &p.dst_addrs
+        {
+            return false;
+        }
+    }
+    pairs.len() == srcs.len() * dsts.len()
+}
+
+/// Rules of one Zonal rule that differ only in their family's addresses
+/// (same zones, applications, services, negation, action, schedule)
+/// become one rule with both families' addresses: a packet of one family
+/// never matches the other family's objects.
+fn merge_families(rules: Vec<SecurityRule>) -> Vec<SecurityRule> {
+    let mut out: Vec<SecurityRule> = Vec::new();
+    for r in rules {
+        let twin = out.iter_mut().find(|o| {
+            o.description_key() == r.description_key()
+                && o.from == r.from
+                && o.to == r.to
+                && o.applications == r.applications
+                && o.services == r.services
+                && o.negate_source == r.negate_source
+                && o.negate_destination == r.negate_destination
+                && o.action == r.action
+                && o.schedule == r.schedule
+        });
+        match twin {
+            Some(o) => {
+                o.source.extend(r.source);
+                o.destination.extend(r.destination);
+                if let Some(base) = o.name.strip_suffix("-4-apps") {
+                    o.name = format!("{base}-apps");
+                } else if let Some(base) = o.name.strip_suffix("-4") {
+                    o.name = base.to_string();
+                }
+                o.description = o.description.replace(" IPv4)", ")");
+            }
+            None => out.push(r),
+        }
+    }
+    out
+}
+
+impl SecurityRule {
+    /// The rule (and part) a rule was made from, for family merging.
+    fn description_key(&self) -> String {
+        let base = self.name.trim_end_matches("-apps");
+        let base = base
+            .strip_suffix("-4")
+            .or_else(|| base.strip_suffix("-6"))
+            .unwrap_or(base);
+        format!("{base}|{}", self.name.ends_with("-apps"))
     }
 }
 
@@ -231,70 +480,128 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// The index of the placed entry's rule in the policy (a merge key).
+    fn rule_ids(&self, plan: &FirewallPlan<'_>, p: &Placed<'_>) -> usize {
+        plan.policy
+            .rules
+            .iter()
+            .position(|r| std::ptr::eq(r, p.entry().rule))
+            .unwrap_or(usize::MAX)
+    }
+
     fn rules(
         &mut self,
         plan: &FirewallPlan<'_>,
-        zones: &[PanZone],
-        p: &Placed<'_>,
-        firewall: &Firewall,
+        zone: &dyn Fn(PlanZoneId) -> String,
+        prefix: &str,
+        group: &[Part],
         out: &mut Vec<SecurityRule>,
     ) {
-        let e = p.entry();
-        let zone = |i: PlanZoneId| {
-            zones
-                .get(i.index())
-                .map_or(String::new(), |z| z.name.clone())
+        let Some(first) = group.first() else {
+            return;
         };
-        let (src_name, dst_name) = (plan[p.src].name.as_str(), plan[p.dst].name.as_str());
-        let source = self.address(&format!("{}-src", e.name()), &p.fe.src, p.family);
-        let destination = self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family);
-        let schedule = e.until().map(|u| self.schedule(u));
-        let description = comment(Target::Panos, &vendor::describe(plan, p));
-        let (action, log) = match e.action() {
-            Action::Allow => ("allow", firewall.logging.allow),
-            Action::Deny => ("deny", firewall.logging.deny),
+        let (_, action, family, services, until) = &first.key;
+        let mut from: Vec<PlanZoneId> = group.iter().map(|p| p.src).collect();
+        let mut to: Vec<PlanZoneId> = group.iter().map(|p| p.dst).collect();
+        from.sort();
+        from.dedup();
+        to.sort();
+        to.dedup();
+        let union = |f: &dyn Fn(&Part) -> &AddrSet| {
+            group.iter().fold(AddrSet::empty(), |a, p| a.union(f(p)))
+        };
+        let src = union(&|p| &p.src_addrs);
+        let dst = union(&|p| &p.dst_addrs);
+        let rule = &first.rule;
+        let (destination, negate_destination) =
+            self.address(&format!("{rule}-dst"), &dst, *family, true);
+        let (source, negate_source) =
+            self.address(&format!("{rule}-src"), &src, *family, !negate_destination);
+        let schedule = until.map(|u| self.schedule(u));
+        let description = if group.len() == 1 {
+            first.description.clone()
+        } else {
+            let e = plan.policy.rules.iter().find(|r| r.name == *rule);
+            let mut s = format!(
+                "{rule} ({} zone pairs {})",
+                group.len(),
+                crate::plan::family_name(first.family)
+            );
+            if let Some(j) = e.and_then(|r| r.justification.as_deref()) {
+                s.push_str(": ");
+                s.push_str(j);
+            }
+            s
+        };
+        let description = comment(Target::Panos, &description);
+        let log = match action.as_str() {
+            "allow" => plan.firewall.logging.allow,
+            _ => plan.firewall.logging.deny,
         };
         // TCP/UDP ports as service objects with `application any`; every
         // other protocol as applications with `service application-default`.
         let mut halves: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-        if p.fe.services.all {
+        if services.all {
             halves.push((vec!["any".into()], vec!["any".into()]));
         } else {
-            let services = self.services(&p.fe.services);
-            if !services.is_empty() {
-                halves.push((vec!["any".into()], services));
+            let svc = self.services(services);
+            if !svc.is_empty() {
+                halves.push((vec!["any".into()], svc));
             }
-            let apps = self.applications(&p.fe.services);
+            let apps = self.applications(services);
             if !apps.is_empty() {
                 halves.push((apps, vec!["application-default".into()]));
             }
         }
         let split = halves.len() > 1;
+        let base = if group.len() == 1 && from.len() * to.len() == 1 && !is_whole_rule(plan, group)
+        {
+            let (s, d) = (&plan[first.src].name, &plan[first.dst].name);
+            format!("{prefix}-{rule}-{s}-{d}")
+        } else {
+            format!("{prefix}-{rule}")
+        };
         for (i, (applications, services)) in halves.into_iter().enumerate() {
             let part = if split && i == 1 { "-apps" } else { "" };
-            let base = format!(
-                "{}-{src_name}-{dst_name}-{}{part}",
-                e.name(),
-                vendor::digit(p.family)
-            );
             out.push(SecurityRule {
-                name: self.namer.name(Target::Panos, "", &base),
-                from: zone(p.src),
-                to: zone(p.dst),
-                source: source.clone(),
-                destination: destination.clone(),
+                name: format!("{base}-{}{part}", vendor::digit(*family)),
+                from: from.iter().map(|z| zone(*z)).collect(),
+                to: to.iter().map(|z| zone(*z)).collect(),
+                source: vec![source.clone()],
+                negate_source,
+                destination: vec![destination.clone()],
+                negate_destination,
                 applications,
                 services,
-                action: action.into(),
+                action: action.clone(),
                 log_end: if log { "yes".into() } else { "no".into() },
+                rule_type: "universal".into(),
                 schedule: schedule.clone(),
                 description: description.clone(),
             });
         }
     }
 
-    fn address(&mut self, hint: &str, a: &AddrSet, family: Family) -> String {
-        self.addresses.set(&mut self.namer, hint, a, family)
+    /// The address operand of `a` and whether it is negated: with
+    /// `may_negate`, a set whose complement within the family has fewer
+    /// prefixes (a catch-all external zone) is written as that complement.
+    fn address(
+        &mut self,
+        hint: &str,
+        a: &AddrSet,
+        family: Family,
+        may_negate: bool,
+    ) -> (String, bool) {
+        let full = AddrSet::full_family(family);
+        let rest = full.subtract(a);
+        if may_negate && !rest.is_empty() && rest.to_prefixes().len() < a.to_prefixes().len() {
+            let hint = format!("{hint}-not");
+            return (
+                self.addresses.set(&mut self.namer, &hint, &rest, family),
+                true,
+            );
+        }
+        (self.addresses.set(&mut self.namer, hint, a, family), false)
     }
 
     /// Service objects for the TCP and UDP ports (one per protocol).
@@ -342,26 +649,32 @@ impl Builder {
         out
     }
 
-    /// Applications for everything but TCP and UDP.
+    /// Applications for everything but TCP and UDP: the predefined
+    /// App-IDs where they are exact (`ping` is ICMP echo request and
+    /// ICMPv6 echo request), custom applications otherwise.
     fn applications(&mut self, s: &FamilyServices) -> Vec<String> {
         let mut out = Vec::new();
         for ps in &s.protos {
             match ps.proto {
                 TCP | UDP => {}
-                // Predefined App-IDs for whole protocols that have one.
+                // PAN-OS identifies echo as `ping`, the rest as `icmp`.
                 ICMP if ps.whole => out.extend(["icmp".to_string(), "ping".to_string()]),
                 ICMPV6 if ps.whole => out.extend(["ipv6-icmp".to_string(), "ping".to_string()]),
                 47 => out.push("gre".into()),
                 50 => out.push("ipsec-esp".into()),
                 51 => out.push("ipsec-ah".into()),
-                ICMP | ICMPV6 if !ps.whole => {
-                    let (kw, label) = if ps.proto == ICMP {
-                        ("icmp", "ICMP")
+                ICMP | ICMPV6 => {
+                    let (kw, label, echo) = if ps.proto == ICMP {
+                        ("icmp", "ICMP", 8)
                     } else {
-                        ("icmp6", "ICMPv6")
+                        ("icmp6", "ICMPv6", 128)
                     };
                     for &(lo, hi) in &ps.ranges {
                         for t in lo..=hi {
+                            if t == echo {
+                                out.push("ping".into());
+                                continue;
+                            }
                             out.push(self.application(
                                 &format!("{kw}-{t}"),
                                 format!("ident-by-{kw}-type type {t}"),
@@ -417,6 +730,20 @@ impl Builder {
     }
 }
 
+/// Whether the group is every part of its rule for its family (then the
+/// rule's name alone names it).
+fn is_whole_rule(plan: &FirewallPlan<'_>, group: &[Part]) -> bool {
+    let Some(first) = group.first() else {
+        return false;
+    };
+    let placed = vendor::placed(plan);
+    placed
+        .iter()
+        .filter(|p| p.entry().name() == first.rule && p.family == first.family)
+        .count()
+        == group.len()
+}
+
 #[cfg(test)]
 mod tests {
     use zonal_model::ServiceSet;
@@ -424,16 +751,16 @@ mod tests {
     use zonal_model::sets::IntervalSet;
 
     use super::*;
+    use crate::Firewall;
     use crate::Request;
     use crate::Templates;
     use crate::targets::vendor::fixture::{R, policy, zones};
     use zonal_model::Policy;
 
-    fn render_text(p: &Policy) -> String {
-        let fw = Firewall::by_address("fw");
+    fn render_fw(p: &Policy, fw: &Firewall) -> String {
         let req = Request {
             checked: &crate::checked_for_tests(p.clone()),
-            firewall: &fw,
+            firewall: fw,
             templates: &Templates::embedded(),
         };
         let mut db = SourceDb::new();
@@ -445,26 +772,56 @@ mod tests {
             .collect()
     }
 
+    fn render_text(p: &Policy) -> String {
+        render_fw(p, &Firewall::by_address("fw"))
+    }
+
     fn rule_lines(out: &str) -> Vec<&str> {
         out.lines()
             .filter(|l| l.starts_with("set rulebase security rules "))
             .collect()
     }
 
+    fn name_of(line: &str) -> &str {
+        line.split(' ').nth(4).unwrap_or_default()
+    }
+
     #[test]
-    fn intrazone_default_is_overridden_to_deny_and_log() {
+    fn the_rulebase_and_the_default_rules_are_left_alone() {
         let out = render_text(&policy(&zones(), vec![]));
+        assert!(!out.contains("delete rulebase"), "{out}");
+        assert!(!out.contains("default-security-rules"), "{out}");
+        assert!(!out.contains("from any to any"), "{out}");
+        let rules = rule_lines(&out);
+        assert_eq!(rules.len(), 1, "{out}");
+        assert!(rules[0].starts_with("set rulebase security rules zonal-test-deny from [ imaging pacs legacy internet ] to [ imaging pacs legacy internet ] source any destination any application any service any action deny log-end yes rule-type interzone tag zonal-test "), "{}", rules[0]);
+        assert!(out.contains("\nmove rulebase security rules zonal-test-deny top\n"));
+    }
+
+    #[test]
+    fn default_deny_and_placement_are_the_bindings_choice() {
+        let mut fw = Firewall::by_address("fw");
+        fw.panos.default_deny = true;
+        fw.panos.after = Some("admin-ike".into());
+        let p = policy(
+            &zones(),
+            vec![R::allow(
+                "a",
+                &["10.20.0.1"],
+                &["10.30.0.1"],
+                ServiceSet::ports(TCP, 104, 104),
+            )],
+        );
+        let out = render_fw(&p, &fw);
         for line in [
             "set rulebase default-security-rules rules intrazone-default action deny",
-            "set rulebase default-security-rules rules intrazone-default log-end yes",
             "set rulebase default-security-rules rules interzone-default action deny",
-            "set rulebase default-security-rules rules interzone-default log-end yes",
-            "set rulebase security rules zonal-deny from any to any source any destination any application any service any action deny log-end yes",
-            "move rulebase security rules zonal-deny bottom",
+            "move rulebase security rules zonal-a-4 after admin-ike",
+            "move rulebase security rules zonal-test-deny after zonal-a-4",
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line}:\n{out}");
         }
-        assert_eq!(rule_lines(&out).len(), 1);
+        assert!(!out.contains("rule-type interzone"), "{out}");
     }
 
     #[test]
@@ -481,7 +838,7 @@ mod tests {
         let out = render_text(&p);
         assert!(
             rule_lines(&out).iter().any(|l| l.starts_with(
-                "set rulebase security rules peer-imaging-imaging-4 from imaging to imaging source h4-10_20_0_1 destination h4-10_20_0_2 application any service tcp-104 action allow"
+                "set rulebase security rules zonal-peer-4 from imaging to imaging source h4-10_20_0_1 destination h4-10_20_0_2 application any service tcp-104 action allow"
             )),
             "{out}"
         );
@@ -491,6 +848,7 @@ mod tests {
     #[test]
     fn mixed_services_split_into_ports_and_applications() {
         let svc = ServiceSet::ports(UDP, 5000, 5010)
+            .union(&ServiceSet::proto(ICMP, IntervalSet::single(13)))
             .union(&ServiceSet::proto(ICMP, IntervalSet::single(8)))
             .union(&ServiceSet::whole_proto(50));
         let p = policy(
@@ -499,16 +857,82 @@ mod tests {
         );
         let out = render_text(&p);
         let rules = rule_lines(&out);
-        assert!(rules.iter().any(|l| l.contains("mix-imaging-pacs-4 ")
-            && l.contains(" application any service udp-5000-5010 ")));
         assert!(
-            rules.iter().any(|l| l.contains("mix-imaging-pacs-4-apps ")
+            rules.iter().any(|l| l.contains("zonal-mix-4 ")
+                && l.contains(" application any service udp-5000-5010 "))
+        );
+        assert!(
+            rules.iter().any(|l| l.contains("zonal-mix-4-apps ")
                 && l.contains(
-                    " application [ zonal-icmp-8 ipsec-esp ] service application-default "
+                    " application [ ping zonal-icmp-13 ipsec-esp ] service application-default "
                 )),
             "{out}"
         );
-        assert!(out.contains("set application zonal-icmp-8 category networking subcategory ip-protocol technology network-protocol risk 1\nset application zonal-icmp-8 default ident-by-icmp-type type 8\n"), "{out}");
+        assert!(
+            out.contains("set application zonal-icmp-13 default ident-by-icmp-type type 13\n"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("set application zonal-icmp-8 "),
+            "echo is the predefined `ping`"
+        );
+    }
+
+    #[test]
+    fn zone_pairs_and_families_merge_into_one_rule() {
+        let p = policy(
+            &zones(),
+            vec![
+                R::allow(
+                    "both",
+                    &["10.20.0.0/24", "2001:db8:20::/64"],
+                    &["10.30.0.5", "2001:db8:30::5"],
+                    ServiceSet::ports(TCP, 443, 443),
+                ),
+                R::allow(
+                    "pairs",
+                    &["10.20.0.0/24", "10.40.0.0/24"],
+                    &["10.30.0.5"],
+                    ServiceSet::ports(TCP, 443, 443),
+                ),
+            ],
+        );
+        let out = render_text(&p);
+        let rules: Vec<&str> = rule_lines(&out)
+            .into_iter()
+            .filter(|l| !l.contains("zonal-test-deny"))
+            .collect();
+        assert_eq!(rules.len(), 2, "{out}");
+        assert!(rules.iter().any(|l| l.starts_with("set rulebase security rules zonal-both from imaging to pacs source [ n4-10_20_0_0_24 n6-2001_db8_20_64 ] destination [ h4-10_30_0_5 h6-2001_db8_30_5 ] ")), "{out}");
+        assert!(rules.iter().any(|l| l.starts_with("set rulebase security rules zonal-pairs-4 from [ imaging legacy ] to pacs source g-pairs-src-4-")), "{out}");
+    }
+
+    #[test]
+    fn the_internet_is_a_negated_destination() {
+        let mut p = policy(
+            &zones(),
+            vec![R::allow(
+                "web",
+                &["10.20.0.0/24"],
+                &["any"],
+                ServiceSet::ports(TCP, 443, 443),
+            )],
+        );
+        let internet = p.zones[3].addrs.clone();
+        p.rules[0].terms[0].dst = internet;
+        let out = render_text(&p);
+        let web = rule_lines(&out)
+            .into_iter()
+            .find(|l| l.contains(" to internet "))
+            .unwrap_or_default();
+        assert!(web.contains(" negate-destination yes "), "{out}");
+        assert!(
+            out.lines()
+                .filter(|l| l.starts_with("set address "))
+                .count()
+                < 10,
+            "{out}"
+        );
     }
 
     #[test]
@@ -534,32 +958,39 @@ mod tests {
     }
 
     #[test]
-    fn names_stay_unique_when_truncated() {
+    fn names_use_63_characters_and_stay_unique() {
         let svc = ServiceSet::ports(TCP, 1, 1);
         let p = policy(
             &zones(),
             vec![
                 R::allow(
-                    "allow-a-very-long-rule-name-that-will-not-fit-one",
+                    "allow-a-very-long-rule-name-that-fits-in-63-one",
                     &["10.20.0.1"],
                     &["10.30.0.1"],
                     svc.clone(),
                 ),
                 R::allow(
-                    "allow-a-very-long-rule-name-that-will-not-fit-two",
+                    "allow-a-very-long-rule-name-that-does-not-fit-in-sixty-three-characters-one",
                     &["10.20.0.1"],
                     &["10.30.0.2"],
+                    svc.clone(),
+                ),
+                R::allow(
+                    "allow-a-very-long-rule-name-that-does-not-fit-in-sixty-three-characters-two",
+                    &["10.20.0.1"],
+                    &["10.30.0.3"],
                     svc,
                 ),
             ],
         );
         let out = render_text(&p);
-        let names: Vec<&str> = rule_lines(&out)
-            .iter()
-            .map(|l| l.split(' ').nth(4).unwrap())
-            .collect();
-        assert_eq!(names.len(), 3);
-        assert!(names.iter().all(|n| n.len() <= 31), "{names:?}");
+        let names: Vec<&str> = rule_lines(&out).iter().map(|l| name_of(l)).collect();
+        assert_eq!(names.len(), 4);
+        assert!(
+            names.contains(&"zonal-allow-a-very-long-rule-name-that-fits-in-63-one-4"),
+            "{names:?}"
+        );
+        assert!(names.iter().all(|n| n.len() <= 63), "{names:?}");
         let unique: std::collections::BTreeSet<&&str> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "{names:?}");
     }

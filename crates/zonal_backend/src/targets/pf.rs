@@ -1,19 +1,35 @@
-//! OpenBSD pf: tables for address objects, a leading `block log all`
-//! (pf is last-match and passes by default), explicit deny rules as `block
-//! … quick`, then every allow as `pass … quick … keep state`, so the
-//! first matching rule decides, deny before allow. With a binding that names
+//! OpenBSD pf: tables for address objects, explicit deny rules as `block
+//! … quick`, then every allow as `pass … quick … keep state`, so the first
+//! matching rule decides, deny before allow. With a binding that names
 //! interfaces, each zone pair is filtered inbound on the source zone's
 //! interface and tagged, and the tagged packets pass outbound on the
 //! destination zone's interface.
+//!
+//! Two modes (`pf-mode` in the binding):
+//! - **anchor** (default): the rules of the anchor `<prefix>/<policy>`,
+//!   loaded with `pfctl -a`; the main ruleset stays the admin's and holds
+//!   `anchor "<prefix>/*"` once. The anchor ends with a quick default deny
+//!   for forwarded traffic only (`from ! <zonal_local> to ! <zonal_local>`,
+//!   the table holding `self`, link-local, multicast and broadcast), so the
+//!   firewall's own traffic, neighbour discovery, CARP, pfsync and routing
+//!   stay the main ruleset's.
+//! - **ruleset**: a complete pf.conf (`pfctl -f`): `block log all` first
+//!   (pf is last-match and passes by default), then the device's own
+//!   traffic from the binding's `device:` block (neighbour discovery, ICMP
+//!   errors, management, routing, FHRP/CARP, DHCP relay, IPsec peers,
+//!   pfsync, the firewall's outgoing connections), before every deny.
+//!
+//! pf cannot expire a rule: a rule with `until` is rendered with a build
+//! warning (W0331) naming it and its date.
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Family};
+use zonal_model::{Action, AddrSet, Family, ServiceSet};
 
 use crate::escape::{self, Namer};
 use crate::plan::{self, AddressBook, Entry, FamilyServices, FirewallPlan, Header};
-use crate::{Artifact, Target, Templates};
+use crate::{Artifact, DeviceTraffic, PfMode, Target, Templates};
 
 const T: Target = Target::Pf;
 
@@ -26,10 +42,21 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
 #[derive(Serialize)]
 struct PfView {
     header: Header,
+    /// `anchor` or `ruleset`.
+    mode: &'static str,
+    /// The anchor path (`zonal/<policy>`).
+    anchor: String,
+    /// The first part of the anchor path (the naming prefix): the main
+    /// ruleset evaluates `anchor "<prefix>/*"`.
+    anchor_prefix: String,
     macros: Vec<Macro>,
     tables: Vec<Table>,
+    /// The firewall's own traffic (ruleset mode), before every deny.
+    device: Vec<PfRule>,
     rules: Vec<PfRule>,
     passes_out: Vec<PassOut>,
+    /// Interface macros the final deny is restricted to (interface mode).
+    deny_on: Vec<String>,
     notes: Vec<String>,
     rule_count: usize,
 }
@@ -92,13 +119,51 @@ pub(crate) fn render(
         extension: T.extension().into(),
         text,
         rule_count: view.rule_count,
-        warnings: Diagnostics::new(),
+        warnings: until_warnings(plan),
     }])
 }
 
+/// W0331: one warning per rendered rule with `until` (pf has no time match).
+fn until_warnings(plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for pair in &plan.pairs {
+        for e in &pair.entries {
+            let (Some(until), rule) = (e.until(), e.rule) else {
+                continue;
+            };
+            if seen.contains(&rule.name.as_str()) {
+                continue;
+            }
+            seen.push(&rule.name);
+            out.push(
+                Diagnostic::new(
+                    "W0331",
+                    Severity::Low,
+                    format!(
+                        "rule `{}` ends on {until}, but pf cannot expire a rule: on firewall `{}` it stays in force until the policy is rebuilt and reloaded",
+                        rule.name, plan.firewall.name
+                    ),
+                    rule.span,
+                    "`until` is not enforced by pf",
+                )
+                .with_help(format!(
+                    "rebuild and reload the pf output after {until} (Zonal leaves expired rules out), e.g. from a daily job"
+                )),
+            );
+        }
+    }
+    out
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass per dispatch mode, then the view; the steps share the namer and the address book"
+)]
 fn view_model(plan: &FirewallPlan<'_>) -> PfView {
     let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();
+    namer.unique(T, LOCAL_TABLE.into());
     let mut book = AddressBook::default();
     let mut macros = Vec::new();
     let mut rules = Vec::new();
@@ -165,20 +230,191 @@ fn view_model(plan: &FirewallPlan<'_>) -> PfView {
     for fam in [Family::V4, Family::V6] {
         notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     }
-    let rule_count = denies.len() + passes_out.len() + TEMPLATE_RULES;
+    let mode = fw.pf_mode;
+    let device = if mode == PfMode::Ruleset {
+        if let Some(ifname) = &fw.device.pfsync {
+            macros.push(Macro {
+                name: namer.unique(T, PFSYNC_MACRO.into()),
+                value: ifname.clone(),
+            });
+        }
+        device_rules(&fw.device)
+    } else {
+        Vec::new()
+    };
+    let deny_on: Vec<String> = if plan.by_interface {
+        macros
+            .iter()
+            .filter(|m| m.name != PFSYNC_MACRO)
+            .map(|m| m.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let fixed = match mode {
+        PfMode::Anchor => ANCHOR_RULES,
+        PfMode::Ruleset => RULESET_RULES,
+    };
+    let rule_count = device.len() + denies.len() + passes_out.len() + fixed;
+    let anchor = format!(
+        "{}/{}",
+        escape::ident(T, "", &fw.naming.prefix),
+        escape::ident(T, "", &policy.name)
+    );
     PfView {
         header: Header::new(policy, fw, T),
+        mode: match mode {
+            PfMode::Anchor => "anchor",
+            PfMode::Ruleset => "ruleset",
+        },
+        anchor_prefix: escape::ident(T, "", &fw.naming.prefix),
+        anchor,
         macros,
         tables,
+        device,
         rules: denies,
         passes_out,
+        deny_on,
         notes,
         rule_count,
     }
 }
 
-/// The rules `main.pf.j2` writes whatever the data: `block log all`.
-const TEMPLATE_RULES: usize = 1;
+/// The rules `main.pf.j2` writes whatever the data, per mode: the final
+/// quick deny of forwarded traffic (anchor); `block log all`, the
+/// neighbour-discovery passes and the passes of the firewall's outgoing
+/// connections (ruleset).
+const ANCHOR_RULES: usize = 1;
+const RULESET_RULES: usize = 4;
+
+/// Adds one device pass: what, source, destination, services, family.
+type AddFn<'a> = dyn FnMut(&str, &str, &str, &ServiceSet, Option<Family>) + 'a;
+
+/// The macro of the pfsync interface (ruleset mode).
+const PFSYNC_MACRO: &str = "if_pfsync";
+
+/// The anchor-scoped table of addresses whose traffic is never forwarded
+/// or is the firewall's own: `self`, link-local, multicast, broadcast.
+const LOCAL_TABLE: &str = "zonal_local";
+
+/// The passes of the firewall's own traffic (ruleset mode), from the
+/// binding's `device:` block; each is restricted to traffic from or to
+/// `<zonal_local>` (the firewall, link-local, multicast), so none passes
+/// forwarded traffic.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one block per kind of device traffic, in the order of the binding's device block"
+)]
+fn device_rules(d: &DeviceTraffic) -> Vec<PfRule> {
+    let mut out = Vec::new();
+    let mut add =
+        |what: &str, src: &str, dst: &str, services: &ServiceSet, only: Option<Family>| {
+            for fam in [Family::V4, Family::V6] {
+                if only.is_some_and(|f| f != fam) {
+                    continue;
+                }
+                let Some(fs) = plan::family_services(services, fam) else {
+                    continue;
+                };
+                for (protos, ports, icmp_kw) in self::services(&fs, fam) {
+                    out.push(PfRule {
+                        action: "pass",
+                        dir: "",
+                        log: false,
+                        on: String::new(),
+                        af: if fam == Family::V4 { "inet" } else { "inet6" },
+                        protos,
+                        src: src.to_string(),
+                        src_table: src == LOCAL_TABLE,
+                        dst: dst.to_string(),
+                        dst_table: dst == LOCAL_TABLE,
+                        ports,
+                        icmp_kw,
+                        tag: String::new(),
+                        label: escape::ident(T, "", &format!("zonal_device_{what}")),
+                        comment: escape::comment(T, &format!("the firewall own traffic: {what}")),
+                    });
+                }
+            }
+        };
+    let both = |add: &mut AddFn<'_>, what: &str, s: &ServiceSet| {
+        add(what, "any", LOCAL_TABLE, s, None);
+        add(what, LOCAL_TABLE, "any", s, None);
+    };
+    let fam_of = |p: &zonal_model::Prefix| Some(if p.is_v4() { Family::V4 } else { Family::V6 });
+    if d.icmp_errors {
+        let errors = ServiceSet::proto(ICMP, zonal_model::sets::IntervalSet::single(3))
+            .union(&ServiceSet::proto(
+                ICMP,
+                zonal_model::sets::IntervalSet::single(11),
+            ))
+            .union(&ServiceSet::proto(
+                ICMPV6,
+                zonal_model::sets::IntervalSet::range(1, 4),
+            ));
+        both(&mut add, "icmp_errors", &errors);
+    }
+    if !d.management.is_empty() {
+        let mut mgmt: Vec<zonal_model::Prefix> = d.management.clone();
+        mgmt.sort();
+        mgmt.dedup();
+        for p in mgmt {
+            add(
+                "management",
+                &p.to_string(),
+                "self",
+                &d.management_services,
+                fam_of(&p),
+            );
+        }
+    }
+    for r in &d.routing {
+        both(&mut add, r.name(), &r.services());
+    }
+    for f in &d.fhrp {
+        both(&mut add, f.name(), &f.services());
+    }
+    if d.dhcp_relay {
+        both(&mut add, "dhcp_relay", &DeviceTraffic::dhcp_services());
+    }
+    for p in &d.ipsec_peers {
+        let peer = p.to_string();
+        add(
+            "ipsec",
+            &peer,
+            "self",
+            &DeviceTraffic::ipsec_services(),
+            fam_of(p),
+        );
+        add(
+            "ipsec",
+            "self",
+            &peer,
+            &DeviceTraffic::ipsec_services(),
+            fam_of(p),
+        );
+    }
+    if d.pfsync.is_some() {
+        out.push(PfRule {
+            action: "pass",
+            dir: "",
+            log: false,
+            on: PFSYNC_MACRO.into(),
+            af: "",
+            protos: vec!["pfsync".into()],
+            src: "any".into(),
+            src_table: false,
+            dst: "any".into(),
+            dst_table: false,
+            ports: Vec::new(),
+            icmp_kw: "",
+            tag: String::new(),
+            label: "zonal_device_pfsync".into(),
+            comment: "the firewall own traffic: pfsync on its link".into(),
+        });
+    }
+    out
+}
 
 fn ident_of(zone: &str) -> String {
     escape::ident(T, "if_", zone)

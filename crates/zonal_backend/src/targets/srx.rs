@@ -1,13 +1,20 @@
 //! Juniper SRX (set commands for `load set`): one security zone per Zonal
 //! zone, the global address book with address-sets, custom applications,
 //! zone-pair policies (denies first), schedulers for temporary flows, a
-//! final global deny that logs, and `default-policy deny-all`.
+//! final global deny between Zonal's zones that logs, and `default-policy
+//! deny-all`.
 //!
-//! The file deletes `security policies` first, so the candidate holds only
-//! Zonal's policies (this also removes a factory `trust -> trust` permit);
-//! the commit applies everything at once. Address-sets and applications
-//! are named after a hash of their content, so a re-load never adds members
-//! to an object that a policy already uses.
+//! Everything Zonal writes lives in one configuration group, `groups
+//! <prefix>-<policy>`, applied at the top with `apply-groups`: the file
+//! starts with `delete groups <group>` and recreates the group, so a
+//! redeploy replaces exactly what the last version wrote (no stale policy,
+//! object or field) and never touches a statement outside the group; the
+//! commit applies everything at once. Address-sets and applications are
+//! named after a hash of their content.
+//!
+//! A catch-all external zone (the internet) is written as the exclusion of
+//! its complement (`destination-address-excluded` with the internal
+//! prefixes) when that is shorter than the zone's own prefix list.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +47,10 @@ pub(crate) fn render(
 pub(crate) struct SrxView {
     /// Header.
     pub(crate) header: Header,
+    /// The configuration group that holds everything Zonal writes.
+    pub(crate) group: String,
+    /// The name of the final global deny.
+    pub(crate) deny: String,
     /// Security zones.
     pub(crate) zones: Vec<SrxZone>,
     /// Address-book addresses.
@@ -120,8 +131,12 @@ pub(crate) struct SrxPolicy {
     pub(crate) description: String,
     /// Source address or address-set.
     pub(crate) source: String,
+    /// Whether the source matches every address *except* `source`.
+    pub(crate) source_excluded: bool,
     /// Destination address or address-set.
     pub(crate) destination: String,
+    /// Whether the destination matches every address *except* `destination`.
+    pub(crate) destination_excluded: bool,
     /// Application.
     pub(crate) application: String,
     /// `permit` or `deny`.
@@ -136,7 +151,12 @@ pub(crate) struct SrxPolicy {
 pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
     let (policy, firewall) = (plan.policy, plan.firewall);
     let mut b = Builder::default();
-    b.namer.unique(Target::Srx, "zonal-deny".into());
+    let group = ident(
+        Target::Srx,
+        "",
+        &format!("{}-{}", firewall.naming.prefix, policy.name),
+    );
+    let deny = b.namer.name(Target::Srx, "", &format!("{group}-deny"));
     let zones: Vec<SrxZone> = plan
         .zones
         .iter()
@@ -154,6 +174,8 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
     let rule_count = policies.len() + 1;
     SrxView {
         header: Header::new(policy, firewall, Target::Srx),
+        group,
+        deny,
         zones,
         addresses: b
             .addresses
@@ -228,13 +250,25 @@ impl Builder {
             Action::Allow => firewall.logging.allow.then(|| "session-close".to_string()),
             Action::Deny => firewall.logging.deny.then(|| "session-init".to_string()),
         };
+        // The exclusion form on one side only: the other side keeps the
+        // policy to its family.
+        let (destination, destination_excluded) =
+            self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family, true);
+        let (source, source_excluded) = self.address(
+            &format!("{}-src", e.name()),
+            &p.fe.src,
+            p.family,
+            !destination_excluded,
+        );
         SrxPolicy {
             from: zone(p.src),
             to: zone(p.dst),
             name: self.namer.name(Target::Srx, "", &base),
             description: comment(Target::Srx, &vendor::describe(plan, p)),
-            source: self.address(&format!("{}-src", e.name()), &p.fe.src, p.family),
-            destination: self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family),
+            source,
+            source_excluded,
+            destination,
+            destination_excluded,
             application: self.application(e.name(), &p.fe.services),
             action: match e.action() {
                 Action::Allow => "permit".into(),
@@ -245,14 +279,34 @@ impl Builder {
         }
     }
 
-    fn address(&mut self, hint: &str, a: &AddrSet, family: Family) -> String {
-        if *a == AddrSet::full_family(family) {
-            return match family {
-                Family::V4 => "any-ipv4".into(),
-                Family::V6 => "any-ipv6".into(),
+    /// The address operand of `a` (of `family`) and whether it is written
+    /// as an exclusion: with `may_exclude`, a set whose complement within
+    /// the family has fewer prefixes (a catch-all external zone) is written
+    /// as that complement, excluded.
+    fn address(
+        &mut self,
+        hint: &str,
+        a: &AddrSet,
+        family: Family,
+        may_exclude: bool,
+    ) -> (String, bool) {
+        let full = AddrSet::full_family(family);
+        if *a == full {
+            let any = match family {
+                Family::V4 => "any-ipv4",
+                Family::V6 => "any-ipv6",
             };
+            return (any.into(), false);
         }
-        self.addresses.set(&mut self.namer, hint, a, family)
+        let rest = full.subtract(a);
+        if may_exclude && rest.to_prefixes().len() < a.to_prefixes().len() {
+            let hint = format!("{hint}-not");
+            return (
+                self.addresses.set(&mut self.namer, &hint, &rest, family),
+                true,
+            );
+        }
+        (self.addresses.set(&mut self.namer, hint, a, family), false)
     }
 
     fn application(&mut self, rule: &str, s: &FamilyServices) -> String {
@@ -374,25 +428,37 @@ mod tests {
             )],
         );
         let out = render_text(&p);
-        assert!(out.contains("set security forwarding-options family inet6 mode flow-based\ndelete security policies\n"));
+        // Zonal owns its group only: never `delete security policies`.
+        assert!(!out.contains("delete security"), "{out}");
+        assert!(out.contains("\ndelete groups zonal-test\n# IPv6 goes through the flow engine (packet-based mode would bypass policies).\nset groups zonal-test security forwarding-options family inet6 mode flow-based\n"), "{out}");
+        assert!(out.contains("\nset apply-groups zonal-test\n"));
+        assert!(
+            out.lines()
+                .filter(|l| l.starts_with("set ") || l.starts_with("delete "))
+                .all(|l| l.starts_with("set groups zonal-test ")
+                    || l == "delete groups zonal-test"
+                    || l == "set apply-groups zonal-test"),
+            "{out}"
+        );
         let lines = policy_lines(&out, "dicom-imaging-pacs-4");
-        assert!(lines.contains(&"set security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 match source-address n4_10_20_0_0_24"), "{out}");
-        assert!(lines.contains(&"set security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 then permit"));
-        assert!(out.contains("set applications application s_dicom-"));
+        assert!(lines.contains(&"set groups zonal-test security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 match source-address n4_10_20_0_0_24"), "{out}");
+        assert!(lines.contains(&"set groups zonal-test security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 then permit"));
+        assert!(out.contains("set groups zonal-test applications application s_dicom-"));
         assert!(out.contains(" term t1 protocol tcp destination-port 104\n"));
         let tail: Vec<&str> = out
             .lines()
             .filter(|l| {
-                l.starts_with("set security policies global") || l.contains("default-policy")
+                l.starts_with("set groups zonal-test security policies global")
+                    || l.contains("default-policy")
             })
             .collect();
         assert_eq!(
             tail,
             [
-                "set security policies global policy zonal-deny match source-address any destination-address any application any",
-                "set security policies global policy zonal-deny then deny",
-                "set security policies global policy zonal-deny then log session-init",
-                "set security policies default-policy deny-all",
+                "set groups zonal-test security policies global policy zonal-test-deny match source-address any destination-address any application any from-zone [ imaging pacs legacy internet ] to-zone [ imaging pacs legacy internet ]",
+                "set groups zonal-test security policies global policy zonal-test-deny then deny",
+                "set groups zonal-test security policies global policy zonal-test-deny then log session-init",
+                "set groups zonal-test security policies default-policy deny-all",
             ]
         );
     }
@@ -424,7 +490,7 @@ mod tests {
         assert!(first_deny < first_allow);
         assert!(
             !out.lines()
-                .any(|l| l.contains("from-zone") && l.contains("source-address any"))
+                .any(|l| l.contains("policies from-zone") && l.contains("source-address any"))
         );
     }
 
@@ -471,17 +537,21 @@ mod tests {
             .map(|a| a.text)
             .collect();
         assert!(
-            out.contains("set security zones security-zone IMG interfaces ge-0/0/1.0\n"),
+            out.contains(
+                "set groups zonal-test security zones security-zone IMG interfaces ge-0/0/1.0\n"
+            ),
             "{out}"
         );
-        assert!(out.contains("set security zones security-zone PACS interfaces ge-0/0/2.0\n"));
+        assert!(out.contains(
+            "set groups zonal-test security zones security-zone PACS interfaces ge-0/0/2.0\n"
+        ));
         assert!(out.contains("from-zone IMG to-zone PACS policy in-imaging-pacs-4 then permit\n"));
         // The legacy zone is not on this firewall: nothing is rendered for it.
         assert!(
             !out.contains("legacy")
                 || out
                     .lines()
-                    .all(|l| !l.starts_with("set") || !l.contains("legacy")),
+                    .all(|l| !l.starts_with("set") || !l.contains(" legacy")),
             "{out}"
         );
         assert!(!out.contains("policy out-"));
@@ -504,12 +574,45 @@ mod tests {
         );
         old.until = Date::new(2026, 1, 31);
         let out = render_text(&policy(&zones(), vec![r, old]));
-        assert!(out.contains("set schedulers scheduler until_2026-12-31 start-date 2001-01-01.00:00 stop-date 2026-12-31.23:59\n"), "{out}");
+        assert!(out.contains("set groups zonal-test schedulers scheduler until_2026-12-31 start-date 2001-01-01.00:00 stop-date 2026-12-31.23:59\n"), "{out}");
         assert!(out.contains("policy vendor-imaging-pacs-4 scheduler-name until_2026-12-31\n"));
         assert!(
             !out.contains("policy old-"),
             "expired rules are not rendered"
         );
         assert!(out.contains("rule old expired on 2026-01-31"));
+    }
+
+    #[test]
+    fn the_internet_is_an_exclusion_not_its_complement() {
+        let mut p = policy(
+            &zones(),
+            vec![R::allow(
+                "web",
+                &["10.20.0.0/24"],
+                &["any"],
+                ServiceSet::ports(TCP, 443, 443),
+            )],
+        );
+        let internet = p.zones[3].addrs.clone();
+        p.rules[0].terms[0].dst = internet;
+        let out = render_text(&p);
+        let web = policy_lines(&out, "web-imaging-internet-4");
+        assert!(
+            web.iter()
+                .any(|l| l.ends_with(" match destination-address-excluded")),
+            "{out}"
+        );
+        // The excluded set is the internal networks, not 30-odd prefixes.
+        let dst = web
+            .iter()
+            .find_map(|l| l.split(" match destination-address ").nth(1))
+            .unwrap_or_default();
+        assert!(dst.starts_with("g_web-dst-not-4-"), "{dst}");
+        let addresses = out
+            .lines()
+            .filter(|l| l.contains(" address-book global address "))
+            .count();
+        assert!(addresses <= 6, "{out}");
     }
 }
