@@ -3,7 +3,9 @@
 mod build;
 mod diagnostics;
 mod fmt;
+mod iptables;
 mod lint;
+mod nftables;
 mod rule_count;
 mod tidy;
 mod xcheck;
