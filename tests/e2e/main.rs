@@ -3,7 +3,9 @@
 mod build;
 mod diagnostics;
 mod fmt;
+mod iptables;
 mod lint;
+mod nftables;
 mod redeploy_fortigate_asa;
 mod rule_count;
 mod srx_panos_pf;

@@ -5,6 +5,8 @@
 //! These tests need root (CI runs as root). When namespaces cannot be
 //! created they FAIL with the reason; they are never skipped.
 
+mod redeploy;
+
 use std::collections::BTreeSet;
 
 use zonal_backend::{Firewall, Request, Target, TemplateFile, Templates};
@@ -113,6 +115,44 @@ allow servers -> clinic : icmp-echo "monitoring"
 allow pacs-1 -> internet : esp, https "vendor tunnel"
 allow clinic -> internet : https until 2026-01-31 "expired trial"
 "#;
+
+/// `until 2600-01-01`: nftables' `meta time` holds nanoseconds in 64 bits
+/// and iptables' `--datestop` 32-bit seconds, so a far-future expiry
+/// written naively wraps into the past and the kernel treats the rule as
+/// expired. Rendered without the in-kernel expiry (W0301, W0302), the rule
+/// is enforced.
+#[test]
+fn far_future_expiry_is_enforced_by_nftables_and_iptables() {
+    let text = SMALL.replace(
+        "allow clinic -> internet : https until 2026-01-31 \"expired trial\"",
+        "allow clinic -> internet : https until 2600-01-01 \"far future\"",
+    );
+    assert_ne!(text, SMALL);
+    let l = load_text("kernel-far-future.zonal", &text);
+    let rule = l
+        .policy
+        .rules
+        .iter()
+        .find(|r| r.until.is_some_and(|d| d.year == 2600))
+        .expect("the far-future rule");
+    assert!(!rule.expired);
+    let fw = Firewall::by_address("kernel-far-future");
+    for target in [Target::Nftables, Target::Iptables] {
+        let rules = render(&l.policy, target, &fw, &Templates::embedded());
+        let report = prove(&l.policy, &rules, &Config::default());
+        assert_no_mismatch(&format!("kernel-far-future {target}"), &l, &report);
+        let allowed = report
+            .plan
+            .probes
+            .iter()
+            .zip(&report.observed)
+            .any(|(p, o)| p.expected.rule == Some(rule.id) && matches!(o, Observed::Passed(_)));
+        assert!(
+            allowed,
+            "{target}: no probe passed through the far-future rule"
+        );
+    }
+}
 
 const ACCEPT_ALL: &str = "table inet zvsanity {\n  chain forward { type filter hook forward priority filter; policy accept; }\n}\n";
 const DROP_ALL: &str = "table inet zvsanity {\n  chain forward { type filter hook forward priority filter; policy drop; }\n}\n";

@@ -14,13 +14,21 @@
 //!    listeners (TCP accept, UDP echo, raw sockets), sends every probe
 //!    (TCP connect, UDP request/reply, ICMP echo and raw IP packets from
 //!    raw sockets) and deletes the namespaces again, on failure too.
+//! 3. [`verify_redeploy`] does the same on a router that already carries
+//!    [`Foreign`] configuration, deploys several versions in order (as on
+//!    a shared host: `nft -f`, or the [`IPTABLES_DEPLOY`] script), probes
+//!    the last one, removes Zonal, and returns the router's
+//!    [`RouterState`] after every step, so a test can check that nothing
+//!    foreign changed.
 //!
 //! This crate is the one library of Zonal that runs processes (`ip`,
-//! `nft`, `iptables-restore`, `ip6tables-restore`, `ipset`)
+//! `nft`, `ipset`, and `sh` with the iptables deploy and removal scripts,
+//! which run `iptables-restore --noflush`, `iptables` and `iptables-save`)
 //! and opens files (`/run/netns/*`, and `/proc/sys/net/*` inside
 //! the namespaces): that is its whole purpose.
 //! It needs root; [`preflight`] says what is missing.
 
+mod deploy;
 mod netns;
 mod plan;
 mod probe;
@@ -30,6 +38,7 @@ use std::time::Instant;
 
 use zonal_model::Policy;
 
+pub use deploy::{Foreign, IPTABLES_DEPLOY, IPTABLES_REMOVE, RouterState};
 pub use netns::{KernelError, preflight, remove_own, sweep_stale};
 pub use plan::{Config, Host, Link, Origin, Plan, PlanError, Probe, ProbeKind, plan};
 pub use probe::Observed;
@@ -67,7 +76,15 @@ impl Ruleset {
         match self {
             Ruleset::Nftables(_) => tools.push("nft"),
             Ruleset::Iptables { ipset, .. } => {
-                tools.extend(["iptables-restore", "ip6tables-restore"]);
+                tools.extend([
+                    "sh",
+                    "iptables",
+                    "ip6tables",
+                    "iptables-restore",
+                    "ip6tables-restore",
+                    "iptables-save",
+                    "ip6tables-save",
+                ]);
                 if ipset.is_some() {
                     tools.push("ipset");
                 }
@@ -110,42 +127,6 @@ impl From<KernelError> for VerifyError {
     }
 }
 
-/// Loads the rules into the router namespace.
-fn load(router: &str, rules: &Ruleset) -> Result<(), KernelError> {
-    match rules {
-        Ruleset::Nftables(text) => netns::run_in(
-            router,
-            "load the nftables ruleset",
-            &["nft", "-f", "/dev/stdin"],
-            Some(text),
-        )
-        .map(drop),
-        Ruleset::Iptables { v4, v6, ipset } => {
-            if let Some(sets) = ipset {
-                netns::run_in(
-                    router,
-                    "load the ipset file",
-                    &["ipset", "restore"],
-                    Some(sets),
-                )?;
-            }
-            netns::run_in(
-                router,
-                "load the iptables-restore file",
-                &["iptables-restore"],
-                Some(v4),
-            )?;
-            netns::run_in(
-                router,
-                "load the ip6tables-restore file",
-                &["ip6tables-restore"],
-                Some(v6),
-            )
-            .map(drop)
-        }
-    }
-}
-
 /// Plans, builds the network, loads the rules, probes and cleans up.
 /// The namespaces are deleted before this returns, whatever happened.
 pub fn verify(policy: &Policy, rules: &Ruleset, config: &Config) -> Result<Report, VerifyError> {
@@ -158,7 +139,7 @@ pub fn verify_plan(plan: Plan, rules: &Ruleset, config: &Config) -> Result<Repor
     preflight(&rules.tools()).map_err(VerifyError::Unavailable)?;
     let started = Instant::now();
     let net = netns::build(&plan)?;
-    load(&net.router, rules).map_err(VerifyError::Load)?;
+    deploy::load(&net.router, rules).map_err(VerifyError::Load)?;
     let listeners = probe::listen(&plan, &net)?;
     let observed = probe::run_probes(&plan, &net, &listeners, config.concurrency, config.timeout)?;
     let count = listeners.count;
@@ -170,5 +151,80 @@ pub fn verify_plan(plan: Plan, rules: &Ruleset, config: &Config) -> Result<Repor
         observed,
         listeners: count,
         elapsed: started.elapsed(),
+    })
+}
+
+/// The outcome of a redeploy simulation.
+#[derive(Clone, Debug)]
+pub struct Redeploy {
+    /// The probes of the last version, judged by its policy.
+    pub report: Report,
+    /// The router's configuration after the foreign configuration was
+    /// seeded, before Zonal's first version.
+    pub seeded: RouterState,
+    /// The configuration after each version was deployed, in order.
+    pub loaded: Vec<RouterState>,
+    /// The configuration after the probes and Zonal's removal with the
+    /// documented commands.
+    pub removed: RouterState,
+}
+
+/// The redeploy simulation: builds the network of `plan` (made from the
+/// last version's policy), seeds the router with `foreign` configuration,
+/// deploys every version in order exactly as an admin would on a shared
+/// host, probes the last one, then removes Zonal. The router's firewall
+/// state is read after each step. The namespaces are deleted before this
+/// returns, whatever happened.
+pub fn verify_redeploy(
+    plan: Plan,
+    foreign: &Foreign,
+    versions: &[Ruleset],
+    config: &Config,
+) -> Result<Redeploy, VerifyError> {
+    let Some(last) = versions.last() else {
+        return Err(VerifyError::Unavailable(
+            "a redeploy simulation needs at least one version".into(),
+        ));
+    };
+    let mut tools: Vec<&str> = versions.iter().flat_map(Ruleset::tools).collect();
+    tools.extend(
+        Ruleset::Iptables {
+            v4: String::new(),
+            v6: String::new(),
+            ipset: None,
+        }
+        .tools(),
+    );
+    tools.push("nft");
+    tools.sort_unstable();
+    tools.dedup();
+    preflight(&tools).map_err(VerifyError::Unavailable)?;
+    let started = Instant::now();
+    let net = netns::build(&plan)?;
+    deploy::seed(&net.router, foreign)?;
+    let seeded = deploy::state(&net.router)?;
+    let mut loaded = Vec::new();
+    for rules in versions {
+        deploy::load(&net.router, rules).map_err(VerifyError::Load)?;
+        loaded.push(deploy::state(&net.router)?);
+    }
+    let listeners = probe::listen(&plan, &net)?;
+    let observed = probe::run_probes(&plan, &net, &listeners, config.concurrency, config.timeout)?;
+    let count = listeners.count;
+    drop(listeners);
+    deploy::remove(&net.router, last)?;
+    let removed = deploy::state(&net.router)?;
+    drop(net);
+    Ok(Redeploy {
+        report: Report {
+            target: last.target().to_string(),
+            plan,
+            observed,
+            listeners: count,
+            elapsed: started.elapsed(),
+        },
+        seeded,
+        loaded,
+        removed,
     })
 }

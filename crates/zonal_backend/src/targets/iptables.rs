@@ -1,15 +1,21 @@
 //! Linux iptables: one `iptables-restore` file and one `ip6tables-restore`
-//! file. `FORWARD` has policy `DROP`, accepts established and related
-//! packets, drops invalid ones, dispatches new connections to one user
+//! file, each loaded with `--noflush`. Zonal owns only the user chains whose
+//! names start with its prefix (`zonal_`): the file declares (creates or
+//! flushes) and fills them, and never names `INPUT`, `OUTPUT`, `FORWARD`
+//! or a foreign chain. `FORWARD` reaches Zonal through one jump into the
+//! entry chain (`zonal_forward`), inserted once by the deploy script
+//! (docs/targets/iptables.md). The entry chain accepts established and
+//! related packets, drops invalid ones, dispatches new connections to one
 //! chain per zone pair (by source then destination address, or by input
-//! and output interface), and ends in an explicit deny that logs. ipset
+//! and output interface), and ends in an explicit deny that logs (rate
+//! limited): every forwarded packet of the family is decided there. ipset
 //! cannot be created from a restore file, so address lists are expanded:
 //! an entry with several source and several destination prefixes gets its
 //! own chain (one jump per source prefix, one rule per destination prefix
 //! and service) instead of the full cross product.
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Family};
 
@@ -30,6 +36,12 @@ struct IptView {
     header: Header,
     family: &'static str,
     tool: &'static str,
+    /// `iptables` or `ip6tables`.
+    command: &'static str,
+    /// The entry chain `FORWARD` jumps to; also the first of `chains`.
+    entry: String,
+    /// The prefix every chain of Zonal starts with (`zonal_`).
+    owned: String,
     chains: Vec<String>,
     rules: Vec<IptRule>,
     log_prefix: String,
@@ -64,10 +76,51 @@ pub(crate) fn render(
             extension: ext.into(),
             text,
             rule_count: view.rule_count,
-            warnings: Diagnostics::new(),
+            warnings: expiry_warnings(plan, fam),
         });
     }
     Ok(out)
+}
+
+/// The last UNIX second `-m time --datestop` can hold everywhere: the
+/// module stores a 32-bit value and iptables parses dates with the C
+/// library's `time_t` (32 bits on some systems), so 2038-01-19T03:14:07.
+const DATESTOP_MAX: i64 = 2_147_483_647;
+
+/// `--datestop` for an expiry date: the last second of the day (UTC), or
+/// `None` when it lies beyond [`DATESTOP_MAX`].
+fn datestop(d: zonal_model::Date) -> Option<String> {
+    (plan::end_of_day_unix(d) - 1 <= DATESTOP_MAX).then(|| format!("{d}T23:59:59"))
+}
+
+/// W0301 for every rendered rule of the family whose expiry `-m time`
+/// cannot hold: it is rendered without the in-kernel expiry.
+fn expiry_warnings(plan: &FirewallPlan<'_>, fam: Family) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for pair in &plan.pairs {
+        for e in &pair.entries {
+            let Some(d) = e.until() else { continue };
+            if datestop(d).is_some() || e.family(fam).is_err() || !seen.insert(e.rule.id) {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    "W0301",
+                    Severity::Low,
+                    format!(
+                        "rule `{}` expires on {d}, beyond what iptables `-m time --datestop` can hold (2038-01-19); the {} file enforces it without an expiry",
+                        e.rule.name,
+                        family_name(fam)
+                    ),
+                    e.rule.span,
+                    "expiry not enforced by the kernel",
+                )
+                .with_help("rebuild and reload before the rule expires (Zonal leaves expired rules out), or use the nftables target, whose `meta time` reaches 2262"),
+            );
+        }
+    }
+    out
 }
 
 #[expect(
@@ -77,18 +130,20 @@ pub(crate) fn render(
 fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
     let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();
-    let mut chains = Vec::new();
     let mut rules: Vec<IptRule> = Vec::new();
-    let prefix = escape::ident(T, "", &fw.naming.prefix);
+    let owned = owned_prefix(&fw.naming.prefix);
+    let p = owned.as_str();
+    let entry = namer.name(T, p, "forward");
+    let mut chains = vec![entry.clone()];
     let deny_target = if fw.logging.deny {
-        let c = namer.name(T, "", &format!("{prefix}_log_deny"));
+        let c = namer.name(T, p, "log_deny");
         chains.push(c.clone());
         rules.push(rule(
             &c,
-            "",
+            LOG_LIMIT,
             "",
             "LOG",
-            Some("log, then drop: explicit deny rules".into()),
+            Some("log (rate limited), then drop: explicit deny rules".into()),
         ));
         if let Some(r) = rules.last_mut() {
             r.log = Some(format!("{} deny", fw.logging.prefix));
@@ -99,7 +154,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         "DROP".to_string()
     };
     let allow_target = if fw.logging.allow {
-        let c = namer.name(T, "", &format!("{prefix}_log_allow"));
+        let c = namer.name(T, p, "log_allow");
         chains.push(c.clone());
         rules.push(rule(
             &c,
@@ -130,7 +185,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         if fam_entries.is_empty() {
             continue;
         }
-        let chain = namer.name(T, "zp_", &format!("{}_{}", sz.name, dz.name));
+        let chain = namer.name(T, &format!("{p}zp_"), &format!("{}_{}", sz.name, dz.name));
         chains.push(chain.clone());
         let mut first = true;
         for fe in fam_entries {
@@ -143,8 +198,8 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
             let comment = e.comment(T);
             let time = e
                 .until()
-                .filter(|d| d.year < 2038)
-                .map(|d| format!(" -m time --datestop {d}T23:59:59"));
+                .and_then(datestop)
+                .map(|d| format!(" -m time --datestop {d}"));
             let time = time.unwrap_or_default();
             // Dispatch by address already guarantees that the source is in
             // the source zone and the destination in the destination zone:
@@ -179,7 +234,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
             };
             let mut sec = section;
             if srcs.len() > 1 && dsts.len() * svcs.len() > 1 {
-                let ec = namer.name(T, "e_", e.name());
+                let ec = namer.name(T, &format!("{p}e_"), e.name());
                 chains.push(ec.clone());
                 for s in &srcs {
                     let m = s.clone();
@@ -205,7 +260,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         pair_chains.push((pair.src, pair.dst, chain));
     }
 
-    // Dispatch from FORWARD.
+    // Dispatch from the entry chain.
     let mut dispatch = Vec::new();
     if plan.by_interface {
         for (s, d, chain) in &pair_chains {
@@ -213,13 +268,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
             else {
                 continue;
             };
-            dispatch.push(rule(
-                "FORWARD",
-                &format!("-i {si} -o {di}"),
-                "",
-                chain,
-                None,
-            ));
+            dispatch.push(rule(&entry, &format!("-i {si} -o {di}"), "", chain, None));
         }
     } else {
         // By address. When the zones cover the whole address space of the
@@ -245,13 +294,13 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         } else {
             None
         };
-        let deny_chain = namer.name(T, "", &format!("{prefix}_deny"));
+        let deny_chain = namer.name(T, p, "deny");
         chains.push(deny_chain.clone());
         rules.push(IptRule {
             log: Some(format!("{} DENY", fw.logging.prefix)),
             ..rule(
                 &deny_chain,
-                "-m limit --limit 10/min --limit-burst 20",
+                LOG_LIMIT,
                 "",
                 "LOG",
                 Some("default deny, logged".into()),
@@ -267,7 +316,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
             .filter(|i| Some(*i) != catch_all)
             .chain(catch_all)
             .collect();
-        // A catch-all is only used where it is needed: in FORWARD when the
+        // A catch-all is only used where it is needed: in the entry chain when the
         // catch-all zone has outgoing pairs, in `from_X` when X has a pair to
         // it. Elsewhere only the zones with pairs are listed and the chain
         // ends in the deny, so the dispatch stays linear in the prefixes.
@@ -291,16 +340,16 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                 // Nothing is allowed from this zone; only needed before a catch-all.
                 if src_catch.is_some() && Some(zi) != catch_all {
                     for m in &src_match {
-                        dispatch.push(rule("FORWARD", m, "", &deny_chain, sec.take()));
+                        dispatch.push(rule(&entry, m, "", &deny_chain, sec.take()));
                     }
                 }
                 continue;
             }
             let dst_catch = catch_all.filter(|c| targets.iter().any(|(_, d, _)| d == c));
-            let from = namer.name(T, "from_", &zone.name);
+            let from = namer.name(T, &format!("{p}from_"), &zone.name);
             chains.push(from.clone());
             for m in &src_match {
-                dispatch.push(rule("FORWARD", m, "", &from, sec.take()));
+                dispatch.push(rule(&entry, m, "", &from, sec.take()));
             }
             for &di in &order {
                 let dz = &plan[di];
@@ -344,6 +393,13 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         } else {
             "ip6tables-restore"
         },
+        command: if fam == Family::V4 {
+            "iptables"
+        } else {
+            "ip6tables"
+        },
+        entry,
+        owned,
         chains,
         rules: all,
         log_prefix: format!("{} DENY", fw.logging.prefix),
@@ -352,9 +408,23 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
     }
 }
 
-/// The `-A FORWARD` lines `main.iptables.j2` writes whatever the data: the
+/// The entry-chain lines `main.iptables.j2` writes whatever the data: the
 /// two conntrack rules, and the final LOG and DROP.
 const TEMPLATE_RULES: usize = 4;
+
+/// The rate limit of every deny log line (the template's default-deny LOG
+/// writes the same): a flood of denied packets cannot flood syslog.
+const LOG_LIMIT: &str = "-m limit --limit 10/min --limit-burst 20";
+
+/// The prefix every Zonal chain starts with: the binding's naming prefix
+/// (at most 12 characters, so that shortened chain names keep it whole)
+/// and `_`.
+fn owned_prefix(raw: &str) -> String {
+    let p = escape::ident(T, "", raw);
+    let p = p.get(..12).unwrap_or(&p).trim_end_matches('_');
+    let p = if p.is_empty() { "zonal" } else { p };
+    format!("{p}_")
+}
 
 fn rule(
     chain: &str,

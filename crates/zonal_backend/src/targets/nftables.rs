@@ -4,10 +4,12 @@
 //! verdict maps (by source then destination address, or by input and output
 //! interface when the binding names interfaces), one chain per zone pair
 //! (denies first), named interval sets for address objects, and a final
-//! explicit deny that logs.
+//! explicit deny that logs (rate limited). In address mode new connections
+//! whose source is not routed back through their input interface are
+//! dropped first (`fib`, anti-spoofing).
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostics, SourceDb};
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Family};
 
@@ -36,8 +38,19 @@ struct NftView {
     chains: Vec<NftChain>,
     dispatch: Vec<Dispatch>,
     log_prefix: String,
+    /// The chain explicit deny rules jump to (log, rate limited, then
+    /// drop) and its log prefix, when deny logging is on.
+    log_deny: Option<LogChain>,
+    /// Whether `forward` drops spoofed sources (address mode).
+    antispoof: bool,
     notes: Vec<String>,
     rule_count: usize,
+}
+
+#[derive(Serialize)]
+struct LogChain {
+    name: String,
+    prefix: String,
 }
 
 #[derive(Serialize)]
@@ -125,8 +138,49 @@ pub(crate) fn render(
         extension: T.extension().into(),
         text,
         rule_count: view.rule_count,
-        warnings: Diagnostics::new(),
+        warnings: expiry_warnings(plan),
     }])
+}
+
+/// The last UNIX second `meta time` can hold: the kernel compares the
+/// time in nanoseconds as a 64-bit value, and nft reads it as signed, so
+/// 2262-04-11T23:47:16 UTC. A later time wraps into the past and the
+/// kernel would treat the rule as expired.
+const META_TIME_MAX: i64 = i64::MAX / 1_000_000_000;
+
+/// `meta time < T` for an expiry date: the end of the day (UTC) in UNIX
+/// seconds, or `None` when `meta time` cannot hold it.
+fn meta_time(d: zonal_model::Date) -> Option<i64> {
+    Some(plan::end_of_day_unix(d)).filter(|t| *t <= META_TIME_MAX)
+}
+
+/// W0302 for every rendered rule whose expiry `meta time` cannot hold:
+/// it is rendered without the in-kernel expiry.
+fn expiry_warnings(plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for pair in &plan.pairs {
+        for e in &pair.entries {
+            let Some(d) = e.until() else { continue };
+            if meta_time(d).is_some() || !seen.insert(e.rule.id) {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    "W0302",
+                    Severity::Low,
+                    format!(
+                        "rule `{}` expires on {d}, beyond what nftables `meta time` can hold (2262-04-11); it is rendered without an expiry",
+                        e.rule.name
+                    ),
+                    e.rule.span,
+                    "expiry not enforced by the kernel",
+                )
+                .with_help("rebuild and reload before the rule expires (Zonal leaves expired rules out), or give an earlier `until` date"),
+            );
+        }
+    }
+    out
 }
 
 #[expect(
@@ -137,7 +191,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
     let (policy, fw) = (plan.policy, plan.firewall);
     let mut namer = Namer::new();
     // Reserve the fixed names.
-    for fixed in ["forward", "src_v4", "src_v6", "zone_pairs"] {
+    for fixed in ["forward", "log_deny", "src_v4", "src_v6", "zone_pairs"] {
         namer.unique(T, fixed.to_string());
     }
     let table = escape::ident(
@@ -151,10 +205,10 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
     let mut dispatch = Vec::new();
     let mut books = [AddressBook::default(), AddressBook::default()];
     let mut ports = PortSets::default();
-    let deny_log = fw
-        .logging
-        .deny
-        .then(|| format!("{} deny", fw.logging.prefix));
+    let log_deny = fw.logging.deny.then(|| LogChain {
+        name: "log_deny".into(),
+        prefix: format!("{} deny", fw.logging.prefix),
+    });
     let allow_log = fw
         .logging
         .allow
@@ -185,7 +239,8 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                     &format!("{}_dst", e.name()),
                 );
                 let (verdict, log) = match e.action() {
-                    Action::Deny => ("drop", deny_log.clone()),
+                    Action::Deny if log_deny.is_some() => ("jump log_deny", None),
+                    Action::Deny => ("drop", None),
                     Action::Allow => ("accept", allow_log.clone()),
                 };
                 for svc in services(
@@ -200,7 +255,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                         src: src.clone(),
                         dst: dst.clone(),
                         svc,
-                        time: e.until().map(plan::end_of_day_unix),
+                        time: e.until().and_then(meta_time),
                         log: log.clone(),
                         verdict,
                         comment: e.comment(T),
@@ -347,7 +402,14 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
     for fam in [Family::V4, Family::V6] {
         notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     }
-    let rule_count = count_rules(&chains, &dispatch, iface_map.is_some());
+    let antispoof = !plan.by_interface;
+    let rule_count = count_rules(&chains, &dispatch, iface_map.is_some())
+        + usize::from(antispoof)
+        + if log_deny.is_some() {
+            LOG_DENY_RULES
+        } else {
+            0
+        };
     NftView {
         header: Header::new(policy, fw, T),
         table,
@@ -364,14 +426,20 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
         chains,
         dispatch,
         log_prefix: format!("{} DENY", fw.logging.prefix),
+        log_deny,
+        antispoof,
         notes,
         rule_count,
     }
 }
 
 /// Rules `chain forward` of `main.nft.j2` writes whatever the data: the
-/// conntrack verdict map and the explicit default deny.
-const FORWARD_FIXED_RULES: usize = 2;
+/// conntrack verdict map and the explicit default deny (a rate-limited
+/// log, then the drop).
+const FORWARD_FIXED_RULES: usize = 3;
+
+/// Rules of `chain log_deny` (a rate-limited log, then the drop).
+const LOG_DENY_RULES: usize = 2;
 
 /// The rules of the table, counted from what the template iterates: every
 /// dispatch and rule line of every chain, and the forward chain's dispatch
