@@ -3,6 +3,7 @@
 mod build;
 mod diagnostics;
 mod fmt;
+mod ios;
 mod lint;
 mod rule_count;
 mod tidy;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use zonal_model::Date;
 
 use crate::net::{self, Addrs, Ports};
-use crate::{Decision, Device, Env, Packet};
+use crate::{Decision, Device, Env, Packet, ProbeKind};
 
 pub(crate) type Res<T> = Result<T, (usize, String)>;
 
@@ -74,6 +74,24 @@ struct Ace {
     /// TCP flag keywords (`ack`, `syn`, `rst`, `fin`), each required set.
     flags: Vec<String>,
     time_range: Option<String>,
+    /// `reflect NAME`: a permitted packet opens a session in that
+    /// reflexive list.
+    reflect: Option<String>,
+    /// `evaluate NAME`: the entry matches the replies of that list's open
+    /// sessions (all other fields unused).
+    evaluate: Option<String>,
+}
+
+/// An open reflexive session: the reply it admits (source, destination,
+/// protocol, source port, destination port; ports 0 without ports).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Session {
+    list: String,
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
+    proto: u8,
+    sport: u16,
+    dport: u16,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -107,6 +125,10 @@ pub(crate) struct Ios {
     acls: BTreeMap<String, Acl>,
     ifaces: Vec<Iface>,
     time_ranges: BTreeMap<String, TimeRange>,
+    /// Reflexive sessions opened by the packet being judged and the one
+    /// before it: a reply is judged against the sessions its own
+    /// connection opened (every packet that is not a reply starts afresh).
+    sessions: std::cell::RefCell<Vec<Session>>,
 }
 
 enum Block {
@@ -240,6 +262,24 @@ pub(crate) fn read(text: &str) -> Res<Ios> {
                     }
                 }
                 if words.first() == Some(&"remark") {
+                    continue;
+                }
+                if let ["evaluate", list] = words {
+                    if let Some(acl) = dev.acls.get_mut(name) {
+                        acl.entries.push(Ace {
+                            line: n,
+                            text: t.to_string(),
+                            permit: true,
+                            svcs: Vec::new(),
+                            src: Addrs::none(),
+                            dst: Addrs::none(),
+                            established: false,
+                            flags: Vec::new(),
+                            time_range: None,
+                            reflect: None,
+                            evaluate: Some((*list).to_string()),
+                        });
+                    }
                     continue;
                 }
                 if let Some(ace) = parse_ace(&dev.net_groups, &dev.svc_groups, words, v6, n, t)?
@@ -514,6 +554,7 @@ fn parse_ace(
     let mut established = false;
     let mut flags = Vec::new();
     let mut time_range = None;
+    let mut reflect = None;
     let mut icmp_type = None;
     while let Some(word) = w.get(i) {
         i += 1;
@@ -529,11 +570,21 @@ fn parse_ace(
                 i += 1;
             }
             "sequence" => i += 1,
+            "reflect" if permit => {
+                let name = w.get(i).ok_or((n, "`reflect` needs a name".to_string()))?;
+                reflect = Some((*name).to_string());
+                i += 1;
+                if w.get(i) == Some(&"timeout") {
+                    i += 2;
+                }
+            }
             "dscp" | "precedence" | "tos" => {
                 return Err((n, format!("`{word}` matching is not modelled")));
             }
             "fragments" => return Err((n, "`fragments` matching is not modelled".into())),
-            "reflect" | "evaluate" => return Err((n, "reflexive ACLs are not modelled".into())),
+            "reflect" | "evaluate" => {
+                return Err((n, format!("`{word}` is not valid here")));
+            }
             t if matches!(proto, Some(1 | 58)) && icmp_type.is_none() => {
                 icmp_type = Some(
                     net::icmp_type_by_name(t, proto == Some(58))
@@ -571,6 +622,8 @@ fn parse_ace(
         established,
         flags,
         time_range,
+        reflect,
+        evaluate: None,
     }))
 }
 
@@ -676,6 +729,36 @@ impl Ios {
         tr.start.is_none_or(|s| s <= now) && tr.end.is_none_or(|e| now < e)
     }
 
+    /// Opens the reflexive session of a permitted packet: the reply with
+    /// addresses and ports swapped.
+    fn open_session(&self, list: &str, p: &Packet) {
+        let ported = matches!(p.proto, 6 | 17);
+        let s = Session {
+            list: list.to_string(),
+            src: p.dst,
+            dst: p.src,
+            proto: p.proto,
+            sport: if ported { p.selector } else { 0 },
+            dport: if ported { p.sport } else { 0 },
+        };
+        let mut open = self.sessions.borrow_mut();
+        if !open.contains(&s) {
+            open.push(s);
+        }
+    }
+
+    /// Whether `p` belongs to an open session of the reflexive list.
+    fn in_session(&self, list: &str, p: &Packet) -> bool {
+        let ported = matches!(p.proto, 6 | 17);
+        self.sessions.borrow().iter().any(|s| {
+            s.list == list
+                && s.src == p.src
+                && s.dst == p.dst
+                && s.proto == p.proto
+                && (!ported || (s.sport == p.sport && s.dport == p.selector))
+        })
+    }
+
     fn eval_acl(&self, name: &str, p: &Packet, env: &Env<'_>, dir: &str) -> Decision {
         let Some(acl) = self.acls.get(name) else {
             return Decision::implicit(
@@ -688,6 +771,12 @@ impl Ios {
             return Decision::implicit(true, format!("ACL `{name}` is of the other family"));
         }
         for ace in &acl.entries {
+            if let Some(list) = &ace.evaluate {
+                if self.in_session(list, p) {
+                    return Decision::at(true, ace.line, &ace.text);
+                }
+                continue;
+            }
             if !ace.src.contains(p.src) || !ace.dst.contains(p.dst) {
                 continue;
             }
@@ -712,6 +801,9 @@ impl Ios {
             {
                 continue;
             }
+            if let Some(list) = &ace.reflect {
+                self.open_session(list, p);
+            }
             return Decision::at(ace.permit, ace.line, &ace.text);
         }
         if v6 && p.proto == 58 && (p.selector == 135 || p.selector == 136) {
@@ -730,6 +822,9 @@ impl Device for Ios {
     }
 
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
+        if p.kind != ProbeKind::Reply {
+            self.sessions.borrow_mut().clear();
+        }
         let any_binding = self.ifaces.iter().any(|i| {
             i.v4_in.is_some() || i.v4_out.is_some() || i.v6_in.is_some() || i.v6_out.is_some()
         });
@@ -747,17 +842,34 @@ impl Device for Ios {
                 None => Decision::implicit(true, "no ACL of this family at all"),
             });
         }
-        let (in_name, out_name) = (env.src(self)?, env.dst(self)?);
-        let ingress = self.ifaces.iter().find(|i| i.name == in_name)?;
-        let egress = self.ifaces.iter().find(|i| i.name == out_name)?;
-        let (acl_in, acl_out) = if v6 {
-            (&ingress.v6_in, &egress.v6_out)
-        } else {
-            (&ingress.v4_in, &egress.v4_out)
+        // A side without an interface (a zone the binding does not list)
+        // has no ACL of Zonal's: only the other side's ACL judges.
+        let find = |name: Option<String>| -> Option<Option<&Iface>> {
+            match name {
+                None => Some(None),
+                Some(n) => self.ifaces.iter().find(|i| i.name == n).map(Some),
+            }
         };
+        let ingress = find(env.src(self))?;
+        let egress = find(env.dst(self))?;
+        if ingress.is_none() && egress.is_none() {
+            return None;
+        }
+        let (acl_in, acl_out) = if v6 {
+            (
+                ingress.and_then(|i| i.v6_in.as_ref()),
+                egress.and_then(|i| i.v6_out.as_ref()),
+            )
+        } else {
+            (
+                ingress.and_then(|i| i.v4_in.as_ref()),
+                egress.and_then(|i| i.v4_out.as_ref()),
+            )
+        };
+        let name = |i: Option<&Iface>| i.map_or("-", |i| i.name.as_str()).to_string();
         let mut last = Decision::implicit(
             true,
-            format!("no ACL bound on `{}` or `{}`", ingress.name, egress.name),
+            format!("no ACL bound on `{}` or `{}`", name(ingress), name(egress)),
         );
         if let Some(a) = acl_in {
             let d = self.eval_acl(a, p, env, "in");
@@ -776,6 +888,14 @@ impl Device for Ios {
             }
         }
         Some(last)
+    }
+
+    fn strict_replies(&self) -> bool {
+        true
+    }
+
+    fn filters_by_ingress(&self) -> bool {
+        true
     }
 
     fn stateless_for(&self, _proto: u8) -> bool {
@@ -890,7 +1010,7 @@ interface Vlan30
 
     #[test]
     fn unknown_syntax_is_an_error() {
-        let err = read("ip access-list extended X\n permit tcp any any reflect R\n").unwrap_err();
+        let err = read("ip access-list extended X\n permit tcp any any dscp ef\n").unwrap_err();
         assert_eq!(err.0, 2);
     }
 }

@@ -209,6 +209,23 @@ pub(crate) trait Device {
     fn stateless_for(&self, _proto: u8) -> bool {
         false
     }
+
+    /// Whether only genuine replies (probes of kind [`ProbeKind::Reply`])
+    /// may pass where the policy denies: every other packet the device
+    /// permits and `decide()` denies is a mismatch, whatever it looks like
+    /// (a datagram from a service port, an ACK segment).
+    fn strict_replies(&self) -> bool {
+        false
+    }
+
+    /// Whether the device filters a packet where it enters (an interface
+    /// ACL sees every packet leaving its zone, whatever the destination):
+    /// with a binding, packets from a listed zone to any address are
+    /// compared, and packets from elsewhere are only run through the
+    /// device (they may open sessions whose replies are compared).
+    fn filters_by_ingress(&self) -> bool {
+        false
+    }
 }
 
 /// Reads rendered text into the target's device model.
@@ -412,12 +429,45 @@ pub fn cross_check(
 /// is short and each entry points at the target's documentation.
 pub fn approximation(target: Target, pkt: &Packet) -> Option<&'static str> {
     match target {
+        // docs/targets/ios.md, "The device's own traffic": ICMP errors are
+        // permitted from anywhere (PMTUD, RFC 4890); a stateful target
+        // passes them as related to a connection, a stateless ACL cannot
+        // tell which connection they belong to.
+        Target::Ios if is_icmp_error(pkt) => Some(
+            "ICMP errors and packet-too-big pass IOS ACLs for PMTUD (RFC 4890): related traffic",
+        ),
+        // Link-local multicast and the limited broadcast are traffic to the
+        // switch itself (routing hellos, FHRP, DHCP relay), never forwarded.
+        Target::Ios if is_link_local_dst(pkt) => {
+            Some("link-local multicast and broadcast are traffic to the switch itself")
+        }
         // docs/targets/fortigate.md: "Port 0 cannot be expressed (FortiOS
         // ranges start at 1)".
         Target::FortiGate if matches!(pkt.proto, 6 | 17) && pkt.selector == 0 => {
             Some("FortiOS port ranges start at 1: TCP/UDP destination port 0 cannot be expressed")
         }
         _ => None,
+    }
+}
+
+/// An ICMP or ICMPv6 error message (unreachable, packet-too-big, time
+/// exceeded, parameter problem).
+fn is_icmp_error(p: &Packet) -> bool {
+    match p.proto {
+        1 => matches!(p.selector, 3 | 11),
+        58 => matches!(p.selector, 1..=4),
+        _ => false,
+    }
+}
+
+/// A destination in 224.0.0.0/24, ff02::/16 or 255.255.255.255.
+fn is_link_local_dst(p: &Packet) -> bool {
+    match p.dst {
+        std::net::IpAddr::V4(a) => {
+            let o = a.octets();
+            (o[0] == 224 && o[1] == 0 && o[2] == 0) || a == std::net::Ipv4Addr::BROADCAST
+        }
+        std::net::IpAddr::V6(a) => a.segments()[0] == 0xff02,
     }
 }
 
@@ -454,9 +504,35 @@ fn compare(
         // every zone (no binding).
         None => (!bound).then_some(None),
     };
-    let (Some(src_side), Some(dst_side)) = (side(src), side(dst)) else {
-        report.skipped += 1;
-        return None;
+    let (src_side, dst_side) = (side(src), side(dst));
+    let (src_side, dst_side) = match (src_side, dst_side) {
+        (Some(s), Some(d)) => (s, d),
+        // An interface ACL judges every packet leaving a listed zone.
+        (Some(s), None) if bound && device.filters_by_ingress() => (s, None),
+        // A packet from elsewhere is not this firewall's to filter, but it
+        // may open a session whose reply is: run it, do not compare it.
+        (None, Some(d)) if bound && device.filters_by_ingress() => {
+            let env = Env {
+                src_zone: src.map(|z| policy.zone(z).name.as_str()),
+                dst_zone: dst.map(|z| policy.zone(z).name.as_str()),
+                today: policy.today,
+                src_side: None,
+                dst_side: d,
+                sides_known: true,
+            };
+            device.decide(pkt, &env);
+            report.skipped += 1;
+            return Some(
+                policy
+                    .decide(pkt.src, pkt.dst, pkt.proto, pkt.selector)
+                    .action
+                    == Action::Allow,
+            );
+        }
+        _ => {
+            report.skipped += 1;
+            return None;
+        }
     };
     let env = Env {
         src_zone: src.map(|z| policy.zone(z).name.as_str()),
@@ -470,7 +546,9 @@ fn compare(
         report.skipped += 1;
         return None;
     };
-    let expected = expected(policy, pkt, device.stateless_for(pkt.proto));
+    let stateless = device.stateless_for(pkt.proto)
+        && (!device.strict_replies() || pkt.kind == ProbeKind::Reply);
+    let expected = expected(policy, pkt, stateless);
     report.evaluated += 1;
     if pkt.kind == ProbeKind::Reply {
         report.replies += 1;
