@@ -10,7 +10,7 @@ use zonal_backend::{Firewall, Request, Target, Templates};
 use zonal_diagnostics::SourceDb;
 use zonal_model::Policy;
 use zonal_tests::{fixtures, policy_of, policy_of_text, render_or_panic};
-use zonal_xcheck::{Config, Report};
+use zonal_xcheck::{Config, IosRunning, Report};
 
 /// Renders IOS for a firewall; all artifacts joined.
 fn render(policy: &Policy, fw: &Firewall) -> String {
@@ -137,18 +137,201 @@ fn ios_synth_policies_are_exact_with_strict_replies() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn ios_debug_summary() {
-    let policy = policy_of("policies/examples/riverbend-radiology.zonal");
-    let fw = Firewall::by_address(policy.name.clone());
-    let text = render(&policy, &fw);
-    eprintln!("{}", check(&policy, None, &text).summary(3));
-    let fw = binding(
-        &policy,
-        &[("modalities", "Vlan110"), ("imaging-servers", "Vlan120")],
-        "",
+/// Foreign configuration on the switch before Zonal's first version: a
+/// management ACL used by the VTY lines, a guest VLAN with its own ACLs,
+/// an object group, and the zone SVIs with their addresses and the
+/// admin's descriptions.
+fn foreign_seed(interfaces: &[String]) -> String {
+    let mut s = String::from(
+        "hostname dist-sw1\n!\n\
+         object-group network MGMT_HOSTS\n description jump hosts\n host 10.99.0.10\n 10.99.1.0 255.255.255.0\n!\n\
+         ip access-list extended MGMT_VTY\n permit tcp object-group MGMT_HOSTS any eq 22\n deny ip any any log\n!\n\
+         ip access-list extended GUEST_IN\n permit udp any any eq 53\n deny ip any 10.0.0.0 0.255.255.255\n permit ip any any\n!\n\
+         ipv6 access-list GUEST6_IN\n permit ipv6 any any\n!\n\
+         interface Vlan999\n description guest wifi\n ip address 192.0.2.1 255.255.255.0\n ip access-group GUEST_IN in\n ipv6 traffic-filter GUEST6_IN in\n!\n\
+         line vty 0 4\n access-class MGMT_VTY in\n transport input ssh\n!\n",
     );
-    let text = render(&policy, &fw);
-    eprintln!("{}", check(&policy, Some(&fw), &text).summary(3));
-    std::fs::write("/tmp/ios-bound.txt", &text).unwrap();
+    for (k, i) in interfaces.iter().enumerate() {
+        s.push_str(&format!(
+            "interface {i}\n description admin: SVI {k}\n ip address 10.255.{k}.1 255.255.255.0\n!\n"
+        ));
+    }
+    s
+}
+
+/// The version tag of an IOS artifact.
+fn tag(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("! version tag: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The removal lines of an IOS artifact, as the operator pastes them.
+fn removal(text: &str) -> String {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("! remove: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// The objects an IOS artifact creates (from its removal lines).
+fn objects(text: &str) -> Vec<String> {
+    removal(text)
+        .lines()
+        .filter(|l| l.starts_with("no "))
+        .filter_map(|l| l.split_whitespace().last().map(str::to_string))
+        .collect()
+}
+
+/// A zone's base name (`z1-v2` after a rename is `z1`).
+fn base(zone: &str) -> &str {
+    zone.strip_suffix("-v2").unwrap_or(zone)
+}
+
+/// The redeploy simulation: for every pair of `zonal_tests::redeploy_pairs`
+/// (examples and `zonal_synth` policies with seeded edits), a running
+/// configuration seeded with foreign config gets v1, then v2, then v1's
+/// removal lines; then at least 10,000 packets are compared with v2's
+/// `decide()`, and what remains besides v2's own objects and bindings must
+/// equal the foreign seed exactly (nothing foreign touched, nothing of v1
+/// left). Every second pair binds only half of the zones.
+#[test]
+fn ios_redeploy_simulation_on_a_shared_switch() {
+    let pairs = zonal_tests::redeploy_pairs(10);
+    assert!(pairs.len() >= 10, "only {} redeploy pairs", pairs.len());
+    let (mut packets, mut replies, mut failures) = (0usize, 0usize, Vec::new());
+    for (n, pair) in pairs.iter().enumerate() {
+        let p1 = policy_of_text("v1.zonal", &pair.v1);
+        let p2 = policy_of_text("v2.zonal", &pair.v2);
+        let mut bases: Vec<&str> = p1.zones.iter().map(|z| base(&z.name)).collect();
+        bases.sort_unstable();
+        bases.dedup();
+        let keep = if n % 2 == 0 {
+            bases.len()
+        } else {
+            bases.len().div_ceil(2)
+        };
+        let iface = |zone: &str| {
+            bases
+                .iter()
+                .position(|b| *b == base(zone))
+                .filter(|&i| i < keep)
+                .map(|i| format!("Vlan{}", 100 + i))
+        };
+        let bind = |p: &Policy| -> Firewall {
+            let z: Vec<(String, String)> = p
+                .zones
+                .iter()
+                .filter_map(|z| iface(&z.name).map(|i| (z.name.clone(), i)))
+                .collect();
+            let z: Vec<(&str, &str)> = z.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            binding(p, &z, "")
+        };
+        let (fw1, fw2) = (bind(&p1), bind(&p2));
+        let (t1, t2) = (render(&p1, &fw1), render(&p2, &fw2));
+        let svis: Vec<String> = (0..keep).map(|i| format!("Vlan{}", 100 + i)).collect();
+        let mut run = IosRunning::new();
+        run.apply(&foreign_seed(&svis)).unwrap();
+        let seed = run.clone();
+        let steps = [
+            ("v1", t1.clone()),
+            ("v2", t2.clone()),
+            (
+                "removal of v1",
+                if tag(&t1) == tag(&t2) {
+                    String::new()
+                } else {
+                    removal(&t1)
+                },
+            ),
+        ];
+        if let Some((step, e)) = steps
+            .iter()
+            .find_map(|(step, text)| run.apply(text).err().map(|e| (step, e)))
+        {
+            failures.push(format!("{}: {step} fails on the switch: {e}", pair.label));
+            continue;
+        }
+        let config = Config {
+            zones: Some(sides(&fw2)),
+            ..Config::default()
+        };
+        let report =
+            zonal_xcheck::cross_check(&p2, zonal_xcheck::Target::Ios, &run.config(), &config)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{}", pair.label, run.config()));
+        let new = report.evaluated - report.replies;
+        assert!(new >= 10_000, "{}: only {new} packets compared", pair.label);
+        packets += new;
+        replies += report.replies;
+        if !report.is_clean() {
+            failures.push(format!("{}: {}", pair.label, report.summary(5)));
+        }
+        let rest = run.without(&objects(&t2), &svis);
+        if rest != seed {
+            failures.push(format!(
+                "{}: the switch holds more than the foreign config and v2:\n--- seed\n{}\n--- after\n{}",
+                pair.label,
+                seed.dump(),
+                rest.dump()
+            ));
+        }
+    }
+    eprintln!(
+        "IOS redeploy simulation: {} pairs, {packets} packets (+{replies} replies) compared with v2, {} failures",
+        pairs.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Issue 9: the old output re-entered `object-group X` after `no
+/// object-group X`, which fails while an ACL uses X, so the members of the
+/// next version were added to the old ones (a removed host stayed
+/// permitted). On the running-config model that paste fails; the
+/// versioned output applies cleanly and the removed host is denied.
+#[test]
+fn ios_redeploy_never_edits_an_object_in_use() {
+    let old = |hosts: &[&str]| {
+        let mut s =
+            String::from("no object-group network OG_PACS_V4\nobject-group network OG_PACS_V4\n");
+        for h in hosts {
+            s.push_str(&format!(" host {h}\n"));
+        }
+        s.push_str(
+            "!\nno ip access-list extended ZONAL_A_V4_IN\nip access-list extended ZONAL_A_V4_IN\n \
+             permit tcp object-group OG_PACS_V4 any eq 443\n deny ip any any log\n!\n\
+             interface Vlan110\n ip access-group ZONAL_A_V4_IN in\n!\nend\n",
+        );
+        s
+    };
+    let mut run = IosRunning::new();
+    run.apply(&old(&["10.0.0.1", "10.0.0.2"])).unwrap();
+    let err = run.apply(&old(&["10.0.0.1"])).unwrap_err();
+    assert_eq!(err.line, 1, "{err}");
+    assert!(err.message.contains("in use"), "{err}");
+
+    // The versioned output: v2 narrows a rule; after v1, v2 and v1's
+    // removal the removed device is denied and nothing of v1 remains.
+    let v1 = "policy p { owner \"t\" }\nzone a { network 10.1.0.0/24\n  device a1 { address 10.1.0.1 }\n  device a2 { address 10.1.0.2 }\n}\nzone b { network 10.2.0.0/24 }\ngroup g = a1, a2\nallow g -> b : https\n";
+    let v2 = v1.replace("group g = a1, a2", "group g = a1");
+    let p1 = policy_of_text("v1.zonal", v1);
+    let p2 = policy_of_text("v2.zonal", &v2);
+    let z = [("a", "Vlan110"), ("b", "Vlan120")];
+    let (f1, f2) = (binding(&p1, &z, ""), binding(&p2, &z, ""));
+    let (t1, t2) = (render(&p1, &f1), render(&p2, &f2));
+    assert_ne!(tag(&t1), tag(&t2));
+    let mut run = IosRunning::new();
+    for text in [t1.clone(), t2.clone(), removal(&t1)] {
+        run.apply(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+    let config = run.config();
+    assert!(!config.contains(&tag(&t1)), "v1 left behind:\n{config}");
+    let report = check(&p2, Some(&f2), &config);
+    assert!(report.is_clean(), "{}", report.summary(5));
+    // And v1's removal before v2 is bound fails (v1 is in use).
+    let mut run = IosRunning::new();
+    run.apply(&t1).unwrap();
+    let err = run.apply(&removal(&t1)).unwrap_err();
+    assert!(err.message.contains("in use"), "{err}");
 }

@@ -903,6 +903,378 @@ impl Device for Ios {
     }
 }
 
+/// A running configuration under IOS's merge semantics, for the redeploy
+/// simulation: configuration text is applied on top of what is there, as
+/// a paste into `configure terminal` would be.
+///
+/// - `object-group network X` creates X or re-enters it: members are
+///   added to the ones it has (never replaced);
+/// - `ip access-list extended X` / `ipv6 access-list X` create or re-enter
+///   the ACL: entries are appended after the ones it has;
+/// - `no object-group network X`, `no ip access-list …`, `no time-range X`
+///   remove X (nothing when it does not exist) and fail when it is in use (an ACL entry, an interface
+///   or a line uses it); on a real device removing a bound ACL or a used
+///   time range is accepted but leaves the interface permitting
+///   everything or the entry always active, so the simulation refuses it;
+/// - `interface X` / `ip access-group A in|out` and `ipv6 traffic-filter A
+///   in|out` replace that direction's binding (A must exist);
+/// - `time-range X` / `absolute …` replaces the absolute period;
+/// - every other block (hostname, `line vty`, …) is kept as it is written
+///   and re-entering it adds lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Running {
+    groups: BTreeMap<String, RGroup>,
+    acls: BTreeMap<String, RAcl>,
+    time_ranges: BTreeMap<String, Vec<String>>,
+    ifaces: BTreeMap<String, RIface>,
+    other: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RGroup {
+    description: Option<String>,
+    members: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RAcl {
+    v6: bool,
+    entries: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RIface {
+    lines: Vec<String>,
+    /// `[v4 in, v4 out, v6 in, v6 out]`.
+    bound: [Option<String>; 4],
+}
+
+enum RBlock {
+    None,
+    Group(String),
+    Acl(String),
+    TimeRange(String),
+    Iface(String),
+    Other(String),
+}
+
+impl Running {
+    /// Applies configuration text; the first line a device would refuse
+    /// is an error (nothing after it is applied).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per configuration command of the merge model"
+    )]
+    pub(crate) fn apply(&mut self, text: &str) -> Res<()> {
+        let mut block = RBlock::None;
+        for (i, raw) in text.lines().enumerate() {
+            let n = i + 1;
+            let line = raw.trim_end();
+            let t = line.trim_start();
+            if t.is_empty() {
+                continue;
+            }
+            if t.starts_with('!') {
+                block = RBlock::None;
+                continue;
+            }
+            let w: Vec<&str> = t.split_whitespace().collect();
+            if !line.starts_with(' ') {
+                block = RBlock::None;
+                match w.as_slice() {
+                    ["configure", "terminal"] | ["end"] => {}
+                    ["object-group", "network", name] => {
+                        self.groups.entry((*name).to_string()).or_default();
+                        block = RBlock::Group((*name).to_string());
+                    }
+                    ["no", "object-group", "network", name] => {
+                        if let Some(user) = self.group_user(name) {
+                            return Err((
+                                n,
+                                format!("object-group `{name}` is in use by ACL `{user}`"),
+                            ));
+                        }
+                        self.groups.remove(*name);
+                    }
+                    ["ip", "access-list", "extended", name] | ["ipv6", "access-list", name] => {
+                        let v6 = w[0] == "ipv6";
+                        let acl = self.acls.entry((*name).to_string()).or_insert(RAcl {
+                            v6,
+                            entries: Vec::new(),
+                        });
+                        if acl.v6 != v6 {
+                            return Err((n, format!("ACL `{name}` exists in the other family")));
+                        }
+                        block = RBlock::Acl((*name).to_string());
+                    }
+                    ["no", "ip", "access-list", "extended", name]
+                    | ["no", "ipv6", "access-list", name] => {
+                        if let Some(user) = self.acl_user(name) {
+                            return Err((n, format!("ACL `{name}` is in use on `{user}`")));
+                        }
+                        self.acls.remove(*name);
+                    }
+                    ["time-range", name] => {
+                        self.time_ranges.entry((*name).to_string()).or_default();
+                        block = RBlock::TimeRange((*name).to_string());
+                    }
+                    ["no", "time-range", name] => {
+                        if let Some(user) = self.word_user("time-range", name) {
+                            return Err((
+                                n,
+                                format!("time-range `{name}` is in use by ACL `{user}`"),
+                            ));
+                        }
+                        self.time_ranges.remove(*name);
+                    }
+                    ["interface", name] => {
+                        self.ifaces.entry((*name).to_string()).or_default();
+                        block = RBlock::Iface((*name).to_string());
+                    }
+                    ["no", ..] => return Err((n, format!("unmodelled removal `{t}`"))),
+                    _ => {
+                        self.other.entry(t.to_string()).or_default();
+                        block = RBlock::Other(t.to_string());
+                    }
+                }
+                continue;
+            }
+            match &block {
+                RBlock::None => return Err((n, format!("indented line outside a block: `{t}`"))),
+                RBlock::Group(g) => {
+                    let Some(grp) = self.groups.get_mut(g) else {
+                        continue;
+                    };
+                    match w.as_slice() {
+                        ["description", ..] => grp.description = Some(t.to_string()),
+                        ["group-object", other] if !self.groups.contains_key(*other) => {
+                            return Err((n, format!("object-group `{other}` does not exist")));
+                        }
+                        _ => {
+                            if let Some(grp) = self.groups.get_mut(g)
+                                && !grp.members.iter().any(|m| m == t)
+                            {
+                                grp.members.push(t.to_string());
+                            }
+                        }
+                    }
+                }
+                RBlock::Acl(a) => {
+                    for (k, word) in w.iter().enumerate() {
+                        if *word == "object-group"
+                            && let Some(g) = w.get(k + 1)
+                            && !self.groups.contains_key(*g)
+                        {
+                            return Err((n, format!("object-group `{g}` does not exist")));
+                        }
+                    }
+                    if let Some(first) = w.first()
+                        && first.parse::<u32>().is_ok()
+                    {
+                        return Err((n, "sequence numbers are not modelled".to_string()));
+                    }
+                    if let Some(acl) = self.acls.get_mut(a) {
+                        acl.entries.push(t.to_string());
+                    }
+                }
+                RBlock::TimeRange(tr) => {
+                    if let Some(lines) = self.time_ranges.get_mut(tr) {
+                        if w.first() == Some(&"absolute") {
+                            lines.retain(|l| !l.starts_with("absolute"));
+                        }
+                        lines.push(t.to_string());
+                    }
+                }
+                RBlock::Iface(name) => {
+                    let slot = match w.as_slice() {
+                        ["ip", "access-group", acl, dir] => Some((0, Some(*acl), *dir)),
+                        ["ipv6", "traffic-filter", acl, dir] => Some((2, Some(*acl), *dir)),
+                        ["no", "ip", "access-group", .., dir] => Some((0, None, *dir)),
+                        ["no", "ipv6", "traffic-filter", .., dir] => Some((2, None, *dir)),
+                        _ => None,
+                    };
+                    match slot {
+                        Some((base, acl, dir)) => {
+                            let k = base + usize::from(dir == "out");
+                            if !matches!(dir, "in" | "out") {
+                                return Err((n, format!("bad direction in `{t}`")));
+                            }
+                            if let Some(a) = acl {
+                                match self.acls.get(a) {
+                                    None => {
+                                        return Err((
+                                            n,
+                                            format!(
+                                                "ACL `{a}` does not exist: the interface would permit everything"
+                                            ),
+                                        ));
+                                    }
+                                    Some(x) if x.v6 != (base == 2) => {
+                                        return Err((
+                                            n,
+                                            format!("ACL `{a}` is of the other family"),
+                                        ));
+                                    }
+                                    Some(_) => {}
+                                }
+                            }
+                            if let Some(iface) = self.ifaces.get_mut(name) {
+                                iface.bound[k] = acl.map(str::to_string);
+                            }
+                        }
+                        None => {
+                            if let Some(iface) = self.ifaces.get_mut(name)
+                                && !iface.lines.iter().any(|l| l == t)
+                            {
+                                iface.lines.push(t.to_string());
+                            }
+                        }
+                    }
+                }
+                RBlock::Other(top) => {
+                    if let Some(lines) = self.other.get_mut(top) {
+                        lines.push(t.to_string());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An ACL whose entries use object group `name`.
+    fn group_user(&self, name: &str) -> Option<String> {
+        self.word_user("object-group", name).or_else(|| {
+            self.groups
+                .iter()
+                .find(|(_, g)| {
+                    g.members
+                        .iter()
+                        .any(|m| m == &format!("group-object {name}"))
+                })
+                .map(|(n, _)| n.clone())
+        })
+    }
+
+    /// An ACL with an entry that has `keyword name`.
+    fn word_user(&self, keyword: &str, name: &str) -> Option<String> {
+        self.acls
+            .iter()
+            .find(|(_, a)| {
+                a.entries.iter().any(|e| {
+                    e.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .windows(2)
+                        .any(|p| p[0] == keyword && p[1] == name)
+                })
+            })
+            .map(|(n, _)| n.clone())
+    }
+
+    /// An interface or another block (a `line vty` with `access-class`)
+    /// that uses ACL `name`.
+    fn acl_user(&self, name: &str) -> Option<String> {
+        self.ifaces
+            .iter()
+            .find(|(_, i)| i.bound.iter().flatten().any(|a| a == name))
+            .map(|(n, _)| n.clone())
+            .or_else(|| {
+                self.other
+                    .iter()
+                    .find(|(_, lines)| {
+                        lines
+                            .iter()
+                            .any(|l| l.split_whitespace().any(|w| w == name))
+                    })
+                    .map(|(n, _)| n.clone())
+            })
+    }
+
+    /// The configuration the readers evaluate: object groups, time
+    /// ranges, ACLs and interfaces (other blocks are not filtering).
+    pub(crate) fn show(&self) -> String {
+        let mut out = String::new();
+        for (name, g) in &self.groups {
+            out.push_str(&format!("object-group network {name}\n"));
+            if let Some(d) = &g.description {
+                out.push_str(&format!(" {d}\n"));
+            }
+            for m in &g.members {
+                out.push_str(&format!(" {m}\n"));
+            }
+            out.push_str("!\n");
+        }
+        for (name, lines) in &self.time_ranges {
+            out.push_str(&format!("time-range {name}\n"));
+            for l in lines {
+                out.push_str(&format!(" {l}\n"));
+            }
+            out.push_str("!\n");
+        }
+        for (name, a) in &self.acls {
+            if a.v6 {
+                out.push_str(&format!("ipv6 access-list {name}\n"));
+            } else {
+                out.push_str(&format!("ip access-list extended {name}\n"));
+            }
+            for e in &a.entries {
+                out.push_str(&format!(" {e}\n"));
+            }
+            out.push_str("!\n");
+        }
+        for (name, i) in &self.ifaces {
+            out.push_str(&format!("interface {name}\n"));
+            for l in &i.lines {
+                out.push_str(&format!(" {l}\n"));
+            }
+            let kw = [
+                "ip access-group",
+                "ip access-group",
+                "ipv6 traffic-filter",
+                "ipv6 traffic-filter",
+            ];
+            for (k, b) in i.bound.iter().enumerate() {
+                if let (Some(a), Some(kw)) = (b, kw.get(k)) {
+                    let dir = if k % 2 == 0 { "in" } else { "out" };
+                    out.push_str(&format!(" {kw} {a} {dir}\n"));
+                }
+            }
+            out.push_str("!\n");
+        }
+        out
+    }
+
+    /// Everything, other blocks included.
+    pub(crate) fn dump(&self) -> String {
+        let mut out = self.show();
+        for (top, lines) in &self.other {
+            out.push_str(top);
+            out.push('\n');
+            for l in lines {
+                out.push_str(&format!(" {l}\n"));
+            }
+            out.push_str("!\n");
+        }
+        out
+    }
+
+    /// A copy without the named objects (ACLs, object groups, time
+    /// ranges) and without the bindings of the named interfaces.
+    pub(crate) fn without(&self, objects: &[String], interfaces: &[String]) -> Running {
+        let mut r = self.clone();
+        for o in objects {
+            r.acls.remove(o);
+            r.groups.remove(o);
+            r.time_ranges.remove(o);
+        }
+        for i in interfaces {
+            if let Some(iface) = r.ifaces.get_mut(i) {
+                iface.bound = [None, None, None, None];
+            }
+        }
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -424,6 +424,50 @@ pub fn cross_check(
     Ok(report)
 }
 
+/// A Cisco IOS running configuration under the device's merge semantics
+/// (object groups and ACLs re-entered are appended to; removing an object
+/// in use fails; `ip access-group` replaces a binding), for the redeploy
+/// simulation: seed it with foreign configuration, apply one version's
+/// text on top of another's, and cross-check what results with
+/// [`IosRunning::config`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IosRunning(ios::Running);
+
+impl IosRunning {
+    /// An empty running configuration.
+    pub fn new() -> Self {
+        IosRunning::default()
+    }
+
+    /// Applies configuration text as a paste into `configure terminal`;
+    /// the first line the device would refuse (or that would leave an
+    /// interface permitting everything) is an error.
+    pub fn apply(&mut self, text: &str) -> Result<(), ReadError> {
+        self.0.apply(text).map_err(|(line, message)| ReadError {
+            target: Target::Ios,
+            line,
+            message,
+        })
+    }
+
+    /// The filtering part (object groups, time ranges, ACLs, interfaces)
+    /// as text for [`cross_check`] with [`Target::Ios`].
+    pub fn config(&self) -> String {
+        self.0.show()
+    }
+
+    /// Everything, including blocks that do not filter (`line vty`, …).
+    pub fn dump(&self) -> String {
+        self.0.dump()
+    }
+
+    /// A copy without the named objects and without the ACL bindings of
+    /// the named interfaces (to compare what remains with the seed).
+    pub fn without(&self, objects: &[String], interfaces: &[String]) -> IosRunning {
+        IosRunning(self.0.without(objects, interfaces))
+    }
+}
+
 /// A packet a target documents it cannot express, with the reason. Such
 /// packets are counted in [`Report::excluded`], never compared; the list
 /// is short and each entry points at the target's documentation.
