@@ -22,7 +22,7 @@
 //!    IPsec peers;
 //! 3. `evaluate R` (replies of open sessions);
 //! 4. the permits, denies already subtracted (as unions of address ×
-//!    address × service products), each with `reflect R`; large IPv6 sets
+//!    address × service products), each with `reflect R`; large address sets
 //!    written as their complement (`deny` the internal aggregates, then
 //!    `permit … any`), after the fix-up permits that keep the order exact;
 //! 5. the explicit denies (they log; nothing they match is permitted above);
@@ -55,7 +55,7 @@ const VERSION: &str = "\u{1}";
 /// Longest name body before `_<tag>` (and a possible `_N`) is appended.
 const NAME_BODY_MAX: usize = 50;
 
-/// An IPv6 address set with more prefixes than this is written as its
+/// An address set with more prefixes than this is written as its
 /// complement when that is shorter.
 const COMPLEMENT_MIN_PREFIXES: usize = 8;
 
@@ -116,6 +116,9 @@ struct Ace {
     remark: Option<String>,
     /// The entry (`permit tcp host 10.0.0.1 …`).
     text: String,
+    /// Whether it records a session in the ACL's reflexive list (the
+    /// template appends `reflect <list>`).
+    reflect: bool,
 }
 
 #[derive(Serialize)]
@@ -263,11 +266,11 @@ fn view_model(plan: &FirewallPlan<'_>) -> Result<(IosView, Diagnostics), Diagnos
                 let suffix = if fam == Family::V4 { "V4" } else { "V6" };
                 let r = &reflect[k];
                 let name = cx.versioned("", &format!("{base}_{}_{suffix}_IN", zone.name));
-                let aces = acl_aces(&mut cx, &leaving, fam, Dir::In, r);
+                let aces = acl_aces(&mut cx, &leaving, fam, Dir::In);
                 acls.push(acl(name.clone(), fam, Dir::In, r, &device, aces));
                 names[k] = Some(name);
                 let name = cx.versioned("", &format!("{base}_{}_{suffix}_OUT", zone.name));
-                let aces = acl_aces(&mut cx, &entering, fam, Dir::Out, r);
+                let aces = acl_aces(&mut cx, &entering, fam, Dir::Out);
                 acls.push(acl(name.clone(), fam, Dir::Out, r, &device, aces));
                 names[2 + k] = Some(name);
             }
@@ -287,7 +290,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> Result<(IosView, Diagnostics), Diagnos
             let suffix = if fam == Family::V4 { "V4" } else { "V6" };
             let r = &reflect[k];
             let name = cx.versioned("", &format!("{base}_{suffix}"));
-            let aces = acl_aces(&mut cx, &lists, fam, Dir::In, r);
+            let aces = acl_aces(&mut cx, &lists, fam, Dir::In);
             acls.push(acl(name, fam, Dir::In, r, &device, aces));
         }
     }
@@ -432,6 +435,7 @@ fn version_tag(view: &IosView) -> String {
         eat(&a.reflect);
         for e in a.device.iter().chain(&a.aces) {
             eat(&e.text);
+            eat(if e.reflect { "reflect" } else { "-" });
         }
     }
     for i in &view.interfaces {
@@ -542,13 +546,7 @@ fn entries_between<'p>(plan: &FirewallPlan<'p>, src: &AddrSet, dst: &AddrSet) ->
 /// The policy part of one ACL: for each list, its permits (denies
 /// subtracted, each reflecting), then the complement-written permits with
 /// their fix-ups, then (inbound) the explicit denies.
-fn acl_aces<'p>(
-    cx: &mut Ctx<'_>,
-    lists: &Lists<'p>,
-    fam: Family,
-    dir: Dir,
-    reflect: &str,
-) -> Vec<Ace> {
+fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> Vec<Ace> {
     let mut sec = Sections::default();
     for list in lists {
         if dir == Dir::In {
@@ -557,7 +555,7 @@ fn acl_aces<'p>(
             }
         }
         for e in subtract_denies(list) {
-            permit(cx, &mut sec, &e, fam, reflect, true);
+            permit(cx, &mut sec, &e, fam, true);
         }
     }
     // Complement-written permits: each is `<blocker> S C` then `permit S
@@ -576,7 +574,7 @@ fn acl_aces<'p>(
                 services: ej.services.intersect(&ek.services),
             };
             if !fix.src.is_empty() && !fix.dst.is_empty() && !fix.services.is_empty() {
-                permit(cx, &mut sec, &fix, fam, reflect, false);
+                permit(cx, &mut sec, &fix, fam, false);
             }
         }
     }
@@ -610,6 +608,7 @@ fn acl_aces<'p>(
                     tail.push(Ace {
                         remark: first.take(),
                         text: join(&[blocker, &proto, s, d, &op, tr_kw(&tr).0, tr_kw(&tr).1]),
+                        reflect: false,
                     });
                 }
             }
@@ -627,9 +626,8 @@ fn acl_aces<'p>(
                             if cx.log_allow { "log" } else { "" },
                             tr_kw(&tr).0,
                             tr_kw(&tr).1,
-                            if rf { "reflect" } else { "" },
-                            if rf { reflect } else { "" },
                         ]),
+                        reflect: rf,
                     });
                 }
             }
@@ -657,16 +655,14 @@ fn blocked(e: &Entry<'_>, side: Side, c: &AddrSet, fam: Family) -> (AddrSet, Add
     }
 }
 
-/// The complement of a large IPv6 set within IPv6, when it is shorter.
+/// The complement of a large set within its family, when it is shorter
+/// (the "internet" of a policy: everything but the internal aggregates).
 fn complement_of(set: &AddrSet, fam: Family) -> Option<AddrSet> {
-    if fam != Family::V6 {
-        return None;
-    }
     let n = set.to_prefixes().len();
     if n <= COMPLEMENT_MIN_PREFIXES {
         return None;
     }
-    let c = AddrSet::full_family(Family::V6).subtract(set);
+    let c = AddrSet::full_family(fam).subtract(set);
     (c.to_prefixes().len() < n).then_some(c)
 }
 
@@ -678,14 +674,13 @@ fn reflects(proto: &str, op: &str, fam: Family) -> bool {
 }
 
 /// The entries of one permit (denies already subtracted), each recording
-/// a session with `reflect`. Large IPv6 sets go to the complement section
+/// a session with `reflect`. Large address sets go to the complement section
 /// when `complement` is allowed.
 fn permit<'p>(
     cx: &mut Ctx<'_>,
     sec: &mut Sections<'p>,
     e: &Entry<'p>,
     fam: Family,
-    reflect: &str,
     complement: bool,
 ) {
     let Ok(fe) = e.family(fam) else { return };
@@ -716,12 +711,11 @@ fn permit<'p>(
                     if cx.log_allow { "log" } else { "" },
                     tr_kw(&tr).0,
                     tr_kw(&tr).1,
-                    if rf { "reflect" } else { "" },
-                    if rf { reflect } else { "" },
                 ]);
                 sec.permit.push(Ace {
                     remark: remark.take(),
                     text,
+                    reflect: rf,
                 });
             }
         }
@@ -729,7 +723,7 @@ fn permit<'p>(
 }
 
 /// The entries of one explicit deny (logged). They come after every
-/// permit, so a large IPv6 side is written `any`: nothing after them
+/// permit, so a large side (the internet) is written `any`: nothing after them
 /// permits, so the verdict is the same.
 fn deny(cx: &mut Ctx<'_>, sec: &mut Sections<'_>, e: &Entry<'_>, fam: Family) {
     let Ok(fe) = e.family(fam) else { return };
@@ -763,6 +757,7 @@ fn deny(cx: &mut Ctx<'_>, sec: &mut Sections<'_>, e: &Entry<'_>, fam: Family) {
                 sec.deny.push(Ace {
                     remark: remark.take(),
                     text,
+                    reflect: false,
                 });
             }
         }
@@ -944,6 +939,7 @@ fn device_section(
                 list.push(Ace {
                     remark: r.take(),
                     text,
+                    reflect: false,
                 });
             }
         };
