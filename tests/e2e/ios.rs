@@ -10,7 +10,7 @@ use zonal_backend::{Firewall, Request, Target, Templates};
 use zonal_diagnostics::SourceDb;
 use zonal_model::Policy;
 use zonal_tests::{fixtures, policy_of, policy_of_text, render_or_panic};
-use zonal_xcheck::{Config, IosRunning, Report};
+use zonal_xcheck::{Config, IosRunning, Packet, ProbeKind, Report};
 
 /// Renders IOS for a firewall; all artifacts joined.
 fn render(policy: &Policy, fw: &Firewall) -> String {
@@ -334,4 +334,236 @@ fn ios_redeploy_never_edits_an_object_in_use() {
     run.apply(&t1).unwrap();
     let err = run.apply(&removal(&t1)).unwrap_err();
     assert!(err.message.contains("in use"), "{err}");
+}
+
+fn pkt(src: &str, sport: u16, dst: &str, proto: u8, selector: u16) -> Packet {
+    Packet {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto,
+        sport,
+        selector,
+        ack: false,
+        kind: ProbeKind::New,
+    }
+}
+
+const SWITCH: &str = "policy sw { owner \"t\" }
+zone a {
+  network 10.1.0.0/24, fd00:1::/64
+  device a1 { address 10.1.0.10, fd00:1::10 }
+}
+zone b { network 10.2.0.0/24, fd00:2::/64 }
+zone mgmt { network 10.9.0.0/24 }
+deny a -> any \"a talks to nobody\"
+allow b -> a1 : https
+";
+
+/// Issue 9: inbound SVI ACLs dropped DHCP relay, HSRP/VRRP, OSPF/EIGRP and
+/// management to the switch itself, and IPv6 neighbour discovery came
+/// after the explicit denies (a zone-wide deny killed IPv6). With a
+/// `device:` block every one of them passes the SVI of a zone whose every
+/// flow is denied, before any deny; management only from its sources.
+#[test]
+fn ios_switch_keeps_its_own_traffic_before_any_deny() {
+    let policy = policy_of_text("sw.zonal", SWITCH);
+    let device = "      management: [mgmt]\n      addresses: [10.1.0.1, fd00:1::1, 10.9.0.1]\n      \
+                  routing: [ospf, ospfv3, eigrp, bgp]\n      fhrp: [hsrp, vrrp]\n      dhcp-relay: true\n      \
+                  ipsec-peers: [203.0.113.7]\n";
+    let zones = [("a", "Vlan110"), ("b", "Vlan120"), ("mgmt", "Vlan130")];
+    let fw = binding(&policy, &zones, device);
+    let text = render(&policy, &fw);
+    let today = policy.today;
+    let verdict = |iface: &str, p: &Packet| {
+        zonal_xcheck::ios_inbound(&text, iface, p, today)
+            .unwrap()
+            .unwrap_or_else(|| panic!("nothing bound on {iface}"))
+    };
+    let permitted = [
+        ("Vlan110", pkt("10.1.0.2", 0, "224.0.0.5", 89, 0), "OSPF hello"),
+        ("Vlan110", pkt("10.1.0.2", 0, "10.1.0.1", 89, 0), "OSPF unicast"),
+        ("Vlan110", pkt("fe80::2", 0, "ff02::5", 89, 0), "OSPFv3 hello"),
+        ("Vlan110", pkt("10.1.0.2", 0, "224.0.0.10", 88, 0), "EIGRP hello"),
+        ("Vlan110", pkt("10.1.0.2", 40000, "10.1.0.1", 6, 179), "BGP to the switch"),
+        ("Vlan110", pkt("10.1.0.2", 1985, "224.0.0.2", 17, 1985), "HSRP"),
+        ("Vlan110", pkt("10.1.0.2", 0, "224.0.0.18", 112, 0), "VRRP"),
+        ("Vlan110", pkt("0.0.0.0", 68, "255.255.255.255", 17, 67), "DHCP discover to the relay"),
+        ("Vlan110", pkt("fe80::10", 546, "ff02::1:2", 17, 547), "DHCPv6 solicit to the relay"),
+        ("Vlan110", pkt("fd00:1::10", 0, "ff02::1:ff00:1", 58, 135), "neighbour solicitation"),
+        ("Vlan110", pkt("fd00:1::10", 0, "fe80::1", 58, 133), "router solicitation"),
+        ("Vlan110", pkt("fd00:1::10", 0, "fd00:2::5", 58, 2), "packet-too-big (PMTUD)"),
+        ("Vlan110", pkt("10.1.0.10", 0, "10.2.0.5", 1, 3), "ICMP unreachable"),
+        ("Vlan130", pkt("10.9.0.5", 40000, "10.1.0.1", 6, 22), "SSH from management"),
+        ("Vlan130", pkt("10.9.0.5", 40000, "10.9.0.1", 6, 443), "HTTPS from management"),
+        ("Vlan120", pkt("203.0.113.7", 500, "10.1.0.1", 17, 500), "IKE from the IPsec peer"),
+        ("Vlan120", pkt("203.0.113.7", 0, "10.1.0.1", 50, 0), "ESP from the IPsec peer"),
+    ];
+    for (iface, p, what) in &permitted {
+        let d = verdict(iface, p);
+        assert!(d.allow, "{what} ({p}) on {iface}: {d}\n{text}");
+    }
+    let denied = [
+        ("Vlan110", pkt("10.1.0.10", 40000, "10.1.0.1", 6, 22), "SSH from a non-management host"),
+        ("Vlan110", pkt("10.1.0.10", 40000, "10.2.0.5", 6, 443), "a flow the policy denies"),
+        ("Vlan110", pkt("10.1.0.10", 40000, "10.9.0.5", 17, 53), "UDP the policy denies"),
+        ("Vlan120", pkt("10.2.0.5", 40000, "10.9.0.1", 6, 22), "SSH from b"),
+    ];
+    for (iface, p, what) in &denied {
+        let d = verdict(iface, p);
+        assert!(!d.allow, "{what} ({p}) on {iface}: {d}\n{text}");
+    }
+    // The policy itself is still exact on every bound SVI.
+    let report = check(&policy, Some(&fw), &text);
+    assert!(report.is_clean(), "{}", report.summary(5));
+}
+
+/// Unicast services to the switch need its addresses: an error with the
+/// binding's position, never a permit to `any`. Without management
+/// sources the build warns of a lockout.
+#[test]
+fn ios_device_traffic_without_addresses_is_an_error_and_lockout_a_warning() {
+    let policy = policy_of_text("sw.zonal", SWITCH);
+    let zones = [("a", "Vlan110"), ("b", "Vlan120")];
+    let fw = binding(&policy, &zones, "      management: [mgmt]\n");
+    let req = Request {
+        checked: &zonal_tests::checked_relaxed(policy.clone()),
+        firewall: &fw,
+        templates: &Templates::embedded(),
+    };
+    let err = zonal_backend::render(Target::Ios, &req, &mut SourceDb::new())
+        .err()
+        .expect("management without addresses must be refused");
+    assert_eq!(err.0[0].code, "E0321");
+    assert!(err.0[0].help.is_some());
+    let fw = binding(&policy, &zones, "");
+    let req = Request {
+        firewall: &fw,
+        ..req
+    };
+    let r = render_or_panic(Target::Ios, &req);
+    let codes: Vec<&str> = r.artifacts[0].warnings.0.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0311"]);
+}
+
+/// Issue 9: a binding that listed only some zones dropped permitted flows
+/// to the others (an SVI's inbound ACL sees all traffic leaving the VLAN).
+/// Now the flow from a bound zone to an unlisted zone passes, and so do
+/// the replies of flows from unlisted zones (their sessions are recorded
+/// by the outbound ACL).
+#[test]
+fn ios_partial_binding_keeps_flows_to_unlisted_zones() {
+    let policy = policy_of("policies/examples/riverbend-radiology.zonal");
+    let fw = binding(&policy, &[("modalities", "Vlan110")], "");
+    let text = render(&policy, &fw);
+    // ct-1 (modalities) to pacs-1 (imaging-servers, not listed): DICOM.
+    let p = pkt("10.20.110.11", 40000, "10.20.120.10", 6, 104);
+    let d = zonal_xcheck::ios_inbound(&text, "Vlan110", &p, policy.today)
+        .unwrap()
+        .unwrap();
+    assert!(d.allow, "{d}\n{text}");
+    let report = check(&policy, Some(&fw), &text);
+    assert!(report.is_clean(), "{}", report.summary(5));
+    assert!(report.replies > 0 && report.allowed > 0);
+}
+
+/// Issue 9: `until` was only a remark on IOS. Now the permit carries a
+/// time range that ends at the start of the day after the date, the same
+/// instant as every target (docs/semantics.md): on that day the switch
+/// stops permitting what the policy no longer allows.
+#[test]
+fn ios_until_is_a_time_range_ending_with_the_policy() {
+    let text_of = |today: zonal_model::Date| {
+        let options = zonal_model::Options { today };
+        let l = zonal_model::load_str("t.zonal", SWITCH_UNTIL, &options);
+        l.policy.unwrap()
+    };
+    let before = text_of(zonal_model::Date::new(2026, 11, 28).unwrap());
+    let on_the_day = text_of(zonal_model::Date::new(2027, 6, 30).unwrap());
+    let after = text_of(zonal_model::Date::new(2027, 7, 1).unwrap());
+    let fw = binding(&before, &[("a", "Vlan110"), ("b", "Vlan120")], "");
+    let text = render(&before, &fw);
+    assert!(text.contains(" absolute end 00:00 1 July 2027\n"), "{text}");
+    let p = pkt("10.2.0.5", 40000, "10.1.0.10", 6, 443);
+    for (policy, allow) in [(&before, true), (&on_the_day, true), (&after, false)] {
+        let d = zonal_xcheck::ios_inbound(&text, "Vlan120", &p, policy.today)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.allow, allow, "{}: {d}", policy.today);
+        let report = check(policy, Some(&fw), &text);
+        assert!(report.is_clean(), "{}: {}", policy.today, report.summary(5));
+    }
+}
+
+const SWITCH_UNTIL: &str = "policy sw { owner \"t\" }
+zone a {
+  network 10.1.0.0/24
+  device a1 { address 10.1.0.10 }
+}
+zone b { network 10.2.0.0/24 }
+allow b -> a1 : https until 2027-06-30 \"change 42\"
+";
+
+/// Issue 9: the IPv6 complement of the "internet" expanded to 1,242 ACEs
+/// for a 19-statement policy. Now it is the internal aggregates denied,
+/// then `any`: the harbourview example renders 133 ACEs (1,304 before).
+#[test]
+fn ios_internet_complement_is_aggregated() {
+    let policy = policy_of("policies/examples/harbourview-imaging.zonal");
+    let fw = Firewall::by_address(policy.name.clone());
+    let req = Request {
+        checked: &zonal_tests::checked_relaxed(policy.clone()),
+        firewall: &fw,
+        templates: &Templates::embedded(),
+    };
+    let r = render_or_panic(Target::Ios, &req);
+    let aces = r.artifacts[0].rule_count;
+    assert!(aces <= 200, "{aces} ACEs");
+    let text = &r.artifacts[0].text;
+    assert!(text.contains(" any eq 443 reflect ZONAL_R6\n"), "{text}");
+    let report = check(&policy, None, text);
+    assert!(report.is_clean(), "{}", report.summary(5));
+}
+
+/// Issue 9: `allow pacs-1 -> internet : any` rendered `permit ip
+/// <internet> host <pacs-1>` and DNS to the internet `permit udp <internet>
+/// eq 53 <guest>`: the whole internet could send any protocol or any UDP
+/// from port 53. Now no entry admits a packet from the internet unless it
+/// is the reply of an open session, and the cross-check (strict for IOS)
+/// finds no packet IOS permits that `decide()` denies.
+#[test]
+fn ios_replies_never_open_holes_from_the_internet() {
+    let text = "policy p { owner \"t\" }
+zone archive {
+  network 10.20.120.0/24, fd00:20:120::/64
+  device pacs-1 { address 10.20.120.10, fd00:20:120::10 }
+}
+zone guest { network 10.40.0.0/16 }
+zone internet { external }
+allow pacs-1 -> internet : any
+allow guest -> internet : dns
+";
+    let policy = policy_of_text("p.zonal", text);
+    let fw = binding(
+        &policy,
+        &[("archive", "Vlan120"), ("guest", "Vlan140"), ("internet", "Gi0/0")],
+        "",
+    );
+    let out = render(&policy, &fw);
+    let from_internet = [
+        pkt("198.51.100.7", 53, "10.40.0.9", 17, 40000),
+        pkt("198.51.100.7", 0, "10.20.120.10", 47, 0),
+        pkt("198.51.100.7", 0, "10.20.120.10", 50, 0),
+        pkt("2001:db8::7", 4444, "fd00:20:120::10", 17, 5555),
+    ];
+    for p in &from_internet {
+        let d = zonal_xcheck::ios_inbound(&out, "Gi0/0", p, policy.today)
+            .unwrap()
+            .unwrap();
+        assert!(!d.allow, "{p}: {d}\n{out}");
+    }
+    let report = check(&policy, Some(&fw), &out);
+    assert!(report.is_clean(), "{}", report.summary(5));
+    assert!(report.replies > 0);
+    let report = check(&policy, None, &render(&policy, &Firewall::by_address("p")));
+    assert!(report.is_clean(), "{}", report.summary(5));
 }

@@ -816,6 +816,27 @@ impl Ios {
     }
 }
 
+/// The verdict of the inbound ACL bound on `interface` (for the packet's
+/// family) for one packet entering there, whatever its destination: the
+/// switch's own traffic included.
+pub(crate) fn inbound(dev: &Ios, interface: &str, p: &Packet, today: Date) -> Option<Decision> {
+    let iface = dev.ifaces.iter().find(|i| i.name == interface)?;
+    let acl = if p.src.is_ipv6() {
+        iface.v6_in.as_ref()
+    } else {
+        iface.v4_in.as_ref()
+    }?;
+    let env = Env {
+        src_zone: None,
+        dst_zone: None,
+        today,
+        src_side: None,
+        dst_side: None,
+        sides_known: true,
+    };
+    Some(dev.eval_acl(acl, p, &env, "in"))
+}
+
 impl Device for Ios {
     fn side(&self, zone: &str) -> Option<String> {
         self.iface_for(Some(zone)).map(|i| i.name.clone())

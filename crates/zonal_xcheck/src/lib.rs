@@ -468,6 +468,24 @@ impl IosRunning {
     }
 }
 
+/// IOS: the verdict of the inbound ACL bound on `interface` for one packet
+/// entering there, whatever its destination (the switch's own traffic
+/// included), on `today`. `None` when nothing is bound there for the
+/// packet's family.
+pub fn ios_inbound(
+    text: &str,
+    interface: &str,
+    pkt: &Packet,
+    today: Date,
+) -> Result<Option<Decision>, ReadError> {
+    let dev = ios::read(text).map_err(|(line, message)| ReadError {
+        target: Target::Ios,
+        line,
+        message,
+    })?;
+    Ok(ios::inbound(&dev, interface, pkt, today))
+}
+
 /// A packet a target documents it cannot express, with the reason. Such
 /// packets are counted in [`Report::excluded`], never compared; the list
 /// is short and each entry points at the target's documentation.
