@@ -380,33 +380,113 @@ fn ios_switch_keeps_its_own_traffic_before_any_deny() {
             .unwrap_or_else(|| panic!("nothing bound on {iface}"))
     };
     let permitted = [
-        ("Vlan110", pkt("10.1.0.2", 0, "224.0.0.5", 89, 0), "OSPF hello"),
-        ("Vlan110", pkt("10.1.0.2", 0, "10.1.0.1", 89, 0), "OSPF unicast"),
-        ("Vlan110", pkt("fe80::2", 0, "ff02::5", 89, 0), "OSPFv3 hello"),
-        ("Vlan110", pkt("10.1.0.2", 0, "224.0.0.10", 88, 0), "EIGRP hello"),
-        ("Vlan110", pkt("10.1.0.2", 40000, "10.1.0.1", 6, 179), "BGP to the switch"),
-        ("Vlan110", pkt("10.1.0.2", 1985, "224.0.0.2", 17, 1985), "HSRP"),
+        (
+            "Vlan110",
+            pkt("10.1.0.2", 0, "224.0.0.5", 89, 0),
+            "OSPF hello",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.2", 0, "10.1.0.1", 89, 0),
+            "OSPF unicast",
+        ),
+        (
+            "Vlan110",
+            pkt("fe80::2", 0, "ff02::5", 89, 0),
+            "OSPFv3 hello",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.2", 0, "224.0.0.10", 88, 0),
+            "EIGRP hello",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.2", 40000, "10.1.0.1", 6, 179),
+            "BGP to the switch",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.2", 1985, "224.0.0.2", 17, 1985),
+            "HSRP",
+        ),
         ("Vlan110", pkt("10.1.0.2", 0, "224.0.0.18", 112, 0), "VRRP"),
-        ("Vlan110", pkt("0.0.0.0", 68, "255.255.255.255", 17, 67), "DHCP discover to the relay"),
-        ("Vlan110", pkt("fe80::10", 546, "ff02::1:2", 17, 547), "DHCPv6 solicit to the relay"),
-        ("Vlan110", pkt("fd00:1::10", 0, "ff02::1:ff00:1", 58, 135), "neighbour solicitation"),
-        ("Vlan110", pkt("fd00:1::10", 0, "fe80::1", 58, 133), "router solicitation"),
-        ("Vlan110", pkt("fd00:1::10", 0, "fd00:2::5", 58, 2), "packet-too-big (PMTUD)"),
-        ("Vlan110", pkt("10.1.0.10", 0, "10.2.0.5", 1, 3), "ICMP unreachable"),
-        ("Vlan130", pkt("10.9.0.5", 40000, "10.1.0.1", 6, 22), "SSH from management"),
-        ("Vlan130", pkt("10.9.0.5", 40000, "10.9.0.1", 6, 443), "HTTPS from management"),
-        ("Vlan120", pkt("203.0.113.7", 500, "10.1.0.1", 17, 500), "IKE from the IPsec peer"),
-        ("Vlan120", pkt("203.0.113.7", 0, "10.1.0.1", 50, 0), "ESP from the IPsec peer"),
+        (
+            "Vlan110",
+            pkt("0.0.0.0", 68, "255.255.255.255", 17, 67),
+            "DHCP discover to the relay",
+        ),
+        (
+            "Vlan110",
+            pkt("fe80::10", 546, "ff02::1:2", 17, 547),
+            "DHCPv6 solicit to the relay",
+        ),
+        (
+            "Vlan110",
+            pkt("fd00:1::10", 0, "ff02::1:ff00:1", 58, 135),
+            "neighbour solicitation",
+        ),
+        (
+            "Vlan110",
+            pkt("fd00:1::10", 0, "fe80::1", 58, 133),
+            "router solicitation",
+        ),
+        (
+            "Vlan110",
+            pkt("fd00:1::10", 0, "fd00:2::5", 58, 2),
+            "packet-too-big (PMTUD)",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.10", 0, "10.2.0.5", 1, 3),
+            "ICMP unreachable",
+        ),
+        (
+            "Vlan130",
+            pkt("10.9.0.5", 40000, "10.1.0.1", 6, 22),
+            "SSH from management",
+        ),
+        (
+            "Vlan130",
+            pkt("10.9.0.5", 40000, "10.9.0.1", 6, 443),
+            "HTTPS from management",
+        ),
+        (
+            "Vlan120",
+            pkt("203.0.113.7", 500, "10.1.0.1", 17, 500),
+            "IKE from the IPsec peer",
+        ),
+        (
+            "Vlan120",
+            pkt("203.0.113.7", 0, "10.1.0.1", 50, 0),
+            "ESP from the IPsec peer",
+        ),
     ];
     for (iface, p, what) in &permitted {
         let d = verdict(iface, p);
         assert!(d.allow, "{what} ({p}) on {iface}: {d}\n{text}");
     }
     let denied = [
-        ("Vlan110", pkt("10.1.0.10", 40000, "10.1.0.1", 6, 22), "SSH from a non-management host"),
-        ("Vlan110", pkt("10.1.0.10", 40000, "10.2.0.5", 6, 443), "a flow the policy denies"),
-        ("Vlan110", pkt("10.1.0.10", 40000, "10.9.0.5", 17, 53), "UDP the policy denies"),
-        ("Vlan120", pkt("10.2.0.5", 40000, "10.9.0.1", 6, 22), "SSH from b"),
+        (
+            "Vlan110",
+            pkt("10.1.0.10", 40000, "10.1.0.1", 6, 22),
+            "SSH from a non-management host",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.10", 40000, "10.2.0.5", 6, 443),
+            "a flow the policy denies",
+        ),
+        (
+            "Vlan110",
+            pkt("10.1.0.10", 40000, "10.9.0.5", 17, 53),
+            "UDP the policy denies",
+        ),
+        (
+            "Vlan120",
+            pkt("10.2.0.5", 40000, "10.9.0.1", 6, 22),
+            "SSH from b",
+        ),
     ];
     for (iface, p, what) in &denied {
         let d = verdict(iface, p);
@@ -545,7 +625,11 @@ allow guest -> internet : dns
     let policy = policy_of_text("p.zonal", text);
     let fw = binding(
         &policy,
-        &[("archive", "Vlan120"), ("guest", "Vlan140"), ("internet", "Gi0/0")],
+        &[
+            ("archive", "Vlan120"),
+            ("guest", "Vlan140"),
+            ("internet", "Gi0/0"),
+        ],
         "",
     );
     let out = render(&policy, &fw);

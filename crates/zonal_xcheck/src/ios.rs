@@ -1406,4 +1406,70 @@ interface Vlan30
         let err = read("ip access-list extended X\n permit tcp any any dscp ef\n").unwrap_err();
         assert_eq!(err.0, 2);
     }
+
+    #[test]
+    fn running_config_merges_like_ios() {
+        let mut run = Running::default();
+        run.apply("object-group network G\n host 10.0.0.1\n host 10.0.0.2\n!\nip access-list extended A\n permit ip object-group G any\n!\ninterface Vlan1\n description users\n ip access-group A in\n!\n").unwrap();
+        // Re-entering a group adds members; it never replaces them.
+        run.apply("object-group network G\n host 10.0.0.3\n!\n")
+            .unwrap();
+        assert!(
+            run.show()
+                .contains(" host 10.0.0.1\n host 10.0.0.2\n host 10.0.0.3\n")
+        );
+        // Re-entering an ACL appends entries after the ones it has.
+        run.apply("ip access-list extended A\n deny ip any any\n!\n")
+            .unwrap();
+        assert!(
+            run.show()
+                .contains(" permit ip object-group G any\n deny ip any any\n")
+        );
+        // Removing what is in use fails, at its line.
+        assert_eq!(
+            run.apply("!\nno object-group network G\n").unwrap_err().0,
+            2
+        );
+        assert_eq!(
+            run.apply("no ip access-list extended A\n").unwrap_err().0,
+            1
+        );
+        // Binding an ACL that does not exist would permit everything.
+        assert!(
+            run.apply("interface Vlan1\n ip access-group B in\n")
+                .is_err()
+        );
+        // A binding is replaced; then the old ACL and group can go.
+        run.apply("ip access-list extended B\n permit ip any any\n!\ninterface Vlan1\n ip access-group B in\n!\nno ip access-list extended A\nno object-group network G\n").unwrap();
+        let shown = run.show();
+        assert!(
+            shown.contains(" description users\n ip access-group B in\n"),
+            "{shown}"
+        );
+        assert!(!shown.contains("object-group network G"), "{shown}");
+    }
+
+    #[test]
+    fn reflexive_sessions_admit_only_their_replies() {
+        let dev = read("ip access-list extended IN\n evaluate R\n permit udp 10.1.0.0 0.0.0.255 host 10.2.0.5 eq 53 reflect R\n deny ip any any\n").unwrap();
+        let env = Env {
+            src_zone: None,
+            dst_zone: None,
+            today: Date::new(2026, 11, 28).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
+        };
+        let q = pkt("10.1.0.7", "10.2.0.5", 17, 40000, 53, false);
+        assert!(dev.decide(&q, &env).unwrap().allow);
+        let mut reply = pkt("10.2.0.5", "10.1.0.7", 17, 53, 40000, false);
+        reply.kind = ProbeKind::Reply;
+        assert!(dev.decide(&reply, &env).unwrap().allow);
+        // Another port, or a packet that is not a reply, does not pass.
+        let mut other = reply.clone();
+        other.selector = 40001;
+        assert!(!dev.decide(&other, &env).unwrap().allow);
+        let unsolicited = pkt("10.2.0.5", "10.1.0.7", 17, 53, 40000, false);
+        assert!(!dev.decide(&unsolicited, &env).unwrap().allow);
+    }
 }

@@ -704,35 +704,44 @@ zone archive {
 allow modalities -> pacs-1 : dicom
 "#;
 
-    /// IOS ACLs for the policy above, with the reply entry written `reply`.
-    fn ios(reply: &str) -> String {
+    /// IOS ACLs for the policy above: the permit with `forward` appended,
+    /// then `reply`.
+    fn ios(forward: &str, reply: &str) -> String {
         format!(
-            "ip access-list extended ZONAL_V4\n permit tcp 10.20.110.0 0.0.0.255 host 10.20.120.10 eq 104\n {reply}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
+            "ip access-list extended ZONAL_V4\n {reply}\n permit tcp 10.20.110.0 0.0.0.255 host 10.20.120.10 eq 104 {forward}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
         )
     }
 
-    fn policy() -> Policy {
+    fn policy_of(text: &str) -> Policy {
         let today = Date::new(2026, 11, 28).unwrap();
-        let loaded = zonal_model::load_str("hole.zonal", POLICY, &zonal_model::Options { today });
+        let loaded = zonal_model::load_str("hole.zonal", text, &zonal_model::Options { today });
         assert!(!loaded.diagnostics.has_input_errors());
         loaded.policy.unwrap()
+    }
+
+    fn policy() -> Policy {
+        policy_of(POLICY)
+    }
+
+    fn config() -> Config {
+        Config {
+            packets: 4_000,
+            ..Config::default()
+        }
     }
 
     #[test]
     fn a_source_port_hole_on_ios_is_a_mismatch() {
         let policy = policy();
-        let config = Config {
-            packets: 2_000,
-            ..Config::default()
-        };
-        let exact = "permit tcp host 10.20.120.10 eq 104 10.20.110.0 0.0.0.255 established";
-        let report = cross_check(&policy, Target::Ios, &ios(exact), &config).unwrap();
+        // Reflexive: the reply passes while its session is open.
+        let exact = ios("reflect R", "evaluate R");
+        let report = cross_check(&policy, Target::Ios, &exact, &config()).unwrap();
         assert!(report.is_clean(), "{}", report.summary(5));
         assert!(report.replies > 0);
         // Without `established`, a SYN from the archive's port 104 to any
         // port of the modalities passes: the classic source-port hole.
-        let hole = "permit tcp host 10.20.120.10 eq 104 any";
-        let report = cross_check(&policy, Target::Ios, &ios(hole), &config).unwrap();
+        let hole = ios("", "permit tcp host 10.20.120.10 eq 104 any");
+        let report = cross_check(&policy, Target::Ios, &hole, &config()).unwrap();
         assert!(
             report
                 .mismatches
@@ -740,13 +749,27 @@ allow modalities -> pacs-1 : dicom
                 .any(|m| m.packet.kind == ProbeKind::Unsolicited
                     && m.packet.sport == 104
                     && !m.packet.ack
-                    && !m.expected.allow
-                    && m.got.line == Some(3)),
+                    && !m.expected.allow),
+            "{}",
+            report.summary(5)
+        );
+        // Even `established` admits ACK segments the policy never allowed:
+        // the cross-check is strict on IOS (only genuine replies pass).
+        let established = ios(
+            "",
+            "permit tcp host 10.20.120.10 eq 104 10.20.110.0 0.0.0.255 established",
+        );
+        let report = cross_check(&policy, Target::Ios, &established, &config()).unwrap();
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.packet.kind != ProbeKind::Reply && m.packet.ack && !m.expected.allow),
             "{}",
             report.summary(5)
         );
         // Without any reply entry the replies of allowed connections are dropped.
-        let report = cross_check(&policy, Target::Ios, &ios("remark none"), &config).unwrap();
+        let report = cross_check(&policy, Target::Ios, &ios("", "remark none"), &config()).unwrap();
         assert!(
             report
                 .mismatches
@@ -755,6 +778,37 @@ allow modalities -> pacs-1 : dicom
             "{}",
             report.summary(5)
         );
+    }
+
+    /// Issue 9: stateless reverse entries for UDP (`permit udp SERVER eq 53
+    /// CLIENT`) and for every protocol (`permit ip PEER HOST`) let packets
+    /// through that are no reply at all; the IOS cross-check counts them.
+    #[test]
+    fn stateless_udp_and_ip_reverse_entries_are_mismatches_on_ios() {
+        let policy = policy_of(
+            "policy p { owner \"t\" }\nzone lan { network 10.1.0.0/24 }\nzone dns { network 10.2.0.0/24 }\nzone wan { network 10.3.0.0/24 }\nallow lan -> dns : udp 53\nallow lan -> wan : any\n",
+        );
+        let acl = |replies: &str, forward: &str| {
+            format!(
+                "ip access-list extended ZONAL_V4\n{replies} permit udp 10.1.0.0 0.0.0.255 10.2.0.0 0.0.0.255 eq 53{forward}\n permit ip 10.1.0.0 0.0.0.255 10.3.0.0 0.0.0.255{forward}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
+            )
+        };
+        let holes = acl(
+            " permit udp 10.2.0.0 0.0.0.255 eq 53 10.1.0.0 0.0.0.255\n permit ip 10.3.0.0 0.0.0.255 10.1.0.0 0.0.0.255\n",
+            "",
+        );
+        let report = cross_check(&policy, Target::Ios, &holes, &config()).unwrap();
+        let hole = |proto: u8| {
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.packet.proto == proto && m.packet.kind != ProbeKind::Reply)
+        };
+        assert!(hole(17) && hole(6), "{}", report.summary(8));
+        let reflexive = acl(" evaluate R\n", " reflect R");
+        let report = cross_check(&policy, Target::Ios, &reflexive, &config()).unwrap();
+        assert!(report.is_clean(), "{}", report.summary(5));
+        assert!(report.replies > 0);
     }
 
     #[test]

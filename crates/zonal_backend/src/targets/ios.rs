@@ -1108,3 +1108,109 @@ fn join(parts: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A policy with one allow rule (`a`) and one deny rule (`d`).
+    fn two_rules() -> zonal_model::Policy {
+        use crate::targets::vendor::fixture::{R, policy};
+        let any = zonal_model::ServiceSet::any();
+        policy(
+            &[("all", &["0.0.0.0/0"][..])],
+            vec![
+                R::allow("a", &["any"], &["any"], any.clone()),
+                R::deny("d", &["any"], &["any"], any),
+            ],
+        )
+    }
+
+    fn entry<'p>(
+        policy: &'p zonal_model::Policy,
+        action: Action,
+        src: &str,
+        dst: &str,
+        services: zonal_model::ServiceSet,
+    ) -> Entry<'p> {
+        let set = |p: &str| AddrSet::from_prefixes(&[Prefix::parse(p).unwrap()]);
+        let rule = policy
+            .rules
+            .iter()
+            .find(|r| r.action == action)
+            .expect("a rule of the action");
+        Entry {
+            rule,
+            also: Vec::new(),
+            src: set(src),
+            dst: set(dst),
+            services,
+        }
+    }
+
+    #[test]
+    fn denies_are_subtracted_exactly() {
+        use zonal_model::service::TCP;
+        let dicom = zonal_model::ServiceSet::ports(TCP, 104, 104);
+        let p = two_rules();
+        let allow = entry(
+            &p,
+            Action::Allow,
+            "10.0.0.0/24",
+            "10.1.0.0/24",
+            dicom.clone(),
+        );
+        let deny = entry(
+            &p,
+            Action::Deny,
+            "10.0.0.5/32",
+            "10.1.0.0/25",
+            zonal_model::ServiceSet::whole_proto(TCP),
+        );
+        let out = subtract_denies(&[allow.clone(), deny]);
+        let covers = |ip: &str, dst: &str| {
+            out.iter().any(|e| {
+                e.src.contains(ip.parse().unwrap())
+                    && e.dst.contains(dst.parse().unwrap())
+                    && e.services == dicom
+            })
+        };
+        assert!(covers("10.0.0.4", "10.1.0.1"));
+        assert!(!covers("10.0.0.5", "10.1.0.1"));
+        assert!(covers("10.0.0.5", "10.1.0.200"));
+        assert!(out.iter().all(|e| e.action() == Action::Allow));
+        // Without denies the allow is unchanged.
+        assert_eq!(subtract_denies(std::slice::from_ref(&allow)).len(), 1);
+    }
+
+    #[test]
+    fn members_and_join() {
+        assert_eq!(
+            member(&Prefix::parse("10.0.0.0/24").unwrap()),
+            "10.0.0.0 255.255.255.0"
+        );
+        assert_eq!(
+            member(&Prefix::parse("10.0.0.5/32").unwrap()),
+            "host 10.0.0.5"
+        );
+        assert_eq!(join(&["permit", "tcp", "", "any"]), "permit tcp any");
+    }
+
+    #[test]
+    fn expiry_is_the_start_of_the_next_day() {
+        let d = |y, m, d| Date::new(y, m, d).unwrap();
+        assert_eq!(expiry_instant(d(2027, 6, 30)), "00:00 1 July 2027");
+        assert_eq!(expiry_instant(d(2026, 12, 31)), "00:00 1 January 2027");
+        assert_eq!(expiry_instant(d(2028, 2, 28)), "00:00 29 February 2028");
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    }
+
+    #[test]
+    fn only_echo_requests_reflect_among_icmp_types() {
+        assert!(reflects("icmp", "8", Family::V4));
+        assert!(reflects("icmp", "128", Family::V6));
+        assert!(!reflects("icmp", "3", Family::V4));
+        assert!(reflects("icmp", "", Family::V4));
+        assert!(reflects("udp", "eq 53", Family::V4));
+    }
+}
