@@ -338,8 +338,8 @@ fn ios_redeploy_never_edits_an_object_in_use() {
 
 fn pkt(src: &str, sport: u16, dst: &str, proto: u8, selector: u16) -> Packet {
     Packet {
-        src: src.parse().unwrap(),
-        dst: dst.parse().unwrap(),
+        src: src.parse().unwrap_or_else(|e| panic!("{src}: {e}")),
+        dst: dst.parse().unwrap_or_else(|e| panic!("{dst}: {e}")),
         proto,
         sport,
         selector,
@@ -365,6 +365,10 @@ allow b -> a1 : https
 /// `device:` block every one of them passes the SVI of a zone whose every
 /// flow is denied, before any deny; management only from its sources.
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one table of packets the switch must keep and one of packets it must drop"
+)]
 fn ios_switch_keeps_its_own_traffic_before_any_deny() {
     let policy = policy_of_text("sw.zonal", SWITCH);
     let device = "      management: [mgmt]\n      addresses: [10.1.0.1, fd00:1::1, 10.9.0.1]\n      \
@@ -511,8 +515,7 @@ fn ios_device_traffic_without_addresses_is_an_error_and_lockout_a_warning() {
         templates: &Templates::embedded(),
     };
     let err = zonal_backend::render(Target::Ios, &req, &mut SourceDb::new())
-        .err()
-        .expect("management without addresses must be refused");
+        .expect_err("management without addresses must be refused");
     assert_eq!(err.0[0].code, "E0321");
     assert!(err.0[0].help.is_some());
     let fw = binding(&policy, &zones, "");
