@@ -5,7 +5,7 @@
 //! no device here to load a config into, so this crate parses each
 //! target's rendered *text* back into that device's own evaluation model
 //! (pf's quick/last-match with implicit pass, IOS first match per bound
-//! ACL with implicit deny and no state, ASA interface ACLs with security
+//! ACL with implicit deny and reflexive sessions, ASA interface ACLs with security
 //! levels, SRX zone-pair contexts with global policies and the default
 //! policy, the PAN-OS rulebase with its two default rules, and the
 //! FortiGate policy list with intra-zone behaviour and schedules). It
