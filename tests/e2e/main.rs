@@ -3,6 +3,7 @@
 mod build;
 mod diagnostics;
 mod fmt;
+mod ios;
 mod iptables;
 mod lint;
 mod nftables;

@@ -208,6 +208,8 @@ struct RawDevice {
     icmp_errors: Option<bool>,
     #[serde(default)]
     pfsync: Option<String>,
+    #[serde(default)]
+    addresses: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -572,6 +574,18 @@ fn device(
     out.management.dedup();
     out.ipsec_peers.sort();
     out.ipsec_peers.dedup();
+    for addr in &raw.addresses {
+        match zonal_model::Prefix::parse(addr) {
+            Ok(p) => out.addresses.push(p),
+            Err(_) => bad(
+                addr,
+                "device address",
+                "write one of the box's own addresses, such as `10.20.110.1`",
+            ),
+        }
+    }
+    out.addresses.sort();
+    out.addresses.dedup();
     out.dhcp_relay = raw.dhcp_relay;
     out.icmp_errors = raw.icmp_errors.unwrap_or(true);
     if let Some(ifname) = raw.pfsync {

@@ -124,6 +124,10 @@ pub struct DeviceTraffic {
     pub icmp_errors: bool,
     /// pf: the interface of the pfsync link, if the box is in a CARP pair.
     pub pfsync: Option<String>,
+    /// The box's own addresses (IOS: its SVI and loopback addresses), the
+    /// destination of management, unicast routing and IPsec permits on
+    /// targets that cannot name "the box itself".
+    pub addresses: Vec<Prefix>,
 }
 
 impl Default for DeviceTraffic {
@@ -138,6 +142,7 @@ impl Default for DeviceTraffic {
             ipsec_peers: Vec::new(),
             icmp_errors: true,
             pfsync: None,
+            addresses: Vec::new(),
         }
     }
 }

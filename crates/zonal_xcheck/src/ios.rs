@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use zonal_model::Date;
 
 use crate::net::{self, Addrs, Ports};
-use crate::{Decision, Device, Env, Packet};
+use crate::{Decision, Device, Env, Packet, ProbeKind};
 
 pub(crate) type Res<T> = Result<T, (usize, String)>;
 
@@ -74,6 +74,24 @@ struct Ace {
     /// TCP flag keywords (`ack`, `syn`, `rst`, `fin`), each required set.
     flags: Vec<String>,
     time_range: Option<String>,
+    /// `reflect NAME`: a permitted packet opens a session in that
+    /// reflexive list.
+    reflect: Option<String>,
+    /// `evaluate NAME`: the entry matches the replies of that list's open
+    /// sessions (all other fields unused).
+    evaluate: Option<String>,
+}
+
+/// An open reflexive session: the reply it admits (source, destination,
+/// protocol, source port, destination port; ports 0 without ports).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Session {
+    list: String,
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
+    proto: u8,
+    sport: u16,
+    dport: u16,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -107,6 +125,10 @@ pub(crate) struct Ios {
     acls: BTreeMap<String, Acl>,
     ifaces: Vec<Iface>,
     time_ranges: BTreeMap<String, TimeRange>,
+    /// Reflexive sessions opened by the packet being judged and the one
+    /// before it: a reply is judged against the sessions its own
+    /// connection opened (every packet that is not a reply starts afresh).
+    sessions: std::cell::RefCell<Vec<Session>>,
 }
 
 enum Block {
@@ -240,6 +262,24 @@ pub(crate) fn read(text: &str) -> Res<Ios> {
                     }
                 }
                 if words.first() == Some(&"remark") {
+                    continue;
+                }
+                if let ["evaluate", list] = words {
+                    if let Some(acl) = dev.acls.get_mut(name) {
+                        acl.entries.push(Ace {
+                            line: n,
+                            text: t.to_string(),
+                            permit: true,
+                            svcs: Vec::new(),
+                            src: Addrs::none(),
+                            dst: Addrs::none(),
+                            established: false,
+                            flags: Vec::new(),
+                            time_range: None,
+                            reflect: None,
+                            evaluate: Some((*list).to_string()),
+                        });
+                    }
                     continue;
                 }
                 if let Some(ace) = parse_ace(&dev.net_groups, &dev.svc_groups, words, v6, n, t)?
@@ -514,6 +554,7 @@ fn parse_ace(
     let mut established = false;
     let mut flags = Vec::new();
     let mut time_range = None;
+    let mut reflect = None;
     let mut icmp_type = None;
     while let Some(word) = w.get(i) {
         i += 1;
@@ -529,11 +570,21 @@ fn parse_ace(
                 i += 1;
             }
             "sequence" => i += 1,
+            "reflect" if permit => {
+                let name = w.get(i).ok_or((n, "`reflect` needs a name".to_string()))?;
+                reflect = Some((*name).to_string());
+                i += 1;
+                if w.get(i) == Some(&"timeout") {
+                    i += 2;
+                }
+            }
             "dscp" | "precedence" | "tos" => {
                 return Err((n, format!("`{word}` matching is not modelled")));
             }
             "fragments" => return Err((n, "`fragments` matching is not modelled".into())),
-            "reflect" | "evaluate" => return Err((n, "reflexive ACLs are not modelled".into())),
+            "reflect" | "evaluate" => {
+                return Err((n, format!("`{word}` is not valid here")));
+            }
             t if matches!(proto, Some(1 | 58)) && icmp_type.is_none() => {
                 icmp_type = Some(
                     net::icmp_type_by_name(t, proto == Some(58))
@@ -571,6 +622,8 @@ fn parse_ace(
         established,
         flags,
         time_range,
+        reflect,
+        evaluate: None,
     }))
 }
 
@@ -676,6 +729,36 @@ impl Ios {
         tr.start.is_none_or(|s| s <= now) && tr.end.is_none_or(|e| now < e)
     }
 
+    /// Opens the reflexive session of a permitted packet: the reply with
+    /// addresses and ports swapped.
+    fn open_session(&self, list: &str, p: &Packet) {
+        let ported = matches!(p.proto, 6 | 17);
+        let s = Session {
+            list: list.to_string(),
+            src: p.dst,
+            dst: p.src,
+            proto: p.proto,
+            sport: if ported { p.selector } else { 0 },
+            dport: if ported { p.sport } else { 0 },
+        };
+        let mut open = self.sessions.borrow_mut();
+        if !open.contains(&s) {
+            open.push(s);
+        }
+    }
+
+    /// Whether `p` belongs to an open session of the reflexive list.
+    fn in_session(&self, list: &str, p: &Packet) -> bool {
+        let ported = matches!(p.proto, 6 | 17);
+        self.sessions.borrow().iter().any(|s| {
+            s.list == list
+                && s.src == p.src
+                && s.dst == p.dst
+                && s.proto == p.proto
+                && (!ported || (s.sport == p.sport && s.dport == p.selector))
+        })
+    }
+
     fn eval_acl(&self, name: &str, p: &Packet, env: &Env<'_>, dir: &str) -> Decision {
         let Some(acl) = self.acls.get(name) else {
             return Decision::implicit(
@@ -688,6 +771,12 @@ impl Ios {
             return Decision::implicit(true, format!("ACL `{name}` is of the other family"));
         }
         for ace in &acl.entries {
+            if let Some(list) = &ace.evaluate {
+                if self.in_session(list, p) {
+                    return Decision::at(true, ace.line, &ace.text);
+                }
+                continue;
+            }
             if !ace.src.contains(p.src) || !ace.dst.contains(p.dst) {
                 continue;
             }
@@ -712,6 +801,9 @@ impl Ios {
             {
                 continue;
             }
+            if let Some(list) = &ace.reflect {
+                self.open_session(list, p);
+            }
             return Decision::at(ace.permit, ace.line, &ace.text);
         }
         if v6 && p.proto == 58 && (p.selector == 135 || p.selector == 136) {
@@ -724,12 +816,36 @@ impl Ios {
     }
 }
 
+/// The verdict of the inbound ACL bound on `interface` (for the packet's
+/// family) for one packet entering there, whatever its destination: the
+/// switch's own traffic included.
+pub(crate) fn inbound(dev: &Ios, interface: &str, p: &Packet, today: Date) -> Option<Decision> {
+    let iface = dev.ifaces.iter().find(|i| i.name == interface)?;
+    let acl = if p.src.is_ipv6() {
+        iface.v6_in.as_ref()
+    } else {
+        iface.v4_in.as_ref()
+    }?;
+    let env = Env {
+        src_zone: None,
+        dst_zone: None,
+        today,
+        src_side: None,
+        dst_side: None,
+        sides_known: true,
+    };
+    Some(dev.eval_acl(acl, p, &env, "in"))
+}
+
 impl Device for Ios {
     fn side(&self, zone: &str) -> Option<String> {
         self.iface_for(Some(zone)).map(|i| i.name.clone())
     }
 
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
+        if p.kind != ProbeKind::Reply {
+            self.sessions.borrow_mut().clear();
+        }
         let any_binding = self.ifaces.iter().any(|i| {
             i.v4_in.is_some() || i.v4_out.is_some() || i.v6_in.is_some() || i.v6_out.is_some()
         });
@@ -747,17 +863,34 @@ impl Device for Ios {
                 None => Decision::implicit(true, "no ACL of this family at all"),
             });
         }
-        let (in_name, out_name) = (env.src(self)?, env.dst(self)?);
-        let ingress = self.ifaces.iter().find(|i| i.name == in_name)?;
-        let egress = self.ifaces.iter().find(|i| i.name == out_name)?;
-        let (acl_in, acl_out) = if v6 {
-            (&ingress.v6_in, &egress.v6_out)
-        } else {
-            (&ingress.v4_in, &egress.v4_out)
+        // A side without an interface (a zone the binding does not list)
+        // has no ACL of Zonal's: only the other side's ACL judges.
+        let find = |name: Option<String>| -> Option<Option<&Iface>> {
+            match name {
+                None => Some(None),
+                Some(n) => self.ifaces.iter().find(|i| i.name == n).map(Some),
+            }
         };
+        let ingress = find(env.src(self))?;
+        let egress = find(env.dst(self))?;
+        if ingress.is_none() && egress.is_none() {
+            return None;
+        }
+        let (acl_in, acl_out) = if v6 {
+            (
+                ingress.and_then(|i| i.v6_in.as_ref()),
+                egress.and_then(|i| i.v6_out.as_ref()),
+            )
+        } else {
+            (
+                ingress.and_then(|i| i.v4_in.as_ref()),
+                egress.and_then(|i| i.v4_out.as_ref()),
+            )
+        };
+        let name = |i: Option<&Iface>| i.map_or("-", |i| i.name.as_str()).to_string();
         let mut last = Decision::implicit(
             true,
-            format!("no ACL bound on `{}` or `{}`", ingress.name, egress.name),
+            format!("no ACL bound on `{}` or `{}`", name(ingress), name(egress)),
         );
         if let Some(a) = acl_in {
             let d = self.eval_acl(a, p, env, "in");
@@ -778,8 +911,388 @@ impl Device for Ios {
         Some(last)
     }
 
+    fn strict_replies(&self) -> bool {
+        true
+    }
+
+    fn filters_by_ingress(&self) -> bool {
+        true
+    }
+
     fn stateless_for(&self, _proto: u8) -> bool {
         true
+    }
+}
+
+/// A running configuration under IOS's merge semantics, for the redeploy
+/// simulation: configuration text is applied on top of what is there, as
+/// a paste into `configure terminal` would be.
+///
+/// - `object-group network X` creates X or re-enters it: members are
+///   added to the ones it has (never replaced);
+/// - `ip access-list extended X` / `ipv6 access-list X` create or re-enter
+///   the ACL: entries are appended after the ones it has;
+/// - `no object-group network X`, `no ip access-list …`, `no time-range X`
+///   remove X (nothing when it does not exist) and fail when it is in use (an ACL entry, an interface
+///   or a line uses it); on a real device removing a bound ACL or a used
+///   time range is accepted but leaves the interface permitting
+///   everything or the entry always active, so the simulation refuses it;
+/// - `interface X` / `ip access-group A in|out` and `ipv6 traffic-filter A
+///   in|out` replace that direction's binding (A must exist);
+/// - `time-range X` / `absolute …` replaces the absolute period;
+/// - every other block (hostname, `line vty`, …) is kept as it is written
+///   and re-entering it adds lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Running {
+    groups: BTreeMap<String, RGroup>,
+    acls: BTreeMap<String, RAcl>,
+    time_ranges: BTreeMap<String, Vec<String>>,
+    ifaces: BTreeMap<String, RIface>,
+    other: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RGroup {
+    description: Option<String>,
+    members: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RAcl {
+    v6: bool,
+    entries: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RIface {
+    lines: Vec<String>,
+    /// `[v4 in, v4 out, v6 in, v6 out]`.
+    bound: [Option<String>; 4],
+}
+
+enum RBlock {
+    None,
+    Group(String),
+    Acl(String),
+    TimeRange(String),
+    Iface(String),
+    Other(String),
+}
+
+impl Running {
+    /// Applies configuration text; the first line a device would refuse
+    /// is an error (nothing after it is applied).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per configuration command of the merge model"
+    )]
+    pub(crate) fn apply(&mut self, text: &str) -> Res<()> {
+        let mut block = RBlock::None;
+        for (i, raw) in text.lines().enumerate() {
+            let n = i + 1;
+            let line = raw.trim_end();
+            let t = line.trim_start();
+            if t.is_empty() {
+                continue;
+            }
+            if t.starts_with('!') {
+                block = RBlock::None;
+                continue;
+            }
+            let w: Vec<&str> = t.split_whitespace().collect();
+            if !line.starts_with(' ') {
+                block = RBlock::None;
+                match w.as_slice() {
+                    ["configure", "terminal"] | ["end"] => {}
+                    ["object-group", "network", name] => {
+                        self.groups.entry((*name).to_string()).or_default();
+                        block = RBlock::Group((*name).to_string());
+                    }
+                    ["no", "object-group", "network", name] => {
+                        if let Some(user) = self.group_user(name) {
+                            return Err((
+                                n,
+                                format!("object-group `{name}` is in use by ACL `{user}`"),
+                            ));
+                        }
+                        self.groups.remove(*name);
+                    }
+                    ["ip", "access-list", "extended", name] | ["ipv6", "access-list", name] => {
+                        let v6 = w[0] == "ipv6";
+                        let acl = self.acls.entry((*name).to_string()).or_insert(RAcl {
+                            v6,
+                            entries: Vec::new(),
+                        });
+                        if acl.v6 != v6 {
+                            return Err((n, format!("ACL `{name}` exists in the other family")));
+                        }
+                        block = RBlock::Acl((*name).to_string());
+                    }
+                    ["no", "ip", "access-list", "extended", name]
+                    | ["no", "ipv6", "access-list", name] => {
+                        if let Some(user) = self.acl_user(name) {
+                            return Err((n, format!("ACL `{name}` is in use on `{user}`")));
+                        }
+                        self.acls.remove(*name);
+                    }
+                    ["time-range", name] => {
+                        self.time_ranges.entry((*name).to_string()).or_default();
+                        block = RBlock::TimeRange((*name).to_string());
+                    }
+                    ["no", "time-range", name] => {
+                        if let Some(user) = self.word_user("time-range", name) {
+                            return Err((
+                                n,
+                                format!("time-range `{name}` is in use by ACL `{user}`"),
+                            ));
+                        }
+                        self.time_ranges.remove(*name);
+                    }
+                    ["interface", name] => {
+                        self.ifaces.entry((*name).to_string()).or_default();
+                        block = RBlock::Iface((*name).to_string());
+                    }
+                    ["no", ..] => return Err((n, format!("unmodelled removal `{t}`"))),
+                    _ => {
+                        self.other.entry(t.to_string()).or_default();
+                        block = RBlock::Other(t.to_string());
+                    }
+                }
+                continue;
+            }
+            match &block {
+                RBlock::None => return Err((n, format!("indented line outside a block: `{t}`"))),
+                RBlock::Group(g) => {
+                    let Some(grp) = self.groups.get_mut(g) else {
+                        continue;
+                    };
+                    match w.as_slice() {
+                        ["description", ..] => grp.description = Some(t.to_string()),
+                        ["group-object", other] if !self.groups.contains_key(*other) => {
+                            return Err((n, format!("object-group `{other}` does not exist")));
+                        }
+                        _ => {
+                            if let Some(grp) = self.groups.get_mut(g)
+                                && !grp.members.iter().any(|m| m == t)
+                            {
+                                grp.members.push(t.to_string());
+                            }
+                        }
+                    }
+                }
+                RBlock::Acl(a) => {
+                    for (k, word) in w.iter().enumerate() {
+                        if *word == "object-group"
+                            && let Some(g) = w.get(k + 1)
+                            && !self.groups.contains_key(*g)
+                        {
+                            return Err((n, format!("object-group `{g}` does not exist")));
+                        }
+                    }
+                    if let Some(first) = w.first()
+                        && first.parse::<u32>().is_ok()
+                    {
+                        return Err((n, "sequence numbers are not modelled".to_string()));
+                    }
+                    if let Some(acl) = self.acls.get_mut(a) {
+                        acl.entries.push(t.to_string());
+                    }
+                }
+                RBlock::TimeRange(tr) => {
+                    if let Some(lines) = self.time_ranges.get_mut(tr) {
+                        if w.first() == Some(&"absolute") {
+                            lines.retain(|l| !l.starts_with("absolute"));
+                        }
+                        lines.push(t.to_string());
+                    }
+                }
+                RBlock::Iface(name) => {
+                    let slot = match w.as_slice() {
+                        ["ip", "access-group", acl, dir] => Some((0, Some(*acl), *dir)),
+                        ["ipv6", "traffic-filter", acl, dir] => Some((2, Some(*acl), *dir)),
+                        ["no", "ip", "access-group", .., dir] => Some((0, None, *dir)),
+                        ["no", "ipv6", "traffic-filter", .., dir] => Some((2, None, *dir)),
+                        _ => None,
+                    };
+                    match slot {
+                        Some((base, acl, dir)) => {
+                            let k = base + usize::from(dir == "out");
+                            if !matches!(dir, "in" | "out") {
+                                return Err((n, format!("bad direction in `{t}`")));
+                            }
+                            if let Some(a) = acl {
+                                match self.acls.get(a) {
+                                    None => {
+                                        return Err((
+                                            n,
+                                            format!(
+                                                "ACL `{a}` does not exist: the interface would permit everything"
+                                            ),
+                                        ));
+                                    }
+                                    Some(x) if x.v6 != (base == 2) => {
+                                        return Err((
+                                            n,
+                                            format!("ACL `{a}` is of the other family"),
+                                        ));
+                                    }
+                                    Some(_) => {}
+                                }
+                            }
+                            if let Some(iface) = self.ifaces.get_mut(name) {
+                                iface.bound[k] = acl.map(str::to_string);
+                            }
+                        }
+                        None => {
+                            if let Some(iface) = self.ifaces.get_mut(name)
+                                && !iface.lines.iter().any(|l| l == t)
+                            {
+                                iface.lines.push(t.to_string());
+                            }
+                        }
+                    }
+                }
+                RBlock::Other(top) => {
+                    if let Some(lines) = self.other.get_mut(top) {
+                        lines.push(t.to_string());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An ACL whose entries use object group `name`.
+    fn group_user(&self, name: &str) -> Option<String> {
+        self.word_user("object-group", name).or_else(|| {
+            self.groups
+                .iter()
+                .find(|(_, g)| {
+                    g.members
+                        .iter()
+                        .any(|m| m == &format!("group-object {name}"))
+                })
+                .map(|(n, _)| n.clone())
+        })
+    }
+
+    /// An ACL with an entry that has `keyword name`.
+    fn word_user(&self, keyword: &str, name: &str) -> Option<String> {
+        self.acls
+            .iter()
+            .find(|(_, a)| {
+                a.entries.iter().any(|e| {
+                    e.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .windows(2)
+                        .any(|p| p[0] == keyword && p[1] == name)
+                })
+            })
+            .map(|(n, _)| n.clone())
+    }
+
+    /// An interface or another block (a `line vty` with `access-class`)
+    /// that uses ACL `name`.
+    fn acl_user(&self, name: &str) -> Option<String> {
+        self.ifaces
+            .iter()
+            .find(|(_, i)| i.bound.iter().flatten().any(|a| a == name))
+            .map(|(n, _)| n.clone())
+            .or_else(|| {
+                self.other
+                    .iter()
+                    .find(|(_, lines)| {
+                        lines
+                            .iter()
+                            .any(|l| l.split_whitespace().any(|w| w == name))
+                    })
+                    .map(|(n, _)| n.clone())
+            })
+    }
+
+    /// The configuration the readers evaluate: object groups, time
+    /// ranges, ACLs and interfaces (other blocks are not filtering).
+    pub(crate) fn show(&self) -> String {
+        let mut out = String::new();
+        for (name, g) in &self.groups {
+            out.push_str(&format!("object-group network {name}\n"));
+            if let Some(d) = &g.description {
+                out.push_str(&format!(" {d}\n"));
+            }
+            for m in &g.members {
+                out.push_str(&format!(" {m}\n"));
+            }
+            out.push_str("!\n");
+        }
+        for (name, lines) in &self.time_ranges {
+            out.push_str(&format!("time-range {name}\n"));
+            for l in lines {
+                out.push_str(&format!(" {l}\n"));
+            }
+            out.push_str("!\n");
+        }
+        for (name, a) in &self.acls {
+            if a.v6 {
+                out.push_str(&format!("ipv6 access-list {name}\n"));
+            } else {
+                out.push_str(&format!("ip access-list extended {name}\n"));
+            }
+            for e in &a.entries {
+                out.push_str(&format!(" {e}\n"));
+            }
+            out.push_str("!\n");
+        }
+        for (name, i) in &self.ifaces {
+            out.push_str(&format!("interface {name}\n"));
+            for l in &i.lines {
+                out.push_str(&format!(" {l}\n"));
+            }
+            let kw = [
+                "ip access-group",
+                "ip access-group",
+                "ipv6 traffic-filter",
+                "ipv6 traffic-filter",
+            ];
+            for (k, b) in i.bound.iter().enumerate() {
+                if let (Some(a), Some(kw)) = (b, kw.get(k)) {
+                    let dir = if k % 2 == 0 { "in" } else { "out" };
+                    out.push_str(&format!(" {kw} {a} {dir}\n"));
+                }
+            }
+            out.push_str("!\n");
+        }
+        out
+    }
+
+    /// Everything, other blocks included.
+    pub(crate) fn dump(&self) -> String {
+        let mut out = self.show();
+        for (top, lines) in &self.other {
+            out.push_str(top);
+            out.push('\n');
+            for l in lines {
+                out.push_str(&format!(" {l}\n"));
+            }
+            out.push_str("!\n");
+        }
+        out
+    }
+
+    /// A copy without the named objects (ACLs, object groups, time
+    /// ranges) and without the bindings of the named interfaces.
+    pub(crate) fn without(&self, objects: &[String], interfaces: &[String]) -> Running {
+        let mut r = self.clone();
+        for o in objects {
+            r.acls.remove(o);
+            r.groups.remove(o);
+            r.time_ranges.remove(o);
+        }
+        for i in interfaces {
+            if let Some(iface) = r.ifaces.get_mut(i) {
+                iface.bound = [None, None, None, None];
+            }
+        }
+        r
     }
 }
 
@@ -890,7 +1403,73 @@ interface Vlan30
 
     #[test]
     fn unknown_syntax_is_an_error() {
-        let err = read("ip access-list extended X\n permit tcp any any reflect R\n").unwrap_err();
+        let err = read("ip access-list extended X\n permit tcp any any dscp ef\n").unwrap_err();
         assert_eq!(err.0, 2);
+    }
+
+    #[test]
+    fn running_config_merges_like_ios() {
+        let mut run = Running::default();
+        run.apply("object-group network G\n host 10.0.0.1\n host 10.0.0.2\n!\nip access-list extended A\n permit ip object-group G any\n!\ninterface Vlan1\n description users\n ip access-group A in\n!\n").unwrap();
+        // Re-entering a group adds members; it never replaces them.
+        run.apply("object-group network G\n host 10.0.0.3\n!\n")
+            .unwrap();
+        assert!(
+            run.show()
+                .contains(" host 10.0.0.1\n host 10.0.0.2\n host 10.0.0.3\n")
+        );
+        // Re-entering an ACL appends entries after the ones it has.
+        run.apply("ip access-list extended A\n deny ip any any\n!\n")
+            .unwrap();
+        assert!(
+            run.show()
+                .contains(" permit ip object-group G any\n deny ip any any\n")
+        );
+        // Removing what is in use fails, at its line.
+        assert_eq!(
+            run.apply("!\nno object-group network G\n").unwrap_err().0,
+            2
+        );
+        assert_eq!(
+            run.apply("no ip access-list extended A\n").unwrap_err().0,
+            1
+        );
+        // Binding an ACL that does not exist would permit everything.
+        assert!(
+            run.apply("interface Vlan1\n ip access-group B in\n")
+                .is_err()
+        );
+        // A binding is replaced; then the old ACL and group can go.
+        run.apply("ip access-list extended B\n permit ip any any\n!\ninterface Vlan1\n ip access-group B in\n!\nno ip access-list extended A\nno object-group network G\n").unwrap();
+        let shown = run.show();
+        assert!(
+            shown.contains(" description users\n ip access-group B in\n"),
+            "{shown}"
+        );
+        assert!(!shown.contains("object-group network G"), "{shown}");
+    }
+
+    #[test]
+    fn reflexive_sessions_admit_only_their_replies() {
+        let dev = read("ip access-list extended IN\n evaluate R\n permit udp 10.1.0.0 0.0.0.255 host 10.2.0.5 eq 53 reflect R\n deny ip any any\n").unwrap();
+        let env = Env {
+            src_zone: None,
+            dst_zone: None,
+            today: Date::new(2026, 11, 28).unwrap(),
+            src_side: None,
+            dst_side: None,
+            sides_known: false,
+        };
+        let q = pkt("10.1.0.7", "10.2.0.5", 17, 40000, 53, false);
+        assert!(dev.decide(&q, &env).unwrap().allow);
+        let mut reply = pkt("10.2.0.5", "10.1.0.7", 17, 53, 40000, false);
+        reply.kind = ProbeKind::Reply;
+        assert!(dev.decide(&reply, &env).unwrap().allow);
+        // Another port, or a packet that is not a reply, does not pass.
+        let mut other = reply.clone();
+        other.selector = 40001;
+        assert!(!dev.decide(&other, &env).unwrap().allow);
+        let unsolicited = pkt("10.2.0.5", "10.1.0.7", 17, 53, 40000, false);
+        assert!(!dev.decide(&unsolicited, &env).unwrap().allow);
     }
 }

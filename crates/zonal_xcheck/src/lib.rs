@@ -5,7 +5,7 @@
 //! no device here to load a config into, so this crate parses each
 //! target's rendered *text* back into that device's own evaluation model
 //! (pf's quick/last-match with implicit pass, IOS first match per bound
-//! ACL with implicit deny and no state, ASA interface ACLs with security
+//! ACL with implicit deny and reflexive sessions, ASA interface ACLs with security
 //! levels, SRX zone-pair contexts with global policies and the default
 //! policy, the PAN-OS rulebase with its two default rules, and the
 //! FortiGate policy list with intra-zone behaviour and schedules). It
@@ -221,6 +221,23 @@ pub(crate) trait Device {
     /// order (see [`state`]); empty where the reader does not list it.
     fn state(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Whether only genuine replies (probes of kind [`ProbeKind::Reply`])
+    /// may pass where the policy denies: every other packet the device
+    /// permits and `decide()` denies is a mismatch, whatever it looks like
+    /// (a datagram from a service port, an ACK segment).
+    fn strict_replies(&self) -> bool {
+        false
+    }
+
+    /// Whether the device filters a packet where it enters (an interface
+    /// ACL sees every packet leaving its zone, whatever the destination):
+    /// with a binding, packets from a listed zone to any address are
+    /// compared, and packets from elsewhere are only run through the
+    /// device (they may open sessions whose replies are compared).
+    fn filters_by_ingress(&self) -> bool {
+        false
     }
 }
 
@@ -494,17 +511,112 @@ fn check_device(policy: &Policy, target: Target, device: &dyn Device, config: &C
     report
 }
 
+/// A Cisco IOS running configuration under the device's merge semantics
+/// (object groups and ACLs re-entered are appended to; removing an object
+/// in use fails; `ip access-group` replaces a binding), for the redeploy
+/// simulation: seed it with foreign configuration, apply one version's
+/// text on top of another's, and cross-check what results with
+/// [`IosRunning::config`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IosRunning(ios::Running);
+
+impl IosRunning {
+    /// An empty running configuration.
+    pub fn new() -> Self {
+        IosRunning::default()
+    }
+
+    /// Applies configuration text as a paste into `configure terminal`;
+    /// the first line the device would refuse (or that would leave an
+    /// interface permitting everything) is an error.
+    pub fn apply(&mut self, text: &str) -> Result<(), ReadError> {
+        self.0.apply(text).map_err(|(line, message)| ReadError {
+            target: Target::Ios,
+            line,
+            message,
+        })
+    }
+
+    /// The filtering part (object groups, time ranges, ACLs, interfaces)
+    /// as text for [`cross_check`] with [`Target::Ios`].
+    pub fn config(&self) -> String {
+        self.0.show()
+    }
+
+    /// Everything, including blocks that do not filter (`line vty`, …).
+    pub fn dump(&self) -> String {
+        self.0.dump()
+    }
+
+    /// A copy without the named objects and without the ACL bindings of
+    /// the named interfaces (to compare what remains with the seed).
+    pub fn without(&self, objects: &[String], interfaces: &[String]) -> IosRunning {
+        IosRunning(self.0.without(objects, interfaces))
+    }
+}
+
+/// IOS: the verdict of the inbound ACL bound on `interface` for one packet
+/// entering there, whatever its destination (the switch's own traffic
+/// included), on `today`. `None` when nothing is bound there for the
+/// packet's family.
+pub fn ios_inbound(
+    text: &str,
+    interface: &str,
+    pkt: &Packet,
+    today: Date,
+) -> Result<Option<Decision>, ReadError> {
+    let dev = ios::read(text).map_err(|(line, message)| ReadError {
+        target: Target::Ios,
+        line,
+        message,
+    })?;
+    Ok(ios::inbound(&dev, interface, pkt, today))
+}
+
 /// A packet a target documents it cannot express, with the reason. Such
 /// packets are counted in [`Report::excluded`], never compared; the list
 /// is short and each entry points at the target's documentation.
 pub fn approximation(target: Target, pkt: &Packet) -> Option<&'static str> {
     match target {
+        // docs/targets/ios.md, "The device's own traffic": ICMP errors are
+        // permitted from anywhere (PMTUD, RFC 4890); a stateful target
+        // passes them as related to a connection, a stateless ACL cannot
+        // tell which connection they belong to.
+        Target::Ios if is_icmp_error(pkt) => Some(
+            "ICMP errors and packet-too-big pass IOS ACLs for PMTUD (RFC 4890): related traffic",
+        ),
+        // Link-local multicast and the limited broadcast are traffic to the
+        // switch itself (routing hellos, FHRP, DHCP relay), never forwarded.
+        Target::Ios if is_link_local_dst(pkt) => {
+            Some("link-local multicast and broadcast are traffic to the switch itself")
+        }
         // docs/targets/fortigate.md: "Port 0 cannot be expressed (FortiOS
         // ranges start at 1)".
         Target::FortiGate if matches!(pkt.proto, 6 | 17) && pkt.selector == 0 => {
             Some("FortiOS port ranges start at 1: TCP/UDP destination port 0 cannot be expressed")
         }
         _ => None,
+    }
+}
+
+/// An ICMP or ICMPv6 error message (unreachable, packet-too-big, time
+/// exceeded, parameter problem).
+fn is_icmp_error(p: &Packet) -> bool {
+    match p.proto {
+        1 => matches!(p.selector, 3 | 11),
+        58 => matches!(p.selector, 1..=4),
+        _ => false,
+    }
+}
+
+/// A destination in 224.0.0.0/24, ff02::/16 or 255.255.255.255.
+fn is_link_local_dst(p: &Packet) -> bool {
+    match p.dst {
+        std::net::IpAddr::V4(a) => {
+            let o = a.octets();
+            (o[0] == 224 && o[1] == 0 && o[2] == 0) || a == std::net::Ipv4Addr::BROADCAST
+        }
+        std::net::IpAddr::V6(a) => a.segments()[0] == 0xff02,
     }
 }
 
@@ -541,9 +653,35 @@ fn compare(
         // every zone (no binding).
         None => (!bound).then_some(None),
     };
-    let (Some(src_side), Some(dst_side)) = (side(src), side(dst)) else {
-        report.skipped += 1;
-        return None;
+    let (src_side, dst_side) = (side(src), side(dst));
+    let (src_side, dst_side) = match (src_side, dst_side) {
+        (Some(s), Some(d)) => (s, d),
+        // An interface ACL judges every packet leaving a listed zone.
+        (Some(s), None) if bound && device.filters_by_ingress() => (s, None),
+        // A packet from elsewhere is not this firewall's to filter, but it
+        // may open a session whose reply is: run it, do not compare it.
+        (None, Some(d)) if bound && device.filters_by_ingress() => {
+            let env = Env {
+                src_zone: src.map(|z| policy.zone(z).name.as_str()),
+                dst_zone: dst.map(|z| policy.zone(z).name.as_str()),
+                today: policy.today,
+                src_side: None,
+                dst_side: d,
+                sides_known: true,
+            };
+            device.decide(pkt, &env);
+            report.skipped += 1;
+            return Some(
+                policy
+                    .decide(pkt.src, pkt.dst, pkt.proto, pkt.selector)
+                    .action
+                    == Action::Allow,
+            );
+        }
+        _ => {
+            report.skipped += 1;
+            return None;
+        }
     };
     let env = Env {
         src_zone: src.map(|z| policy.zone(z).name.as_str()),
@@ -561,7 +699,9 @@ fn compare(
         report.excluded += 1;
         return None;
     }
-    let expected = expected(policy, pkt, device.stateless_for(pkt.proto));
+    let stateless = device.stateless_for(pkt.proto)
+        && (!device.strict_replies() || pkt.kind == ProbeKind::Reply);
+    let expected = expected(policy, pkt, stateless);
     report.evaluated += 1;
     if pkt.kind == ProbeKind::Reply {
         report.replies += 1;
@@ -655,35 +795,44 @@ zone archive {
 allow modalities -> pacs-1 : dicom
 "#;
 
-    /// IOS ACLs for the policy above, with the reply entry written `reply`.
-    fn ios(reply: &str) -> String {
+    /// IOS ACLs for the policy above: the permit with `forward` appended,
+    /// then `reply`.
+    fn ios(forward: &str, reply: &str) -> String {
         format!(
-            "ip access-list extended ZONAL_V4\n permit tcp 10.20.110.0 0.0.0.255 host 10.20.120.10 eq 104\n {reply}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
+            "ip access-list extended ZONAL_V4\n {reply}\n permit tcp 10.20.110.0 0.0.0.255 host 10.20.120.10 eq 104 {forward}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
         )
     }
 
-    fn policy() -> Policy {
+    fn policy_of(text: &str) -> Policy {
         let today = Date::new(2026, 11, 28).unwrap();
-        let loaded = zonal_model::load_str("hole.zonal", POLICY, &zonal_model::Options { today });
+        let loaded = zonal_model::load_str("hole.zonal", text, &zonal_model::Options { today });
         assert!(!loaded.diagnostics.has_input_errors());
         loaded.policy.unwrap()
+    }
+
+    fn policy() -> Policy {
+        policy_of(POLICY)
+    }
+
+    fn config() -> Config {
+        Config {
+            packets: 4_000,
+            ..Config::default()
+        }
     }
 
     #[test]
     fn a_source_port_hole_on_ios_is_a_mismatch() {
         let policy = policy();
-        let config = Config {
-            packets: 2_000,
-            ..Config::default()
-        };
-        let exact = "permit tcp host 10.20.120.10 eq 104 10.20.110.0 0.0.0.255 established";
-        let report = cross_check(&policy, Target::Ios, &ios(exact), &config).unwrap();
+        // Reflexive: the reply passes while its session is open.
+        let exact = ios("reflect R", "evaluate R");
+        let report = cross_check(&policy, Target::Ios, &exact, &config()).unwrap();
         assert!(report.is_clean(), "{}", report.summary(5));
         assert!(report.replies > 0);
         // Without `established`, a SYN from the archive's port 104 to any
         // port of the modalities passes: the classic source-port hole.
-        let hole = "permit tcp host 10.20.120.10 eq 104 any";
-        let report = cross_check(&policy, Target::Ios, &ios(hole), &config).unwrap();
+        let hole = ios("", "permit tcp host 10.20.120.10 eq 104 any");
+        let report = cross_check(&policy, Target::Ios, &hole, &config()).unwrap();
         assert!(
             report
                 .mismatches
@@ -691,13 +840,27 @@ allow modalities -> pacs-1 : dicom
                 .any(|m| m.packet.kind == ProbeKind::Unsolicited
                     && m.packet.sport == 104
                     && !m.packet.ack
-                    && !m.expected.allow
-                    && m.got.line == Some(3)),
+                    && !m.expected.allow),
+            "{}",
+            report.summary(5)
+        );
+        // Even `established` admits ACK segments the policy never allowed:
+        // the cross-check is strict on IOS (only genuine replies pass).
+        let established = ios(
+            "",
+            "permit tcp host 10.20.120.10 eq 104 10.20.110.0 0.0.0.255 established",
+        );
+        let report = cross_check(&policy, Target::Ios, &established, &config()).unwrap();
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.packet.kind != ProbeKind::Reply && m.packet.ack && !m.expected.allow),
             "{}",
             report.summary(5)
         );
         // Without any reply entry the replies of allowed connections are dropped.
-        let report = cross_check(&policy, Target::Ios, &ios("remark none"), &config).unwrap();
+        let report = cross_check(&policy, Target::Ios, &ios("", "remark none"), &config()).unwrap();
         assert!(
             report
                 .mismatches
@@ -706,6 +869,37 @@ allow modalities -> pacs-1 : dicom
             "{}",
             report.summary(5)
         );
+    }
+
+    /// Issue 9: stateless reverse entries for UDP (`permit udp SERVER eq 53
+    /// CLIENT`) and for every protocol (`permit ip PEER HOST`) let packets
+    /// through that are no reply at all; the IOS cross-check counts them.
+    #[test]
+    fn stateless_udp_and_ip_reverse_entries_are_mismatches_on_ios() {
+        let policy = policy_of(
+            "policy p { owner \"t\" }\nzone lan { network 10.1.0.0/24 }\nzone dns { network 10.2.0.0/24 }\nzone wan { network 10.3.0.0/24 }\nallow lan -> dns : udp 53\nallow lan -> wan : any\n",
+        );
+        let acl = |replies: &str, forward: &str| {
+            format!(
+                "ip access-list extended ZONAL_V4\n{replies} permit udp 10.1.0.0 0.0.0.255 10.2.0.0 0.0.0.255 eq 53{forward}\n permit ip 10.1.0.0 0.0.0.255 10.3.0.0 0.0.0.255{forward}\n deny ip any any log\nipv6 access-list ZONAL_V6\n deny ipv6 any any log\n"
+            )
+        };
+        let holes = acl(
+            " permit udp 10.2.0.0 0.0.0.255 eq 53 10.1.0.0 0.0.0.255\n permit ip 10.3.0.0 0.0.0.255 10.1.0.0 0.0.0.255\n",
+            "",
+        );
+        let report = cross_check(&policy, Target::Ios, &holes, &config()).unwrap();
+        let hole = |proto: u8| {
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.packet.proto == proto && m.packet.kind != ProbeKind::Reply)
+        };
+        assert!(hole(17) && hole(6), "{}", report.summary(8));
+        let reflexive = acl(" evaluate R\n", " reflect R");
+        let report = cross_check(&policy, Target::Ios, &reflexive, &config()).unwrap();
+        assert!(report.is_clean(), "{}", report.summary(5));
+        assert!(report.replies > 0);
     }
 
     #[test]
