@@ -184,3 +184,30 @@ never guest-wifi ~> modalities
         "guest to clinical through ping:\n{out}"
     );
 }
+
+/// A service used only as part of a used composite is used; one that only
+/// covers the same port without being named is not; an invariant naming a
+/// service uses it.
+#[test]
+fn unused_service_follows_composites_and_names() {
+    let text = "policy p { owner \"n\" }\n\
+        service viewer-a = tcp 8443\n\
+        service viewer-b = tcp 8444\n\
+        service viewer = viewer-a, viewer-b\n\
+        service same-as-a = tcp 8443\n\
+        service audited = tcp 9000\n\
+        zone a { network 10.0.1.0/24  trust medium  kind clinical }\n\
+        zone b { network 10.0.2.0/24  trust medium  kind servers }\n\
+        allow a -> b : viewer \"web\"\n\
+        never b -> a : audited \"no audit traffic back\"\n";
+    let (_, out) = lint(text);
+    let unused: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("info[L0102]"))
+        .collect();
+    assert_eq!(
+        unused,
+        ["info[L0102]: service `same-as-a` is never used"],
+        "{out}"
+    );
+}

@@ -320,6 +320,10 @@ pub struct ServiceDef {
     pub prelude: bool,
     /// What it covers.
     pub set: ServiceSet,
+    /// The services its definition names (`service web = http, https`
+    /// names `http` and `https`), sorted: a composite's parts are used when
+    /// it is.
+    pub refs: Vec<ServiceId>,
     /// `description`.
     pub description: Option<String>,
 }
@@ -540,6 +544,9 @@ pub struct Invariant {
     pub services: ServiceSet,
     /// Whether services were written.
     pub services_written: bool,
+    /// The named services written (`never a -> b : dicom, http` names
+    /// `dicom` and `http`).
+    pub service_names: Vec<String>,
     /// The justification.
     pub justification: Option<String>,
 }

@@ -1,8 +1,9 @@
 //! L0102 `unused-service`: a service defined in the policy but never used.
 //!
-//! A service is used when a rule, a workflow or a device listener names it,
-//! or when an invariant's services include it. Prelude services are never
-//! reported.
+//! A service is used when a rule, a workflow, a device listener or an
+//! invariant names it, or when it is part of a used composite service
+//! (`service web = http, https` uses `http` and `https`). Prelude services
+//! are never reported. Linear in the number of services and rules.
 
 use zonal_diagnostics::Severity;
 
@@ -19,38 +20,42 @@ pub(crate) const INFO: LintInfo = LintInfo {
 
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let p = cx.policy;
+    // Linear in the items: mark what rules, listeners and invariants name,
+    // then what marked composites are built from.
     let mut used = vec![false; p.services.len()];
+    let mut work: Vec<usize> = Vec::new();
+    let mark = |i: usize, used: &mut Vec<bool>, work: &mut Vec<usize>| {
+        if !used[i] {
+            used[i] = true;
+            work.push(i);
+        }
+    };
     for r in &p.rules {
         for s in &r.services_written {
             if let Some(def) = s.name.as_deref().and_then(|n| p.service_by_name(n)) {
-                used[def.id.index()] = true;
+                mark(def.id.index(), &mut used, &mut work);
             }
         }
     }
     for d in &p.devices {
         for l in &d.listens {
-            used[l.service.index()] = true;
+            mark(l.service.index(), &mut used, &mut work);
+        }
+    }
+    for i in &p.invariants {
+        for n in &i.service_names {
+            if let Some(def) = p.service_by_name(n) {
+                mark(def.id.index(), &mut used, &mut work);
+            }
+        }
+    }
+    while let Some(i) = work.pop() {
+        for r in &p.services[i].refs {
+            mark(r.index(), &mut used, &mut work);
         }
     }
     for s in &p.services {
         if s.prelude || used[s.id.index()] {
-            continue;
-        }
-        if p.invariants
-            .iter()
-            .any(|i| i.services_written && !s.set.is_empty() && s.set.is_subset(&i.services))
-        {
-            continue;
-        }
-        if p.services.iter().any(|o| {
-            o.id != s.id
-                && used[o.id.index()]
-                && !o.prelude
-                && o.set != s.set
-                && s.set.is_subset(&o.set)
-        }) {
-            // Probably part of a used composite service (the model does not
-            // record which services a service is built from).
             continue;
         }
         let d = cx

@@ -149,6 +149,9 @@ fn service(text: &mut Hasher128, s: &ServiceDef) {
         span: _span,
         prelude,
         set,
+        // Which services the definition names: only lints read it; what
+        // they cover is in `set`.
+        refs: _refs,
         // Not hashed, unlike the descriptions of zones and devices; adding
         // it would change every digest.
         description: _description,
@@ -256,6 +259,8 @@ fn invariant(text: &mut Hasher128, p: &Policy, i: &Invariant) {
         services,
         // Whether services were written; what they are is hashed.
         services_written: _services_written,
+        // The names as written; what they cover is hashed.
+        service_names: _service_names,
         // Not hashed, unlike the justifications of rules; adding it would
         // change every digest.
         justification: _justification,

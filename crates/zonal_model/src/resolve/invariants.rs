@@ -78,6 +78,15 @@ impl Resolver<'_> {
             None => Some(ServiceSet::any()),
         };
         let (s, d, set) = (s?, d?, set?);
+        let service_names = written
+            .services
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| match &t.kind {
+                ast::ServiceTermKind::Ref(id) => Some(id.name.clone()),
+                _ => None,
+            })
+            .collect();
         Some(Invariant {
             kind,
             span: sp(file, item.range),
@@ -87,6 +96,7 @@ impl Resolver<'_> {
             dst_written: d.written,
             services: set,
             services_written: written.services.is_some(),
+            service_names,
             justification: written.justification.map(|j| j.value.clone()),
         })
     }

@@ -71,16 +71,38 @@ impl<'a> Resolver<'a> {
             self.resolve_named_service(n, &mut service_sets, &mut Vec::new());
         }
         self.service_cache = service_sets;
+        // Ids are positions in name order: a reference finds its id by
+        // binary search.
+        let id_of = |n: &str| {
+            names
+                .binary_search_by(|x| x.as_str().cmp(n))
+                .ok()
+                .map(|i| ServiceId(u32::try_from(i).unwrap_or(u32::MAX)))
+        };
         self.services
             .iter()
             .enumerate()
-            .map(|(i, (name, src))| ServiceDef {
-                id: ServiceId(u32::try_from(i).unwrap_or(u32::MAX)),
-                name: name.clone(),
-                span: sp(src.file, src.decl.name.range),
-                prelude: src.prelude,
-                set: self.named_set(name),
-                description: src.decl.description.as_ref().map(|d| d.value.clone()),
+            .map(|(i, (name, src))| {
+                let mut refs: Vec<ServiceId> = src
+                    .decl
+                    .terms
+                    .iter()
+                    .filter_map(|t| match &t.kind {
+                        ast::ServiceTermKind::Ref(r) => id_of(&r.name),
+                        _ => None,
+                    })
+                    .collect();
+                refs.sort();
+                refs.dedup();
+                ServiceDef {
+                    id: ServiceId(u32::try_from(i).unwrap_or(u32::MAX)),
+                    name: name.clone(),
+                    span: sp(src.file, src.decl.name.range),
+                    prelude: src.prelude,
+                    set: self.named_set(name),
+                    refs,
+                    description: src.decl.description.as_ref().map(|d| d.value.clone()),
+                }
             })
             .collect()
     }
