@@ -771,3 +771,60 @@ fn rule_names_reach_every_target() {
         }
     }
 }
+
+/// Shared objects (address groups, services, applications) are named by
+/// what they hold (zones, devices, groups, services), never after the
+/// first rule that used them: adding a rule elsewhere renames nothing.
+#[test]
+fn shared_objects_are_named_by_content_not_by_rule() {
+    let policy = policy_of("policies/examples/riverbend-radiology.zonal");
+    let rule_words: Vec<String> = policy
+        .rules
+        .iter()
+        .map(|r| r.name.to_ascii_lowercase().replace('-', "_"))
+        .collect();
+    for target in [
+        Target::Srx,
+        Target::Panos,
+        Target::Fortigate,
+        Target::Asa,
+        Target::Ios,
+    ] {
+        let text: String = render(&policy, target)
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect();
+        for line in text.lines() {
+            let declares = [
+                "application s_",
+                "address-group ",
+                "edit \"g-",
+                "edit \"s-",
+                "object-group network ",
+                "object-group service ",
+            ];
+            let Some(kw) = declares.iter().find(|k| line.contains(*k)) else {
+                continue;
+            };
+            let name = line[line.find(kw).unwrap_or(0) + kw.len()..]
+                .split([' ', '"'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .replace('-', "_");
+            for rw in &rule_words {
+                assert!(
+                    !(rw.starts_with("allow_") || rw.starts_with("deny_"))
+                        || !name.contains(rw.as_str()),
+                    "{target}: object `{name}` is named after rule `{rw}`"
+                );
+            }
+            assert!(
+                !name.starts_with("allow_")
+                    && !name.contains("_allow_")
+                    && !name.contains("allow_"),
+                "{target}: object `{name}` in `{line}` is named after a rule"
+            );
+        }
+    }
+}

@@ -345,10 +345,18 @@ impl Builder {
         let e = p.entry();
         let zone = plan[p.src].name.as_str();
         let mut tokens = Vec::new();
-        let (proto, tail) = self.service(e.name(), &p.fe.services, p.family);
+        let (proto, tail) = self.service(&vendor::services_hint(e.rule), &p.fe.services, p.family);
         tokens.extend(proto);
-        tokens.extend(self.address(&format!("{}_{zone}_src", e.name()), &p.fe.src, p.family));
-        tokens.extend(self.address(&format!("{}_dst", e.name()), dst, p.family));
+        tokens.extend(self.address(
+            &vendor::side_hint(plan, &p.fe.src, &e.rule.src_written),
+            &p.fe.src,
+            p.family,
+        ));
+        tokens.extend(self.address(
+            &vendor::side_hint(plan, dst, &e.rule.dst_written),
+            dst,
+            p.family,
+        ));
         tokens.extend(tail);
         let log = match e.action() {
             Action::Allow => firewall.logging.allow,

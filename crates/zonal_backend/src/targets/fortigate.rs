@@ -291,8 +291,16 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
     let mut sides = Vec::new();
     for d in &drafts {
         let (src, dst) = (
-            b.side(&format!("{}-src", d.rule.name), &d.src, d.family),
-            b.side(&format!("{}-dst", d.rule.name), &d.dst, d.family),
+            b.side(
+                &vendor::side_hint(plan, &d.src, &d.rule.src_written),
+                &d.src,
+                d.family,
+            ),
+            b.side(
+                &vendor::side_hint(plan, &d.dst, &d.rule.dst_written),
+                &d.dst,
+                d.family,
+            ),
         );
         sides.push((src, dst));
     }
@@ -643,7 +651,7 @@ impl Builder {
         for (key, srcs, a, dsts, bset) in merged {
             let Some(p) = first.get(&key) else { continue };
             let e = p.entry();
-            let services = self.services(e.name(), &p.fe.services);
+            let services = self.services(&vendor::services_hint(e.rule), &p.fe.services);
             if services.is_empty() {
                 let note = format!(
                     "rule {}: only port 0 is left, which FortiOS cannot express; not rendered",

@@ -584,10 +584,10 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
         let (srcs, dsts) = match side {
             Side::Src => (
                 prefix_operands(c, fam),
-                operands(cx, &fe.dst, fam, e.name(), "dst"),
+                operands(cx, &fe.dst, fam, &e.rule.dst_written),
             ),
             Side::Dst => (
-                operands(cx, &fe.src, fam, e.name(), "src"),
+                operands(cx, &fe.src, fam, &e.rule.src_written),
                 prefix_operands(c, fam),
             ),
         };
@@ -694,8 +694,8 @@ fn permit<'p>(
             return;
         }
     }
-    let srcs = operands(cx, &fe.src, fam, e.name(), "src");
-    let dsts = operands(cx, &fe.dst, fam, e.name(), "dst");
+    let srcs = operands(cx, &fe.src, fam, &e.rule.src_written);
+    let dsts = operands(cx, &fe.dst, fam, &e.rule.dst_written);
     let tr = e.until().map(|u| cx.time_range(u));
     let mut remark = Some(e.comment(T));
     for (proto, op) in items(&fe.services, fam) {
@@ -732,12 +732,12 @@ fn deny(cx: &mut Ctx<'_>, sec: &mut Sections<'_>, e: &Entry<'_>, fam: Family) {
     let srcs = if complement_of(&fe.src, fam).is_some() {
         any.clone()
     } else {
-        operands(cx, &fe.src, fam, e.name(), "src")
+        operands(cx, &fe.src, fam, &e.rule.src_written)
     };
     let dsts = if complement_of(&fe.dst, fam).is_some() {
         any
     } else {
-        operands(cx, &fe.dst, fam, e.name(), "dst")
+        operands(cx, &fe.dst, fam, &e.rule.dst_written)
     };
     let tr = e.until().map(|u| cx.time_range(u));
     let mut remark = Some(e.comment(T));
@@ -793,15 +793,18 @@ fn prefix_operands(set: &AddrSet, fam: Family) -> Vec<String> {
 
 /// Address operands of one side: one per prefix, or `object-group G` for
 /// an IPv4 list of more than one prefix (named by content and version).
-fn operands(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, rule: &str, side: &str) -> Vec<String> {
+fn operands(
+    cx: &mut Ctx<'_>,
+    set: &AddrSet,
+    fam: Family,
+    written: &[(String, zonal_diagnostics::Span)],
+) -> Vec<String> {
     let prefixes = set.to_prefixes();
     if prefixes.len() <= 1 || fam == Family::V6 {
         return prefixes.iter().map(operand).collect();
     }
-    let hint = cx
-        .plan
-        .describe(set)
-        .unwrap_or_else(|| format!("{rule}_{side}"));
+    // Named by what the group holds, never after the first rule using it.
+    let hint = super::vendor::side_hint(cx.plan, set, written);
     let hint: String = format!("{hint}_v4")
         .chars()
         .take(NAME_BODY_MAX - 3)

@@ -513,10 +513,18 @@ impl Builder {
         let src = union(&|p| &p.src_addrs);
         let dst = union(&|p| &p.dst_addrs);
         let rule = &first.rule;
-        let (destination, negate_destination) =
-            self.address(&format!("{rule}-dst"), &dst, *family, true);
-        let (source, negate_source) =
-            self.address(&format!("{rule}-src"), &src, *family, !negate_destination);
+        // Objects are named by what they hold: the zone, device or group
+        // the set is exactly, else the zones it lies in.
+        let zone_names = |ids: &[PlanZoneId]| {
+            ids.iter()
+                .map(|z| plan[*z].name.as_str())
+                .collect::<Vec<_>>()
+                .join("-")
+        };
+        let dst_hint = plan.describe(&dst).unwrap_or_else(|| zone_names(&to));
+        let src_hint = plan.describe(&src).unwrap_or_else(|| zone_names(&from));
+        let (destination, negate_destination) = self.address(&dst_hint, &dst, *family, true);
+        let (source, negate_source) = self.address(&src_hint, &src, *family, !negate_destination);
         let schedule = until.map(|u| self.schedule(u));
         let description = if group.len() == 1 {
             first.description.clone()

@@ -252,10 +252,14 @@ impl Builder {
         };
         // The exclusion form on one side only: the other side keeps the
         // policy to its family.
-        let (destination, destination_excluded) =
-            self.address(&format!("{}-dst", e.name()), &p.fe.dst, p.family, true);
+        let (destination, destination_excluded) = self.address(
+            &vendor::side_hint(plan, &p.fe.dst, &e.rule.dst_written),
+            &p.fe.dst,
+            p.family,
+            true,
+        );
         let (source, source_excluded) = self.address(
-            &format!("{}-src", e.name()),
+            &vendor::side_hint(plan, &p.fe.src, &e.rule.src_written),
             &p.fe.src,
             p.family,
             !destination_excluded,
@@ -269,7 +273,7 @@ impl Builder {
             source_excluded,
             destination,
             destination_excluded,
-            application: self.application(e.name(), &p.fe.services),
+            application: self.application(&vendor::services_hint(e.rule), &p.fe.services),
             action: match e.action() {
                 Action::Allow => "permit".into(),
                 Action::Deny => "deny".into(),

@@ -197,6 +197,40 @@ impl Addresses {
     }
 }
 
+/// The name hint of a shared address object: the zone, device or group the
+/// set is exactly, else the endpoints the rule names on that side
+/// (`modalities-reading`). Objects are named by what they contain, never
+/// after the first rule that used them.
+pub(crate) fn side_hint(
+    plan: &crate::plan::FirewallPlan<'_>,
+    set: &AddrSet,
+    written: &[(String, zonal_diagnostics::Span)],
+) -> String {
+    plan.describe(set).unwrap_or_else(|| {
+        let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+        if names.is_empty() {
+            "any".to_string()
+        } else {
+            names.join("-")
+        }
+    })
+}
+
+/// The name hint of a shared service object: the services the rule names
+/// (`dicom`, `dicom-https`, `tcp-8443`).
+pub(crate) fn services_hint(rule: &zonal_model::Rule) -> String {
+    let names: Vec<String> = rule
+        .services_written
+        .iter()
+        .map(|u| u.name.clone().unwrap_or_else(|| u.text.replace(' ', "-")))
+        .collect();
+    if names.is_empty() {
+        "any".to_string()
+    } else {
+        names.join("-")
+    }
+}
+
 /// A 6-hex-digit FNV-1a hash of a text, for content-addressed object names:
 /// an object whose content changes gets a new name, so re-loading a
 /// configuration never adds members to an object a rule already uses.
