@@ -1017,7 +1017,7 @@ mod tests {
                 && blocks[0].contains("set srcaddr \"none\"")
         );
         assert!(
-            blocks[0].contains("set service \"s-v6-") && blocks[0].contains("\"s-icmp6-128\"\n"),
+            blocks[0].contains("set service \"s-") && blocks[0].contains("\"s-icmp6-128\"\n"),
             "{}",
             blocks[0]
         );

@@ -912,7 +912,7 @@ mod tests {
             .collect();
         assert_eq!(rules.len(), 2, "{out}");
         assert!(rules.iter().any(|l| l.starts_with("set rulebase security rules zonal-both from imaging to pacs source [ n4-10_20_0_0_24 n6-2001_db8_20_64 ] destination [ h4-10_30_0_5 h6-2001_db8_30_5 ] ")), "{out}");
-        assert!(rules.iter().any(|l| l.starts_with("set rulebase security rules zonal-pairs-4 from [ imaging legacy ] to pacs source g-pairs-src-4-")), "{out}");
+        assert!(rules.iter().any(|l| l.starts_with("set rulebase security rules zonal-pairs-4 from [ imaging legacy ] to pacs source g-imaging-legacy-4-")), "{out}");
     }
 
     #[test]

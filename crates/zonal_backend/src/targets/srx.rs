@@ -447,7 +447,11 @@ mod tests {
         let lines = policy_lines(&out, "dicom-imaging-pacs-4");
         assert!(lines.contains(&"set groups zonal-test security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 match source-address n4_10_20_0_0_24"), "{out}");
         assert!(lines.contains(&"set groups zonal-test security policies from-zone imaging to-zone pacs policy dicom-imaging-pacs-4 then permit"));
-        assert!(out.contains("set groups zonal-test applications application s_dicom-"));
+        // Named after the services it holds (the fixture names none: the ports).
+        assert!(
+            out.contains("set groups zonal-test applications application s_tcp"),
+            "{out}"
+        );
         assert!(out.contains(" term t1 protocol tcp destination-port 104\n"));
         let tail: Vec<&str> = out
             .lines()
@@ -612,7 +616,7 @@ mod tests {
             .iter()
             .find_map(|l| l.split(" match destination-address ").nth(1))
             .unwrap_or_default();
-        assert!(dst.starts_with("g_web-dst-not-4-"), "{dst}");
+        assert!(dst.starts_with("g_internet-not-4-"), "{dst}");
         let addresses = out
             .lines()
             .filter(|l| l.contains(" address-book global address "))

@@ -224,11 +224,17 @@ pub(crate) fn services_hint(rule: &zonal_model::Rule) -> String {
         .iter()
         .map(|u| u.name.clone().unwrap_or_else(|| u.text.replace(' ', "-")))
         .collect();
-    if names.is_empty() {
-        "any".to_string()
-    } else {
-        names.join("-")
+    if !names.is_empty() {
+        return names.join("-");
     }
+    // A rule built without written services (tests, tools): what it covers.
+    let covered = rule
+        .terms
+        .iter()
+        .fold(zonal_model::ServiceSet::empty(), |a, t| {
+            a.union(&t.services)
+        });
+    covered.to_string()
 }
 
 /// A 6-hex-digit FNV-1a hash of a text, for content-addressed object names:
