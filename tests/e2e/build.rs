@@ -828,3 +828,44 @@ fn shared_objects_are_named_by_content_not_by_rule() {
         }
     }
 }
+
+/// A rule between two devices of one subnet never crosses a layer-3
+/// firewall: every target warns (W0303) at the rule, and a rule written to
+/// `any` or between zones does not warn.
+#[test]
+fn same_subnet_rules_are_a_warning_on_every_target() {
+    let policy = policy_of_text(
+        "same-subnet.zonal",
+        "policy same { owner \"n\" }\n\
+         zone modalities { network 10.20.110.0/24  trust low  kind modality\n\
+           device ct-1 { address 10.20.110.11  kind ct }\n\
+           device mr-1 { address 10.20.110.12  kind mr } }\n\
+         zone archive { network 10.20.120.0/24  trust medium  kind pacs\n\
+           device pacs-1 { address 10.20.120.10  kind pacs  listens dicom } }\n\
+         deny ct-1 -> mr-1 \"scanners do not talk to each other\"\n\
+         allow modalities -> pacs-1 : dicom \"images\"\n\
+         deny modalities -> any : telnet \"no telnet\"\n",
+    );
+    for target in Target::ALL {
+        let fw = Firewall::by_address("same");
+        let req = Request {
+            checked: &zonal_tests::checked(policy.clone()),
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let r = zonal_tests::render_or_panic(target, &req);
+        let w: Vec<&zonal_diagnostics::Diagnostic> = r
+            .artifacts
+            .iter()
+            .flat_map(|a| a.warnings.iter())
+            .filter(|d| d.code == "W0303")
+            .collect();
+        assert_eq!(w.len(), 1, "{target}: {w:?}");
+        assert!(
+            w[0].message.contains("`deny-ct-1-to-mr-1-any`"),
+            "{target}: {}",
+            w[0].message
+        );
+        assert!(w[0].message.contains("10.20.110.0/24"), "{}", w[0].message);
+    }
+}

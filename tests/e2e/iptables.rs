@@ -9,6 +9,7 @@
 //! as one stream is tested in crates/zonal_cli/tests/build.rs.)
 
 use zonal_backend::{Firewall, Request, Target, Templates};
+use zonal_diagnostics::SourceDb;
 use zonal_model::Policy;
 use zonal_tests::{fixtures, policy_of, policy_of_text, render_or_panic, repo_root};
 
@@ -144,36 +145,45 @@ allow clinic -> pacs-1 : https until 2600-01-01 "far future"
 allow clinic -> servers : ssh until 2037-12-31 "before 2038"
 "#;
 
-/// `until` beyond 2038-01-19 cannot be held by `-m time --datestop`: the
-/// rule is rendered without it (never with a date the tool rejects or a
-/// wrapped one), and W0301 says so, at the rule, once per family file.
+/// `until` beyond 2038-01-18 cannot be held by `-m time --datestop`: the
+/// build refuses it (E0308, at the rule) instead of rendering a wrapped
+/// date or no expiry; the last representable day renders.
 #[test]
-fn iptables_expiry_beyond_2038_is_a_located_warning() {
+fn iptables_expiry_beyond_2038_is_a_located_error() {
     let policy = policy_of_text("far-future.zonal", FAR_FUTURE);
     let fw = Firewall::by_address("far-future");
-    let r = render(&policy, &fw);
+    let req = Request {
+        checked: &zonal_tests::checked(policy.clone()),
+        firewall: &fw,
+        templates: &Templates::embedded(),
+    };
+    let err = zonal_backend::render(Target::Iptables, &req, &mut SourceDb::new())
+        .expect_err("a 2600 expiry must be refused");
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert_eq!(err.0[0].code, "E0308");
+    assert!(err.0[0].message.contains("`allow-clinic-to-pacs-1-https`"));
+    let rule = policy
+        .rules
+        .iter()
+        .find(|r| r.name == "allow-clinic-to-pacs-1-https")
+        .expect("the rule");
+    assert_eq!(err.0[0].primary.span, rule.span);
+    let ok = policy_of_text(
+        "near-future.zonal",
+        &FAR_FUTURE.replace("until 2600-01-01", "until 2038-01-18"),
+    );
+    let r = render(&ok, &fw);
     for a in &r.artifacts {
+        assert!(
+            a.text.contains("--datestop 2038-01-18T23:59:59"),
+            "{}",
+            a.text
+        );
         assert!(
             a.text.contains("--datestop 2037-12-31T23:59:59"),
             "{}",
             a.text
         );
-        assert!(!a.text.contains("--datestop 2600"), "{}", a.text);
-        let w: Vec<_> = a.warnings.iter().collect();
-        assert_eq!(w.len(), 1, "{}: {w:?}", a.extension);
-        assert_eq!(w[0].code, "W0301");
-        assert!(
-            w[0].message.contains("`allow-clinic-to-pacs-1-https`"),
-            "{}",
-            w[0].message
-        );
-        assert!(w[0].help.is_some());
-        let rule = policy
-            .rules
-            .iter()
-            .find(|r| r.name == "allow-clinic-to-pacs-1-https")
-            .expect("the rule");
-        assert_eq!(w[0].primary.span, rule.span);
     }
 }
 

@@ -36,10 +36,10 @@ fn meta_times(text: &str) -> Vec<i64> {
 
 /// Regression (issue 9): `until 2600-01-01` rendered `meta time <
 /// 19880…`, which wraps, so the kernel treated the rule as expired and
-/// dropped the flow while `build` said nothing. Now the rule carries no
-/// `meta time`, and W0302 says so at the rule.
+/// dropped the flow while `build` said nothing. Now it is a located error
+/// (E0308), and the last day `meta time` can hold renders without wrapping.
 #[test]
-fn far_future_expiry_does_not_wrap_and_is_a_located_warning() {
+fn far_future_expiry_is_a_located_error_and_never_wraps() {
     let text = r#"
 policy far-future { owner "tests" }
 zone clinic { network 10.60.1.0/24  trust medium  kind clinical }
@@ -53,20 +53,39 @@ allow clinic -> pacs-1 : https until 2600-01-01 "far future"
 allow clinic -> servers : ssh until 2262-04-10 "last representable day"
 "#;
     let policy = policy_of_text("far-future.zonal", text);
-    let a = render(&policy);
-    let times = meta_times(&a.text);
-    assert_eq!(times.len(), 1, "{}", a.text);
-    assert!(times.iter().all(|t| *t <= META_TIME_MAX), "{times:?}");
-    let w: Vec<_> = a.warnings.iter().collect();
-    assert_eq!(w.len(), 1, "{w:?}");
-    assert_eq!(w[0].code, "W0302");
-    assert!(w[0].message.contains("`allow-clinic-to-pacs-1-https`"));
+    let fw = Firewall::by_address("far-future");
+    let req = Request {
+        checked: &zonal_tests::checked(policy.clone()),
+        firewall: &fw,
+        templates: &Templates::embedded(),
+    };
+    let err = zonal_backend::render(
+        Target::Nftables,
+        &req,
+        &mut zonal_diagnostics::SourceDb::new(),
+    )
+    .expect_err("a 2600 expiry must be refused");
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert_eq!(err.0[0].code, "E0308");
+    assert!(err.0[0].message.contains("`allow-clinic-to-pacs-1-https`"));
     let rule = policy
         .rules
         .iter()
         .find(|r| r.name == "allow-clinic-to-pacs-1-https")
         .expect("the rule");
-    assert_eq!(w[0].primary.span, rule.span);
+    assert_eq!(err.0[0].primary.span, rule.span);
+    let ok = policy_of_text(
+        "last-day.zonal",
+        &text.replace(
+            "allow clinic -> pacs-1 : https until 2600-01-01 \"far future\"\n",
+            "",
+        ),
+    );
+    let a = render(&ok);
+    let times = meta_times(&a.text);
+    assert_eq!(times.len(), 1, "{}", a.text);
+    assert!(times.iter().all(|t| *t <= META_TIME_MAX), "{times:?}");
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
 }
 
 /// Every example and valid fixture: one table, replaced in one

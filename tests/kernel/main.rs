@@ -116,28 +116,30 @@ allow pacs-1 -> internet : esp, https "vendor tunnel"
 allow clinic -> internet : https until 2026-01-31 "expired trial"
 "#;
 
-/// `until 2600-01-01`: nftables' `meta time` holds nanoseconds in 64 bits
-/// and iptables' `--datestop` 32-bit seconds, so a far-future expiry
-/// written naively wraps into the past and the kernel treats the rule as
-/// expired. Rendered without the in-kernel expiry (W0301, W0302), the rule
-/// is enforced.
+/// The last day each target can hold (iptables' `--datestop` keeps 32-bit
+/// seconds, nftables' `meta time` 64-bit nanoseconds): rendered with that
+/// expiry, the rule is enforced today (a wrapped date would have made it
+/// expired). Later dates are refused at build time (E0308).
 #[test]
 fn far_future_expiry_is_enforced_by_nftables_and_iptables() {
-    let text = SMALL.replace(
-        "allow clinic -> internet : https until 2026-01-31 \"expired trial\"",
-        "allow clinic -> internet : https until 2600-01-01 \"far future\"",
-    );
-    assert_ne!(text, SMALL);
-    let l = load_text("kernel-far-future.zonal", &text);
-    let rule = l
-        .policy
-        .rules
-        .iter()
-        .find(|r| r.until.is_some_and(|d| d.year == 2600))
-        .expect("the far-future rule");
-    assert!(!rule.expired);
     let fw = Firewall::by_address("kernel-far-future");
-    for target in [Target::Nftables, Target::Iptables] {
+    for (target, last) in [
+        (Target::Nftables, "2262-04-10"),
+        (Target::Iptables, "2038-01-18"),
+    ] {
+        let text = SMALL.replace(
+            "allow clinic -> internet : https until 2026-01-31 \"expired trial\"",
+            &format!("allow clinic -> internet : https until {last} \"far future\""),
+        );
+        assert_ne!(text, SMALL);
+        let l = load_text("kernel-far-future.zonal", &text);
+        let rule = l
+            .policy
+            .rules
+            .iter()
+            .find(|r| r.until.is_some_and(|d| d.to_string() == last))
+            .expect("the far-future rule");
+        assert!(!rule.expired);
         let rules = render(&l.policy, target, &fw, &Templates::embedded());
         let report = prove(&l.policy, &rules, &Config::default());
         assert_no_mismatch(&format!("kernel-far-future {target}"), &l, &report);

@@ -41,6 +41,10 @@ pub(crate) struct Limits {
     pub(crate) interface_max: usize,
     /// Maximum vendor zone name length.
     pub(crate) vendor_zone_max: usize,
+    /// The latest `until` date whose expiry the target can hold (the rule
+    /// ends at the end of that day, UTC); `None` where rules carry no
+    /// expiry (pf: a build warning says so). A later date is E0308.
+    pub(crate) last_until: Option<zonal_model::Date>,
 }
 
 /// The limits of a target (its row of the target table).

@@ -23,6 +23,7 @@
 //! text.
 
 mod binding;
+mod checks;
 mod device;
 mod env;
 mod escape;
@@ -239,7 +240,14 @@ pub fn render_plan(
     templates: &Templates,
     db: &mut SourceDb,
 ) -> Result<Rendered, Diagnostics> {
-    let artifacts = (targets::spec(target).render)(plan, templates, db)?;
+    let out_of_range = checks::dates(target, plan);
+    if !out_of_range.is_empty() {
+        return Err(out_of_range);
+    }
+    let mut artifacts = (targets::spec(target).render)(plan, templates, db)?;
+    if let Some(first) = artifacts.first_mut() {
+        first.warnings.extend(checks::same_subnet(target, plan));
+    }
     Ok(Rendered {
         target,
         firewall: plan.firewall.name.clone(),

@@ -425,7 +425,7 @@ fn write_flows(
             }),
             9 => pair(rng, &d.vendors, &d.modalities).map(|(a, b)| {
                 format!(
-                    "allow {} -> {} : rdp, vnc until 2099-12-31 \"vendor service\"",
+                    "allow {} -> {} : rdp, vnc until 2035-06-30 \"vendor service\"",
                     dev(a),
                     dev(b)
                 )

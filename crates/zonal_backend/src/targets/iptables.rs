@@ -15,7 +15,7 @@
 //! and service) instead of the full cross product.
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
+use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Family};
 
@@ -76,7 +76,7 @@ pub(crate) fn render(
             extension: ext.into(),
             text,
             rule_count: view.rule_count,
-            warnings: expiry_warnings(plan, fam),
+            warnings: Diagnostics::new(),
         });
     }
     Ok(out)
@@ -88,39 +88,10 @@ pub(crate) fn render(
 const DATESTOP_MAX: i64 = 2_147_483_647;
 
 /// `--datestop` for an expiry date: the last second of the day (UTC), or
-/// `None` when it lies beyond [`DATESTOP_MAX`].
+/// `None` when it lies beyond [`DATESTOP_MAX`] (never reached: the target
+/// table's last `until` day makes such a date E0308 before rendering).
 fn datestop(d: zonal_model::Date) -> Option<String> {
     (plan::end_of_day_unix(d) - 1 <= DATESTOP_MAX).then(|| format!("{d}T23:59:59"))
-}
-
-/// W0301 for every rendered rule of the family whose expiry `-m time`
-/// cannot hold: it is rendered without the in-kernel expiry.
-fn expiry_warnings(plan: &FirewallPlan<'_>, fam: Family) -> Diagnostics {
-    let mut out = Diagnostics::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for pair in &plan.pairs {
-        for e in &pair.entries {
-            let Some(d) = e.until() else { continue };
-            if datestop(d).is_some() || e.family(fam).is_err() || !seen.insert(e.rule.id) {
-                continue;
-            }
-            out.push(
-                Diagnostic::new(
-                    "W0301",
-                    Severity::Low,
-                    format!(
-                        "rule `{}` expires on {d}, beyond what iptables `-m time --datestop` can hold (2038-01-19); the {} file enforces it without an expiry",
-                        e.rule.name,
-                        family_name(fam)
-                    ),
-                    e.rule.span,
-                    "expiry not enforced by the kernel",
-                )
-                .with_help("rebuild and reload before the rule expires (Zonal leaves expired rules out), or use the nftables target, whose `meta time` reaches 2262"),
-            );
-        }
-    }
-    out
 }
 
 #[expect(

@@ -72,6 +72,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: false,
             interface_max: 15,
             vendor_zone_max: 31,
+            last_until: Some(date(2262, 4, 10)),
         },
     },
     TargetSpec {
@@ -89,6 +90,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: false,
             interface_max: 15,
             vendor_zone_max: 31,
+            last_until: Some(date(2038, 1, 18)),
         },
     },
     TargetSpec {
@@ -106,6 +108,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: false,
             interface_max: 15,
             vendor_zone_max: 31,
+            last_until: None,
         },
     },
     TargetSpec {
@@ -123,6 +126,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: false,
             interface_max: 64,
             vendor_zone_max: 31,
+            last_until: Some(date(2035, 12, 30)),
         },
     },
     TargetSpec {
@@ -140,6 +144,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: false,
             interface_max: 48,
             vendor_zone_max: 48,
+            last_until: Some(date(2035, 12, 30)),
         },
     },
     TargetSpec {
@@ -157,6 +162,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: true,
             interface_max: 64,
             vendor_zone_max: 63,
+            last_until: Some(date(2037, 12, 30)),
         },
     },
     TargetSpec {
@@ -174,6 +180,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: true,
             interface_max: 64,
             vendor_zone_max: 31,
+            last_until: Some(date(2037, 12, 30)),
         },
     },
     TargetSpec {
@@ -191,6 +198,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
             dash: true,
             interface_max: 15,
             vendor_zone_max: 35,
+            last_until: Some(date(2037, 12, 30)),
         },
     },
 ];
@@ -219,4 +227,9 @@ mod tests {
         let names: std::collections::BTreeSet<_> = TARGETS.iter().map(|s| s.name).collect();
         assert_eq!(names.len(), TARGETS.len());
     }
+}
+
+/// A date of the target table (the values are valid dates).
+const fn date(year: u16, month: u8, day: u8) -> zonal_model::Date {
+    zonal_model::Date { year, month, day }
 }

@@ -9,7 +9,7 @@
 //! dropped first (`fib`, anti-spoofing).
 
 use serde::Serialize;
-use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
+use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Family};
 
@@ -138,7 +138,7 @@ pub(crate) fn render(
         extension: T.extension().into(),
         text,
         rule_count: view.rule_count,
-        warnings: expiry_warnings(plan),
+        warnings: Diagnostics::new(),
     }])
 }
 
@@ -149,38 +149,10 @@ pub(crate) fn render(
 const META_TIME_MAX: i64 = i64::MAX / 1_000_000_000;
 
 /// `meta time < T` for an expiry date: the end of the day (UTC) in UNIX
-/// seconds, or `None` when `meta time` cannot hold it.
+/// seconds, or `None` when `meta time` cannot hold it (never reached: the
+/// target table's last `until` day makes such a date E0308 first).
 fn meta_time(d: zonal_model::Date) -> Option<i64> {
     Some(plan::end_of_day_unix(d)).filter(|t| *t <= META_TIME_MAX)
-}
-
-/// W0302 for every rendered rule whose expiry `meta time` cannot hold:
-/// it is rendered without the in-kernel expiry.
-fn expiry_warnings(plan: &FirewallPlan<'_>) -> Diagnostics {
-    let mut out = Diagnostics::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for pair in &plan.pairs {
-        for e in &pair.entries {
-            let Some(d) = e.until() else { continue };
-            if meta_time(d).is_some() || !seen.insert(e.rule.id) {
-                continue;
-            }
-            out.push(
-                Diagnostic::new(
-                    "W0302",
-                    Severity::Low,
-                    format!(
-                        "rule `{}` expires on {d}, beyond what nftables `meta time` can hold (2262-04-11); it is rendered without an expiry",
-                        e.rule.name
-                    ),
-                    e.rule.span,
-                    "expiry not enforced by the kernel",
-                )
-                .with_help("rebuild and reload before the rule expires (Zonal leaves expired rules out), or give an earlier `until` date"),
-            );
-        }
-    }
-    out
 }
 
 #[expect(

@@ -1,0 +1,116 @@
+//! Checks every target shares, run on the plan before and after a target
+//! renders: what the target cannot represent is an error (E0308: an expiry
+//! date beyond the target's range), what no firewall of this kind can
+//! enforce is a warning (W0303: traffic inside one subnet of a zone never
+//! crosses a layer-3 device).
+
+use std::collections::BTreeSet;
+
+use zonal_diagnostics::{Diagnostic, Diagnostics, Severity};
+use zonal_model::{Action, AddrSet, Rule};
+
+use crate::Target;
+use crate::escape;
+use crate::plan::FirewallPlan;
+
+/// The rules the plan renders, once each, in rule order.
+fn rendered_rules<'p>(plan: &FirewallPlan<'p>) -> Vec<&'p Rule> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for pair in &plan.pairs {
+        for e in &pair.entries {
+            for r in std::iter::once(e.rule).chain(e.also.iter().copied()) {
+                if seen.insert(r.id) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|r| r.id);
+    out
+}
+
+/// E0308 for every rendered rule whose `until` lies beyond the last date
+/// the target can hold: rendered without its expiry it would permit more
+/// than written after that date, and a wrapped date would end it at once.
+pub(crate) fn dates(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let Some(last) = escape::limits(target).last_until else {
+        return out;
+    };
+    for r in rendered_rules(plan) {
+        let Some(until) = r.until.filter(|u| *u > last) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(
+                "E0308",
+                format!(
+                    "rule `{}` expires on {until}, later than {target} can enforce an expiry (the last day it can hold is {last})",
+                    r.name
+                ),
+                r.span,
+                "expiry out of the target's range",
+            )
+            .with_help(format!(
+                "write `until {last}` or earlier and renew the rule then, or leave out `until` and remove the rule by hand; see docs/targets/{target}.md"
+            )),
+        );
+    }
+    out
+}
+
+/// W0303 for every rendered rule written between named endpoints (not
+/// `any`) that covers traffic between two addresses of one subnet of a zone: such packets go from host to host on the
+/// segment and never reach a layer-3 firewall, so the rule (allow or
+/// deny) is not enforced there.
+pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let mut warned = BTreeSet::new();
+    for pair in plan.pairs.iter().filter(|p| p.src == p.dst) {
+        let zone = &plan[pair.src];
+        if zone.pseudo {
+            continue;
+        }
+        let Some(z) = plan.policy.zone_by_name(&zone.name) else {
+            continue;
+        };
+        for e in &pair.entries {
+            // `a -> any` covers `a -> a` only incidentally: warn about the
+            // rules written between named endpoints.
+            let names_any =
+                |w: &[(String, zonal_diagnostics::Span)]| w.iter().any(|(n, _)| n == "any");
+            if names_any(&e.rule.src_written) || names_any(&e.rule.dst_written) {
+                continue;
+            }
+            let subnet = z.networks.iter().find(|n| {
+                let n = AddrSet::from_prefixes([*n]);
+                !e.src.intersect(&n).is_empty() && !e.dst.intersect(&n).is_empty()
+            });
+            let Some(subnet) = subnet else { continue };
+            if !warned.insert(e.rule.id) {
+                continue;
+            }
+            let what = match e.rule.action {
+                Action::Allow => "permits",
+                Action::Deny => "denies",
+            };
+            out.push(
+                Diagnostic::new(
+                    "W0303",
+                    Severity::Low,
+                    format!(
+                        "rule `{}` {what} traffic inside `{subnet}` of zone `{}`, which never crosses the {target} firewall",
+                        e.rule.name, zone.name
+                    ),
+                    e.rule.span,
+                    "not enforced by a layer-3 firewall",
+                )
+                .with_help(
+                    "hosts of one subnet talk directly; enforce this with host firewalls, private VLANs or a separate zone behind the firewall",
+                ),
+            );
+        }
+    }
+    out
+}
