@@ -210,6 +210,11 @@ pub(crate) fn spec(target: Target) -> &'static TargetSpec {
     &TARGETS[target as usize]
 }
 
+/// A date of the target table (the values are valid dates).
+const fn date(year: u16, month: u8, day: u8) -> zonal_model::Date {
+    zonal_model::Date { year, month, day }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,9 +232,4 @@ mod tests {
         let names: std::collections::BTreeSet<_> = TARGETS.iter().map(|s| s.name).collect();
         assert_eq!(names.len(), TARGETS.len());
     }
-}
-
-/// A date of the target table (the values are valid dates).
-const fn date(year: u16, month: u8, day: u8) -> zonal_model::Date {
-    zonal_model::Date { year, month, day }
 }
