@@ -869,3 +869,58 @@ fn same_subnet_rules_are_a_warning_on_every_target() {
         assert!(w[0].message.contains("10.20.110.0/24"), "{}", w[0].message);
     }
 }
+
+/// Justifications keep their text: UTF-8 where the target's comments are
+/// UTF-8 (SRX, PAN-OS, FortiGate), transliterated elsewhere (never "R ntgen,"),
+/// and a cut is a warning naming the rule and the target (W0304, or the
+/// target's own W0321/W0322).
+#[test]
+fn justifications_keep_their_text_and_cuts_are_warnings() {
+    let long = "x".repeat(500);
+    let policy = policy_of_text(
+        "texts.zonal",
+        &format!(
+            "policy texts {{ owner \"n\" }}\n\
+             zone reading {{ network 10.20.130.0/24  trust medium  kind clinical }}\n\
+             zone archive {{ network 10.20.120.0/24  trust medium  kind pacs }}\n\
+             allow reading -> archive : https \"Röntgen, 放射線科\"\n\
+             allow reading -> archive : dicom \"{long}\"\n"
+        ),
+    );
+    for target in Target::ALL {
+        let fw = Firewall::by_address("texts");
+        let req = Request {
+            checked: &zonal_tests::checked(policy.clone()),
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let r = zonal_tests::render_or_panic(target, &req);
+        let text: String = r.artifacts.iter().map(|a| a.text.as_str()).collect();
+        match target {
+            Target::Srx | Target::Panos | Target::Fortigate => {
+                assert!(text.contains("Röntgen, 放射線科"), "{target}: UTF-8 lost")
+            }
+            _ => assert!(
+                text.contains("Rontgen, Fang She Xian Ke"),
+                "{target}: not transliterated"
+            ),
+        }
+        assert!(!text.contains("R ntgen"), "{target}");
+        let cuts: Vec<&zonal_diagnostics::Diagnostic> = r
+            .artifacts
+            .iter()
+            .flat_map(|a| a.warnings.iter())
+            .filter(|d| matches!(d.code, "W0304" | "W0321" | "W0322"))
+            .collect();
+        if text.contains(&long) {
+            assert!(cuts.is_empty(), "{target}: {cuts:?}");
+        } else {
+            assert!(!cuts.is_empty(), "{target}: cut without a warning");
+            assert!(
+                cuts.iter()
+                    .any(|d| d.message.contains("allow-reading-to-archive-dicom")),
+                "{target}: {cuts:?}"
+            );
+        }
+    }
+}

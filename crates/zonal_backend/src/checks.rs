@@ -2,7 +2,8 @@
 //! renders: what the target cannot represent is an error (E0308: an expiry
 //! date beyond the target's range), what no firewall of this kind can
 //! enforce is a warning (W0303: traffic inside one subnet of a zone never
-//! crosses a layer-3 device).
+//! crosses a layer-3 device), and text the target's limit cuts is a
+//! warning (W0304), never silent.
 
 use std::collections::BTreeSet;
 
@@ -109,6 +110,45 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
                 .with_help(
                     "hosts of one subnet talk directly; enforce this with host firewalls, private VLANs or a separate zone behind the firewall",
                 ),
+            );
+        }
+    }
+    out
+}
+
+/// W0304 for every rendered rule whose comment (name, leg, expiry and
+/// justification) the target's comment limit cuts. FortiGate (W0321) and
+/// ASA (W0322) compose their comments themselves and warn themselves.
+pub(crate) fn cut_comments(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    if matches!(target, Target::Fortigate | Target::Asa) {
+        return out;
+    }
+    let max = escape::limits(target).comment_max;
+    let mut warned = BTreeSet::new();
+    for pair in &plan.pairs {
+        for e in &pair.entries {
+            if e.rule.justification.is_none() || !warned.insert(e.rule.id) {
+                continue;
+            }
+            let (_, cut) = escape::free_text(escape::keeps_unicode(target), &e.comment_raw(), max);
+            if !cut {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    "W0304",
+                    Severity::Low,
+                    format!(
+                        "the justification of rule `{}` is cut to {max} bytes on {target}",
+                        e.rule.name
+                    ),
+                    e.rule.span,
+                    "shortened in the rendered comment",
+                )
+                .with_help(format!(
+                    "shorten the justification, or keep the details in the policy (the rule's name and the policy's digest lead back to it); {target} comments hold {max} bytes"
+                )),
             );
         }
     }

@@ -61,40 +61,68 @@ pub(crate) fn is_safe_char(c: char) -> bool {
         )
 }
 
-/// Makes free text safe for a comment of `target`: unsafe characters become
-/// spaces, runs of spaces collapse, and the text is cut to the target's
-/// comment limit (on a word boundary when possible).
+/// Makes free text safe for a comment of `target`: see [`free_text`]; cut
+/// to the target's comment limit.
 pub(crate) fn comment(target: Target, raw: &str) -> String {
-    comment_max(raw, limits(target).comment_max)
+    free_text(keeps_unicode(target), raw, limits(target).comment_max).0
 }
 
-/// Like [`comment`], with an explicit byte limit.
+/// Like [`comment`] in plain ASCII, with an explicit byte limit.
 pub(crate) fn comment_max(raw: &str, max: usize) -> String {
-    let mut out = String::with_capacity(raw.len().min(max));
+    free_text(false, raw, max).0
+}
+
+/// Free text made safe: the safe ASCII characters stay; a non-ASCII letter
+/// or digit stays where the target's comments are UTF-8 (`unicode`), and is
+/// transliterated to ASCII elsewhere ("Röntgen, 放射線科" becomes "Rontgen,
+/// Fang She Xian Ke", never "R ntgen,"); everything else becomes a space,
+/// and runs of spaces collapse. At most `max` bytes, cut on a word (or
+/// character) boundary with `...`. Returns the text and whether it was cut
+/// (a build warning must say so).
+pub(crate) fn free_text(unicode: bool, raw: &str, max: usize) -> (String, bool) {
+    let mut out = String::with_capacity(raw.len().min(max.saturating_add(8)));
     let mut space = false;
-    for c in raw.chars() {
-        let c = if is_safe_char(c) { c } else { ' ' };
+    let mut push = |c: char, out: &mut String| {
         if c == ' ' {
             space = !out.is_empty();
-            continue;
+            return;
         }
         if space {
             out.push(' ');
             space = false;
         }
         out.push(c);
+    };
+    for c in raw.chars() {
+        if is_safe_char(c) {
+            push(c, &mut out);
+        } else if !c.is_ascii() && c.is_alphanumeric() {
+            if unicode {
+                push(c, &mut out);
+            } else {
+                let ascii = deunicode::deunicode_char(c).unwrap_or(" ");
+                for a in ascii.chars() {
+                    push(if is_safe_char(a) { a } else { ' ' }, &mut out);
+                }
+            }
+        } else {
+            push(' ', &mut out);
+        }
     }
-    if out.len() > max {
-        // Every character is ASCII here, so byte indexes are char boundaries.
-        let cut = max.saturating_sub(3);
-        let head = out.get(..cut).unwrap_or_default();
-        let head = match head.rfind(' ') {
-            Some(i) if i > cut / 2 => head.get(..i).unwrap_or(head),
-            _ => head,
-        };
-        out = format!("{}...", head.trim_end());
+    let out = out.trim_end().to_string();
+    if out.len() <= max {
+        return (out, false);
     }
-    out
+    let mut cut = max.saturating_sub(3);
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = out.get(..cut).unwrap_or_default();
+    let head = match head.rfind(' ') {
+        Some(i) if i > cut / 2 => head.get(..i).unwrap_or(head),
+        _ => head,
+    };
+    (format!("{}...", head.trim_end()), true)
 }
 
 /// Makes an identifier for `target` from a type prefix (e.g. `z_`, which
@@ -220,10 +248,11 @@ pub(crate) fn is_safe_unicode(c: char) -> bool {
     !c.is_ascii() && c.is_alphanumeric()
 }
 
-/// Whether `target`'s comments keep non-ASCII letters and digits (FortiOS
-/// comments are UTF-8).
+/// Whether `target`'s comments keep non-ASCII letters and digits: FortiOS
+/// comments, Junos descriptions and PAN-OS descriptions are UTF-8; the
+/// others transliterate.
 pub(crate) fn keeps_unicode(target: Target) -> bool {
-    matches!(target, Target::Fortigate)
+    matches!(target, Target::Fortigate | Target::Srx | Target::Panos)
 }
 
 /// Checks a value that a template is about to interpolate. Returns the first

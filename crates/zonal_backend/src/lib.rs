@@ -247,6 +247,7 @@ pub fn render_plan(
     let mut artifacts = (targets::spec(target).render)(plan, templates, db)?;
     if let Some(first) = artifacts.first_mut() {
         first.warnings.extend(checks::same_subnet(target, plan));
+        first.warnings.extend(checks::cut_comments(target, plan));
     }
     Ok(Rendered {
         target,

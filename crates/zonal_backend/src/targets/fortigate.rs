@@ -454,36 +454,10 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(FortiView, Diagnostics), 
     Ok((view, warnings))
 }
 
-/// Free text for a FortiOS comment: the safe ASCII characters and non-ASCII
-/// letters and digits are kept (FortiOS comments are UTF-8: "Röntgen,
-/// 放射線科" stays), everything else becomes a space, runs of spaces
-/// collapse; at most `max` bytes, cut on a character boundary with `...`.
-/// Returns the text and whether it was cut.
+/// Free text for a FortiOS comment: UTF-8 letters and digits kept
+/// ("Röntgen, 放射線科" stays), at most `max` bytes; whether it was cut.
 fn utf8_comment(raw: &str, max: usize) -> (String, bool) {
-    let mut out = String::with_capacity(raw.len());
-    let mut space = false;
-    for c in raw.chars() {
-        let keep =
-            (crate::escape::is_safe_char(c) && c != ' ') || crate::escape::is_safe_unicode(c);
-        if !keep {
-            space = !out.is_empty();
-            continue;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        out.push(c);
-    }
-    if out.len() <= max {
-        return (out, false);
-    }
-    let mut cut = max.saturating_sub(3);
-    while !out.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let head = out.get(..cut).unwrap_or_default().trim_end();
-    (format!("{head}..."), true)
+    crate::escape::free_text(true, raw, max)
 }
 
 /// Two Zonal zones must not become one FortiOS zone (names are compared

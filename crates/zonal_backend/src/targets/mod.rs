@@ -157,7 +157,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
         // Names 63; descriptions 900.
         limits: Limits {
             ident_max: 63,
-            comment_max: 200,
+            comment_max: 900,
             upper: false,
             dash: true,
             interface_max: 64,
@@ -175,7 +175,7 @@ pub(crate) static TARGETS: [TargetSpec; Target::ALL.len()] = [
         // Names 63, schedules and zones 31; descriptions 1023.
         limits: Limits {
             ident_max: 31,
-            comment_max: 200,
+            comment_max: 1000,
             upper: false,
             dash: true,
             interface_max: 64,
