@@ -924,3 +924,83 @@ fn justifications_keep_their_text_and_cuts_are_warnings() {
         }
     }
 }
+
+/// Zones whose names sanitise alike, or a zone named `unzoned`, never
+/// become one vendor zone (SRX and PAN-OS: E0342; FortiGate E0333; ASA
+/// E0332), and on pf each zone's rules use its own interface macro.
+#[test]
+fn zone_names_that_collide_are_errors_and_pf_macros_stay_apart() {
+    let text = "policy coll { owner \"n\" }\n\
+        zone imaging_servers { network 10.2.0.0/24  trust medium  kind servers }\n\
+        zone Imaging.Servers { network 10.3.0.0/24  trust medium  kind servers }\n\
+        allow imaging_servers -> Imaging.Servers : https \"a\"\n";
+    let policy = policy_of_text("coll.zonal", text);
+    for (target, code) in [
+        (Target::Srx, "E0342"),
+        (Target::Panos, "E0342"),
+        (Target::Fortigate, "E0333"),
+        (Target::Asa, "E0332"),
+    ] {
+        let fw = Firewall::by_address("coll");
+        let req = Request {
+            checked: &zonal_tests::checked(policy.clone()),
+            firewall: &fw,
+            templates: &Templates::embedded(),
+        };
+        let err = zonal_backend::render(target, &req, &mut SourceDb::new())
+            .expect_err("colliding zone names must be refused");
+        assert!(err.iter().any(|d| d.code == code), "{target}: {err:?}");
+    }
+    let unzoned = policy_of_text(
+        "unzoned.zonal",
+        "policy u { owner \"n\" }\nzone unzoned { network 10.4.0.0/24  trust medium  kind servers }\n\
+         zone b { network 10.5.0.0/24  trust medium  kind servers }\nallow b -> unzoned : https \"b\"\n",
+    );
+    let fw = Firewall::by_address("u");
+    let req = Request {
+        checked: &zonal_tests::checked(unzoned),
+        firewall: &fw,
+        templates: &Templates::embedded(),
+    };
+    let err = zonal_backend::render(Target::Srx, &req, &mut SourceDb::new()).expect_err("unzoned");
+    assert!(
+        err.iter()
+            .any(|d| d.code == "E0342" && d.message.contains("no zone")),
+        "{err:?}"
+    );
+
+    // pf by interface: the rule into `Imaging.Servers` leaves on its own
+    // interface, not on the other zone's (the macros once collided).
+    let mut db = SourceDb::new();
+    let b = binding(
+        &mut db,
+        &policy,
+        "coll.yaml",
+        "firewalls:\n  - name: gw\n    target: pf\n    zones:\n      imaging_servers: { interface: em1 }\n      Imaging.Servers: { interface: em2 }\n",
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    let req = Request {
+        checked: &zonal_tests::checked(policy.clone()),
+        firewall: &b.firewalls[0],
+        templates: &Templates::embedded(),
+    };
+    let r = zonal_tests::render_or_panic(Target::Pf, &req);
+    let text = &r.artifacts[0].text;
+    let macro_of = |ifname: &str| {
+        text.lines()
+            .find(|l| l.ends_with(&format!("= \"{ifname}\"")))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no macro for {ifname}:\n{text}"))
+            .to_string()
+    };
+    let (em1, em2) = (macro_of("em1"), macro_of("em2"));
+    assert_ne!(em1, em2);
+    assert!(
+        text.contains(&format!("pass in quick on ${em1} ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("pass out quick on ${em2} ")),
+        "{text}"
+    );
+}

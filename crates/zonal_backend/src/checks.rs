@@ -154,3 +154,56 @@ pub(crate) fn cut_comments(target: Target, plan: &FirewallPlan<'_>) -> Diagnosti
     }
     out
 }
+
+/// E0342: two zones whose names sanitise alike (or a zone named like the
+/// pseudo zone `unzoned`) would become one SRX or PAN-OS zone: each would
+/// match the other's traffic. FortiGate (E0333) and ASA (E0332) check their
+/// own names.
+pub(crate) fn vendor_zone_collisions(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    if !matches!(target, Target::Srx | Target::Panos) {
+        return out;
+    }
+    let mut seen: std::collections::BTreeMap<String, (&str, bool)> =
+        std::collections::BTreeMap::new();
+    for z in &plan.zones {
+        let name = crate::targets::vendor_zone_name(target, z);
+        match seen.get(name.as_str()).copied() {
+            None => {
+                seen.insert(name, (&z.name, z.pseudo));
+            }
+            Some((first, first_pseudo)) => {
+                let message = if first_pseudo || z.pseudo {
+                    let user = if z.pseudo { first } else { z.name.as_str() };
+                    format!(
+                        "zone `{user}` takes the {target} zone `{name}`, which Zonal uses for addresses in no zone"
+                    )
+                } else {
+                    format!(
+                        "zones `{first}` and `{}` both become the {target} zone `{name}`",
+                        z.name
+                    )
+                };
+                let span = plan
+                    .policy
+                    .zone_by_name(&z.name)
+                    .or_else(|| plan.policy.zone_by_name(first))
+                    .map_or(plan.policy.header_span, |p| p.decl_span);
+                let mut d = Diagnostic::error(
+                    "E0342",
+                    message,
+                    span,
+                    "a second zone with this vendor name",
+                )
+                .with_help("rename one of the zones, or give each its own `vendor-zone` in the deployment binding");
+                if let Some(f) = plan.policy.zone_by_name(first)
+                    && f.decl_span != span
+                {
+                    d = d.with_secondary(f.decl_span, "the first zone");
+                }
+                out.push(d);
+            }
+        }
+    }
+    out
+}

@@ -240,9 +240,10 @@ pub fn render_plan(
     templates: &Templates,
     db: &mut SourceDb,
 ) -> Result<Rendered, Diagnostics> {
-    let out_of_range = checks::dates(target, plan);
-    if !out_of_range.is_empty() {
-        return Err(out_of_range);
+    let mut refused = checks::dates(target, plan);
+    refused.extend(checks::vendor_zone_collisions(target, plan));
+    if !refused.is_empty() {
+        return Err(refused);
     }
     let mut artifacts = (targets::spec(target).render)(plan, templates, db)?;
     if let Some(first) = artifacts.first_mut() {

@@ -215,6 +215,11 @@ const fn date(year: u16, month: u8, day: u8) -> zonal_model::Date {
     zonal_model::Date { year, month, day }
 }
 
+/// The vendor zone name of a plan zone on `target` (see `vendor::zone_name`).
+pub(crate) fn vendor_zone_name(target: Target, z: &crate::plan::PlanZone) -> String {
+    vendor::zone_name(target, z)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

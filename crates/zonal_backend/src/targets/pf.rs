@@ -171,9 +171,14 @@ fn view_model(plan: &FirewallPlan<'_>) -> PfView {
     let logs = (fw.logging.deny, fw.logging.allow);
 
     if plan.by_interface {
-        for z in &plan.zones {
+        // The macro of each plan zone, by zone: two zones whose names
+        // sanitise alike get distinct macros, and each rule uses its own
+        // zone's (never looked up again by sanitised name).
+        let mut macro_of_zone: Vec<String> = vec![String::new(); plan.zones.len()];
+        for (i, z) in plan.zones.iter().enumerate() {
             if let Some(ifname) = &z.interface {
                 let name = namer.name(T, "if_", &z.name);
+                macro_of_zone[i] = name.clone();
                 macros.push(Macro {
                     name,
                     value: ifname.clone(),
@@ -182,15 +187,10 @@ fn view_model(plan: &FirewallPlan<'_>) -> PfView {
         }
         for pair in &plan.pairs {
             let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
-            let macro_of = |zone: &str| {
-                let z = ident_of(zone);
-                macros
-                    .iter()
-                    .find(|m| m.name == z)
-                    .map(|m| m.name.clone())
-                    .unwrap_or_default()
-            };
-            let (on_in, on_out) = (macro_of(&sz.name), macro_of(&dz.name));
+            let (on_in, on_out) = (
+                macro_of_zone[pair.src.index()].clone(),
+                macro_of_zone[pair.dst.index()].clone(),
+            );
             let tag = namer.name(T, "zp_", &format!("{}_{}", sz.name, dz.name));
             let before = rules.len();
             for e in &pair.entries {
@@ -414,10 +414,6 @@ fn device_rules(d: &DeviceTraffic) -> Vec<PfRule> {
         });
     }
     out
-}
-
-fn ident_of(zone: &str) -> String {
-    escape::ident(T, "if_", zone)
 }
 
 #[expect(
