@@ -311,7 +311,8 @@ fn hostile_names_cannot_inject() {
     let twin = policy_of_text("hostile.zonal", &benign_twin(HOSTILE));
     tool_check(&policy, "hostile");
     // Zones named apart (`a.b`, `a-c`, `a_d`), for the targets that refuse
-    // `a.b`, `a-b` and `a_b` as one interface or zone name (E0332, E0333).
+    // `a.b`, `a-b` and `a_b` as one interface or zone name (E0332, E0333,
+    // E0342).
     let apart = zonal_tests::rename_word(
         &zonal_tests::rename_word(HOSTILE, "a-b", "a-c"),
         "a_b",
@@ -332,7 +333,7 @@ fn hostile_names_cannot_inject() {
         let (policy, twin) = match refused {
             Some(d) => {
                 assert!(
-                    d.iter().all(|d| matches!(d.code, "E0332" | "E0333")),
+                    d.iter().all(|d| matches!(d.code, "E0332" | "E0333" | "E0342")),
                     "{t}: {d:?}"
                 );
                 (&apart.0, &apart.1)
