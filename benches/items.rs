@@ -10,22 +10,9 @@
 
 use std::time::Instant;
 
+use zonal_bench::cpu_s;
 use zonal_lint::{LintConfig, ZoneGraph, check_with_graph};
 use zonal_model::{Date, MemoryLoader, Options, load};
-
-/// CPU time (user + system) of this process in seconds.
-fn cpu_s() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let Some(rest) = stat.rsplit(')').next() else {
-        return 0.0;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    ticks as f64 / 100.0
-}
 
 /// The three files: services, zones with their devices, rules.
 fn files(n: usize) -> [(String, String); 3] {

@@ -9,22 +9,10 @@
 use std::time::Instant;
 
 use zonal_backend::{Firewall, Request, Target, Templates};
+use zonal_bench::cpu_s;
 use zonal_diagnostics::SourceDb;
 use zonal_model::{Date, Options, load_str};
 use zonal_synth::{SynthConfig, generate};
-
-fn cpu_s() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let Some(rest) = stat.rsplit(')').next() else {
-        return 0.0;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    ticks as f64 / 100.0
-}
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
     let i = args.iter().position(|a| a == name)?;
