@@ -333,7 +333,8 @@ fn hostile_names_cannot_inject() {
         let (policy, twin) = match refused {
             Some(d) => {
                 assert!(
-                    d.iter().all(|d| matches!(d.code, "E0332" | "E0333" | "E0342")),
+                    d.iter()
+                        .all(|d| matches!(d.code, "E0332" | "E0333" | "E0342")),
                     "{t}: {d:?}"
                 );
                 (&apart.0, &apart.1)
