@@ -127,3 +127,135 @@ fn asa_partial_binding_keeps_flows_to_unlisted_zones() {
     assert!(report.is_clean(), "{}", report.summary(5));
     assert!(report.evaluated - report.replies >= Config::default().packets);
 }
+
+const DEVICE_POLICY: &str = "policy p { owner \"t\" }
+zone a {
+  network 10.1.0.0/24, fd00:1::/64
+  device a1 { address 10.1.0.10 }
+}
+zone b { network 10.2.0.0/24 }
+zone noc { network 10.9.0.0/24 }
+allow b -> a1 : https \"web\"
+allow noc -> a : ssh \"admins\"
+deny b -> a : any \"no more\"
+";
+
+fn panos_binding(device: &str, default_deny: bool) -> String {
+    format!(
+        "firewalls:\n  - name: edge\n    target: panos\n    zones:\n      \
+         a: {{ vendor-zone: A }}\n      b: {{ vendor-zone: B }}\n      noc: {{ vendor-zone: NOC }}\n    \
+         panos: {{ default-deny: {default_deny} }}\n{device}"
+    )
+}
+
+/// Issue 9 §2, PAN-OS: with `default-deny: true` both predefined default
+/// rules deny, so the firewall's own traffic (management, IKE, routing,
+/// ICMP errors) was blocked: the `device:` block was not rendered. Now it
+/// is, as rules at the top of Zonal's block, before any deny, each limited
+/// to the firewall's addresses and the services it needs: management from
+/// the listed source to the firewall's address passes, from elsewhere (or
+/// to another address) it does not, and the cross-check of the rest stays
+/// at zero mismatches.
+#[test]
+fn panos_default_deny_renders_the_device_block_before_any_deny() {
+    let policy = zonal_tests::policy_of_text("device.zonal", DEVICE_POLICY);
+    let device = "    device:\n      management: [10.9.0.0/24]\n      \
+                  addresses: [10.1.0.1, fd00:1::1]\n      routing: [ospf]\n      \
+                  fhrp: [vrrp]\n      ipsec-peers: [203.0.113.7]\n";
+    let fws = firewalls(&policy, &panos_binding(device, true));
+    let text = render(&policy, &fws[0], Target::Panos);
+    let decide = |p: &Packet, from: Option<&str>, to: Option<&str>| {
+        zonal_xcheck::decide_packet(
+            zonal_xcheck::Target::PanOs,
+            &text,
+            p,
+            from,
+            to,
+            policy.today,
+        )
+        .unwrap()
+        .unwrap_or_else(|| panic!("{p} not placed"))
+    };
+    // Management (ssh, https) from the NOC to the firewall's address.
+    for port in [22, 443] {
+        let p = pkt("10.9.0.5", "10.1.0.1", 6, port);
+        let d = decide(&p, Some("noc"), Some("a"));
+        assert!(d.allow, "{p}: {d}\n{text}");
+        assert!(d.why.contains("device-management"), "{d}");
+    }
+    // From zone b (whose traffic to `a` the policy denies): denied.
+    let p = pkt("10.2.0.5", "10.1.0.1", 6, 443);
+    assert!(!decide(&p, Some("b"), Some("a")).allow, "{p}\n{text}");
+    // Same-zone management from `a` itself: not a management source.
+    let p = pkt("10.1.0.7", "10.1.0.1", 6, 22);
+    assert!(!decide(&p, Some("a"), Some("a")).allow, "{p}\n{text}");
+    // Management services to a host that is not the firewall: the
+    // policy's rules decide (https from the NOC is not allowed).
+    let p = pkt("10.9.0.5", "10.1.0.10", 6, 443);
+    assert!(!decide(&p, Some("noc"), Some("a")).allow, "{p}\n{text}");
+    // IKE from the peer, OSPF hellos, VRRP: to the firewall only.
+    let p = pkt("203.0.113.7", "10.1.0.1", 17, 500);
+    assert!(decide(&p, Some("b"), Some("a")).allow, "{p}\n{text}");
+    let p = pkt("203.0.113.8", "10.1.0.1", 17, 500);
+    assert!(!decide(&p, Some("b"), Some("a")).allow, "{p}\n{text}");
+    let p = pkt("10.2.0.1", "224.0.0.5", 89, 0);
+    assert!(decide(&p, Some("b"), Some("b")).allow, "{p}\n{text}");
+    // The device rules come before every deny of the block.
+    let rules: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("set rulebase security rules "))
+        .collect();
+    let first_deny = rules
+        .iter()
+        .position(|l| l.contains(" action deny "))
+        .unwrap();
+    let last_device = rules
+        .iter()
+        .rposition(|l| l.contains("traffic to the firewall itself"))
+        .unwrap();
+    assert!(last_device < first_deny, "{text}");
+    assert!(
+        rules[..=last_device]
+            .iter()
+            .all(|l| l.contains("traffic to the firewall itself")),
+        "{text}"
+    );
+
+    let report = check_bound(&policy, &fws[0], zonal_xcheck::Target::PanOs, &text);
+    eprintln!("panos device block: {}", report.summary(3));
+    assert!(report.is_clean(), "{}", report.summary(5));
+    assert!(report.evaluated - report.replies >= Config::default().packets);
+}
+
+/// Issue 9 §2, PAN-OS: management, BGP and IPsec are unicast to the
+/// firewall; without its addresses a rule would have to permit them to
+/// every host (or drop them: a lockout). The build refuses with E0343.
+/// Without `default-deny` the device block is left to the default rules
+/// (nothing rendered, nothing refused).
+#[test]
+fn panos_device_block_without_addresses_is_refused() {
+    let policy = zonal_tests::policy_of_text("device.zonal", DEVICE_POLICY);
+    let device = "    device:\n      management: [10.9.0.0/24]\n      routing: [bgp]\n";
+    let fws = firewalls(&policy, &panos_binding(device, true));
+    let req = Request {
+        checked: &zonal_tests::checked_relaxed(policy.clone()),
+        firewall: &fws[0],
+        templates: &Templates::embedded(),
+    };
+    let err = zonal_backend::render(Target::Panos, &req, &mut SourceDb::new())
+        .err()
+        .expect("refused");
+    let d: Vec<_> = err.iter().collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].code, "E0343");
+    assert!(
+        d[0].message.contains("`management`, `bgp`"),
+        "{}",
+        d[0].message
+    );
+    assert!(d[0].help.is_some());
+
+    let fws = firewalls(&policy, &panos_binding(device, false));
+    let text = render(&policy, &fws[0], Target::Panos);
+    assert!(!text.contains("traffic to the firewall itself"), "{text}");
+}
