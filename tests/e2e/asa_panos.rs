@@ -242,9 +242,9 @@ fn panos_device_block_without_addresses_is_refused() {
         firewall: &fws[0],
         templates: &Templates::embedded(),
     };
-    let err = zonal_backend::render(Target::Panos, &req, &mut SourceDb::new())
-        .err()
-        .expect("refused");
+    let Err(err) = zonal_backend::render(Target::Panos, &req, &mut SourceDb::new()) else {
+        panic!("a device block without addresses is refused");
+    };
     let d: Vec<_> = err.iter().collect();
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].code, "E0343");

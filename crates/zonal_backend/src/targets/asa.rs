@@ -263,60 +263,8 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(AsaView, Diagnostics), Di
         .map(|(zi, z)| (zi, plan.entries_between(&z.addrs, &outside)))
         .filter(|(_, l)| !l.is_empty())
         .collect();
-    let mut rendered: BTreeSet<RuleId> = BTreeSet::new();
-    let mut items: Vec<Item<'_>> = Vec::new();
-    for p in vendor::placed(plan) {
-        items.push(Item {
-            src: p.src,
-            family: p.family,
-            fe: p.fe,
-        });
-    }
-    for (zi, list) in &leaving {
-        for family in [Family::V4, Family::V6] {
-            for e in list {
-                if let Ok(fe) = e.family(family) {
-                    items.push(Item {
-                        src: *zi,
-                        family,
-                        fe,
-                    });
-                }
-            }
-        }
-    }
-    for e in plan
-        .pairs
-        .iter()
-        .flat_map(|p| &p.entries)
-        .chain(leaving.iter().flat_map(|(_, l)| l))
-    {
-        rendered.insert(e.rule.id);
-        rendered.extend(e.also.iter().map(|r| r.id));
-    }
-    // Every deny of an ACL before its allows (stable: zone pairs, then the
-    // flows to the outside, in rule order).
-    items.sort_by_key(|i| i.fe.entry.action() == Action::Allow);
-    // One ACE per (source zone, rule, family, source, services): the
-    // destinations of the zone pairs are merged, which is exact since the
-    // ACL is bound on the source interface.
-    let mut merged: Vec<(Item<'_>, AddrSet)> = Vec::new();
-    for p in items {
-        let same = merged.iter_mut().find(|(q, _)| {
-            q.src == p.src
-                && q.family == p.family
-                && q.fe.entry.rule.id == p.fe.entry.rule.id
-                && q.fe.src == p.fe.src
-                && q.fe.services == p.fe.services
-        });
-        match same {
-            Some((_, dst)) => *dst = dst.union(&p.fe.dst),
-            None => {
-                let dst = p.fe.dst.clone();
-                merged.push((p, dst));
-            }
-        }
-    }
+    let (items, rendered) = items(plan, &leaving);
+    let merged = merge(items);
     for (p, dst) in &merged {
         let e = p.fe.entry;
         let allow = e.action() == Action::Allow;
@@ -383,6 +331,74 @@ fn notes(plan: &FirewallPlan<'_>, outside: &AddrSet, rendered: &BTreeSet<RuleId>
     } else {
         vendor::notes_after(plan, plan.ingress_notes(rendered))
     }
+}
+
+/// Every entry of every source zone per family, denies before allows (the
+/// zone pairs, then the flows to the outside, in rule order), and the
+/// rules that have an entry at all.
+fn items<'e>(
+    plan: &'e FirewallPlan<'_>,
+    leaving: &'e [(PlanZoneId, Vec<Entry<'_>>)],
+) -> (Vec<Item<'e>>, BTreeSet<RuleId>) {
+    let mut rendered: BTreeSet<RuleId> = BTreeSet::new();
+    let mut items: Vec<Item<'_>> = Vec::new();
+    for p in vendor::placed(plan) {
+        items.push(Item {
+            src: p.src,
+            family: p.family,
+            fe: p.fe,
+        });
+    }
+    for (zi, list) in leaving {
+        for family in [Family::V4, Family::V6] {
+            for e in list {
+                if let Ok(fe) = e.family(family) {
+                    items.push(Item {
+                        src: *zi,
+                        family,
+                        fe,
+                    });
+                }
+            }
+        }
+    }
+    for e in plan
+        .pairs
+        .iter()
+        .flat_map(|p| &p.entries)
+        .chain(leaving.iter().flat_map(|(_, l)| l))
+    {
+        rendered.insert(e.rule.id);
+        rendered.extend(e.also.iter().map(|r| r.id));
+    }
+    // Every deny of an ACL before its allows (stable: zone pairs, then the
+    // flows to the outside, in rule order).
+    items.sort_by_key(|i| i.fe.entry.action() == Action::Allow);
+    (items, rendered)
+}
+
+/// One ACE per (source zone, rule, family, source, services): the
+/// destinations of the zone pairs are merged, which is exact since the ACL
+/// is bound on the source interface.
+fn merge(items: Vec<Item<'_>>) -> Vec<(Item<'_>, AddrSet)> {
+    let mut merged: Vec<(Item<'_>, AddrSet)> = Vec::new();
+    for p in items {
+        let same = merged.iter_mut().find(|(q, _)| {
+            q.src == p.src
+                && q.family == p.family
+                && q.fe.entry.rule.id == p.fe.entry.rule.id
+                && q.fe.src == p.fe.src
+                && q.fe.services == p.fe.services
+        });
+        match same {
+            Some((_, dst)) => *dst = dst.union(&p.fe.dst),
+            None => {
+                let dst = p.fe.dst.clone();
+                merged.push((p, dst));
+            }
+        }
+    }
+    merged
 }
 
 /// One entry of one source zone restricted to one family.
