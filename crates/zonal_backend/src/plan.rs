@@ -157,6 +157,9 @@ impl std::ops::Index<PlanZoneId> for FirewallPlan<'_> {
     }
 }
 
+/// The end of the note on a rule that crosses no zone pair of the firewall.
+const NO_TRAFFIC: &str = " has no traffic through this firewall; not rendered";
+
 /// `(source, destination, services)` of a rule within one zone pair.
 type Fragment = (AddrSet, AddrSet, ServiceSet);
 
@@ -290,10 +293,7 @@ impl<'p> FirewallPlan<'p> {
                 }
             }
             if !placed {
-                notes.push(format!(
-                    "rule {} has no traffic through this firewall; not rendered",
-                    rule.name
-                ));
+                notes.push(format!("rule {}{NO_TRAFFIC}", rule.name));
             }
         }
 
@@ -411,6 +411,74 @@ impl<'p> FirewallPlan<'p> {
                 "rule {} is not rendered for {fam}: {why}",
                 rule.name
             ));
+        }
+        out
+    }
+
+    /// The addresses of no plan zone: what a binding that lists only some
+    /// zones leaves out (zones it does not list, addresses in no zone).
+    /// Empty without a binding (the pseudo zone `unzoned` takes them).
+    pub(crate) fn outside(&self) -> AddrSet {
+        AddrSet::union_all(self.zones.iter().map(|z| z.addrs.clone())).complement()
+    }
+
+    /// The entries of every active rule restricted to sources in `src` and
+    /// destinations in `dst` (denies first, then allows, in rule order).
+    /// Targets that filter where a packet enters (an inbound interface ACL
+    /// sees every packet leaving its zone, whatever the destination) use it
+    /// for the flows between a listed zone and [`FirewallPlan::outside`].
+    pub(crate) fn entries_between(&self, src: &AddrSet, dst: &AddrSet) -> Vec<Entry<'p>> {
+        let mut denies = Vec::new();
+        let mut allows = Vec::new();
+        if src.is_empty() || dst.is_empty() {
+            return denies;
+        }
+        for rule in self.policy.rules.iter().filter(|r| !r.expired) {
+            for term in &rule.terms {
+                if term.services.is_empty() {
+                    continue;
+                }
+                let (s, d) = (term.src.intersect(src), term.dst.intersect(dst));
+                if s.is_empty() || d.is_empty() {
+                    continue;
+                }
+                let e = Entry {
+                    rule,
+                    also: Vec::new(),
+                    src: s,
+                    dst: d,
+                    services: term.services.clone(),
+                };
+                if rule.action == Action::Deny {
+                    denies.push(e);
+                } else {
+                    allows.push(e);
+                }
+            }
+        }
+        denies.extend(allows);
+        denies
+    }
+
+    /// The plan's notes for a target that also renders the flows between
+    /// listed zones and [`FirewallPlan::outside`] (see
+    /// [`FirewallPlan::entries_between`]): the plan counts only flows
+    /// between listed zones, so "no traffic" is said again of the active
+    /// rules not in `rendered` only.
+    pub(crate) fn ingress_notes(
+        &self,
+        rendered: &std::collections::BTreeSet<RuleId>,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .notes
+            .iter()
+            .filter(|n| !n.ends_with(NO_TRAFFIC))
+            .cloned()
+            .collect();
+        for r in self.policy.rules.iter().filter(|r| !r.expired) {
+            if !rendered.contains(&r.id) {
+                out.push(format!("rule {}{NO_TRAFFIC}", r.name));
+            }
         }
         out
     }

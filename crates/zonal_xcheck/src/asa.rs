@@ -13,6 +13,11 @@
 //!   `same-security-traffic permit inter-interface`);
 //! - then the outbound ACL on O, if any.
 //!
+//! A packet to a zone the binding does not list leaves by an interface the
+//! config does not name: its inbound ACL alone decides (it must hold every
+//! flow leaving its zone); packets from unlisted zones enter on interfaces
+//! Zonal does not own and are not judged.
+//!
 //! `any` matches both families (`any4`/`any6` one). TCP and UDP are
 //! stateful; ICMP is stateful only with `inspect icmp`.
 
@@ -701,7 +706,18 @@ impl Device for Asa {
 
     fn decide(&self, p: &Packet, env: &Env<'_>) -> Option<Decision> {
         let ingress = env.src(self)?;
-        let egress = env.dst(self)?;
+        // A destination in a zone the binding does not list (or in no zone)
+        // leaves by an interface the config does not name: only the
+        // inbound ACL of the source's interface can be judged.
+        let Some(egress) = env.dst(self) else {
+            let acl = self.bind_in.get(&ingress)?;
+            let d = self
+                .eval(acl, p, env)
+                .or_else(|| self.global.as_deref().and_then(|g| self.eval(g, p, env)));
+            return Some(d.unwrap_or_else(|| {
+                Decision::implicit(false, format!("implicit deny of ACL `{acl}`"))
+            }));
+        };
         if ingress == egress && !self.same_intra {
             return Some(Decision::implicit(
                 false,
@@ -759,6 +775,13 @@ impl Device for Asa {
 
     fn stateless_for(&self, proto: u8) -> bool {
         matches!(proto, 1 | 58) && self.icmp_stateless()
+    }
+
+    /// An inbound interface ACL sees every packet entering from its zone,
+    /// whatever the destination (a zone the binding does not list, an
+    /// address in no zone).
+    fn filters_by_ingress(&self) -> bool {
+        true
     }
 }
 

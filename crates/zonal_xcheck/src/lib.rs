@@ -573,6 +573,32 @@ pub fn ios_inbound(
     Ok(ios::inbound(&dev, interface, pkt, today))
 }
 
+/// The verdict of `target`'s config `text` for one packet from a host of
+/// policy zone `src_zone` to one of `dst_zone` on `today`, each zone given
+/// by its policy name (the reader finds the device's name for it) or
+/// `None` for an address the config does not name (a zone a binding does
+/// not list, an address in no zone). `None` when the model cannot place
+/// the packet.
+pub fn decide_packet(
+    target: Target,
+    text: &str,
+    pkt: &Packet,
+    src_zone: Option<&str>,
+    dst_zone: Option<&str>,
+    today: Date,
+) -> Result<Option<Decision>, ReadError> {
+    let dev = read(target, text)?;
+    let env = Env {
+        src_zone,
+        dst_zone,
+        today,
+        src_side: None,
+        dst_side: None,
+        sides_known: false,
+    };
+    Ok(dev.decide(pkt, &env))
+}
+
 /// A packet a target documents it cannot express, with the reason. Such
 /// packets are counted in [`Report::excluded`], never compared; the list
 /// is short and each entry points at the target's documentation.

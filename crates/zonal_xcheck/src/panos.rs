@@ -77,6 +77,8 @@ struct Rule {
     negate_destination: bool,
     disabled: bool,
     schedule: Option<String>,
+    /// The description (words joined by one space).
+    description: String,
     text: String,
     /// Resolved at the end of reading.
     c_src: Addrs,
@@ -573,7 +575,8 @@ fn rule_attrs(rule: &mut Rule, w: &[String], n: usize, text: &str) -> Res<()> {
                 }
                 rule.rule_type = Some(v);
             }
-            "description" | "log-start" | "log-end" | "log-setting" | "group-tag" => {}
+            "description" => rule.description = vals.join(" "),
+            "log-start" | "log-end" | "log-setting" | "group-tag" => {}
             "profile-setting" => {
                 // `profile-setting group NAME` or `profiles …`: no effect on allow/deny.
                 while i < w.len() {
@@ -840,6 +843,20 @@ impl Device for PanOs {
     }
 
     fn leaves(&self, _pkt: &Packet, _env: &Env<'_>, got: &Decision) -> Option<&'static str> {
+        // docs/targets/panos.md, "The firewall's own traffic": with
+        // `default-deny`, the binding's `device:` block is rendered as
+        // rules for traffic to the firewall itself (management, routing,
+        // FHRP, DHCP relay, IPsec, ICMP errors), which the policy does not
+        // describe.
+        if got.allow
+            && let Some(line) = got.line
+            && self.rules.iter().any(|r| {
+                r.action_line.max(r.line) == line
+                    && r.description.starts_with("traffic to the firewall itself")
+            })
+        {
+            return Some("traffic to the firewall itself (the binding's device block)");
+        }
         // docs/targets/panos.md: without `default-deny`, same-zone traffic
         // that no rule matches is the device's (traffic to the firewall
         // itself is same-zone traffic on PAN-OS).

@@ -25,21 +25,28 @@
 //!
 //! An ACL is bound inbound on the source zone's interface, so one ACE covers
 //! every destination zone of a rule: the destinations of one rule, source
-//! and service are merged across zone pairs. Permitted ICMP turns on
+//! and service are merged across zone pairs. It sees every packet entering
+//! from its zones whatever the destination, so with a binding that lists
+//! only some zones it also holds their flows to the zones the binding does
+//! not list and to addresses in no zone. Flows from those zones enter on
+//! interfaces Zonal does not own (their ACLs decide; the ASA is stateful,
+//! so no outbound ACL is needed for replies). Permitted ICMP turns on
 //! `inspect icmp`, permitted ESP `inspect ipsec-pass-thru` (otherwise the
 //! replies of an allowed ESP flow are dropped: ESP has no ports to track).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb, Span};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
-use zonal_model::{Action, AddrSet, Date, Family, Prefix};
+use zonal_model::{Action, AddrSet, Date, Family, Prefix, RuleId};
 
-use super::vendor::{self, Placed};
+use super::vendor;
 use crate::escape::{Namer, comment, comment_max, ident, same_interface};
 use crate::objects::ObjectBook;
-use crate::plan::{FamilyServices, FirewallPlan, Header, family_name};
+use crate::plan::{
+    Entry, FamilyEntry, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
+};
 use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
@@ -247,28 +254,19 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(AsaView, Diagnostics), Di
     let mut inspect_icmp = false;
     let mut inspect_esp = false;
     let mut warnings = Diagnostics::new();
-    // One ACE per (source zone, rule, family, source, services): the
-    // destinations of the zone pairs are merged, which is exact since the
-    // ACL is bound on the source interface.
-    let mut merged: Vec<(Placed<'_>, AddrSet)> = Vec::new();
-    for p in vendor::placed(plan) {
-        let same = merged.iter_mut().find(|(q, _)| {
-            q.src == p.src
-                && q.family == p.family
-                && q.entry().rule.id == p.entry().rule.id
-                && q.fe.src == p.fe.src
-                && q.fe.services == p.fe.services
-        });
-        match same {
-            Some((_, dst)) => *dst = dst.union(&p.fe.dst),
-            None => {
-                let dst = p.fe.dst.clone();
-                merged.push((p, dst));
-            }
-        }
-    }
+    // An inbound ACL sees every packet entering from its zones, whatever
+    // the destination: with a binding that lists only some zones, it also
+    // holds the flows from its zones to the addresses of no listed zone.
+    let outside = plan.outside();
+    let leaving: Vec<(PlanZoneId, Vec<Entry<'_>>)> = plan
+        .zone_ids()
+        .map(|(zi, z)| (zi, plan.entries_between(&z.addrs, &outside)))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    let (items, rendered) = items(plan, &leaving);
+    let merged = merge(items);
     for (p, dst) in &merged {
-        let e = p.entry();
+        let e = p.fe.entry;
         let allow = e.action() == Action::Allow;
         let has = |proto: u8| p.fe.services.protos.iter().any(|s| s.proto == proto);
         inspect_icmp |= allow && (p.fe.services.all || has(ICMP) || has(ICMPV6));
@@ -315,13 +313,99 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(AsaView, Diagnostics), Di
         acls,
         inspect_icmp,
         inspect_esp,
-        notes: vendor::notes(plan)
+        notes: notes(plan, &outside, &rendered)
             .iter()
             .map(|n| comment_max(n, 400))
             .collect(),
         rule_count,
     };
     Ok((view, warnings))
+}
+
+/// The notes: the plan's (with a binding that lists only some zones, "no
+/// traffic" is said only of the rules no ACL holds, since the flows to the
+/// zones it does not list are rendered too), then the per-family omissions.
+fn notes(plan: &FirewallPlan<'_>, outside: &AddrSet, rendered: &BTreeSet<RuleId>) -> Vec<String> {
+    if outside.is_empty() {
+        vendor::notes(plan)
+    } else {
+        vendor::notes_after(plan, plan.ingress_notes(rendered))
+    }
+}
+
+/// Every entry of every source zone per family, denies before allows (the
+/// zone pairs, then the flows to the outside, in rule order), and the
+/// rules that have an entry at all.
+fn items<'e>(
+    plan: &'e FirewallPlan<'_>,
+    leaving: &'e [(PlanZoneId, Vec<Entry<'_>>)],
+) -> (Vec<Item<'e>>, BTreeSet<RuleId>) {
+    let mut rendered: BTreeSet<RuleId> = BTreeSet::new();
+    let mut items: Vec<Item<'_>> = Vec::new();
+    for p in vendor::placed(plan) {
+        items.push(Item {
+            src: p.src,
+            family: p.family,
+            fe: p.fe,
+        });
+    }
+    for (zi, list) in leaving {
+        for family in [Family::V4, Family::V6] {
+            for e in list {
+                if let Ok(fe) = e.family(family) {
+                    items.push(Item {
+                        src: *zi,
+                        family,
+                        fe,
+                    });
+                }
+            }
+        }
+    }
+    for e in plan
+        .pairs
+        .iter()
+        .flat_map(|p| &p.entries)
+        .chain(leaving.iter().flat_map(|(_, l)| l))
+    {
+        rendered.insert(e.rule.id);
+        rendered.extend(e.also.iter().map(|r| r.id));
+    }
+    // Every deny of an ACL before its allows (stable: zone pairs, then the
+    // flows to the outside, in rule order).
+    items.sort_by_key(|i| i.fe.entry.action() == Action::Allow);
+    (items, rendered)
+}
+
+/// One ACE per (source zone, rule, family, source, services): the
+/// destinations of the zone pairs are merged, which is exact since the ACL
+/// is bound on the source interface.
+fn merge(items: Vec<Item<'_>>) -> Vec<(Item<'_>, AddrSet)> {
+    let mut merged: Vec<(Item<'_>, AddrSet)> = Vec::new();
+    for p in items {
+        let same = merged.iter_mut().find(|(q, _)| {
+            q.src == p.src
+                && q.family == p.family
+                && q.fe.entry.rule.id == p.fe.entry.rule.id
+                && q.fe.src == p.fe.src
+                && q.fe.services == p.fe.services
+        });
+        match same {
+            Some((_, dst)) => *dst = dst.union(&p.fe.dst),
+            None => {
+                let dst = p.fe.dst.clone();
+                merged.push((p, dst));
+            }
+        }
+    }
+    merged
+}
+
+/// One entry of one source zone restricted to one family.
+struct Item<'e> {
+    src: PlanZoneId,
+    family: Family,
+    fe: FamilyEntry<'e>,
 }
 
 #[derive(Default)]
@@ -337,12 +421,12 @@ impl Builder {
     fn ace(
         &mut self,
         plan: &FirewallPlan<'_>,
-        p: &Placed<'_>,
+        p: &Item<'_>,
         dst: &AddrSet,
         firewall: &Firewall,
         warnings: &mut Diagnostics,
     ) -> Ace {
-        let e = p.entry();
+        let e = p.fe.entry;
         let zone = plan[p.src].name.as_str();
         let mut tokens = Vec::new();
         let (proto, tail) = self.service(&vendor::services_hint(e.rule), &p.fe.services, p.family);
@@ -550,7 +634,7 @@ fn address_tokens(p: &Prefix) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use zonal_model::ServiceSet;
-    use zonal_model::service::{ICMP, TCP};
+    use zonal_model::service::{ICMP, TCP, UDP};
 
     use super::*;
     use crate::Request;
@@ -692,22 +776,32 @@ mod tests {
     }
 
     /// Issue 9: ASA ACL names hash what they render, so two bindings
-    /// that render different ACEs never share a name.
+    /// that render different ACEs never share a name. (The ACL of a zone
+    /// holds every flow leaving it, whichever other zones are listed, so
+    /// the bindings differ in what shares the interface.)
     #[test]
     fn acl_names_hash_their_content() {
         let p = policy(
             &zones(),
-            vec![R::allow(
-                "a",
-                &["10.20.0.5"],
-                &["any"],
-                ServiceSet::ports(TCP, 104, 104),
-            )],
+            vec![
+                R::allow(
+                    "a",
+                    &["10.20.0.5"],
+                    &["any"],
+                    ServiceSet::ports(TCP, 104, 104),
+                ),
+                R::allow(
+                    "b",
+                    &["10.30.0.5"],
+                    &["10.20.0.5"],
+                    ServiceSet::ports(TCP, 443, 443),
+                ),
+            ],
         );
         let mut one = Firewall::by_address("edge");
         one.zones = Some(vec![bind("imaging", "inside"), bind("pacs", "dmz")]);
         let mut two = Firewall::by_address("edge");
-        two.zones = Some(vec![bind("imaging", "inside"), bind("internet", "outside")]);
+        two.zones = Some(vec![bind("imaging", "inside"), bind("pacs", "inside")]);
         let (o1, o2) = (
             text(&render_bound(&p, &one).unwrap()),
             text(&render_bound(&p, &two).unwrap()),
@@ -719,6 +813,63 @@ mod tests {
             n1,
             acl_of(&text(&render_bound(&p, &one).unwrap()), "inside")
         );
+    }
+
+    /// Issue 9 §2: with a binding that lists only some zones, the inbound
+    /// ACL of a listed zone holds its flows to the zones the binding does
+    /// not list and to addresses in no zone (denies first), and no note
+    /// says such a rule has no traffic through the firewall.
+    #[test]
+    fn a_partial_binding_renders_every_flow_leaving_a_listed_zone() {
+        let p = policy(
+            &zones(),
+            vec![
+                R::allow(
+                    "ntp",
+                    &["10.20.0.0/24"],
+                    &["10.40.0.5"],
+                    ServiceSet::ports(UDP, 123, 123),
+                ),
+                R::allow(
+                    "web",
+                    &["10.20.0.0/24"],
+                    &["any"],
+                    ServiceSet::ports(TCP, 443, 443),
+                ),
+                R::deny(
+                    "no-legacy",
+                    &["10.20.0.9"],
+                    &["10.40.0.0/24"],
+                    ServiceSet::any(),
+                ),
+            ],
+        );
+        let mut fw = Firewall::by_address("edge");
+        fw.zones = Some(vec![bind("imaging", "inside"), bind("pacs", "dmz")]);
+        let out = text(&render_bound(&p, &fw).unwrap());
+        let inside = acl_of(&out, "inside");
+        let aces: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("access-list {inside} extended ")))
+            .collect();
+        assert_eq!(
+            aces.first().copied(),
+            Some("deny ip host 10.20.0.9 10.40.0.0 255.255.255.0 log"),
+            "{out}"
+        );
+        assert!(
+            aces.contains(&"permit udp 10.20.0.0 255.255.255.0 host 10.40.0.5 eq 123"),
+            "{out}"
+        );
+        // `web` to pacs (listed) and to everything else, in one ACE per family.
+        assert!(
+            aces.iter()
+                .any(|a| a.starts_with("permit tcp 10.20.0.0 255.255.255.0 ")
+                    && a.ends_with(" eq 443")),
+            "{out}"
+        );
+        assert_eq!(aces.last().copied(), Some("deny ip any any log"));
+        assert!(!out.contains("has no traffic"), "{out}");
     }
 
     /// Issue 9: permitted ESP turns on `inspect ipsec-pass-thru`, without

@@ -243,8 +243,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> Result<(IosView, Diagnostics), Diagnos
     let mut acls = Vec::new();
     let mut interfaces = Vec::new();
     if plan.by_interface {
-        let bound = AddrSet::union_all(plan.zones.iter().map(|z| z.addrs.clone()));
-        let outside = bound.complement();
+        let outside = plan.outside();
         for (zi, zone) in plan.zone_ids() {
             let Some(ifname) = &zone.interface else {
                 continue;
@@ -257,10 +256,10 @@ fn view_model(plan: &FirewallPlan<'_>) -> Result<(IosView, Diagnostics), Diagnos
                 .filter(|p| p.src == zi)
                 .map(|p| p.entries.clone())
                 .collect();
-            leaving.push(entries_between(plan, &zone.addrs, &outside));
+            leaving.push(plan.entries_between(&zone.addrs, &outside));
             // Entering the zone from outside the bound zones: only the
             // sessions of what is allowed are recorded.
-            let entering = vec![entries_between(plan, &outside, &zone.addrs)];
+            let entering = vec![plan.entries_between(&outside, &zone.addrs)];
             let mut names: [Option<String>; 4] = [None, None, None, None];
             for (k, fam) in [Family::V4, Family::V6].into_iter().enumerate() {
                 let suffix = if fam == Family::V4 { "V4" } else { "V6" };
@@ -311,30 +310,14 @@ fn view_model(plan: &FirewallPlan<'_>) -> Result<(IosView, Diagnostics), Diagnos
             end: expiry_instant(*d),
         })
         .collect();
-    let mut notes: Vec<String> = if plan.by_interface {
+    let raw_notes: Vec<String> = if plan.by_interface {
         // The plan's notes count only flows between listed zones; an
         // interface ACL also renders the flows to and from the others.
-        let mut n: Vec<String> = plan
-            .notes
-            .iter()
-            .filter(|n| !n.ends_with("has no traffic through this firewall; not rendered"))
-            .map(|n| escape::comment(T, n))
-            .collect();
-        for r in policy.rules.iter().filter(|r| !r.expired) {
-            if !cx.rendered.contains(&r.id) {
-                n.push(escape::comment(
-                    T,
-                    &format!(
-                        "rule {} has no traffic through this firewall; not rendered",
-                        r.name
-                    ),
-                ));
-            }
-        }
-        n
+        plan.ingress_notes(&cx.rendered)
     } else {
-        plan.notes.iter().map(|n| escape::comment(T, n)).collect()
+        plan.notes.clone()
     };
+    let mut notes: Vec<String> = raw_notes.iter().map(|n| escape::comment(T, n)).collect();
     for fam in [Family::V4, Family::V6] {
         notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     }
@@ -506,41 +489,6 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// The entries of every active rule restricted to sources in `src` and
-/// destinations in `dst` (denies first, then allows, in rule order).
-fn entries_between<'p>(plan: &FirewallPlan<'p>, src: &AddrSet, dst: &AddrSet) -> Vec<Entry<'p>> {
-    let mut denies = Vec::new();
-    let mut allows = Vec::new();
-    if src.is_empty() || dst.is_empty() {
-        return denies;
-    }
-    for rule in plan.policy.rules.iter().filter(|r| !r.expired) {
-        for term in &rule.terms {
-            if term.services.is_empty() {
-                continue;
-            }
-            let (s, d) = (term.src.intersect(src), term.dst.intersect(dst));
-            if s.is_empty() || d.is_empty() {
-                continue;
-            }
-            let e = Entry {
-                rule,
-                also: Vec::new(),
-                src: s,
-                dst: d,
-                services: term.services.clone(),
-            };
-            if rule.action == Action::Deny {
-                denies.push(e);
-            } else {
-                allows.push(e);
-            }
-        }
-    }
-    denies.extend(allows);
-    denies
 }
 
 /// The policy part of one ACL: for each list, its permits (denies

@@ -4,6 +4,11 @@
 //! they are exact), non-recurring schedules for temporary flows, and
 //! Zonal's security rules as one block.
 //!
+//! The firewall's own traffic: with `default-deny`, the binding's `device:`
+//! block becomes allow rules at the top of the block, before any deny, each
+//! limited to the firewall's addresses (E0343 without them where the
+//! traffic is unicast); without it, nothing (the default rules decide).
+//!
 //! Ownership: Zonal's rules carry the tag `<prefix>-<policy>` and names
 //! starting with `<prefix>-`; nothing else in the rulebase is deleted or
 //! edited. The block is moved to the top of the rulebase (or after the
@@ -31,11 +36,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostic, Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
-use zonal_model::{Action, AddrSet, Date, Family};
+use zonal_model::sets::IntervalSet;
+use zonal_model::{Action, AddrSet, Date, Family, Prefix, ServiceSet};
 
 use super::vendor::{self, Placed};
+use crate::device::{DeviceTraffic, Fhrp, Routing};
 use crate::escape::{Namer, comment, ident};
-use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
+use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId, family_name};
 use crate::{Artifact, Target, Templates};
 
 /// Embedded templates.
@@ -53,7 +60,7 @@ pub(crate) fn render(
     templates: &Templates,
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    let view = view(plan);
+    let view = view(plan)?;
     let mut out = vendor::single_artifact(Target::Panos, templates, db, &view, view.rule_count)?;
     if !plan.firewall.panos.default_deny
         && let Some(a) = out.first_mut()
@@ -223,7 +230,7 @@ struct Part {
     clippy::too_many_lines,
     reason = "the rules, merged, then the final deny and the view; the steps share the builder"
 )]
-pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
+pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<PanView, Diagnostics> {
     let (policy, firewall) = (plan.policy, plan.firewall);
     let prefix = &firewall.naming.prefix;
     let mut b = Builder::default();
@@ -267,6 +274,14 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
     }
     let zone_names: Vec<String> = zones.iter().map(|z| z.name.clone()).collect();
     let default_deny = firewall.panos.default_deny;
+    let mut notes = vendor::notes(plan);
+    if default_deny {
+        // The device's own traffic first: the predefined default rules
+        // deny now, and Zonal's denies must not catch it.
+        let mut device = device_rules(&mut b, plan, &mut notes)?;
+        device.append(&mut rules);
+        rules = device;
+    }
     if default_deny || zone_names.len() > 1 {
         rules.push(SecurityRule {
             name: deny_name,
@@ -297,7 +312,7 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
         });
     }
     let rule_count = rules.len();
-    PanView {
+    Ok(PanView {
         header: Header::new(policy, firewall, Target::Panos),
         tag,
         after: firewall.panos.after.clone(),
@@ -327,12 +342,238 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> PanView {
         schedules: b.schedules.into_values().collect(),
         rules,
         default_deny,
-        notes: vendor::notes(plan)
-            .iter()
-            .map(|n| comment(Target::Panos, n))
-            .collect(),
+        notes: notes.iter().map(|n| comment(Target::Panos, n)).collect(),
         rule_count,
+    })
+}
+
+/// The description every rule for the firewall's own traffic starts with.
+const DEVICE_TRAFFIC: &str = "traffic to the firewall itself";
+
+/// The security rules for the firewall's own traffic (the binding's
+/// `device:` block), with `default-deny` only: each from any zone to any
+/// zone, to the firewall's addresses (or the link-local groups and
+/// broadcast its protocols use), with only the services it needs.
+/// Management, BGP and IPsec are unicast to the firewall: without its
+/// addresses they are refused (E0343) rather than permitted to any host.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one block per kind of device traffic, in the order the binding documents them"
+)]
+fn device_rules(
+    b: &mut Builder,
+    plan: &FirewallPlan<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<SecurityRule>, Diagnostics> {
+    let fw = plan.firewall;
+    let dev: &DeviceTraffic = &fw.device;
+    let needs: Vec<&str> = [
+        (!dev.management.is_empty(), "management"),
+        (dev.routing.contains(&Routing::Bgp), "bgp"),
+        (!dev.ipsec_peers.is_empty(), "ipsec-peers"),
+    ]
+    .into_iter()
+    .filter_map(|(on, what)| on.then_some(what))
+    .collect();
+    if !needs.is_empty() && dev.addresses.is_empty() {
+        let span = fw.span.unwrap_or(plan.policy.header_span);
+        let mut d = Diagnostics::new();
+        d.push(
+            Diagnostic::error(
+                "E0343",
+                format!(
+                    "the `device` block of `{}` needs the firewall's own addresses for {} (PAN-OS `default-deny`)",
+                    fw.name,
+                    needs
+                        .iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                span,
+                "unicast to the firewall, which a security rule names by address",
+            )
+            .with_help(
+                "list the firewall's interface and loopback addresses under `device:` as `addresses: [10.20.110.1]`",
+            ),
+        );
+        return Err(d);
     }
+    let prefix = &fw.naming.prefix;
+    let mine = AddrSet::from_prefixes(&dev.addresses);
+    let set = |ps: &[Prefix]| AddrSet::from_prefixes(ps);
+    let hosts = |v: &[&str]| -> AddrSet {
+        let ps: Vec<Prefix> = v.iter().filter_map(|a| Prefix::parse(a).ok()).collect();
+        AddrSet::from_prefixes(&ps)
+    };
+    let types = |proto: u8, ts: &[u16]| {
+        ts.iter().fold(ServiceSet::empty(), |a, t| {
+            a.union(&ServiceSet::proto(proto, IntervalSet::single(*t)))
+        })
+    };
+    // (name, what, source, destination, services), both families.
+    let mut items: Vec<(String, String, AddrSet, AddrSet, ServiceSet)> = Vec::new();
+    if dev.icmp_errors {
+        if mine.is_empty() {
+            notes.push(
+                "ICMP errors to the firewall itself are not permitted: the binding's `device:` block lists no `addresses`".into(),
+            );
+        } else {
+            items.push((
+                "icmp-errors".into(),
+                "ICMP errors and path-MTU discovery (RFC 4890)".into(),
+                AddrSet::full(),
+                mine.clone(),
+                types(ICMP, &[3, 11]).union(&types(ICMPV6, &[1, 2, 3, 4])),
+            ));
+        }
+    }
+    for r in &dev.routing {
+        let groups = match r {
+            Routing::Ospf => hosts(&["224.0.0.5/32", "224.0.0.6/32"]),
+            Routing::Ospfv3 => hosts(&["ff02::5/128", "ff02::6/128"]),
+            Routing::Eigrp => hosts(&["224.0.0.10/32", "ff02::a/128"]),
+            Routing::Rip => hosts(&["224.0.0.9/32"]),
+            Routing::Ripng => hosts(&["ff02::9/128"]),
+            Routing::Pim => hosts(&["224.0.0.13/32", "ff02::d/128"]),
+            Routing::Bgp => AddrSet::empty(),
+        };
+        // OSPFv2 and RIPv2 are IPv4 only, OSPFv3 and RIPng IPv6 only.
+        let own = match r {
+            Routing::Ospf | Routing::Rip => mine.family(Family::V4),
+            Routing::Ospfv3 | Routing::Ripng => mine.family(Family::V6),
+            Routing::Eigrp | Routing::Pim | Routing::Bgp => mine.clone(),
+        };
+        items.push((
+            r.name().into(),
+            format!("routing: {}", r.name()),
+            AddrSet::full(),
+            groups.union(&own),
+            r.services(),
+        ));
+    }
+    for f in &dev.fhrp {
+        // HSRP: version 2 over UDP 1985 (IPv4), HSRP for IPv6 over UDP 2029.
+        let per_family = match f {
+            Fhrp::Hsrp => vec![
+                (
+                    hosts(&["224.0.0.2/32", "224.0.0.102/32"]),
+                    ServiceSet::ports(UDP, 1985, 1985),
+                ),
+                (hosts(&["ff02::66/128"]), ServiceSet::ports(UDP, 2029, 2029)),
+            ],
+            Fhrp::Vrrp | Fhrp::Carp => {
+                vec![(hosts(&["224.0.0.18/32", "ff02::12/128"]), f.services())]
+            }
+        };
+        for (groups, services) in per_family {
+            items.push((
+                f.name().into(),
+                format!("first-hop redundancy: {}", f.name()),
+                AddrSet::full(),
+                groups,
+                services,
+            ));
+        }
+    }
+    if dev.dhcp_relay {
+        // Clients broadcast to the relay, servers answer its address.
+        for (to, port) in [
+            (
+                hosts(&["255.255.255.255/32"]).union(&mine.family(Family::V4)),
+                67,
+            ),
+            (
+                hosts(&["ff02::1:2/128"]).union(&mine.family(Family::V6)),
+                547,
+            ),
+        ] {
+            items.push((
+                "dhcp-relay".into(),
+                "DHCP relay: clients and servers to the relay".into(),
+                AddrSet::full(),
+                to,
+                ServiceSet::ports(UDP, port, port),
+            ));
+        }
+    }
+    if !dev.management.is_empty() {
+        items.push((
+            "management".into(),
+            "management of the firewall itself".into(),
+            set(&dev.management),
+            mine.clone(),
+            dev.management_services.clone(),
+        ));
+    }
+    if !dev.ipsec_peers.is_empty() {
+        items.push((
+            "ipsec".into(),
+            "IPsec peers terminating on the firewall".into(),
+            set(&dev.ipsec_peers),
+            mine.clone(),
+            DeviceTraffic::ipsec_services(),
+        ));
+    }
+    let mut out = Vec::new();
+    for (name, what, src, dst, services) in items {
+        for family in [Family::V4, Family::V6] {
+            let (s, d) = (src.family(family), dst.family(family));
+            let Some(fs) = crate::plan::family_services(&services, family) else {
+                continue;
+            };
+            if s.is_empty() || d.is_empty() {
+                continue;
+            }
+            let operand = |b: &mut Builder, hint: &str, a: &AddrSet| {
+                if *a == AddrSet::full_family(family) {
+                    "any".to_string()
+                } else {
+                    b.addresses.set(&mut b.namer, hint, a, family)
+                }
+            };
+            let source = operand(b, &format!("device-{name}-from"), &s);
+            let destination = operand(b, "device-self", &d);
+            let mut halves: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+            if fs.all {
+                halves.push((vec!["any".into()], vec!["any".into()]));
+            } else {
+                let svc = b.services(&fs);
+                if !svc.is_empty() {
+                    halves.push((vec!["any".into()], svc));
+                }
+                let apps = b.applications(&fs);
+                if !apps.is_empty() {
+                    halves.push((apps, vec!["application-default".into()]));
+                }
+            }
+            let split = halves.len() > 1;
+            for (i, (applications, services)) in halves.into_iter().enumerate() {
+                let part = if split && i == 1 { "-apps" } else { "" };
+                let raw = format!("{prefix}-device-{name}-{}{part}", vendor::digit(family));
+                out.push(SecurityRule {
+                    name: b.namer.name_len(Target::Panos, "", &raw, RULE_NAME_MAX),
+                    from: vec!["any".into()],
+                    to: vec!["any".into()],
+                    source: vec![source.clone()],
+                    negate_source: false,
+                    destination: vec![destination.clone()],
+                    negate_destination: false,
+                    applications,
+                    services,
+                    action: "allow".into(),
+                    log_end: if fw.logging.allow { "yes" } else { "no" }.into(),
+                    rule_type: "universal".into(),
+                    schedule: None,
+                    description: comment(
+                        Target::Panos,
+                        &format!("{DEVICE_TRAFFIC}: {what} ({})", family_name(family)),
+                    ),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn part(plan: &FirewallPlan<'_>, p: &Placed<'_>, rule_index: &usize) -> Part {

@@ -94,7 +94,12 @@ pub(crate) fn placed<'a>(plan: &'a FirewallPlan<'_>) -> Vec<Placed<'a>> {
 
 /// The plan's notes and the per-family omissions, raw.
 pub(crate) fn notes(plan: &FirewallPlan<'_>) -> Vec<String> {
-    let mut out = plan.notes.clone();
+    notes_after(plan, plan.notes.clone())
+}
+
+/// `notes` first, then the per-family omissions and the pseudo zone.
+pub(crate) fn notes_after(plan: &FirewallPlan<'_>, notes: Vec<String>) -> Vec<String> {
+    let mut out = notes;
     for f in [Family::V4, Family::V6] {
         out.extend(plan.family_notes(f));
     }
