@@ -6,6 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 use zonal_tests::{Run, repo_root as repo};
 
 fn run(cmd: &mut Command) -> Run {
@@ -148,11 +151,13 @@ fn an_interrupted_verify_leaves_no_namespace_behind() {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let sent = Command::new("kill")
-            .args(["-s", signal, &pid.to_string()])
-            .status()
-            .unwrap_or_else(|e| panic!("kill: {e}"));
-        assert!(sent.success());
+        let sig = match signal {
+            "INT" => Signal::SIGINT,
+            "TERM" => Signal::SIGTERM,
+            _ => Signal::SIGHUP,
+        };
+        let raw = i32::try_from(pid).unwrap_or_else(|e| panic!("pid {pid}: {e}"));
+        kill(Pid::from_raw(raw), sig).unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
         let status = child.wait().unwrap_or_else(|e| panic!("wait: {e}"));
         assert_eq!(status.code(), Some(130), "SIG{signal}: {status:?}");
         assert_eq!(namespaces_of(pid), Vec::<String>::new(), "SIG{signal}");
