@@ -845,6 +845,8 @@ fn same_subnet_rules_are_a_warning_on_every_target() {
          zone archive { network 10.20.120.0/24  trust medium  kind pacs\n\
            device pacs-1 { address 10.20.120.10  kind pacs  listens dicom } }\n\
          deny ct-1 -> mr-1 \"scanners do not talk to each other\"\n\
+         allow mr-1 -> ct-1 : dicom \"reference images\"\n\
+         allow ct-1 -> mr-1 : https \"viewer\"\n\
          allow modalities -> pacs-1 : dicom \"images\"\n\
          deny modalities -> any : telnet \"no telnet\"\n",
     );
@@ -862,13 +864,23 @@ fn same_subnet_rules_are_a_warning_on_every_target() {
             .flat_map(|a| a.warnings.iter())
             .filter(|d| d.code == "W0303")
             .collect();
-        assert_eq!(w.len(), 1, "{target}: {w:?}");
+        // One per deny (the dangerous case), one per subnet for the allows.
+        assert_eq!(w.len(), 2, "{target}: {w:?}");
+        let deny = w
+            .iter()
+            .find(|d| d.message.contains("`deny-ct-1-to-mr-1-any`"));
         assert!(
-            w[0].message.contains("`deny-ct-1-to-mr-1-any`"),
-            "{target}: {}",
-            w[0].message
+            deny.is_some_and(|d| d.message.contains("10.20.110.0/24")),
+            "{target}: {w:?}"
         );
-        assert!(w[0].message.contains("10.20.110.0/24"), "{}", w[0].message);
+        let allows = w.iter().find(|d| d.message.starts_with("2 rule(s) permit"));
+        assert!(
+            allows.is_some_and(|d| d
+                .notes
+                .iter()
+                .any(|n| n.contains("`allow-mr-1-to-ct-1-dicom`"))),
+            "{target}: {w:?}"
+        );
     }
 }
 

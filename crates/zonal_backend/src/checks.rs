@@ -68,6 +68,10 @@ pub(crate) fn dates(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
 pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
     let mut out = Diagnostics::new();
     let mut warned = BTreeSet::new();
+    // Allows inside one subnet: one warning per subnet, naming the rules
+    // (the traffic flows anyway; the point is that nothing restricts it).
+    let mut allows: std::collections::BTreeMap<(String, String), Vec<&Rule>> =
+        std::collections::BTreeMap::new();
     for pair in plan.pairs.iter().filter(|p| p.src == p.dst) {
         let zone = &plan[pair.src];
         if zone.pseudo {
@@ -92,16 +96,21 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
             if !warned.insert(e.rule.id) {
                 continue;
             }
-            let what = match e.rule.action {
-                Action::Allow => "permits",
-                Action::Deny => "denies",
-            };
+            if e.rule.action == Action::Allow {
+                allows
+                    .entry((zone.name.clone(), subnet.to_string()))
+                    .or_default()
+                    .push(e.rule);
+                continue;
+            }
+            // A deny inside one subnet is the dangerous case: the traffic
+            // flows anyway. One warning per rule.
             out.push(
                 Diagnostic::new(
                     "W0303",
                     Severity::Low,
                     format!(
-                        "rule `{}` {what} traffic inside `{subnet}` of zone `{}`, which never crosses the {target} firewall",
+                        "rule `{}` denies traffic inside `{subnet}` of zone `{}`, which never crosses the {target} firewall: it is not enforced",
                         e.rule.name, zone.name
                     ),
                     e.rule.span,
@@ -112,6 +121,30 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
                 ),
             );
         }
+    }
+    for ((zone, subnet), rules) in allows {
+        let Some((first, rest)) = rules.split_first() else {
+            continue;
+        };
+        let names: Vec<String> = rules.iter().map(|r| format!("`{}`", r.name)).collect();
+        let mut d = Diagnostic::new(
+            "W0303",
+            Severity::Low,
+            format!(
+                "{} rule(s) permit traffic inside `{subnet}` of zone `{zone}`, which never crosses the {target} firewall: nothing restricts traffic inside that subnet",
+                rules.len()
+            ),
+            first.span,
+            "inside one subnet",
+        )
+        .with_note(format!("rules: {}", names.join(", ")))
+        .with_help(
+            "hosts of one subnet reach each other directly, on every port; to restrict them, use host firewalls, private VLANs or separate zones behind the firewall",
+        );
+        for r in rest.iter().take(8) {
+            d = d.with_secondary(r.span, "also inside the subnet");
+        }
+        out.push(d);
     }
     out
 }
