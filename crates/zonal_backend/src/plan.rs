@@ -211,10 +211,6 @@ pub(crate) struct FamilyEntry<'e> {
 
 impl<'p> FirewallPlan<'p> {
     /// Builds the plan of `firewall` for `policy`.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one pass over the rules that places every entry; splitting it would pass the same half-built plan around"
-    )]
     pub(crate) fn build(policy: &'p Policy, firewall: &'p Firewall) -> FirewallPlan<'p> {
         let mut zones: Vec<PlanZone> = Vec::new();
         let mut covered = AddrSet::empty();
@@ -299,27 +295,7 @@ impl<'p> FirewallPlan<'p> {
 
         let mut pairs = Vec::new();
         for ((src, dst), by_rule) in frags {
-            let mut denies = Vec::new();
-            let mut allows = Vec::new();
-            for (rid, fs) in by_rule {
-                let rule = policy.rule(rid);
-                for (s, d, svc) in merge_fragments(fs) {
-                    let e = Entry {
-                        rule,
-                        also: Vec::new(),
-                        src: s,
-                        dst: d,
-                        services: svc,
-                    };
-                    if rule.action == Action::Deny {
-                        denies.push(e);
-                    } else {
-                        allows.push(e);
-                    }
-                }
-            }
-            let mut entries = dedup(denies);
-            entries.extend(dedup(allows));
+            let entries = ordered_entries(policy, by_rule);
             pairs.push(Pair { src, dst, entries });
         }
         let names = address_names(policy, &zones);
@@ -353,28 +329,7 @@ impl<'p> FirewallPlan<'p> {
                 }
             }
         }
-        let mut denies = Vec::new();
-        let mut allows = Vec::new();
-        for (rid, fs) in frags {
-            let rule = policy.rule(rid);
-            for (s, d, svc) in merge_fragments(fs) {
-                let e = Entry {
-                    rule,
-                    also: Vec::new(),
-                    src: s,
-                    dst: d,
-                    services: svc,
-                };
-                if rule.action == Action::Deny {
-                    denies.push(e);
-                } else {
-                    allows.push(e);
-                }
-            }
-        }
-        let mut entries = dedup(denies);
-        entries.extend(dedup(allows));
-        entries
+        ordered_entries(policy, frags)
     }
 
     /// Notes for the rules that have an entry on this firewall but are left
@@ -488,6 +443,36 @@ impl<'p> FirewallPlan<'p> {
     pub(crate) fn describe(&self, set: &AddrSet) -> Option<String> {
         self.names.get(set).cloned()
     }
+}
+
+/// The entries of per-rule fragments: merged per rule, denies first, then
+/// allows, in canonical rule order, no entry twice.
+fn ordered_entries<'p>(
+    policy: &'p Policy,
+    by_rule: BTreeMap<RuleId, Vec<Fragment>>,
+) -> Vec<Entry<'p>> {
+    let mut denies = Vec::new();
+    let mut allows = Vec::new();
+    for (rid, fs) in by_rule {
+        let rule = policy.rule(rid);
+        for (src, dst, services) in merge_fragments(fs) {
+            let e = Entry {
+                rule,
+                also: Vec::new(),
+                src,
+                dst,
+                services,
+            };
+            if rule.action == Action::Deny {
+                denies.push(e);
+            } else {
+                allows.push(e);
+            }
+        }
+    }
+    let mut entries = dedup(denies);
+    entries.extend(dedup(allows));
+    entries
 }
 
 /// Names of address sets, for [`FirewallPlan::describe`]: zones, devices and groups
