@@ -94,6 +94,14 @@ fn asa_partial_binding_keeps_flows_to_unlisted_zones() {
         !text.contains("allow-modalities-all-to-dc-1-ntp has no traffic"),
         "{text}"
     );
+    // A flow into a listed zone from an unlisted one crosses the firewall
+    // on an interface Zonal does not own: the note says so.
+    assert!(
+        text.contains(
+            "allow-pacs-clients-to-pacs-1-https reaches the listed zones only from interfaces this binding does not list"
+        ),
+        "{text}"
+    );
     let decide = |p: &Packet, from: &str| {
         zonal_xcheck::decide_packet(
             zonal_xcheck::Target::Asa,

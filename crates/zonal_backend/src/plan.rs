@@ -430,8 +430,24 @@ impl<'p> FirewallPlan<'p> {
             .filter(|n| !n.ends_with(NO_TRAFFIC))
             .cloned()
             .collect();
+        let listed = self
+            .zones
+            .iter()
+            .filter(|z| !z.pseudo)
+            .fold(AddrSet::empty(), |a, z| a.union(&z.addrs));
         for r in self.policy.rules.iter().filter(|r| !r.expired) {
-            if !rendered.contains(&r.id) {
+            if rendered.contains(&r.id) {
+                continue;
+            }
+            // Its traffic reaches listed zones only from zones the binding
+            // does not list: it enters on interfaces Zonal does not own.
+            let enters = r.terms.iter().any(|t| !t.dst.intersect(&listed).is_empty());
+            if enters {
+                out.push(format!(
+                    "rule {} reaches the listed zones only from interfaces this binding does not list; not rendered here",
+                    r.name
+                ));
+            } else {
                 out.push(format!("rule {}{NO_TRAFFIC}", r.name));
             }
         }
