@@ -197,3 +197,18 @@ fn given_rule_names_name_the_rule_and_both_workflow_legs() {
         ["RAD-0042", "RAD-7-report", "RAD-7-req", "allow-a-to-b-ssh"]
     );
 }
+
+#[test]
+fn a_workflow_name_used_twice_or_unusable_is_reported_once() {
+    let head = "policy p { owner \"n\" }\nzone a { network 10.0.1.0/24\n device m { address 10.0.1.5 listens dicom } }\nzone b { network 10.0.2.0/24\n device s { address 10.0.2.5 listens dicom } }\n";
+    let twice = format!(
+        "{head}@name RAD-7\nstorage-commitment m -> s \"x\"\n@name RAD-7\nc-move m -> s \"y\"\n"
+    );
+    let l = load_str("p.zonal", &twice, &opts());
+    let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0112"], "{:?}", l.diagnostics);
+    let bad = format!("{head}@name rad_7\nstorage-commitment m -> s \"x\"\n");
+    let l = load_str("p.zonal", &bad, &opts());
+    let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0113"], "{:?}", l.diagnostics);
+}

@@ -29,7 +29,15 @@ impl Resolver<'_> {
             }
         }
         let (rules, problems) = finalize_rules(rules);
+        // A workflow's two legs share one `@name`: report each place once.
+        let mut reported = std::collections::BTreeSet::new();
         for p in problems {
+            let at = match &p {
+                NameProblem::Twice { at, .. } | NameProblem::Unusable { at, .. } => *at,
+            };
+            if !reported.insert((at.file, at.range.start)) {
+                continue;
+            }
             self.diags.push(match p {
                 NameProblem::Twice { name, at, first } => errors::rule_name_twice(&name, at, first),
                 NameProblem::Unusable { name, at } => {
