@@ -260,9 +260,14 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<PanView, Diagnostics> {
         .iter()
         .map(|p| part(plan, p, &b.rule_ids(plan, p)))
         .collect();
+    // How many parts each rule has per family (once, not per group).
+    let mut counts: BTreeMap<(usize, Family), usize> = BTreeMap::new();
+    for p in &parts {
+        *counts.entry((p.key.0, p.family)).or_default() += 1;
+    }
     let mut rules = Vec::new();
     for group in merge_zone_pairs(parts) {
-        b.rules(plan, &zone, prefix, &group, &mut rules);
+        b.rules(plan, &zone, prefix, &group, &counts, &mut rules);
     }
     let mut rules = merge_families(rules);
     let names: Vec<String> = rules
@@ -607,16 +612,14 @@ fn part(plan: &FirewallPlan<'_>, p: &Placed<'_>, rule_index: &usize) -> Part {
 fn merge_zone_pairs(parts: Vec<Part>) -> Vec<Vec<Part>> {
     let mut order: Vec<usize> = Vec::new();
     let mut by_key: BTreeMap<usize, Vec<Part>> = BTreeMap::new();
-    let mut keys: Vec<(usize, String, Family, FamilyServices, Option<Date>)> = Vec::new();
+    let mut index: BTreeMap<(usize, String, Family, FamilyServices, Option<Date>), usize> =
+        BTreeMap::new();
     for p in parts {
-        let i = match keys.iter().position(|k| *k == p.key) {
-            Some(i) => i,
-            None => {
-                keys.push(p.key.clone());
-                order.push(keys.len() - 1);
-                keys.len() - 1
-            }
-        };
+        let next = index.len();
+        let i = *index.entry(p.key.clone()).or_insert_with(|| {
+            order.push(next);
+            next
+        });
         by_key.entry(i).or_default().push(p);
     }
     let mut out = Vec::new();
@@ -658,19 +661,35 @@ fn is_product(group: &[Part]) -> bool {
 /// become one rule with both families' addresses: a packet of one family
 /// never matches the other family's objects.
 fn merge_families(rules: Vec<SecurityRule>) -> Vec<SecurityRule> {
+    type TwinKey = (
+        String,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        bool,
+        bool,
+        String,
+        Option<String>,
+    );
+    let key = |r: &SecurityRule| -> TwinKey {
+        (
+            r.description_key(),
+            r.from.clone(),
+            r.to.clone(),
+            r.applications.clone(),
+            r.services.clone(),
+            r.negate_source,
+            r.negate_destination,
+            r.action.clone(),
+            r.schedule.clone(),
+        )
+    };
     let mut out: Vec<SecurityRule> = Vec::new();
+    let mut index: BTreeMap<TwinKey, usize> = BTreeMap::new();
     for r in rules {
-        let twin = out.iter_mut().find(|o| {
-            o.description_key() == r.description_key()
-                && o.from == r.from
-                && o.to == r.to
-                && o.applications == r.applications
-                && o.services == r.services
-                && o.negate_source == r.negate_source
-                && o.negate_destination == r.negate_destination
-                && o.action == r.action
-                && o.schedule == r.schedule
-        });
+        let k = key(&r);
+        let twin = index.get(&k).and_then(|&i| out.get_mut(i));
         match twin {
             Some(o) => {
                 o.source.extend(r.source);
@@ -682,7 +701,10 @@ fn merge_families(rules: Vec<SecurityRule>) -> Vec<SecurityRule> {
                 }
                 o.description = o.description.replace(" IPv4)", ")");
             }
-            None => out.push(r),
+            None => {
+                index.insert(k, out.len());
+                out.push(r);
+            }
         }
     }
     out
@@ -722,12 +744,9 @@ impl Default for Builder {
 
 impl Builder {
     /// The index of the placed entry's rule in the policy (a merge key).
-    fn rule_ids(&self, plan: &FirewallPlan<'_>, p: &Placed<'_>) -> usize {
-        plan.policy
-            .rules
-            .iter()
-            .position(|r| std::ptr::eq(r, p.entry().rule))
-            .unwrap_or(usize::MAX)
+    /// The rule's index in the policy (rules are stored in id order).
+    fn rule_ids(&self, _plan: &FirewallPlan<'_>, p: &Placed<'_>) -> usize {
+        p.entry().rule.id.index()
     }
 
     fn rules(
@@ -736,6 +755,7 @@ impl Builder {
         zone: &dyn Fn(PlanZoneId) -> String,
         prefix: &str,
         group: &[Part],
+        counts: &BTreeMap<(usize, Family), usize>,
         out: &mut Vec<SecurityRule>,
     ) {
         let Some(first) = group.first() else {
@@ -770,7 +790,7 @@ impl Builder {
         let description = if group.len() == 1 {
             first.description.clone()
         } else {
-            let e = plan.policy.rules.iter().find(|r| r.name == *rule);
+            let e = plan.policy.rules.get(first.key.0);
             let mut s = format!(
                 "{rule} ({} zone pairs {})",
                 group.len(),
@@ -803,13 +823,13 @@ impl Builder {
             }
         }
         let split = halves.len() > 1;
-        let base = if group.len() == 1 && from.len() * to.len() == 1 && !is_whole_rule(plan, group)
-        {
-            let (s, d) = (&plan[first.src].name, &plan[first.dst].name);
-            format!("{prefix}-{rule}-{s}-{d}")
-        } else {
-            format!("{prefix}-{rule}")
-        };
+        let base =
+            if group.len() == 1 && from.len() * to.len() == 1 && !is_whole_rule(counts, group) {
+                let (s, d) = (&plan[first.src].name, &plan[first.dst].name);
+                format!("{prefix}-{rule}-{s}-{d}")
+            } else {
+                format!("{prefix}-{rule}")
+            };
         for (i, (applications, services)) in halves.into_iter().enumerate() {
             let part = if split && i == 1 { "-apps" } else { "" };
             out.push(SecurityRule {
@@ -981,15 +1001,14 @@ impl Builder {
 
 /// Whether the group is every part of its rule for its family (then the
 /// rule's name alone names it).
-fn is_whole_rule(plan: &FirewallPlan<'_>, group: &[Part]) -> bool {
+fn is_whole_rule(counts: &BTreeMap<(usize, Family), usize>, group: &[Part]) -> bool {
     let Some(first) = group.first() else {
         return false;
     };
-    let placed = vendor::placed(plan);
-    placed
-        .iter()
-        .filter(|p| p.entry().name() == first.rule && p.family == first.family)
-        .count()
+    counts
+        .get(&(first.key.0, first.family))
+        .copied()
+        .unwrap_or(0)
         == group.len()
 }
 
