@@ -62,6 +62,8 @@ fn list_line(code: &str, page: &str) -> String {
             lint.name,
             lint.summary
         ),
+        // Build warnings (`W03xx`) never block; every other code is an error.
+        None if code.starts_with('W') => format!("{code}  {:<8}  {title}", "warning"),
         None => format!("{code}  {:<8}  {title}", "error"),
     }
 }
@@ -74,6 +76,8 @@ mod tests {
     fn the_list_shows_each_code_once_with_severity_and_title() {
         let line = list_line("E0104", "# E0104: unknown zone, device or group\n");
         assert_eq!(line, "E0104  error     unknown zone, device or group");
+        let line = list_line("W0303", "# W0303: a rule inside one subnet\n");
+        assert_eq!(line, "W0303  warning   a rule inside one subnet");
         let lint = zonal_lint::registry().first().expect("a lint");
         let page = PAGES
             .iter()
