@@ -28,10 +28,14 @@ impl FsLoader {
     /// A loader for the policy at `path`; with `allow_outside`, includes
     /// may name files outside the policy's directory.
     pub(crate) fn new(path: &Path, allow_outside: bool) -> Self {
-        let dir = if path.is_dir() {
-            path.to_path_buf()
+        // The path named on the command line is the user's choice: a link
+        // there is resolved first, and the root is the real directory (of
+        // the real file). Links *inside* the policy are what is confined.
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = if real.is_dir() {
+            real
         } else {
-            path.parent()
+            real.parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
         };

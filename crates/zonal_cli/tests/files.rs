@@ -208,3 +208,17 @@ fn the_repository_examples_still_load_with_the_file_policy() {
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+/// The policy named on the command line may itself be a link (a checkout
+/// elsewhere): it is resolved, and its own directory is the root.
+#[test]
+fn a_policy_named_through_a_link_is_read_from_its_real_directory() {
+    let d = policy_dir("named-link");
+    let elsewhere = temp_dir("named-link-elsewhere");
+    symlink(d.join("p.zonal"), elsewhere.join("policy.zonal")).expect("symlink");
+    symlink(&d, elsewhere.join("policy-dir")).expect("symlink");
+    let r = zonal(&["check", "policy.zonal"], &elsewhere);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = zonal(&["check", "policy-dir"], &elsewhere);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
