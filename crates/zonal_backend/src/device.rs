@@ -148,6 +148,21 @@ impl Default for DeviceTraffic {
 }
 
 impl DeviceTraffic {
+    /// The parts of the block that are unicast to the firewall itself and
+    /// so need its `addresses` (management, BGP, IPsec peers): a target
+    /// that filters traffic to the box refuses them without addresses
+    /// rather than permitting them to any host.
+    pub fn needs_addresses(&self) -> Vec<&'static str> {
+        [
+            (!self.management.is_empty(), "management"),
+            (self.routing.contains(&Routing::Bgp), "bgp"),
+            (!self.ipsec_peers.is_empty(), "ipsec-peers"),
+        ]
+        .into_iter()
+        .filter_map(|(on, what)| on.then_some(what))
+        .collect()
+    }
+
     /// The IPsec services (IKE, NAT-T, ESP).
     pub fn ipsec_services() -> ServiceSet {
         ServiceSet::ports(17, 500, 500)

@@ -820,14 +820,7 @@ fn device_section(
 ) -> Result<[Vec<Ace>; 2], Diagnostics> {
     let fw = plan.firewall;
     let dev: &DeviceTraffic = &fw.device;
-    let needs_addresses: Vec<&str> = [
-        (!dev.management.is_empty(), "management"),
-        (dev.routing.contains(&Routing::Bgp), "bgp"),
-        (!dev.ipsec_peers.is_empty(), "ipsec-peers"),
-    ]
-    .into_iter()
-    .filter_map(|(on, what)| on.then_some(what))
-    .collect();
+    let needs_addresses = dev.needs_addresses();
     if !needs_addresses.is_empty()
         && dev.addresses.is_empty()
         && let Some(span) = fw.span

@@ -372,14 +372,7 @@ fn device_rules(
 ) -> Result<Vec<SecurityRule>, Diagnostics> {
     let fw = plan.firewall;
     let dev: &DeviceTraffic = &fw.device;
-    let needs: Vec<&str> = [
-        (!dev.management.is_empty(), "management"),
-        (dev.routing.contains(&Routing::Bgp), "bgp"),
-        (!dev.ipsec_peers.is_empty(), "ipsec-peers"),
-    ]
-    .into_iter()
-    .filter_map(|(on, what)| on.then_some(what))
-    .collect();
+    let needs = dev.needs_addresses();
     if !needs.is_empty() && dev.addresses.is_empty() {
         let span = fw.span.unwrap_or(plan.policy.header_span);
         let mut d = Diagnostics::new();
