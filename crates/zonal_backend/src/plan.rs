@@ -607,11 +607,11 @@ impl<'p> Entry<'p> {
 /// Services of one family: ICMP only in IPv4 and ICMPv6 only in IPv6.
 /// `None` when nothing is left.
 pub(crate) fn family_services(services: &ServiceSet, family: Family) -> Option<FamilyServices> {
-    let (other, _own) = match family {
-        Family::V4 => (ICMPV6, ICMP),
-        Family::V6 => (ICMP, ICMPV6),
+    let other = match family {
+        Family::V4 => ICMPV6,
+        Family::V6 => ICMP,
     };
-    let own = services.subtract(&ServiceSet::whole_proto(other));
+    let own = services.for_family(family);
     if own.is_empty() {
         return None;
     }

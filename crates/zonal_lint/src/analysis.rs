@@ -15,7 +15,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use zonal_model::service::{ICMP, ICMPV6};
 use zonal_model::{
     Action, AddrSet, DeviceId, Endpoint, Family, Packet, Policy, RuleId, ServiceSet, ZoneId,
 };
@@ -44,6 +43,21 @@ pub(crate) struct Atom {
     pub(crate) v4: Option<IpAddr>,
     /// A representative IPv6 address, if the atom has IPv6 addresses.
     pub(crate) v6: Option<IpAddr>,
+    /// A second IPv4 address (a packet between two hosts of the atom).
+    v4b: Option<IpAddr>,
+    /// A second IPv6 address.
+    v6b: Option<IpAddr>,
+}
+
+/// Both families, IPv4 first (witnesses prefer IPv4).
+pub(crate) const FAMILIES: [Family; 2] = [Family::V4, Family::V6];
+
+/// Index of a family (IPv4 0, IPv6 1).
+pub(crate) fn fam_index(f: Family) -> usize {
+    match f {
+        Family::V4 => 0,
+        Family::V6 => 1,
+    }
 }
 
 impl Atom {
@@ -51,8 +65,25 @@ impl Atom {
         self.v4.or(self.v6)
     }
 
-    fn families(&self) -> u8 {
-        u8::from(self.v4.is_some()) | (u8::from(self.v6.is_some()) << 1)
+    /// The representative address of a family.
+    pub(crate) fn addr(&self, f: Family) -> Option<IpAddr> {
+        match f {
+            Family::V4 => self.v4,
+            Family::V6 => self.v6,
+        }
+    }
+
+    /// A second address of a family, different from [`Atom::addr`].
+    pub(crate) fn second(&self, f: Family) -> Option<IpAddr> {
+        match f {
+            Family::V4 => self.v4b,
+            Family::V6 => self.v6b,
+        }
+    }
+
+    /// Whether the atom has addresses of a family.
+    pub(crate) fn has(&self, f: Family) -> bool {
+        self.addr(f).is_some()
     }
 }
 
@@ -88,9 +119,10 @@ pub(crate) struct Analysis<'p> {
     pub(crate) dst_class: Vec<u32>,
     pub(crate) src_class_atoms: Vec<Vec<AtomId>>,
     pub(crate) dst_class_atoms: Vec<Vec<AtomId>>,
-    /// Per class: a representative atom per family (v4, v6).
-    src_class_rep: Vec<(Option<AtomId>, Option<AtomId>)>,
-    dst_class_rep: Vec<(Option<AtomId>, Option<AtomId>)>,
+    /// Per class and family: up to two representative atoms (two, so
+    /// that a packet between two different hosts can be found).
+    src_class_rep: Vec<Reps>,
+    dst_class_rep: Vec<Reps>,
     /// Sorted distinct cells.
     pub(crate) cell_keys: Vec<(u32, u32)>,
     /// `cell_terms[cell_start[i]..cell_start[i+1]]` are the terms of cell `i`, ascending.
@@ -136,15 +168,38 @@ fn nice_sample(set: &AddrSet, family: Family) -> Option<IpAddr> {
     }
 }
 
+/// An address of the set other than `first`.
+fn other_sample(set: &AddrSet, family: Family, first: Option<IpAddr>) -> Option<IpAddr> {
+    let first = first?;
+    match family {
+        Family::V4 => set.v4_ranges().iter().find_map(|&(lo, hi)| {
+            (lo..=hi)
+                .take(2)
+                .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
+                .find(|ip| *ip != first)
+        }),
+        Family::V6 => set.v6_ranges().iter().find_map(|&(lo, hi)| {
+            (lo..=hi)
+                .take(2)
+                .map(|v| IpAddr::V6(Ipv6Addr::from(v)))
+                .find(|ip| *ip != first)
+        }),
+    }
+}
+
 fn make_atom(kind: AtomKind, zone: Option<ZoneId>, set: &AddrSet) -> Option<Atom> {
     if set.is_empty() {
         return None;
     }
+    let v4 = nice_sample(set, Family::V4);
+    let v6 = nice_sample(set, Family::V6);
     Some(Atom {
         kind,
         zone,
-        v4: nice_sample(set, Family::V4),
-        v6: nice_sample(set, Family::V6),
+        v4,
+        v6,
+        v4b: other_sample(set, Family::V4, v4),
+        v6b: other_sample(set, Family::V6, v6),
     })
 }
 
@@ -354,19 +409,15 @@ impl<'p> Analysis<'p> {
         an
     }
 
-    fn reps(&self, members: &[Vec<AtomId>]) -> Vec<(Option<AtomId>, Option<AtomId>)> {
+    fn reps(&self, members: &[Vec<AtomId>]) -> Vec<Reps> {
         members
             .iter()
             .map(|m| {
-                let v4 = m
-                    .iter()
-                    .copied()
-                    .find(|a| self.atoms[*a as usize].v4.is_some());
-                let v6 = m
-                    .iter()
-                    .copied()
-                    .find(|a| self.atoms[*a as usize].v6.is_some());
-                (v4, v6)
+                let mut r = Reps::default();
+                for a in m {
+                    r.add(self, *a);
+                }
+                r
             })
             .collect()
     }
@@ -389,6 +440,12 @@ impl<'p> Analysis<'p> {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// The atoms of an invariant's (or a rule's) term as a destination.
+    pub(crate) fn term_dst_atoms(&self, t: &zonal_model::Term) -> Vec<AtomId> {
+        let candidates = self.endpoints_atoms(&t.dst_endpoints);
+        self.filter_atoms(&candidates, &t.dst)
     }
 
     fn filter_atoms(&self, candidates: &[AtomId], set: &AddrSet) -> Vec<AtomId> {
@@ -423,18 +480,31 @@ impl<'p> Analysis<'p> {
         zone_legacy || dev_legacy
     }
 
-    /// A packet from atom `a` to atom `b` using a service of `services`.
+    /// A packet from atom `a` to atom `b` using a service of `services`, in
+    /// the first family (IPv4, then IPv6) both atoms have and some service
+    /// exists in; between two different hosts when `a == b`.
     pub(crate) fn packet(&self, a: AtomId, b: AtomId, services: &ServiceSet) -> Option<Packet> {
-        let (proto, selector) = services.example()?;
+        FAMILIES
+            .iter()
+            .find_map(|f| self.packet_in(a, b, services, *f))
+    }
+
+    /// A packet of one family from atom `a` to atom `b` (two different
+    /// hosts) using a service of `services` that exists in the family.
+    pub(crate) fn packet_in(
+        &self,
+        a: AtomId,
+        b: AtomId,
+        services: &ServiceSet,
+        f: Family,
+    ) -> Option<Packet> {
         let (x, y) = (&self.atoms[a as usize], &self.atoms[b as usize]);
-        let (src, dst) = match (x.v4, y.v4, x.v6, y.v6) {
-            (Some(s), Some(d), _, _) | (_, _, Some(s), Some(d)) => (s, d),
-            _ => return None,
-        };
-        let proto = match (proto, src) {
-            (ICMP, IpAddr::V6(_)) => ICMPV6,
-            (ICMPV6, IpAddr::V4(_)) => ICMP,
-            _ => proto,
+        let src = x.addr(f)?;
+        let dst = if a == b { y.second(f)? } else { y.addr(f)? };
+        let (proto, selector) = if services.fits_family(f) {
+            services.for_family(f).example()?
+        } else {
+            return None;
         };
         Some(Packet {
             src,
@@ -444,14 +514,29 @@ impl<'p> Analysis<'p> {
         })
     }
 
-    /// Whether some source and destination atom of the term share a family.
+    /// Whether the term matches some packet: a source and a destination
+    /// atom with a common family in which one of its services exists, and
+    /// two different hosts.
     pub(crate) fn term_matchable(&self, t: &TermInfo) -> bool {
-        let fam = |atoms: &[AtomId]| {
-            atoms
-                .iter()
-                .fold(0u8, |acc, a| acc | self.atoms[*a as usize].families())
-        };
-        fam(&t.src) & fam(&t.dst) != 0
+        let services = self.services_of(t);
+        FAMILIES.iter().any(|f| {
+            if !services.fits_family(*f) {
+                return false;
+            }
+            let mut src = t.src.iter().filter(|a| self.atoms[**a as usize].has(*f));
+            let mut dst = t.dst.iter().filter(|a| self.atoms[**a as usize].has(*f));
+            let (Some(s0), Some(d0)) = (src.next(), dst.next()) else {
+                return false;
+            };
+            s0 != d0
+                || src.next().is_some()
+                || dst.next().is_some()
+                || self.atoms[*s0 as usize].second(*f).is_some()
+        })
+    }
+
+    fn services_of(&self, t: &TermInfo) -> &'p ServiceSet {
+        &self.policy.rule(t.rule).terms[t.term as usize].services
     }
 
     /// The cell of (source class, destination class).
@@ -541,10 +626,11 @@ impl<'p> Analysis<'p> {
         allow
     }
 
-    /// A representative family-compatible atom pair of a cell.
-    pub(crate) fn cell_pair(&self, cell: usize) -> Option<(AtomId, AtomId)> {
+    /// A witness packet in a cell for some service of `services`, between
+    /// representative atoms of its classes.
+    pub(crate) fn cell_packet(&self, cell: usize, services: &ServiceSet) -> Option<Packet> {
         if let Some(&(sc, dc)) = self.cell_keys.get(cell) {
-            return self.class_pair(sc, dc);
+            return self.class_packet(sc, dc, services);
         }
         // The default cell: a pair of classes with no cell of its own.
         for sc in 0..self.n_src_classes() as u32 {
@@ -554,7 +640,7 @@ impl<'p> Analysis<'p> {
                     narrow.next();
                     continue;
                 }
-                if let Some(p) = self.class_pair(sc, dc) {
+                if let Some(p) = self.class_packet(sc, dc, services) {
                     return Some(p);
                 }
             }
@@ -562,20 +648,14 @@ impl<'p> Analysis<'p> {
         None
     }
 
-    /// A family-compatible atom pair from a source class and a destination class.
-    pub(crate) fn class_pair(&self, sc: u32, dc: u32) -> Option<(AtomId, AtomId)> {
-        let s = self.src_class_rep[sc as usize];
-        let d = self.dst_class_rep[dc as usize];
-        match (s.0, d.0, s.1, d.1) {
-            (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => Some((a, b)),
-            _ => None,
-        }
-    }
-
-    /// A witness packet in a cell for some service of `services`.
-    pub(crate) fn cell_packet(&self, cell: usize, services: &ServiceSet) -> Option<Packet> {
-        let (a, b) = self.cell_pair(cell)?;
-        self.packet(a, b, services)
+    /// A packet from a source class to a destination class.
+    pub(crate) fn class_packet(&self, sc: u32, dc: u32, services: &ServiceSet) -> Option<Packet> {
+        let (s, d) = (
+            &self.src_class_rep[sc as usize],
+            &self.dst_class_rep[dc as usize],
+        );
+        s.pairs(d)
+            .find_map(|(a, b, f)| self.packet_in(a, b, services, f))
     }
 
     /// The cells of a term.
@@ -604,6 +684,38 @@ impl<'p> Analysis<'p> {
     /// Number of destination classes.
     pub(crate) fn n_dst_classes(&self) -> usize {
         self.dst_class_atoms.len()
+    }
+}
+
+/// Up to two atoms per family.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Reps {
+    by_family: [[Option<AtomId>; 2]; 2],
+}
+
+impl Reps {
+    /// Adds an atom if its families still lack representatives.
+    pub(crate) fn add(&mut self, an: &Analysis<'_>, a: AtomId) {
+        for f in FAMILIES {
+            if !an.atoms[a as usize].has(f) {
+                continue;
+            }
+            let slots = &mut self.by_family[fam_index(f)];
+            if let Some(slot) = slots.iter_mut().find(|s| s.is_none()) {
+                *slot = Some(a);
+            }
+        }
+    }
+
+    /// Candidate pairs (source, destination, family), IPv4 first.
+    pub(crate) fn pairs(self, o: &Reps) -> impl Iterator<Item = (AtomId, AtomId, Family)> + '_ {
+        FAMILIES.into_iter().flat_map(move |f| {
+            let i = fam_index(f);
+            let (xs, ys) = (self.by_family[i], o.by_family[i]);
+            xs.into_iter()
+                .flatten()
+                .flat_map(move |a| ys.into_iter().flatten().map(move |b| (a, b, f)))
+        })
     }
 }
 

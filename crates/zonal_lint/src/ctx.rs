@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use zonal_diagnostics::{Diagnostic, Span};
 use zonal_model::{Action, Packet, Policy, Rule, RuleId, ServiceSet, Zone};
 
-use crate::analysis::{Analysis, AtomId};
+use crate::analysis::{Analysis, AtomId, Reps};
 use crate::config::LintConfig;
 use crate::graph::{Hop, ZoneGraph};
 use crate::registry::LintInfo;
@@ -164,32 +164,6 @@ pub(crate) fn rule_ref(r: &Rule) -> String {
     format!("{} rule `{}`", r.action.as_str(), r.name)
 }
 
-/// A representative atom per address family.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Rep {
-    v4: Option<AtomId>,
-    v6: Option<AtomId>,
-}
-
-impl Rep {
-    fn add(&mut self, an: &Analysis<'_>, a: AtomId) {
-        let atom = &an.atoms[a as usize];
-        if self.v4.is_none() && atom.v4.is_some() {
-            self.v4 = Some(a);
-        }
-        if self.v6.is_none() && atom.v6.is_some() {
-            self.v6 = Some(a);
-        }
-    }
-
-    fn pair(self, o: Rep) -> Option<(AtomId, AtomId)> {
-        match (self.v4, o.v4, self.v6, o.v6) {
-            (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => Some((a, b)),
-            _ => None,
-        }
-    }
-}
-
 /// A permitted flow found by a lint: the allow rule, the atoms and a packet.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Flow {
@@ -201,9 +175,9 @@ pub(crate) struct Flow {
 
 impl<'a, 'p> Ctx<'a, 'p> {
     /// Representatives of atoms by source class.
-    fn src_reps(&self, atoms: &[AtomId]) -> BTreeMap<u32, Rep> {
+    fn src_reps(&self, atoms: &[AtomId]) -> BTreeMap<u32, Reps> {
         let an = self.an();
-        let mut m: BTreeMap<u32, Rep> = BTreeMap::new();
+        let mut m: BTreeMap<u32, Reps> = BTreeMap::new();
         for a in atoms {
             m.entry(an.src_class[*a as usize]).or_default().add(an, *a);
         }
@@ -211,9 +185,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
     }
 
     /// Representatives of atoms by destination class.
-    fn dst_reps(&self, atoms: &[AtomId]) -> BTreeMap<u32, Rep> {
+    fn dst_reps(&self, atoms: &[AtomId]) -> BTreeMap<u32, Reps> {
         let an = self.an();
-        let mut m: BTreeMap<u32, Rep> = BTreeMap::new();
+        let mut m: BTreeMap<u32, Reps> = BTreeMap::new();
         for a in atoms {
             m.entry(an.dst_class[*a as usize]).or_default().add(an, *a);
         }
@@ -234,7 +208,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
         for (sc, srep) in self.src_reps(src) {
             // Without a default cell only the cells of `sc` can permit
             // anything; with one, every destination class may.
-            let pairs: Vec<(usize, &Rep)> = if an.default_cell.is_none() {
+            let pairs: Vec<(usize, &Reps)> = if an.default_cell.is_none() {
                 an.cells_from(sc)
                     .filter_map(|cell| dreps.get(&an.cell_keys[cell].1).map(|d| (cell, d)))
                     .collect()
@@ -246,9 +220,6 @@ impl<'a, 'p> Ctx<'a, 'p> {
             };
             for (cell, drep) in pairs {
                 let Some(perm) = self.graph.cell_permitted(cell) else {
-                    continue;
-                };
-                let Some((a, b)) = srep.pair(*drep) else {
                     continue;
                 };
                 let s = match filter {
@@ -264,7 +235,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
                         continue;
                     }
                     let x = s.intersect(an.services(*t));
-                    if let Some(packet) = an.packet(a, b, &x) {
+                    if let Some((a, b, packet)) = srep
+                        .pairs(drep)
+                        .find_map(|(a, b, f)| Some((a, b, an.packet_in(a, b, &x, f)?)))
+                    {
                         found.insert(
                             info.rule,
                             Flow {
@@ -311,10 +285,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     let Some(perm) = self.graph.cell_permitted(cell) else {
                         continue;
                     };
-                    let Some((a, b)) = srep.pair(*drep) else {
-                        continue;
-                    };
-                    if let Some(packet) = an.packet(a, b, &perm.intersect(&services)) {
+                    let x = perm.intersect(&services);
+                    if let Some((a, b, packet)) = srep
+                        .pairs(drep)
+                        .find_map(|(a, b, f)| Some((a, b, an.packet_in(a, b, &x, f)?)))
+                    {
                         return Some(Flow {
                             rule,
                             src: a,

@@ -3,23 +3,29 @@
 //!
 //! Nodes are the places packets come from and go to — a device, the rest of
 //! a zone (its addresses outside its devices), or the addresses in no zone
-//! — plus one hub node per source class and per destination class of the
-//! lint index (`analysis.rs`). An edge `source hub → destination hub` is a
-//! permitted flow: it carries the services that are allowed and not denied
-//! between the two classes, and the rules that allow them. Hubs keep the
-//! graph linear in the size of the policy: a zone-to-zone flow is one edge,
-//! not one edge per pair of devices.
+//! — plus hub nodes: one per source class and address family, and one per
+//! destination class and family, of the lint index (`analysis.rs`). A place
+//! joins the hubs of the families it has addresses in. An edge
+//! `source hub → destination hub` of a family is a permitted flow: the
+//! services allowed and not denied between the two classes that exist in
+//! that family (ICMP in IPv4, ICMPv6 in IPv6, ports in both). Hubs keep the
+//! graph linear in the size of the policy: a zone-to-zone flow is one edge
+//! per family, not one edge per pair of devices.
+//!
+//! Reachability is per (place, family): a dual-stack host reached over IPv4
+//! can go on over IPv6, an IPv4-only host cannot. Every hop joins two
+//! different hosts; a packet from a host to itself is no hop.
 //!
 //! petgraph is an implementation detail; callers see [`ZoneGraph`],
 //! [`Place`] and [`Hop`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{EdgeFiltered, EdgeRef};
 use zonal_model::{Action, DeviceId, Endpoint, Packet, Policy, RuleId, ServiceSet, ZoneId};
 
-use crate::analysis::{Analysis, AtomId, AtomKind};
+use crate::analysis::{Analysis, AtomId, AtomKind, FAMILIES, fam_index};
 
 /// A node of the zone graph that packets come from or go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -39,7 +45,7 @@ pub struct Hop {
     pub from: Place,
     /// Where it goes.
     pub to: Place,
-    /// The services permitted on this hop.
+    /// The services permitted on this hop (in the packet's family).
     pub services: ServiceSet,
     /// The allow rule that permits the example packet.
     pub rule: RuleId,
@@ -62,61 +68,67 @@ enum Node {
     Atom,
     Src,
     Dst,
-    /// The hub of the default cell (pairs only `any -> any` rules match).
+    /// The hub of the default cell (pairs only `any -> any` rules match),
+    /// one per family.
     Global,
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Edge {
     Member,
-    Flow(u32),
+    /// A permitted flow of a cell in one family (index into [`FAMILIES`]).
+    Flow {
+        cell: u32,
+        fam: u8,
+    },
 }
+
+/// How an atom was reached: the previous atom, the cell and the family.
+type Via = (AtomId, u32, u8);
 
 /// The zone graph of a policy.
 #[derive(Debug)]
 pub struct ZoneGraph<'p> {
     pub(crate) an: Analysis<'p>,
     g: DiGraph<Node, Edge, u32>,
-    /// Interned permitted service set of each cell, if anything is permitted.
+    n_atoms: usize,
+    ns: usize,
+    nd: usize,
+    /// Interned permitted service set of each cell (both families), if
+    /// anything is permitted.
     cell_perm: Vec<Option<u32>>,
+    /// The same per family.
+    cell_perm_f: Vec<[Option<u32>; 2]>,
     /// Interned union of the deny rules' services in each cell, if any.
     cell_deny: Vec<Option<u32>>,
     sets: Vec<ServiceSet>,
-    /// Node index of the default cell's hub, if it permits anything.
-    global_hub: Option<usize>,
+    /// Node index of the default cell's hub per family, if it permits anything.
+    global_hub: [Option<usize>; 2],
 }
 
-/// One expansion of the search: from atom `a` through `cell`.
-#[derive(Clone, Copy)]
-struct Step {
-    a: AtomId,
-    cell: u32,
-    p_ok: bool,
-    l_ok: bool,
-    target_mode: bool,
-}
-
-/// The state of a breadth-first search, reusable across searches: only the
-/// entries a search touched are reset before the next one, so many small
-/// searches on a large graph stay cheap.
+/// The state of a search, reusable across searches: only the entries a
+/// search touched are reset before the next one, so many small searches on
+/// a large graph stay cheap.
 pub(crate) struct Reach {
-    /// First hop that reached each atom: (previous atom, cell).
-    pub(crate) via: Vec<Option<(AtomId, u32)>>,
-    /// Hop through which an atom was reached as a pivot (expanded).
-    pivot_via: Vec<Option<(AtomId, u32)>>,
+    /// The last hop that reached each atom.
+    pub(crate) via: Vec<Option<Via>>,
+    /// The hop through which an atom was reached as a pivot.
+    pivot_via: Vec<Option<Via>>,
     enqueued: Vec<bool>,
     is_src: Vec<bool>,
+    /// Pivot atoms in the order they were reached (nearest first).
+    order: Vec<AtomId>,
+    /// The first two atoms of each source hub (class × family) reached.
+    hub_atoms: Vec<[Option<AtomId>; 2]>,
     src_done: Vec<bool>,
     dst_pivot_done: Vec<bool>,
+    /// Destination hubs whose every atom has its last hop.
     dst_any_done: Vec<bool>,
-    /// The smallest target atom of each destination class.
-    first_target: Vec<Option<AtomId>>,
+    /// The two smallest target atoms of each destination hub.
+    targets: Vec<[Option<AtomId>; 2]>,
     touched_atoms: Vec<AtomId>,
     touched_src: Vec<u32>,
     touched_dst: Vec<u32>,
-    /// Destination classes done both ways (an upper bound; only used to
-    /// skip the default cell's hub once every class is done).
-    dst_all_done: usize,
     /// Atom found, in target mode.
     pub(crate) found: Option<AtomId>,
 }
@@ -124,24 +136,21 @@ pub(crate) struct Reach {
 impl Reach {
     /// Empty state for a graph.
     pub(crate) fn new(graph: &ZoneGraph<'_>) -> Self {
-        let (n, ns, nd) = (
-            graph.an.atoms.len(),
-            graph.an.n_src_classes(),
-            graph.an.n_dst_classes(),
-        );
+        let (n, ns, nd) = (graph.n_atoms, graph.ns, graph.nd);
         Reach {
             via: vec![None; n],
             pivot_via: vec![None; n],
             enqueued: vec![false; n],
             is_src: vec![false; n],
-            src_done: vec![false; ns],
-            dst_pivot_done: vec![false; nd],
-            dst_any_done: vec![false; nd],
-            first_target: vec![None; nd],
+            order: Vec::new(),
+            hub_atoms: vec![[None; 2]; 2 * ns],
+            src_done: vec![false; 2 * ns],
+            dst_pivot_done: vec![false; 2 * nd],
+            dst_any_done: vec![false; 2 * nd],
+            targets: vec![[None; 2]; 2 * nd],
             touched_atoms: Vec::new(),
             touched_src: Vec::new(),
             touched_dst: Vec::new(),
-            dst_all_done: 0,
             found: None,
         }
     }
@@ -154,17 +163,36 @@ impl Reach {
             self.enqueued[a] = false;
             self.is_src[a] = false;
         }
-        for c in self.touched_src.drain(..) {
-            self.src_done[c as usize] = false;
+        for h in self.touched_src.drain(..) {
+            self.src_done[h as usize] = false;
+            self.hub_atoms[h as usize] = [None; 2];
         }
-        for c in self.touched_dst.drain(..) {
-            let c = c as usize;
-            self.dst_pivot_done[c] = false;
-            self.dst_any_done[c] = false;
-            self.first_target[c] = None;
+        for h in self.touched_dst.drain(..) {
+            let h = h as usize;
+            self.dst_pivot_done[h] = false;
+            self.dst_any_done[h] = false;
+            self.targets[h] = [None; 2];
         }
-        self.dst_all_done = 0;
+        self.order.clear();
         self.found = None;
+    }
+}
+
+fn src_hub(n_atoms: usize, sc: u32, fi: usize) -> usize {
+    n_atoms + 2 * sc as usize + fi
+}
+
+fn dst_hub(n_atoms: usize, ns: usize, dc: u32, fi: usize) -> usize {
+    n_atoms + 2 * ns + 2 * dc as usize + fi
+}
+
+/// Records `a` in the first free of two slots (once).
+fn remember(slots: &mut [Option<AtomId>; 2], a: AtomId) {
+    if slots.contains(&Some(a)) {
+        return;
+    }
+    if let Some(s) = slots.iter_mut().find(|s| s.is_none()) {
+        *s = Some(a);
     }
 }
 
@@ -174,21 +202,30 @@ impl<'p> ZoneGraph<'p> {
         let an = Analysis::new(policy);
         let n_atoms = an.atoms.len();
         let (ns, nd) = (an.n_src_classes(), an.n_dst_classes());
-        let mut g = DiGraph::with_capacity(n_atoms + ns + nd, 2 * n_atoms + an.cell_keys.len());
+        let mut g = DiGraph::with_capacity(
+            n_atoms + 2 * (ns + nd) + 2,
+            4 * n_atoms + 2 * an.cell_keys.len(),
+        );
         for _ in 0..n_atoms {
             g.add_node(Node::Atom);
         }
-        for _ in 0..ns {
+        for _ in 0..2 * ns {
             g.add_node(Node::Src);
         }
-        for _ in 0..nd {
+        for _ in 0..2 * nd {
             g.add_node(Node::Dst);
         }
-        for a in 0..n_atoms {
-            let s = n_atoms + an.src_class[a] as usize;
-            let d = n_atoms + ns + an.dst_class[a] as usize;
-            g.add_edge(NodeIndex::new(a), NodeIndex::new(s), Edge::Member);
-            g.add_edge(NodeIndex::new(d), NodeIndex::new(a), Edge::Member);
+        for (a, atom) in an.atoms.iter().enumerate() {
+            for f in FAMILIES {
+                if !atom.has(f) {
+                    continue;
+                }
+                let fi = fam_index(f);
+                let s = src_hub(n_atoms, an.src_class[a], fi);
+                let d = dst_hub(n_atoms, ns, an.dst_class[a], fi);
+                g.add_edge(NodeIndex::new(a), NodeIndex::new(s), Edge::Member);
+                g.add_edge(NodeIndex::new(d), NodeIndex::new(a), Edge::Member);
+            }
         }
         #[expect(
             clippy::disallowed_types,
@@ -197,8 +234,9 @@ impl<'p> ZoneGraph<'p> {
         let mut interner: std::collections::HashMap<ServiceSet, u32> =
             std::collections::HashMap::new();
         let mut sets = Vec::new();
-        let mut cell_perm = Vec::with_capacity(an.cell_keys.len());
-        let mut cell_deny = Vec::with_capacity(an.cell_keys.len());
+        let mut cell_perm = Vec::with_capacity(an.n_cells());
+        let mut cell_perm_f = Vec::with_capacity(an.n_cells());
+        let mut cell_deny = Vec::with_capacity(an.n_cells());
         // Interns by reference: most cells hold one term, whose services
         // are then looked up without building a new set.
         let mut intern = |set: &ServiceSet| -> Option<u32> {
@@ -213,56 +251,82 @@ impl<'p> ZoneGraph<'p> {
             interner.insert(set.clone(), id);
             Some(id)
         };
-        let mut global_hub = None;
+        let mut global_hub = [None; 2];
         for cell in 0..an.n_cells() {
-            let (perm, deny) = match an.cell_terms(cell) {
+            let owned;
+            let (perm, deny): (Option<&ServiceSet>, Option<u32>) = match an.cell_terms(cell) {
                 [t] if an.terms[*t as usize].action == Action::Allow => {
-                    (intern(an.services(*t)), None)
+                    (Some(an.services(*t)), None)
                 }
                 [t] => (None, intern(an.services(*t))),
                 _ => {
                     let allow = an.union(cell, Action::Allow, |_| false);
                     let deny = an.union(cell, Action::Deny, |_| false);
-                    let perm = if deny.is_empty() {
+                    owned = if deny.is_empty() {
                         allow
                     } else {
                         allow.subtract(&deny)
                     };
-                    (intern(&perm), intern(&deny))
+                    (Some(&owned), intern(&deny))
                 }
             };
             cell_deny.push(deny);
-            let Some(id) = perm else {
-                cell_perm.push(None);
-                continue;
-            };
-            cell_perm.push(Some(id));
-            if let Some(&(sc, dc)) = an.cell_keys.get(cell) {
-                g.add_edge(
-                    NodeIndex::new(n_atoms + sc as usize),
-                    NodeIndex::new(n_atoms + ns + dc as usize),
-                    Edge::Flow(cell as u32),
-                );
-            } else {
-                // The default cell: one hub between every source and every
-                // destination class, instead of an edge per pair.
-                let hub = g.add_node(Node::Global);
-                for sc in 0..ns {
-                    g.add_edge(NodeIndex::new(n_atoms + sc), hub, Edge::Flow(cell as u32));
+            let id = perm.and_then(&mut intern);
+            let mut per_family = [None; 2];
+            if let (Some(perm), Some(id)) = (perm, id) {
+                for f in FAMILIES {
+                    per_family[fam_index(f)] = if perm.for_family(f) == *perm {
+                        Some(id)
+                    } else {
+                        intern(&perm.for_family(f))
+                    };
                 }
-                for dc in 0..nd {
-                    g.add_edge(hub, NodeIndex::new(n_atoms + ns + dc), Edge::Member);
+            }
+            cell_perm.push(id);
+            cell_perm_f.push(per_family);
+            for fi in 0..2 {
+                if per_family[fi].is_none() {
+                    continue;
                 }
-                global_hub = Some(hub.index());
+                let flow = Edge::Flow {
+                    cell: cell as u32,
+                    fam: fi as u8,
+                };
+                if let Some(&(sc, dc)) = an.cell_keys.get(cell) {
+                    g.add_edge(
+                        NodeIndex::new(src_hub(n_atoms, sc, fi)),
+                        NodeIndex::new(dst_hub(n_atoms, ns, dc, fi)),
+                        flow,
+                    );
+                } else {
+                    // The default cell: one hub between every source and
+                    // every destination class, instead of an edge per pair.
+                    let hub = g.add_node(Node::Global);
+                    for sc in 0..ns as u32 {
+                        g.add_edge(NodeIndex::new(src_hub(n_atoms, sc, fi)), hub, flow);
+                    }
+                    for dc in 0..nd as u32 {
+                        g.add_edge(
+                            hub,
+                            NodeIndex::new(dst_hub(n_atoms, ns, dc, fi)),
+                            Edge::Member,
+                        );
+                    }
+                    global_hub[fi] = Some(hub.index());
+                }
             }
         }
         ZoneGraph {
-            global_hub,
             an,
             g,
+            n_atoms,
+            ns,
+            nd,
             cell_perm,
+            cell_perm_f,
             cell_deny,
             sets,
+            global_hub,
         }
     }
 
@@ -314,9 +378,13 @@ impl<'p> ZoneGraph<'p> {
         self.cell_deny[cell].map(|i| &self.sets[i as usize])
     }
 
-    /// The services permitted in a cell.
+    /// The services permitted in a cell (both families).
     pub(crate) fn cell_permitted(&self, cell: usize) -> Option<&ServiceSet> {
         self.cell_perm[cell].map(|i| &self.sets[i as usize])
+    }
+
+    fn perm_in(&self, cell: usize, fi: usize) -> Option<&ServiceSet> {
+        self.cell_perm_f[cell][fi].map(|i| &self.sets[i as usize])
     }
 
     pub(crate) fn place(&self, a: AtomId) -> Place {
@@ -327,20 +395,22 @@ impl<'p> ZoneGraph<'p> {
         }
     }
 
-    /// The hop from atom `a` to atom `b` through `cell`, restricted to `want`.
-    pub(crate) fn hop(
+    /// The hop from atom `a` to atom `b` through `cell` in family `fi`,
+    /// restricted to `want`.
+    fn hop(
         &self,
         a: AtomId,
         b: AtomId,
         cell: usize,
+        fi: usize,
         want: Option<&ServiceSet>,
     ) -> Option<Hop> {
-        let perm = self.cell_permitted(cell)?;
+        let perm = self.perm_in(cell, fi)?;
         let services = match want {
             Some(w) => perm.intersect(w),
             None => perm.clone(),
         };
-        let packet = self.an.packet(a, b, &services)?;
+        let packet = self.an.packet_in(a, b, &services, FAMILIES[fi])?;
         let (action, rule) = self.an.deciding_rule(cell, packet.proto, packet.selector)?;
         if action != Action::Allow {
             return None;
@@ -367,32 +437,42 @@ impl<'p> ZoneGraph<'p> {
         self.direct_atoms(&src, &dst, services)
     }
 
+    /// Up to two atoms of `atoms` per (class, family) hub, hubs ascending.
+    fn by_hub(&self, atoms: &[AtomId], src_side: bool) -> Vec<(u32, usize, [Option<AtomId>; 2])> {
+        let mut m: std::collections::BTreeMap<(u32, usize), [Option<AtomId>; 2]> =
+            std::collections::BTreeMap::new();
+        for a in atoms {
+            let class = if src_side {
+                self.an.src_class[*a as usize]
+            } else {
+                self.an.dst_class[*a as usize]
+            };
+            for f in FAMILIES {
+                if self.an.atoms[*a as usize].has(f) {
+                    remember(m.entry((class, fam_index(f))).or_default(), *a);
+                }
+            }
+        }
+        m.into_iter().map(|((c, fi), v)| (c, fi, v)).collect()
+    }
+
     pub(crate) fn direct_atoms(
         &self,
         src: &[AtomId],
         dst: &[AtomId],
         services: Option<&ServiceSet>,
     ) -> Option<Hop> {
-        let mut first_dst: BTreeMap<u32, Vec<AtomId>> = BTreeMap::new();
-        for b in dst {
-            first_dst
-                .entry(self.an.dst_class[*b as usize])
-                .or_default()
-                .push(*b);
-        }
-        let mut done = vec![false; self.an.n_src_classes()];
-        for a in src {
-            let sc = self.an.src_class[*a as usize];
-            if std::mem::replace(&mut done[sc as usize], true) {
-                continue;
-            }
-            for (dc, bs) in &first_dst {
+        let dsts = self.by_hub(dst, false);
+        for (sc, fi, xs) in self.by_hub(src, true) {
+            for (dc, _, ys) in dsts.iter().filter(|d| d.1 == fi) {
                 let Some(cell) = self.an.cell(sc, *dc) else {
                     continue;
                 };
-                for b in bs {
-                    if let Some(h) = self.hop(*a, *b, cell, services) {
-                        return Some(h);
+                for a in xs.iter().flatten() {
+                    for b in ys.iter().flatten() {
+                        if let Some(h) = self.hop(*a, *b, cell, fi, services) {
+                            return Some(h);
+                        }
                     }
                 }
             }
@@ -443,15 +523,15 @@ impl<'p> ZoneGraph<'p> {
         b: AtomId,
         opts: &PathOptions<'_>,
     ) -> Option<Vec<Hop>> {
-        let (a, cell) = reach.via[b as usize]?;
-        let mut hops = vec![self.hop(a, b, cell as usize, opts.last_hop)?];
+        let (a, cell, fi) = reach.via[b as usize]?;
+        let mut hops = vec![self.hop(a, b, cell as usize, fi as usize, opts.last_hop)?];
         let mut cur = a;
         let mut guard = 0usize;
-        while let Some((prev, cell)) = reach.pivot_via[cur as usize] {
-            hops.push(self.hop(prev, cur, cell as usize, opts.pivots)?);
+        while let Some((prev, cell, fi)) = reach.pivot_via[cur as usize] {
+            hops.push(self.hop(prev, cur, cell as usize, fi as usize, opts.pivots)?);
             cur = prev;
             guard += 1;
-            if guard > self.an.atoms.len() {
+            if guard > self.n_atoms {
                 return None;
             }
         }
@@ -459,8 +539,25 @@ impl<'p> ZoneGraph<'p> {
         Some(hops)
     }
 
-    /// Breadth-first search from `src` over permitted flows. In target mode
-    /// it stops at the first target reached (a shortest path).
+    /// The destination classes a flow edge of source class `sc` leads to.
+    fn edge_dsts(&self, target: usize, fi: usize, sc: u32) -> EdgeDsts<'_> {
+        if Some(target) == self.global_hub[fi] {
+            EdgeDsts::All {
+                narrow: self.an.narrow_dsts(sc).collect(),
+                next: 0,
+                nd: self.nd as u32,
+            }
+        } else {
+            let dc = ((target - self.n_atoms - 2 * self.ns) / 2) as u32;
+            EdgeDsts::One(Some(dc), std::marker::PhantomData)
+        }
+    }
+
+    /// Searches from `src` over permitted flows, in two phases: first every
+    /// place reachable over pivot hops (breadth first, so nearest first),
+    /// then the last hop from each of them. In target mode it stops at the
+    /// first target reached (a shortest path); otherwise it records the
+    /// last hop of every place reached.
     pub(crate) fn bfs(
         &self,
         reach: &mut Reach,
@@ -469,18 +566,26 @@ impl<'p> ZoneGraph<'p> {
         targets: Option<&[AtomId]>,
     ) {
         let an = &self.an;
-        let n_atoms = an.atoms.len();
-        let ns = an.n_src_classes();
         reach.reset();
-        let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
-        let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
         let target_mode = targets.is_some();
         for b in targets.unwrap_or_default() {
-            let dc = an.dst_class[*b as usize];
-            let e = &mut reach.first_target[dc as usize];
-            *e = Some(e.map_or(*b, |x| x.min(*b)));
-            reach.touched_dst.push(dc);
+            for f in FAMILIES {
+                if an.atoms[*b as usize].has(f) {
+                    let h = 2 * an.dst_class[*b as usize] as usize + fam_index(f);
+                    let t = &mut reach.targets[h];
+                    // Keep the two smallest.
+                    let mut all: Vec<AtomId> = t.iter().flatten().copied().collect();
+                    all.push(*b);
+                    all.sort_unstable();
+                    all.dedup();
+                    *t = [all.first().copied(), all.get(1).copied()];
+                    reach.touched_dst.push(h as u32);
+                }
+            }
         }
+        let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
+        let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
+        // Phase 1: the places reachable over pivot hops.
         let mut queue = VecDeque::new();
         for a in src {
             reach.is_src[*a as usize] = true;
@@ -489,108 +594,150 @@ impl<'p> ZoneGraph<'p> {
                 queue.push_back(*a);
             }
         }
+        let mut pivot_done = [0usize; 2];
         while let Some(a) = queue.pop_front() {
-            let sc = an.src_class[a as usize] as usize;
-            if std::mem::replace(&mut reach.src_done[sc], true) {
-                continue;
-            }
-            reach.touched_src.push(sc as u32);
-            for e in self.g.edges(NodeIndex::new(n_atoms + sc)) {
-                let Edge::Flow(cell) = *e.weight() else {
+            reach.order.push(a);
+            let sc = an.src_class[a as usize];
+            for f in FAMILIES {
+                if !an.atoms[a as usize].has(f) {
                     continue;
-                };
-                let Some(set) = self.cell_perm[cell as usize] else {
+                }
+                let fi = fam_index(f);
+                let h = 2 * sc as usize + fi;
+                remember(&mut reach.hub_atoms[h], a);
+                if std::mem::replace(&mut reach.src_done[h], true) {
                     continue;
-                };
-                let perm = &self.sets[set as usize];
-                let p_ok = *pivot_ok[set as usize]
-                    .get_or_insert_with(|| opts.pivots.is_none_or(|p| perm.overlaps(p)));
-                let l_ok = *last_ok[set as usize]
-                    .get_or_insert_with(|| opts.last_hop.is_none_or(|p| perm.overlaps(p)));
-                let step = Step {
-                    a,
-                    cell,
-                    p_ok,
-                    l_ok,
-                    target_mode,
-                };
-                if Some(e.target().index()) == self.global_hub {
-                    // Every destination class without a cell of its own.
-                    if !target_mode && reach.dst_all_done == an.n_dst_classes() {
+                }
+                reach.touched_src.push(h as u32);
+                let node = NodeIndex::new(src_hub(self.n_atoms, sc, fi));
+                for e in self.g.edges(node) {
+                    let Edge::Flow { cell, .. } = *e.weight() else {
+                        continue;
+                    };
+                    let Some(set) = self.cell_perm_f[cell as usize][fi] else {
+                        continue;
+                    };
+                    let ok = *pivot_ok[set as usize].get_or_insert_with(|| {
+                        opts.pivots
+                            .is_none_or(|p| self.sets[set as usize].overlaps(p))
+                    });
+                    if !ok {
                         continue;
                     }
-                    let mut narrow = an.narrow_dsts(sc as u32).peekable();
-                    for dc in 0..an.n_dst_classes() as u32 {
-                        if narrow.peek() == Some(&dc) {
-                            narrow.next();
+                    if Some(e.target().index()) == self.global_hub[fi] && pivot_done[fi] == self.nd
+                    {
+                        continue;
+                    }
+                    for dc in self.edge_dsts(e.target().index(), fi, sc) {
+                        let hd = 2 * dc as usize + fi;
+                        if std::mem::replace(&mut reach.dst_pivot_done[hd], true) {
                             continue;
                         }
-                        if self.visit(reach, &mut queue, step, dc, opts) {
-                            return;
+                        pivot_done[fi] += 1;
+                        reach.touched_dst.push(hd as u32);
+                        for b in &an.dst_class_atoms[dc as usize] {
+                            if an.atoms[*b as usize].has(f)
+                                && !std::mem::replace(&mut reach.enqueued[*b as usize], true)
+                            {
+                                reach.pivot_via[*b as usize] = Some((a, cell, fi as u8));
+                                reach.touched_atoms.push(*b);
+                                queue.push_back(*b);
+                            }
                         }
                     }
-                } else {
-                    let dc = (e.target().index() - n_atoms - ns) as u32;
-                    if self.visit(reach, &mut queue, step, dc, opts) {
-                        return;
+                }
+            }
+        }
+        // Phase 2: the last hop, from each source hub in the order it was
+        // first reached.
+        let mut any_done = [0usize; 2];
+        for i in 0..reach.touched_src.len() {
+            let h = reach.touched_src[i] as usize;
+            let (sc, fi) = ((h / 2) as u32, h % 2);
+            let from = reach.hub_atoms[h];
+            let node = NodeIndex::new(src_hub(self.n_atoms, sc, fi));
+            for e in self.g.edges(node) {
+                let Edge::Flow { cell, .. } = *e.weight() else {
+                    continue;
+                };
+                let Some(set) = self.cell_perm_f[cell as usize][fi] else {
+                    continue;
+                };
+                let ok = *last_ok[set as usize].get_or_insert_with(|| {
+                    opts.last_hop
+                        .is_none_or(|p| self.sets[set as usize].overlaps(p))
+                });
+                if !ok {
+                    continue;
+                }
+                if !target_mode
+                    && Some(e.target().index()) == self.global_hub[fi]
+                    && any_done[fi] == self.nd
+                {
+                    continue;
+                }
+                for dc in self.edge_dsts(e.target().index(), fi, sc) {
+                    let hd = 2 * dc as usize + fi;
+                    if reach.dst_any_done[hd] {
+                        continue;
+                    }
+                    if target_mode {
+                        if self.last_hop_to_target(reach, from, cell, fi, hd, opts) {
+                            return;
+                        }
+                        continue;
+                    }
+                    let mut all = true;
+                    for b in &an.dst_class_atoms[dc as usize] {
+                        let b = *b;
+                        if !an.atoms[b as usize].has(FAMILIES[fi])
+                            || reach.via[b as usize].is_some()
+                            || reach.is_src[b as usize]
+                        {
+                            continue;
+                        }
+                        match self.other_end(from, b, fi) {
+                            Some(p) => {
+                                reach.via[b as usize] = Some((p, cell, fi as u8));
+                                reach.touched_atoms.push(b);
+                            }
+                            None => all = false,
+                        }
+                    }
+                    if all {
+                        reach.dst_any_done[hd] = true;
+                        any_done[fi] += 1;
+                        reach.touched_dst.push(hd as u32);
                     }
                 }
             }
         }
     }
 
-    /// One hop of the search into destination class `dc`; true when a
-    /// target was found.
-    fn visit(
+    /// An atom of `from` that can send to `b` in family `fi`: any other
+    /// atom, or `b` itself when it has a second address.
+    fn other_end(&self, from: [Option<AtomId>; 2], b: AtomId, fi: usize) -> Option<AtomId> {
+        let b_second = self.an.atoms[b as usize].second(FAMILIES[fi]).is_some();
+        from.into_iter().flatten().find(|p| *p != b || b_second)
+    }
+
+    fn last_hop_to_target(
         &self,
         reach: &mut Reach,
-        queue: &mut VecDeque<AtomId>,
-        step: Step,
-        dc: u32,
+        from: [Option<AtomId>; 2],
+        cell: u32,
+        fi: usize,
+        hd: usize,
         opts: &PathOptions<'_>,
     ) -> bool {
-        let an = &self.an;
-        let Step {
-            a,
-            cell,
-            p_ok,
-            l_ok,
-            target_mode,
-        } = step;
-        if l_ok {
-            if target_mode
-                && let Some(b) = reach.first_target[dc as usize]
-                && self.hop(a, b, cell as usize, opts.last_hop).is_some()
+        for t in reach.targets[hd].into_iter().flatten() {
+            if let Some(p) = self.other_end(from, t, fi)
+                && self.hop(p, t, cell as usize, fi, opts.last_hop).is_some()
             {
-                reach.via[b as usize] = Some((a, cell));
-                reach.touched_atoms.push(b);
-                reach.found = Some(b);
+                reach.via[t as usize] = Some((p, cell, fi as u8));
+                reach.touched_atoms.push(t);
+                reach.found = Some(t);
                 return true;
-            }
-            if !target_mode && !std::mem::replace(&mut reach.dst_any_done[dc as usize], true) {
-                reach.touched_dst.push(dc);
-                if reach.dst_pivot_done[dc as usize] {
-                    reach.dst_all_done += 1;
-                }
-                for b in &an.dst_class_atoms[dc as usize] {
-                    if reach.via[*b as usize].is_none() && !reach.is_src[*b as usize] {
-                        reach.via[*b as usize] = Some((a, cell));
-                        reach.touched_atoms.push(*b);
-                    }
-                }
-            }
-        }
-        if p_ok && !std::mem::replace(&mut reach.dst_pivot_done[dc as usize], true) {
-            reach.touched_dst.push(dc);
-            if reach.dst_any_done[dc as usize] {
-                reach.dst_all_done += 1;
-            }
-            for b in &an.dst_class_atoms[dc as usize] {
-                if !std::mem::replace(&mut reach.enqueued[*b as usize], true) {
-                    reach.pivot_via[*b as usize] = Some((a, cell));
-                    reach.touched_atoms.push(*b);
-                    queue.push_back(*b);
-                }
             }
         }
         false
@@ -607,7 +754,7 @@ impl<'p> ZoneGraph<'p> {
         pivots: Option<&ServiceSet>,
     ) -> Vec<Vec<u64>> {
         let an = &self.an;
-        let n_atoms = an.atoms.len();
+        let n_atoms = self.n_atoms;
         let words = n_bits.div_ceil(64).max(1);
         let n = self.g.node_count();
         let pivot_ok: Vec<bool> = self
@@ -615,47 +762,54 @@ impl<'p> ZoneGraph<'p> {
             .iter()
             .map(|s| pivots.is_none_or(|p| s.overlaps(p)))
             .collect();
-        // Bits of each destination class.
-        let mut dc_bits = vec![0u64; an.n_dst_classes() * words];
-        for (a, bit) in bit_of.iter().enumerate() {
-            if let Some(b) = bit {
-                let dc = an.dst_class[a] as usize;
-                dc_bits[dc * words + (*b as usize) / 64] |= 1u64 << (b % 64);
-            }
-        }
+        // Bits of each destination hub (class × family).
+        let mut hub_bits = vec![0u64; 2 * self.nd * words];
         let mut local = vec![0u64; n * words];
         for (a, bit) in bit_of.iter().enumerate() {
-            if let Some(b) = bit {
-                local[a * words + (*b as usize) / 64] |= 1u64 << (b % 64);
+            let Some(b) = bit else { continue };
+            let (w, m) = ((*b as usize) / 64, 1u64 << (b % 64));
+            local[a * words + w] |= m;
+            for f in FAMILIES {
+                if an.atoms[a].has(f) {
+                    let hd = 2 * an.dst_class[a] as usize + fam_index(f);
+                    hub_bits[hd * words + w] |= m;
+                }
             }
         }
-        let ns = an.n_src_classes();
-        // Bits of every destination class (the default cell's hub reaches all).
-        let mut all_bits = vec![0u64; words];
-        for (i, b) in dc_bits.iter().enumerate() {
-            all_bits[i % words] |= b;
+        // Bits of every destination hub of a family (the default cell's hub).
+        let mut all_bits = vec![0u64; 2 * words];
+        for (i, b) in hub_bits.iter().enumerate() {
+            let (hd, w) = (i / words, i % words);
+            all_bits[(hd % 2) * words + w] |= b;
         }
+        let flow_ok = |cell: u32, fam: u8| {
+            self.cell_perm_f[cell as usize][fam as usize].is_some_and(|s| pivot_ok[s as usize])
+        };
         for e in self.g.edge_references() {
-            if let Edge::Flow(cell) = *e.weight()
-                && self.cell_perm[cell as usize].is_some()
-            {
-                let s = e.source().index();
-                if Some(e.target().index()) == self.global_hub {
-                    for w in 0..words {
-                        local[s * words + w] |= all_bits[w];
-                    }
-                    continue;
-                }
-                let dc = e.target().index() - n_atoms - ns;
+            let Edge::Flow { cell, fam } = *e.weight() else {
+                continue;
+            };
+            if self.cell_perm_f[cell as usize][fam as usize].is_none() {
+                continue;
+            }
+            let s = e.source().index();
+            let fi = fam as usize;
+            if Some(e.target().index()) == self.global_hub[fi] {
                 for w in 0..words {
-                    local[s * words + w] |= dc_bits[dc * words + w];
+                    local[s * words + w] |= all_bits[fi * words + w];
                 }
+                continue;
+            }
+            let hd = e.target().index() - n_atoms - 2 * self.ns;
+            for w in 0..words {
+                local[s * words + w] |= hub_bits[hd * words + w];
             }
         }
-        let filtered = EdgeFiltered::from_fn(&self.g, |e| match *e.weight() {
+        let keep = |e: &Edge| match *e {
             Edge::Member => true,
-            Edge::Flow(cell) => self.cell_perm[cell as usize].is_some_and(|s| pivot_ok[s as usize]),
-        });
+            Edge::Flow { cell, fam } => flow_ok(cell, fam),
+        };
+        let filtered = EdgeFiltered::from_fn(&self.g, |e| keep(e.weight()));
         let sccs = petgraph::algo::tarjan_scc(&filtered);
         let mut value = vec![0u64; n * words];
         let mut acc = vec![0u64; words];
@@ -667,13 +821,7 @@ impl<'p> ZoneGraph<'p> {
                     acc[w] |= local[i * words + w];
                 }
                 for e in self.g.edges(*v) {
-                    let keep = match *e.weight() {
-                        Edge::Member => true,
-                        Edge::Flow(cell) => {
-                            self.cell_perm[cell as usize].is_some_and(|s| pivot_ok[s as usize])
-                        }
-                    };
-                    if keep {
+                    if keep(e.weight()) {
                         let t = e.target().index();
                         for w in 0..words {
                             acc[w] |= value[t * words + w];
@@ -689,5 +837,36 @@ impl<'p> ZoneGraph<'p> {
         (0..n_atoms)
             .map(|a| value[a * words..(a + 1) * words].to_vec())
             .collect()
+    }
+}
+
+/// The destination classes of a flow edge: one, or every class without a
+/// cell of its own (the default cell's hub).
+enum EdgeDsts<'a> {
+    One(Option<u32>, std::marker::PhantomData<&'a ()>),
+    All {
+        narrow: Vec<u32>,
+        next: u32,
+        nd: u32,
+    },
+}
+
+impl Iterator for EdgeDsts<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            EdgeDsts::One(dc, _) => dc.take(),
+            EdgeDsts::All { narrow, next, nd } => {
+                while *next < *nd {
+                    let dc = *next;
+                    *next += 1;
+                    if narrow.binary_search(&dc).is_err() {
+                        return Some(dc);
+                    }
+                }
+                None
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use zonal_diagnostics::Span;
 
-use crate::addr::{AddrSet, Prefix};
+use crate::addr::{AddrSet, Family, Prefix};
 use crate::service::ServiceSet;
 
 macro_rules! id {
@@ -320,6 +320,9 @@ pub struct ServiceDef {
     pub prelude: bool,
     /// What it covers.
     pub set: ServiceSet,
+    /// The part written as ports and protocols, not through other
+    /// services (`service x = dicom, tcp 8080` owns `tcp 8080`).
+    pub own: ServiceSet,
     /// The services its definition names (`service web = http, https`
     /// names `http` and `https`), sorted: a composite's parts are used when
     /// it is.
@@ -485,8 +488,17 @@ impl Rule {
         !self.expired
     }
 
-    /// Whether the packet matches this rule's terms (ignores expiry).
+    /// Whether the packet matches this rule's terms (ignores expiry). A
+    /// packet whose addresses are of different families, or whose protocol
+    /// does not exist in their family (ICMP in IPv6, ICMPv6 in IPv4), is no
+    /// packet and matches nothing.
     pub fn matches(&self, src: IpAddr, dst: IpAddr, proto: u8, selector: u16) -> bool {
+        let Some(family) = packet_family(src, dst) else {
+            return false;
+        };
+        if !crate::service::proto_fits(proto, family) {
+            return false;
+        }
         self.terms.iter().any(|t| {
             t.services.contains(proto, selector) && t.src.contains(src) && t.dst.contains(dst)
         })
@@ -511,6 +523,15 @@ impl Rule {
         self.terms
             .iter()
             .fold(ServiceSet::empty(), |a, t| a.union(&t.services))
+    }
+}
+
+/// The family of a packet from `src` to `dst`; `None` when they differ.
+pub fn packet_family(src: IpAddr, dst: IpAddr) -> Option<Family> {
+    match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => Some(Family::V4),
+        (IpAddr::V6(_), IpAddr::V6(_)) => Some(Family::V6),
+        _ => None,
     }
 }
 
@@ -540,8 +561,11 @@ pub struct Invariant {
     pub src_written: Vec<(String, Span)>,
     /// The names as written.
     pub dst_written: Vec<(String, Span)>,
-    /// Services (`any` when not written).
+    /// Services as written (`any` when not written), before listener ports.
     pub services: ServiceSet,
+    /// The packet-level meaning, as for a rule: the services toward each
+    /// destination, with the listener ports of its devices applied.
+    pub terms: Vec<Term>,
     /// Whether services were written.
     pub services_written: bool,
     /// The named services written (`never a -> b : dicom, http` names

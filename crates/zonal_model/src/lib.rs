@@ -4,6 +4,7 @@
 
 pub mod addr;
 pub mod ir;
+pub mod listen;
 pub mod service;
 pub mod sets;
 

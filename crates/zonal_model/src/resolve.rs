@@ -28,7 +28,7 @@ use zonal_diagnostics::{Diagnostic, Diagnostics, FileId, SourceDb, Span, TextRan
 use zonal_syntax::ast::{self, ItemKind};
 
 use crate::addr::{Prefix, PrefixError};
-use crate::ir::{Date, Policy, ServiceId, Suppression};
+use crate::ir::{Date, DeviceId, Policy, ServiceId, Suppression};
 use crate::service::ServiceSet;
 use endpoints::Ctx;
 
@@ -111,6 +111,9 @@ struct Resolver<'a> {
     after_syntax_errors: bool,
     /// Every named service, resolved; filled once services are resolved.
     service_cache: BTreeMap<String, Option<ServiceSet>>,
+    /// The part of each named service written as ports and protocols
+    /// (not through other services): what a listener move leaves alone.
+    service_own: BTreeMap<String, ServiceSet>,
 }
 
 fn sp(file: FileId, range: TextRange) -> Span {
@@ -152,6 +155,7 @@ impl<'a> Resolver<'a> {
             requires: Vec::new(),
             suppressions: Vec::new(),
             service_cache: BTreeMap::new(),
+            service_own: BTreeMap::new(),
             after_syntax_errors,
         }
     }
@@ -251,12 +255,18 @@ impl<'a> Resolver<'a> {
         // Groups flattened here are reused by the rules and invariants.
         let mut flat_cache = BTreeMap::new();
         let groups = self.build_groups(&zone_new_id, &dev_new_id, &mut flat_cache);
+        let moving: Vec<DeviceId> = devices
+            .iter()
+            .filter(|d| d.listens.iter().any(|l| l.port.is_some()))
+            .map(|d| d.id)
+            .collect();
         let ctx = Ctx {
             zone_new_id: &zone_new_id,
             dev_new_id: &dev_new_id,
             zones: &zones,
             devices: &devices,
-            service_ids: &service_ids,
+            services: &services,
+            moving: &moving,
             today: self.options.today,
         };
         let rules = self.build_rules(&ctx, &mut flat_cache);

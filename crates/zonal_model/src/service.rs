@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::addr::Family;
 use crate::sets::IntervalSet;
 
 /// IP protocol number of TCP.
@@ -260,6 +261,28 @@ impl ServiceSet {
             .sum()
     }
 
+    /// The services that exist in one address family: ICMP (protocol 1)
+    /// only in IPv4, ICMPv6 (protocol 58) only in IPv6. The decision
+    /// function, the analysis and every backend restrict services with
+    /// this one function.
+    pub fn for_family(&self, family: Family) -> ServiceSet {
+        let other = match family {
+            Family::V4 => ICMPV6,
+            Family::V6 => ICMP,
+        };
+        if !self.by_proto.contains_key(&other) {
+            return self.clone();
+        }
+        let mut out = self.clone();
+        out.by_proto.remove(&other);
+        out
+    }
+
+    /// Whether some service of the set exists in `family`.
+    pub fn fits_family(&self, family: Family) -> bool {
+        self.by_proto.keys().any(|p| proto_fits(*p, family))
+    }
+
     /// One example `(proto, selector)` in the set, for witnesses.
     pub fn example(&self) -> Option<(u8, u16)> {
         for pref in [TCP, UDP, ICMP, ICMPV6] {
@@ -271,6 +294,15 @@ impl ServiceSet {
             .iter()
             .next()
             .and_then(|(p, s)| s.first().map(|v| (*p, v)))
+    }
+}
+
+/// Whether IP protocol `proto` exists in `family`: ICMP only in IPv4,
+/// ICMPv6 only in IPv6, every other protocol in both.
+pub fn proto_fits(proto: u8, family: Family) -> bool {
+    match family {
+        Family::V4 => proto != ICMPV6,
+        Family::V6 => proto != ICMP,
     }
 }
 

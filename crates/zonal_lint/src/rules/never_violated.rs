@@ -30,13 +30,22 @@ fn names(list: &[(String, zonal_diagnostics::Span)]) -> String {
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let an = cx.an();
     for inv in &cx.policy.invariants {
-        let services = inv.services_written.then_some(&inv.services);
         let src = an.endpoints_atoms(&inv.src);
-        let dst = an.endpoints_atoms(&inv.dst);
         let (from, to) = (names(&inv.src_written), names(&inv.dst_written));
         match inv.kind {
             InvariantKind::NeverDirect => {
-                let flows = cx.direct_flows(&src, &dst, services);
+                // Each term: the services toward its destinations (listener
+                // ports applied).
+                let mut flows: Vec<crate::ctx::Flow> = Vec::new();
+                for t in &inv.terms {
+                    let dst = an.term_dst_atoms(t);
+                    for f in cx.direct_flows(&src, &dst, Some(&t.services)) {
+                        if !flows.iter().any(|g| g.rule == f.rule) {
+                            flows.push(f);
+                        }
+                    }
+                }
+                flows.sort_by_key(|f| f.rule);
                 let Some(first) = flows.first() else { continue };
                 let mut d = cx
                     .diag(
@@ -58,11 +67,18 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 cx.push(d);
             }
             InvariantKind::NeverTransitive => {
-                let opts = PathOptions {
-                    pivots: cx.config.pivot_services.as_ref(),
-                    last_hop: services,
-                };
-                let Some(hops) = cx.graph.path_atoms(&src, &dst, &opts) else {
+                let shortest = inv
+                    .terms
+                    .iter()
+                    .filter_map(|t| {
+                        let opts = PathOptions {
+                            pivots: cx.config.pivot_services.as_ref(),
+                            last_hop: inv.services_written.then_some(&t.services),
+                        };
+                        cx.graph.path_atoms(&src, &an.term_dst_atoms(t), &opts)
+                    })
+                    .min_by_key(Vec::len);
+                let Some(hops) = shortest else {
                     continue;
                 };
                 let how = if hops.len() == 1 {

@@ -28,37 +28,43 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         .filter(|i| i.kind == InvariantKind::Require)
     {
         let src = an.endpoints_atoms(&inv.src);
-        let dst = an.endpoints_atoms(&inv.dst);
         let mut seen = std::collections::BTreeSet::new();
         let mut missing_pairs = 0usize;
         let mut witness = None;
-        for a in &src {
-            for b in &dst {
-                if a == b {
-                    continue;
-                }
-                let key = (an.src_class[*a as usize], an.dst_class[*b as usize]);
-                let (xa, xb) = (&an.atoms[*a as usize], &an.atoms[*b as usize]);
-                let common =
-                    (xa.v4.is_some() && xb.v4.is_some()) || (xa.v6.is_some() && xb.v6.is_some());
-                if !common || !seen.insert(key) {
-                    continue;
-                }
-                let cell = an.cell_of(*a, *b);
-                let perm = cell
-                    .and_then(|c| cx.graph.cell_permitted(c))
-                    .cloned()
-                    .unwrap_or_else(ServiceSet::empty);
-                let missing = inv.services.subtract(&perm);
-                if missing.is_empty() {
-                    continue;
-                }
-                missing_pairs += 1;
-                if witness.is_none()
-                    && let Some(pk) = an.packet(*a, *b, &missing)
-                {
-                    let by = cell.and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
-                    witness = Some((*a, *b, pk, by));
+        for t in &inv.terms {
+            let dst = an.term_dst_atoms(t);
+            for a in &src {
+                for b in &dst {
+                    let fams = |x: u32| {
+                        let atom = &an.atoms[x as usize];
+                        (atom.v4.is_some(), atom.v6.is_some())
+                    };
+                    let key = (
+                        an.src_class[*a as usize],
+                        an.dst_class[*b as usize],
+                        *a == *b,
+                        fams(*a),
+                        fams(*b),
+                    );
+                    if !seen.insert((key, t.services.clone())) {
+                        continue;
+                    }
+                    let cell = an.cell_of(*a, *b);
+                    let perm = cell
+                        .and_then(|c| cx.graph.cell_permitted(c))
+                        .cloned()
+                        .unwrap_or_else(ServiceSet::empty);
+                    let missing = t.services.subtract(&perm);
+                    // A packet of a missing service that exists between
+                    // two different hosts of the pair, in a common family.
+                    let Some(pk) = an.packet(*a, *b, &missing) else {
+                        continue;
+                    };
+                    missing_pairs += 1;
+                    if witness.is_none() {
+                        let by = cell.and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
+                        witness = Some((*a, *b, pk, by));
+                    }
                 }
             }
         }

@@ -152,6 +152,9 @@ fn service(text: &mut Hasher128, s: &ServiceDef) {
         // Which services the definition names: only lints read it; what
         // they cover is in `set`.
         refs: _refs,
+        // Part of `set`; how a listener move changes it shows in the
+        // rules' terms, which are hashed.
+        own: _own,
         // Not hashed, unlike the descriptions of zones and devices; adding
         // it would change every digest.
         description: _description,
@@ -257,6 +260,8 @@ fn invariant(text: &mut Hasher128, p: &Policy, i: &Invariant) {
         src_written: _src_written,
         dst_written: _dst_written,
         services,
+        // Follow from the endpoints and services, hashed here.
+        terms: _terms,
         // Whether services were written; what they are is hashed.
         services_written: _services_written,
         // The names as written; what they cover is hashed.

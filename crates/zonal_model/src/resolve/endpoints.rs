@@ -8,7 +8,9 @@ use zonal_syntax::ast;
 
 use super::{Named, Resolver, errors, sort_by_name, sp};
 use crate::addr::AddrSet;
-use crate::ir::{Date, Device, DeviceId, Endpoint, Group, GroupId, ServiceId, Zone, ZoneId};
+use crate::ir::{
+    Date, Device, DeviceId, Endpoint, Group, GroupId, ServiceDef, Zone, ZoneId,
+};
 
 /// Flattened groups by declaration index.
 pub(super) type GroupCache = BTreeMap<usize, Vec<Endpoint>>;
@@ -28,7 +30,9 @@ pub(super) struct Ctx<'a> {
     pub(super) dev_new_id: &'a [DeviceId],
     pub(super) zones: &'a [Zone],
     pub(super) devices: &'a [Device],
-    pub(super) service_ids: &'a BTreeMap<String, ServiceId>,
+    pub(super) services: &'a [ServiceDef],
+    /// Devices that move a service to another port (`listens S on PORT`), sorted.
+    pub(super) moving: &'a [DeviceId],
     pub(super) today: Date,
 }
 

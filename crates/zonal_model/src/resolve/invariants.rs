@@ -6,7 +6,7 @@ use zonal_syntax::ast;
 
 use super::endpoints::{Ctx, GroupCache};
 use super::{Resolver, sp};
-use crate::ir::{Invariant, InvariantKind};
+use crate::ir::{Invariant, InvariantKind, ServiceUse};
 use crate::service::ServiceSet;
 
 impl Resolver<'_> {
@@ -71,13 +71,18 @@ impl Resolver<'_> {
     ) -> Option<Invariant> {
         let s = self.endpoints(file, written.src, ctx, cache);
         let d = self.endpoints(file, written.dst, ctx, cache);
-        let set = match written.services {
-            Some(terms) => self
-                .service_uses(file, terms)
-                .map(|u| u.iter().fold(ServiceSet::empty(), |a, x| a.union(&x.set))),
-            None => Some(ServiceSet::any()),
+        let uses = match written.services {
+            Some(terms) => self.service_uses(file, terms),
+            None => Some(vec![ServiceUse {
+                name: None,
+                text: "any".into(),
+                set: ServiceSet::any(),
+                span: sp(file, item.range),
+            }]),
         };
-        let (s, d, set) = (s?, d?, set?);
+        let (s, d, uses) = (s?, d?, uses?);
+        let set = uses.iter().fold(ServiceSet::empty(), |a, x| a.union(&x.set));
+        let terms = super::rules::terms(ctx, &s.leaves, &d.leaves, &uses);
         let service_names = written
             .services
             .unwrap_or_default()
@@ -95,6 +100,7 @@ impl Resolver<'_> {
             src_written: s.written,
             dst_written: d.written,
             services: set,
+            terms,
             services_written: written.services.is_some(),
             service_names,
             justification: written.justification.map(|j| j.value.clone()),

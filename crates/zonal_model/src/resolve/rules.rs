@@ -10,7 +10,8 @@ use zonal_syntax::ast;
 use super::endpoints::{Ctx, GroupCache, Resolved};
 use super::{Resolver, errors, names, sp};
 use crate::addr::AddrSet;
-use crate::ir::{Action, Date, Endpoint, OriginKind, Rule, RuleId, ServiceUse, Term};
+use crate::ir::{Action, Date, DeviceId, Endpoint, OriginKind, Rule, RuleId, ServiceUse, Term};
+use crate::listen;
 use crate::service::ServiceSet;
 
 impl Resolver<'_> {
@@ -154,68 +155,93 @@ fn given_name(file: FileId, item: &ast::Item) -> Option<(String, Span)> {
         .map(|n| (n.name.name.clone(), sp(file, n.name.range)))
 }
 
-/// The services a rule covers toward one destination: a named service that
-/// the destination device listens on with `on PORT` uses that port.
-fn services_toward(
+/// The services a rule covers toward one destination, split by the
+/// addresses they apply to: a device that moves a named service to its own
+/// port (`listens dicom on 11112`) is reached on that port instead, whether
+/// the destination names the device, its zone or `any` (see [`crate::listen`]).
+pub(super) fn services_toward(
     ctx: &Ctx<'_>,
     dst: Endpoint,
     uses: &[ServiceUse],
-) -> Vec<(Endpoint, ServiceSet)> {
-    let mut out = Vec::new();
-    match dst {
+) -> Vec<(Endpoint, AddrSet, ServiceSet)> {
+    let base = || {
+        uses.iter()
+            .fold(ServiceSet::empty(), |a, u| a.union(&u.set))
+    };
+    let moved = |devices: &mut dyn Iterator<Item = DeviceId>| {
+        devices
+            .filter_map(|did| {
+                let dev = &ctx.devices[did.index()];
+                listen::device_moves(ctx.services, dev, uses).then(|| {
+                    (
+                        Endpoint::Device(did),
+                        dev.addrs.clone(),
+                        listen::services_toward(ctx.services, dev, uses),
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let (whole, moved) = match dst {
         Endpoint::Device(d) => {
             let dev = &ctx.devices[d.index()];
-            let mut set = ServiceSet::empty();
-            for u in uses {
-                let over = u.name.as_deref().and_then(|n| {
-                    let sid = ctx.service_ids.get(n)?;
-                    dev.listens
-                        .iter()
-                        .find(|l| l.service == *sid && l.port.is_some())
-                        .map(|l| l.set.clone())
-                });
-                set = set.union(&over.unwrap_or_else(|| u.set.clone()));
-            }
-            out.push((dst, set));
+            let set = listen::services_toward(ctx.services, dev, uses);
+            return vec![(dst, dev.addrs.clone(), set)];
         }
         Endpoint::Zone(z) => {
-            let set = uses
+            let zone = &ctx.zones[z.index()];
+            let mut devices = zone
+                .devices
                 .iter()
-                .fold(ServiceSet::empty(), |a, u| a.union(&u.set));
-            out.push((dst, set.clone()));
-            // Devices of the zone that listen on a named service on their own
-            // port are reached on that port as well.
-            for &did in &ctx.zones[z.index()].devices {
-                let dev = &ctx.devices[did.index()];
-                if !dev.listens.iter().any(|l| l.port.is_some()) {
-                    continue;
-                }
-                let mut extra = ServiceSet::empty();
-                for u in uses {
-                    let Some(n) = u.name.as_deref() else { continue };
-                    let Some(sid) = ctx.service_ids.get(n) else {
-                        continue;
-                    };
-                    for l in &dev.listens {
-                        if l.service == *sid && l.port.is_some() {
-                            extra = extra.union(&l.set);
-                        }
-                    }
-                }
-                let extra = extra.subtract(&set);
-                if !extra.is_empty() {
-                    out.push((Endpoint::Device(did), extra));
-                }
-            }
+                .copied()
+                .filter(|d| ctx.moving.binary_search(d).is_ok());
+            (zone.addrs.clone(), moved(&mut devices))
         }
-        Endpoint::Any => {
-            let set = uses
-                .iter()
-                .fold(ServiceSet::empty(), |a, u| a.union(&u.set));
-            out.push((dst, set));
+        Endpoint::Any => (AddrSet::full(), moved(&mut ctx.moving.iter().copied())),
+    };
+    let rest = if moved.is_empty() {
+        whole
+    } else {
+        whole.subtract(&AddrSet::union_all(moved.iter().map(|m| m.1.clone())))
+    };
+    let mut out = Vec::with_capacity(moved.len() + 1);
+    out.push((dst, rest, base()));
+    out.extend(moved);
+    out
+}
+
+/// The packet-level terms of `src -> dst : uses`: one per distinct service
+/// set, with the destination addresses it applies to.
+pub(super) fn terms(
+    ctx: &Ctx<'_>,
+    src: &[Endpoint],
+    dst: &[Endpoint],
+    uses: &[ServiceUse],
+) -> Vec<Term> {
+    let src_addrs = match src {
+        [one] => ctx.addrs(*one),
+        many => AddrSet::union_all(many.iter().map(|e| ctx.addrs(*e))),
+    };
+    let mut by_set: BTreeMap<ServiceSet, (Vec<AddrSet>, Vec<Endpoint>)> = BTreeMap::new();
+    for &d in dst {
+        for (ep, addrs, set) in services_toward(ctx, d, uses) {
+            if set.is_empty() || addrs.is_empty() {
+                continue;
+            }
+            let e = by_set.entry(set).or_default();
+            e.0.push(addrs);
+            e.1.push(ep);
         }
     }
-    out
+    by_set
+        .into_iter()
+        .map(|(services, (dst_addrs, eps))| Term {
+            src: src_addrs.clone(),
+            dst: AddrSet::union_all(dst_addrs),
+            dst_endpoints: eps,
+            services,
+        })
+        .collect()
 }
 
 #[expect(clippy::too_many_arguments, reason = "a rule has this many parts")]
@@ -230,30 +256,7 @@ fn build_rule(
     until: Option<Date>,
     justification: Option<String>,
 ) -> Rule {
-    let src_addrs = match src.leaves.as_slice() {
-        [one] => ctx.addrs(*one),
-        many => AddrSet::union_all(many.iter().map(|e| ctx.addrs(*e))),
-    };
-    let mut by_set: BTreeMap<ServiceSet, (Vec<AddrSet>, Vec<Endpoint>)> = BTreeMap::new();
-    for &d in &dst.leaves {
-        for (ep, set) in services_toward(ctx, d, &uses) {
-            if set.is_empty() {
-                continue;
-            }
-            let e = by_set.entry(set).or_default();
-            e.0.push(ctx.addrs(ep));
-            e.1.push(ep);
-        }
-    }
-    let terms = by_set
-        .into_iter()
-        .map(|(services, (dst_addrs, eps))| Term {
-            src: src_addrs.clone(),
-            dst: AddrSet::union_all(dst_addrs),
-            dst_endpoints: eps,
-            services,
-        })
-        .collect();
+    let terms = terms(ctx, &src.leaves, &dst.leaves, &uses);
     let expired = until.is_some_and(|u| u < ctx.today);
     Rule {
         id: RuleId(0),

@@ -100,6 +100,7 @@ impl<'a> Resolver<'a> {
                     span: sp(src.file, src.decl.name.range),
                     prelude: src.prelude,
                     set: self.named_set(name),
+                    own: self.service_own.get(name).cloned().unwrap_or_default(),
                     refs,
                     description: src.decl.description.as_ref().map(|d| d.value.clone()),
                 }
@@ -141,13 +142,20 @@ impl<'a> Resolver<'a> {
         }
         stack.push(name.to_string());
         let mut set = ServiceSet::empty();
+        let mut own = ServiceSet::empty();
         let mut ok = true;
         for t in &decl.terms {
             match self.term(file, t, cache, stack) {
-                Some(s) => set = set.union(&s),
+                Some(s) => {
+                    if !matches!(t.kind, ast::ServiceTermKind::Ref(_)) {
+                        own = own.union(&s);
+                    }
+                    set = set.union(&s);
+                }
                 None => ok = false,
             }
         }
+        self.service_own.insert(name.to_string(), own);
         stack.pop();
         let r = if ok { Some(set) } else { None };
         cache.insert(name.to_string(), r.clone());

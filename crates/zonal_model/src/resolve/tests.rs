@@ -291,7 +291,7 @@ mod listener_ports {
     }
 
     #[test]
-    fn a_rule_toward_the_zone_reaches_the_device_on_its_port_as_well() {
+    fn a_rule_toward_the_zone_reaches_the_device_on_its_port_only() {
         let p = clean(&format!("{TWO_DEVICES}allow s -> m : dicom\n"));
         let m = p.zone_by_name("m").unwrap().id;
         let mr = p.device_by_name("mr").unwrap().id;
@@ -309,10 +309,68 @@ mod listener_ports {
         assert_eq!(r.terms[1].dst_endpoints, [Endpoint::Device(mr)]);
         let ip = |s: &str| s.parse().unwrap();
         let decide = |dst: &str, port| p.decide(ip("10.0.1.9"), ip(dst), service::TCP, port).action;
-        // The zone-wide port stays open toward every device of the zone.
-        assert_eq!(decide("10.0.0.2", 104), Action::Allow);
+        // `dicom` toward `mr` is 11112, whichever way it is reached: the
+        // zone-wide port is not opened toward a device that does not
+        // listen on it.
+        assert_eq!(decide("10.0.0.2", 104), Action::Deny);
         assert_eq!(decide("10.0.0.2", 11112), Action::Allow);
+        assert_eq!(decide("10.0.0.1", 104), Action::Allow);
+        assert_eq!(decide("10.0.0.9", 104), Action::Allow);
         assert_eq!(decide("10.0.0.1", 11112), Action::Deny);
+    }
+
+    #[test]
+    fn any_and_composite_services_move_too() {
+        let p = clean(&format!(
+            "{TWO_DEVICES}service imaging = dicom, tcp 8080\nallow s -> any : imaging\n"
+        ));
+        let ip = |s: &str| s.parse().unwrap();
+        let decide = |dst: &str, port| p.decide(ip("10.0.1.9"), ip(dst), service::TCP, port).action;
+        assert_eq!(decide("10.0.0.2", 11112), Action::Allow);
+        assert_eq!(decide("10.0.0.2", 104), Action::Deny);
+        assert_eq!(decide("10.0.0.2", 8080), Action::Allow);
+        assert_eq!(decide("10.0.0.1", 104), Action::Allow);
+        assert_eq!(decide("192.0.2.1", 104), Action::Allow);
+        assert_eq!(decide("192.0.2.1", 11112), Action::Deny);
+    }
+
+    #[test]
+    fn a_deny_toward_the_device_wins_over_a_zone_allow() {
+        let p = clean(&format!(
+            "{TWO_DEVICES}allow s -> m : dicom\ndeny s -> mr : dicom\n"
+        ));
+        let ip = |s: &str| s.parse().unwrap();
+        let decide = |dst: &str, port| p.decide(ip("10.0.1.9"), ip(dst), service::TCP, port).action;
+        assert_eq!(decide("10.0.0.2", 104), Action::Deny);
+        assert_eq!(decide("10.0.0.2", 11112), Action::Deny);
+        assert_eq!(decide("10.0.0.1", 104), Action::Allow);
+    }
+
+    #[test]
+    fn invariants_use_the_listener_port() {
+        let p = clean(&format!("{TWO_DEVICES}never s -> mr : dicom\n"));
+        let inv = &p.invariants[0];
+        assert_eq!(inv.terms.len(), 1);
+        assert_eq!(
+            inv.terms[0].services,
+            ServiceSet::ports(service::TCP, 11112, 11112)
+        );
+    }
+
+    #[test]
+    fn icmp_of_the_other_family_matches_nothing() {
+        let p = clean(
+            "zone a { network 10.0.0.0/24, 2001:db8::/64 }\n\
+             zone b { network 10.0.1.0/24, 2001:db8:1::/64 }\n\
+             allow a -> b : icmp echo-request\n",
+        );
+        let ip = |s: &str| s.parse().unwrap();
+        let v4 = p.decide(ip("10.0.0.5"), ip("10.0.1.5"), service::ICMP, 8);
+        assert_eq!(v4.action, Action::Allow);
+        let v6 = p.decide(ip("2001:db8::5"), ip("2001:db8:1::5"), service::ICMP, 8);
+        assert_eq!(v6.action, Action::Deny);
+        let mixed = p.decide(ip("10.0.0.5"), ip("2001:db8:1::5"), service::ICMP, 8);
+        assert_eq!(mixed.action, Action::Deny);
     }
 
     #[test]
