@@ -8,6 +8,7 @@ mod ios;
 mod iptables;
 mod lint;
 mod nftables;
+mod oracle;
 mod redeploy_fortigate_asa;
 mod rule_count;
 mod srx_panos_pf;

@@ -568,6 +568,9 @@ pub struct Invariant {
     pub terms: Vec<Term>,
     /// Whether services were written.
     pub services_written: bool,
+    /// The services as written, each with what it covers (empty when none
+    /// are written).
+    pub service_uses: Vec<ServiceUse>,
     /// The named services written (`never a -> b : dicom, http` names
     /// `dicom` and `http`).
     pub service_names: Vec<String>,

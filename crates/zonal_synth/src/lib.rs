@@ -19,8 +19,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 mod rng;
+mod tiny;
 
 pub use rng::Rng;
+pub use tiny::generate_tiny;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

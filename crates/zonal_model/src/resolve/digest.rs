@@ -266,6 +266,8 @@ fn invariant(text: &mut Hasher128, p: &Policy, i: &Invariant) {
         services_written: _services_written,
         // The names as written; what they cover is hashed.
         service_names: _service_names,
+        // The same, with what each covers (hashed through `services`).
+        service_uses: _service_uses,
         // Not hashed, unlike the justifications of rules; adding it would
         // change every digest.
         justification: _justification,

@@ -8,9 +8,7 @@ use zonal_syntax::ast;
 
 use super::{Named, Resolver, errors, sort_by_name, sp};
 use crate::addr::AddrSet;
-use crate::ir::{
-    Date, Device, DeviceId, Endpoint, Group, GroupId, ServiceDef, Zone, ZoneId,
-};
+use crate::ir::{Date, Device, DeviceId, Endpoint, Group, GroupId, ServiceDef, Zone, ZoneId};
 
 /// Flattened groups by declaration index.
 pub(super) type GroupCache = BTreeMap<usize, Vec<Endpoint>>;

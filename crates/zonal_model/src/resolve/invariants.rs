@@ -81,7 +81,9 @@ impl Resolver<'_> {
             }]),
         };
         let (s, d, uses) = (s?, d?, uses?);
-        let set = uses.iter().fold(ServiceSet::empty(), |a, x| a.union(&x.set));
+        let set = uses
+            .iter()
+            .fold(ServiceSet::empty(), |a, x| a.union(&x.set));
         let terms = super::rules::terms(ctx, &s.leaves, &d.leaves, &uses);
         let service_names = written
             .services
@@ -101,6 +103,11 @@ impl Resolver<'_> {
             dst_written: d.written,
             services: set,
             terms,
+            service_uses: if written.services.is_some() {
+                uses
+            } else {
+                Vec::new()
+            },
             services_written: written.services.is_some(),
             service_names,
             justification: written.justification.map(|j| j.value.clone()),
