@@ -25,6 +25,9 @@ use zonal_model::{
 /// How many seeded policies one run compares (the bar is 2,000).
 const POLICIES: u64 = 2_400;
 
+/// A packet: source, destination, protocol, selector.
+type Probe = (IpAddr, IpAddr, u8, u16);
+
 struct Oracle<'p> {
     policy: &'p Policy,
     /// Hosts, each with one or two addresses (one per family).
@@ -33,7 +36,7 @@ struct Oracle<'p> {
     points: Vec<(u8, u16)>,
     /// `allowed[i][j]`: (source address, destination address, protocol,
     /// selector) that decide allows from host i to host j.
-    allowed: Vec<Vec<Vec<(IpAddr, IpAddr, u8, u16)>>>,
+    allowed: Vec<Vec<Vec<Probe>>>,
 }
 
 fn family(ip: IpAddr) -> Family {
@@ -132,7 +135,7 @@ impl<'p> Oracle<'p> {
             "2001:db8:77::8",
         ]
         .iter()
-        .map(|ip| ip.parse().unwrap())
+        .map(|ip| ip.parse().unwrap_or_else(|e| panic!("{ip}: {e}")))
         .filter(|ip| !zoned.contains(*ip))
         .collect();
         hosts.extend(pair_up(outside));
@@ -219,7 +222,9 @@ impl<'p> Oracle<'p> {
     }
 
     fn named_toward(&self, name: &str, dev: &Device, depth: usize) -> ServiceSet {
-        let def = self.policy.service_by_name(name).unwrap();
+        let Some(def) = self.policy.service_by_name(name) else {
+            panic!("unknown service `{name}`")
+        };
         let moved: Vec<_> = dev.listens.iter().filter(|l| l.service == def.id).collect();
         if moved.iter().any(|l| l.port.is_some()) {
             return moved.iter().fold(ServiceSet::empty(), |a, l| {
@@ -269,9 +274,9 @@ impl<'p> Oracle<'p> {
             seen[*i] = true;
         }
         while let Some(i) = stack.pop() {
-            for j in 0..self.hosts.len() {
-                if !seen[j] && !self.allowed[i][j].is_empty() {
-                    seen[j] = true;
+            for (j, s) in seen.iter_mut().enumerate() {
+                if !*s && !self.allowed[i][j].is_empty() {
+                    *s = true;
                     stack.push(j);
                 }
             }
@@ -332,7 +337,7 @@ impl<'p> Oracle<'p> {
 }
 
 /// A packet as the lints print it (`zonal_model::Packet`'s one form).
-fn parse_packet(text: &str) -> Option<(IpAddr, IpAddr, u8, u16)> {
+fn parse_packet(text: &str) -> Option<Probe> {
     let mut w = text.split_whitespace();
     let proto = match w.next()? {
         "tcp" => TCP,
@@ -369,7 +374,7 @@ fn parse_packet(text: &str) -> Option<(IpAddr, IpAddr, u8, u16)> {
 
 /// The packets printed in a finding's notes: after `witness: ` and on
 /// each hop line of a path (`  1. a -> b : PACKET via `rule``).
-fn printed_packets(d: &zonal_diagnostics::Diagnostic) -> Vec<(IpAddr, IpAddr, u8, u16)> {
+fn printed_packets(d: &zonal_diagnostics::Diagnostic) -> Vec<Probe> {
     let mut out = Vec::new();
     for note in &d.notes {
         for line in note.lines() {
@@ -492,23 +497,6 @@ fn the_analysis_agrees_with_a_brute_force_oracle_on_random_policies() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-}
-
-#[test]
-fn oracle_debug_one() {
-    let Ok(seed) = std::env::var("ORACLE_SEED") else {
-        return;
-    };
-    let seed: u64 = seed.parse().unwrap();
-    let text = zonal_synth::generate_tiny(seed);
-    println!("{text}");
-    let policy = zonal_tests::policy_of_text("t.zonal", &text);
-    for d in zonal_lint::check(&policy, &zonal_lint::LintConfig::default()).iter() {
-        if d.code == "L0305" {
-            println!("{} {:?}", d.message, d.notes);
-        }
-    }
-    println!("{:?}", compare(seed));
 }
 
 #[test]

@@ -198,6 +198,10 @@ fn remember(slots: &mut [Option<AtomId>; 2], a: AtomId) {
 
 impl<'p> ZoneGraph<'p> {
     /// Builds the graph of a policy.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "nodes, memberships, then the flow edges of every cell and family, each step feeding the next"
+    )]
     pub fn new(policy: &'p Policy) -> Self {
         let an = Analysis::new(policy);
         let n_atoms = an.atoms.len();
@@ -583,9 +587,15 @@ impl<'p> ZoneGraph<'p> {
                 }
             }
         }
+        self.pivot_closure(reach, src, opts);
+        self.last_hops(reach, opts, target_mode);
+    }
+
+    /// Phase 1 of [`Self::bfs`]: the places reachable over pivot hops,
+    /// nearest first.
+    fn pivot_closure(&self, reach: &mut Reach, src: &[AtomId], opts: &PathOptions<'_>) {
+        let an = &self.an;
         let mut pivot_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
-        let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
-        // Phase 1: the places reachable over pivot hops.
         let mut queue = VecDeque::new();
         for a in src {
             reach.is_src[*a as usize] = true;
@@ -648,8 +658,13 @@ impl<'p> ZoneGraph<'p> {
                 }
             }
         }
-        // Phase 2: the last hop, from each source hub in the order it was
-        // first reached.
+    }
+
+    /// Phase 2 of [`Self::bfs`]: the last hop, from each source hub in the
+    /// order it was first reached.
+    fn last_hops(&self, reach: &mut Reach, opts: &PathOptions<'_>, target_mode: bool) {
+        let an = &self.an;
+        let mut last_ok: Vec<Option<bool>> = vec![None; self.sets.len()];
         let mut any_done = [0usize; 2];
         for i in 0..reach.touched_src.len() {
             let h = reach.touched_src[i] as usize;
