@@ -3,6 +3,7 @@
 mod asa_panos;
 mod build;
 mod diagnostics;
+mod exactness;
 mod fmt;
 mod ios;
 mod iptables;

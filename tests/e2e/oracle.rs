@@ -374,7 +374,7 @@ fn parse_packet(text: &str) -> Option<Probe> {
 
 /// The packets printed in a finding's notes: after `witness: ` and on
 /// each hop line of a path (`  1. a -> b : PACKET via `rule``).
-fn printed_packets(d: &zonal_diagnostics::Diagnostic) -> Vec<Probe> {
+pub(crate) fn printed_packets(d: &zonal_diagnostics::Diagnostic) -> Vec<Probe> {
     let mut out = Vec::new();
     for note in &d.notes {
         for line in note.lines() {

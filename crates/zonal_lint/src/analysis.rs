@@ -514,24 +514,37 @@ impl<'p> Analysis<'p> {
         })
     }
 
-    /// Whether the term matches some packet: a source and a destination
-    /// atom with a common family in which one of its services exists, and
-    /// two different hosts.
-    pub(crate) fn term_matchable(&self, t: &TermInfo) -> bool {
+    /// Why a term with addresses and services matches no packet, if it
+    /// does not.
+    pub(crate) fn unmatchable_reason(&self, t: &TermInfo) -> Option<&'static str> {
         let services = self.services_of(t);
-        FAMILIES.iter().any(|f| {
-            if !services.fits_family(*f) {
-                return false;
-            }
-            let mut src = t.src.iter().filter(|a| self.atoms[**a as usize].has(*f));
-            let mut dst = t.dst.iter().filter(|a| self.atoms[**a as usize].has(*f));
+        let mut common = false;
+        let mut fits = false;
+        for f in FAMILIES {
+            let mut src = t.src.iter().filter(|a| self.atoms[**a as usize].has(f));
+            let mut dst = t.dst.iter().filter(|a| self.atoms[**a as usize].has(f));
             let (Some(s0), Some(d0)) = (src.next(), dst.next()) else {
-                return false;
+                continue;
             };
-            s0 != d0
+            common = true;
+            if !services.fits_family(f) {
+                continue;
+            }
+            fits = true;
+            if s0 != d0
                 || src.next().is_some()
                 || dst.next().is_some()
-                || self.atoms[*s0 as usize].second(*f).is_some()
+                || self.atoms[*s0 as usize].second(f).is_some()
+            {
+                return None;
+            }
+        }
+        Some(if !common {
+            "its sources and destinations share no address family (IPv4 only on one side, IPv6 only on the other)"
+        } else if !fits {
+            "its services do not exist in the address family its sources and destinations share (ICMP is IPv4 only, ICMPv6 IPv6 only)"
+        } else {
+            "its only source and destination is a single address: a host talking to itself never crosses the firewall"
         })
     }
 

@@ -1,7 +1,10 @@
 //! L0203 `unmatchable-rule`: an enforced rule that no packet can match.
 //!
-//! Its sources or destinations have no address, its services are empty, or
-//! its sources and destinations share no address family (IPv4 to IPv6).
+//! Its sources or destinations have no address, its services are empty,
+//! its sources and destinations share no address family (IPv4 to IPv6),
+//! its services exist only in the other family (ICMPv6 between IPv4-only
+//! zones), or its only source and destination is one address (a host
+//! talking to itself never crosses the firewall).
 //! Batfish calls this `INDEPENDENTLY_UNMATCHABLE`. Expired rules are
 //! reported by `expired-flow` instead.
 
@@ -32,11 +35,8 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 reason.get_or_insert_with(|| "its sources have no addresses".to_string());
             } else if info.dst.is_empty() {
                 reason.get_or_insert_with(|| "its destinations have no addresses".to_string());
-            } else if !an.term_matchable(info) {
-                reason.get_or_insert_with(|| {
-                    "its sources and destinations share no address family (IPv4 only on one side, IPv6 only on the other)"
-                        .to_string()
-                });
+            } else if let Some(why) = an.unmatchable_reason(info) {
+                reason.get_or_insert_with(|| why.to_string());
             } else {
                 matchable = true;
             }
