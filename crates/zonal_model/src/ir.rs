@@ -158,24 +158,7 @@ impl Trust {
     }
 }
 
-/// The zone kinds the lints understand. Other kinds are allowed and kept
-/// as written in [`Zone::kind`].
-pub const ZONE_KINDS: &[&str] = &[
-    "modality",
-    "pacs",
-    "ris",
-    "clinical",
-    "guest",
-    "wireless",
-    "vendor",
-    "management",
-    "dmz",
-    "external",
-    "servers",
-    "workstations",
-    "infrastructure",
-    "medical-device",
-];
+pub use crate::vocab::ZONE_KINDS;
 
 /// The resolved policy.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ pub mod ir;
 pub mod listen;
 pub mod service;
 pub mod sets;
+pub mod vocab;
 
 pub use addr::{AddrSet, Family, Prefix};
 pub use ir::*;

@@ -11,6 +11,7 @@ use super::{Resolver, errors, sort_by_name, sp};
 use crate::addr::{AddrSet, Prefix};
 use crate::ir::{Device, DeviceId, Listener, ServiceId, Zone, ZoneId};
 use crate::service;
+use crate::vocab;
 
 impl Resolver<'_> {
     /// Every device, sorted by name and checked, and the new id of each
@@ -106,7 +107,10 @@ impl Resolver<'_> {
     ) {
         match prop {
             ast::DevicePropKind::Address(list) => self.device_addresses(dev, zone, file, list),
-            ast::DevicePropKind::Kind(k) => dev.kind = Some(k.name.clone()),
+            ast::DevicePropKind::Kind(k) => {
+                self.check_word(file, k, "device kind", vocab::DEVICE_KINDS);
+                dev.kind = Some(k.name.clone());
+            }
             ast::DevicePropKind::Vendor(s) => dev.vendor = Some(s.value.clone()),
             ast::DevicePropKind::Model(s) => dev.model = Some(s.value.clone()),
             ast::DevicePropKind::Os(s) => dev.os = Some(s.value.clone()),

@@ -73,6 +73,8 @@ pub(crate) const EXTERNAL_ZONE: &str = "E0216";
 pub(crate) const NESTING: &str = "E0217";
 /// An internal zone has no network.
 pub(crate) const NO_NETWORK: &str = "E0218";
+/// A `kind` or tag outside the vocabulary.
+pub(crate) const UNKNOWN_WORD: &str = "E0219";
 
 fn did_you_mean_help(suggestion: &str) -> String {
     format!("did you mean `{suggestion}`?")
@@ -371,7 +373,7 @@ pub(super) fn group_cycle(name: &str, at: Span) -> Diagnostic {
     .with_help("a group may not include itself, directly or through other groups")
 }
 
-// E0201-E0218: values.
+// E0201-E0219: values.
 
 pub(super) fn invalid_address(text: &str, at: Span) -> Diagnostic {
     Diagnostic::error(
@@ -686,4 +688,28 @@ pub(super) fn no_network(zone: &Zone) -> Diagnostic {
     .with_help(
         "add `network 10.x.y.0/24`, or mark the zone `external` if it stands for addresses outside the hospital",
     )
+}
+
+/// A `kind` or tag that is not in the vocabulary (`what`: "zone kind",
+/// "device kind" or "tag").
+pub(super) fn unknown_word(word: &str, what: &str, at: Span, vocabulary: &[&str]) -> Diagnostic {
+    let d = Diagnostic::error(
+        UNKNOWN_WORD,
+        format!("unknown {what} `{word}`"),
+        at,
+        "not in the vocabulary",
+    )
+    .with_note(format!(
+        "the lints understand these: {}",
+        vocabulary.join(", ")
+    ));
+    match did_you_mean(word, vocabulary.iter().copied()) {
+        Some(s) => d.with_help(format!(
+            "{} (or write `custom:{word}` for a label of your own, which no lint interprets)",
+            did_you_mean_help(&s)
+        )),
+        None => d.with_help(format!(
+            "write `custom:{word}` for a label of your own (no lint interprets it), or pick a word from the list"
+        )),
+    }
 }

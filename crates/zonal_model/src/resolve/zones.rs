@@ -9,6 +9,7 @@ use zonal_syntax::ast;
 use super::{Resolver, errors, sort_by_name, sp};
 use crate::addr::{AddrSet, Prefix};
 use crate::ir::{Trust, Zone, ZoneId};
+use crate::vocab;
 
 impl Resolver<'_> {
     /// Every zone, sorted by name and checked, with its addresses; and the
@@ -97,8 +98,16 @@ impl Resolver<'_> {
                 Some(tr) => zone.trust = Some(tr),
                 None => self.err(errors::unknown_trust(&t.name, sp(file, t.range))),
             },
-            ast::ZonePropKind::Kind(k) => zone.kind = Some(k.name.clone()),
-            ast::ZonePropKind::Tags(ts) => zone.tags.extend(ts.iter().map(|t| t.name.clone())),
+            ast::ZonePropKind::Kind(k) => {
+                self.check_word(file, k, "zone kind", vocab::ZONE_KINDS);
+                zone.kind = Some(k.name.clone());
+            }
+            ast::ZonePropKind::Tags(ts) => {
+                for t in ts {
+                    self.check_word(file, t, "tag", vocab::ZONE_KINDS);
+                }
+                zone.tags.extend(ts.iter().map(|t| t.name.clone()));
+            }
             ast::ZonePropKind::Description(s) => zone.description = Some(s.value.clone()),
             ast::ZonePropKind::Legacy => zone.legacy = true,
             ast::ZonePropKind::External => zone.external = true,
@@ -281,4 +290,20 @@ fn is_within(zones: &[Zone], inner: usize, outer: usize) -> bool {
         cur = zones[p.index()].parent;
     }
     false
+}
+
+impl Resolver<'_> {
+    /// Reports a `kind` or tag outside its vocabulary.
+    pub(super) fn check_word(
+        &mut self,
+        file: FileId,
+        word: &ast::Ident,
+        what: &str,
+        vocabulary: &[&str],
+    ) {
+        if !vocab::is_known(&word.name, vocabulary) {
+            let d = errors::unknown_word(&word.name, what, sp(file, word.range), vocabulary);
+            self.err(d);
+        }
+    }
 }

@@ -7,8 +7,8 @@ use super::Input;
 use super::error::SyntaxError;
 use super::lexeme::{
     ICMP_TYPE_NAMES, ITEM_KEYWORDS, PResult, RESERVED, addr, ae_title, date, fail, found, keyword,
-    mismatch, name as ident, number, off, peek_char, peek_digit, peek_word, port, punct, rng, show,
-    string, trivia,
+    label, mismatch, name as ident, number, off, peek_char, peek_digit, peek_word, port, punct,
+    rng, show, string, trivia,
 };
 use crate::ast::{
     DeviceDecl, DeviceProp, DevicePropKind, Endpoint, EndpointList, FlowAction, FlowDecl,
@@ -618,15 +618,16 @@ fn zone(i: Input<'_>) -> PResult<'_, ItemKind> {
             "kind" => {
                 let (r, _) = keyword(t, w)?;
                 let (r, n) = expect(r, "a zone kind", "write e.g. `kind modality`", |i| {
-                    ident(i, "a zone kind")
+                    label(i, "a zone kind")
                 })?;
                 (r, ZonePropKind::Kind(n))
             }
             "tags" => {
                 let (r, _) = keyword(t, w)?;
-                let (r, n) = comma_list(r, "a tag", "write `tags radiology, wireless`", |i| {
-                    ident(i, "a tag")
-                })?;
+                let (r, n) =
+                    comma_list(r, "a tag", "write `tags wireless, custom:radiology`", |i| {
+                        label(i, "a tag")
+                    })?;
                 (r, ZonePropKind::Tags(n))
             }
             "description" => {
@@ -689,7 +690,7 @@ fn device(i: Input<'_>, suppressions: Vec<Suppression>) -> PResult<'_, DeviceDec
             "kind" => {
                 let (r, _) = keyword(t, w)?;
                 let (r, n) = expect(r, "a device kind", "write e.g. `kind ct`", |i| {
-                    ident(i, "a device kind")
+                    label(i, "a device kind")
                 })?;
                 (r, DevicePropKind::Kind(n))
             }

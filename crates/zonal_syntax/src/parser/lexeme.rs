@@ -301,6 +301,33 @@ pub(crate) fn name<'a>(i: Input<'a>, what: &str) -> PResult<'a, Ident> {
     ))
 }
 
+/// A vocabulary word (`kind`, `tags`): a name, or `custom:NAME` for a
+/// label of the user's own that no lint interprets.
+pub(crate) fn label<'a>(i: Input<'a>, what: &str) -> PResult<'a, Ident> {
+    let t = trivia(i);
+    let Some(rest) = t.fragment().strip_prefix("custom:") else {
+        return name(i, what);
+    };
+    let start = off(&t);
+    if rest.starts_with(|c: char| c.is_whitespace()) || rest.is_empty() {
+        return fail(SyntaxError::new(
+            codes::INVALID_NAME,
+            rng(start, start + 7),
+            "`custom:` without a name".to_string(),
+            "name missing",
+            "write the label right after the colon, e.g. `custom:radiology`",
+        ));
+    }
+    let (r, n) = name(t.take_from(7), what)?;
+    Ok((
+        r,
+        Ident {
+            name: format!("custom:{}", n.name),
+            range: rng(start, n.range.end as usize),
+        },
+    ))
+}
+
 /// A double-quoted, single-line string with `\"` and `\\` escapes.
 pub(crate) fn string(i: Input<'_>) -> PResult<'_, StrLit> {
     let t = trivia(i);
