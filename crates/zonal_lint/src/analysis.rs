@@ -16,7 +16,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use zonal_model::{
-    Action, AddrSet, DeviceId, Endpoint, Family, Packet, Policy, RuleId, ServiceSet, ZoneId,
+    Action, AddrSet, DeviceId, Endpoint, Family, Packet, Policy, RuleId, ServiceSet, Trust, Zone,
+    ZoneId,
 };
 
 /// Index of an atom.
@@ -106,6 +107,10 @@ pub(crate) struct TermInfo {
 #[derive(Debug)]
 pub(crate) struct Analysis<'p> {
     pub(crate) policy: &'p Policy,
+    /// Without a catch-all external zone, the addresses in no zone are the
+    /// internet by definition: this stands for them wherever the lints ask
+    /// which zone an address belongs to (external, untrusted).
+    pub(crate) implicit_internet: Option<Zone>,
     pub(crate) atoms: Vec<Atom>,
     /// Atoms of each zone: the zone's remainder (if non-empty) then its devices.
     pub(crate) zone_atoms: Vec<Vec<AtomId>>,
@@ -187,6 +192,28 @@ fn other_sample(set: &AddrSet, family: Family, first: Option<IpAddr>) -> Option<
     }
 }
 
+/// The zone the lints see for the addresses in no zone, when no external
+/// zone without networks is declared: external and untrusted.
+fn implicit_internet_zone(policy: &Policy, addrs: AddrSet) -> Zone {
+    Zone {
+        id: ZoneId(u32::MAX),
+        name: "addresses in no zone".to_string(),
+        span: policy.header_span,
+        decl_span: policy.header_span,
+        networks: Vec::new(),
+        vlan: None,
+        trust: Some(Trust::Untrusted),
+        kind: Some("external".to_string()),
+        tags: Vec::new(),
+        description: None,
+        legacy: false,
+        external: true,
+        parent: None,
+        devices: Vec::new(),
+        addrs,
+    }
+}
+
 fn make_atom(kind: AtomKind, zone: Option<ZoneId>, set: &AddrSet) -> Option<Atom> {
     if set.is_empty() {
         return None;
@@ -257,18 +284,19 @@ impl<'p> Analysis<'p> {
             .zones
             .iter()
             .any(|z| z.external && z.networks.is_empty());
+        let mut implicit_internet = None;
         if !has_catch_all {
-            let all = policy
-                .zones
-                .iter()
-                .fold(AddrSet::empty(), |acc, z| acc.union(&z.addrs));
-            if let Some(a) = make_atom(AtomKind::Unassigned, None, &all.complement()) {
+            let all = AddrSet::union_all(policy.zones.iter().map(|z| z.addrs.clone()));
+            let rest = all.complement();
+            if let Some(a) = make_atom(AtomKind::Unassigned, None, &rest) {
                 atoms.push(a);
+                implicit_internet = Some(implicit_internet_zone(policy, rest));
             }
         }
 
         let mut an = Analysis {
             policy,
+            implicit_internet,
             atoms,
             zone_atoms,
             device_atom,

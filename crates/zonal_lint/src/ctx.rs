@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use zonal_diagnostics::{Diagnostic, Span};
 use zonal_model::{Action, Packet, Policy, Rule, RuleId, ServiceSet, Zone};
 
-use crate::analysis::{Analysis, AtomId, Reps};
+use crate::analysis::{Analysis, AtomId, AtomKind, Reps};
 use crate::config::LintConfig;
 use crate::graph::{Hop, ZoneGraph};
 use crate::registry::LintInfo;
@@ -303,14 +303,17 @@ impl<'a, 'p> Ctx<'a, 'p> {
         None
     }
 
-    /// The zone of an atom.
-    pub(crate) fn atom_zone(&self, a: AtomId) -> Option<&'p Zone> {
-        self.an().atoms[a as usize]
-            .zone
-            .map(|z| self.policy.zone(z))
+    /// The zone of an atom; for the addresses in no zone, the implicit
+    /// internet when no catch-all external zone is declared.
+    pub(crate) fn atom_zone(&self, a: AtomId) -> Option<&'a Zone> {
+        let an = self.an();
+        match an.atoms[a as usize].zone {
+            Some(z) => Some(self.policy.zone(z)),
+            None => an.implicit_internet.as_ref(),
+        }
     }
 
-    /// Atoms of the zones satisfying `pred`.
+    /// Atoms of the zones satisfying `pred` (the implicit internet included).
     pub(crate) fn zone_atoms_where(&self, pred: impl Fn(&Zone) -> bool) -> Vec<AtomId> {
         let an = self.an();
         let mut v: Vec<AtomId> = self
@@ -320,6 +323,17 @@ impl<'a, 'p> Ctx<'a, 'p> {
             .filter(|z| pred(z))
             .flat_map(|z| an.zone_atoms[z.id.index()].iter().copied())
             .collect();
+        if let Some(internet) = &an.implicit_internet
+            && pred(internet)
+        {
+            v.extend(
+                an.atoms
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.kind == AtomKind::Unassigned)
+                    .map(|(i, _)| i as AtomId),
+            );
+        }
         v.sort_unstable();
         v
     }

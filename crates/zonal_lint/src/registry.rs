@@ -92,6 +92,10 @@ pub(crate) const LINTS: &[Lint] = &[
         schedule: Schedule::Policy(rules::group_spans_trust::run),
     },
     Lint {
+        info: rules::external_covers_private::INFO,
+        schedule: Schedule::Policy(rules::external_covers_private::run),
+    },
+    Lint {
         info: rules::shadowed_rule::INFO,
         schedule: Schedule::Policy(rules::shadowed_rule::run),
     },

@@ -21,6 +21,7 @@ pub(crate) mod broad_port_range;
 pub(crate) mod cleartext_across_boundary;
 pub(crate) mod expired_flow;
 pub(crate) mod expired_suppression;
+pub(crate) mod external_covers_private;
 pub(crate) mod group_spans_trust;
 pub(crate) mod guest_to_clinical;
 pub(crate) mod internet_inbound;

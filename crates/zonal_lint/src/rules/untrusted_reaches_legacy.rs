@@ -35,15 +35,27 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     };
     let mut reach = crate::graph::Reach::new(cx.graph);
     cx.graph.bfs(&mut reach, &sources, &opts, None);
+    let mut other = crate::graph::Reach::new(cx.graph);
     for (a, atom) in an.atoms.iter().enumerate() {
         let a = a as u32;
-        if reach.via[a as usize].is_none() || !an.atom_is_legacy(a) {
+        if !an.atom_is_legacy(a) {
             continue;
         }
-        if cx.atom_zone(a).is_some_and(zones::is_untrusted) {
-            continue;
-        }
-        let Some(hops) = cx.graph.path_to(&reach, a, &opts) else {
+        // A legacy zone that is itself untrusted (how a Windows XP zone is
+        // often modelled) is still a target: of the other untrusted zones.
+        let hops = match cx.atom_zone(a) {
+            Some(z) if zones::is_untrusted(z) => {
+                let others: Vec<u32> = sources
+                    .iter()
+                    .copied()
+                    .filter(|s| cx.atom_zone(*s).is_none_or(|x| x.id != z.id))
+                    .collect();
+                cx.graph.path_atoms_with(&mut other, &others, &[a], &opts)
+            }
+            _ if reach.via[a as usize].is_some() => cx.graph.path_to(&reach, a, &opts),
+            _ => None,
+        };
+        let Some(hops) = hops else {
             continue;
         };
         let Some(first) = hops.first() else { continue };

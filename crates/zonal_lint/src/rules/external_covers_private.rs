@@ -1,0 +1,174 @@
+//! L0107 `external-covers-private`: the catch-all external zone (the
+//! internet) also covers private address space that no zone models, and an
+//! allow rule reaches into it.
+//!
+//! An external zone without networks stands for every address in no other
+//! zone (see docs/semantics.md). Modelling only the imaging department
+//! therefore puts the rest of the hospital LAN (RFC 1918, CGNAT, IPv6 ULA
+//! space) "on the internet": `allow guest -> internet : https` also lets
+//! guest Wi-Fi open HTTPS to every unmodelled hospital server, and the
+//! rendered configs say so. Reported once per such zone (or, with no
+//! external zone declared, once for the addresses in no zone, which are the
+//! internet by definition), with the private ranges it covers and the
+//! rules that reach them.
+
+use zonal_diagnostics::Severity;
+use zonal_model::{AddrSet, Action, Prefix};
+
+use crate::ctx::Ctx;
+use crate::registry::LintInfo;
+
+pub(crate) const INFO: LintInfo = LintInfo {
+    code: "L0107",
+    name: "external-covers-private",
+    severity: Severity::Medium,
+    summary: "the internet zone also covers private addresses no zone models, and rules reach them",
+    doc: lint_doc!("L0107"),
+};
+
+/// RFC 1918, RFC 6598 (CGNAT) and RFC 4193 (ULA) space.
+const PRIVATE: [&str; 5] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+];
+
+fn private_space() -> AddrSet {
+    let prefixes: Vec<Prefix> = PRIVATE.iter().filter_map(|p| Prefix::parse(p).ok()).collect();
+    AddrSet::from_prefixes(&prefixes)
+}
+
+pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
+    let private = private_space();
+    let an = cx.an();
+    let catch_alls: Vec<_> = cx
+        .policy
+        .zones
+        .iter()
+        .filter(|z| z.external && z.networks.is_empty())
+        .chain(an.implicit_internet.as_ref())
+        .collect();
+    for zone in catch_alls {
+        let covered = zone.addrs.intersect(&private);
+        if covered.is_empty() {
+            continue;
+        }
+        // Allow rules whose terms reach covered addresses, with a packet
+        // that `decide` allows.
+        let mut reaching = Vec::new();
+        for r in cx.policy.rules.iter().filter(|r| r.is_active() && r.action == Action::Allow) {
+            let explicit = r.src.iter().chain(&r.dst).any(|e| {
+                matches!(e, zonal_model::Endpoint::Zone(z) if *z == zone.id)
+            });
+            let implicit = an.implicit_internet.as_ref().is_some_and(|i| i.id == zone.id);
+            if !explicit && !implicit {
+                continue;
+            }
+            if let Some(p) = witness(cx, r, &covered) {
+                reaching.push((r, p));
+            }
+        }
+        let Some((first, packet)) = reaching.first() else {
+            continue;
+        };
+        let blocks: Vec<String> = PRIVATE
+            .iter()
+            .filter_map(|p| Prefix::parse(p).ok())
+            .filter(|p| covered.overlaps(&p.to_set()))
+            .map(|p| {
+                if p.to_set().is_subset(&covered) {
+                    p.to_string()
+                } else {
+                    format!("{p} (outside the zones modelled in it)")
+                }
+            })
+            .collect();
+        let mut d = cx
+            .diag(
+                &INFO,
+                format!(
+                    "external zone `{}` also covers private addresses that no zone models",
+                    zone.name
+                ),
+                zone.span,
+                "stands for every address in no other zone",
+            )
+            .with_note(format!("it covers {}", blocks.join(", ")))
+            .with_note(format!(
+                "witness: {packet} is permitted by `{}`",
+                first.name
+            ));
+        if reaching.len() > 1 {
+            d = d.with_note(format!(
+                "{} allow rules reach private addresses through it",
+                reaching.len()
+            ));
+        }
+        for (r, _) in reaching.iter().take(5) {
+            d = d.with_secondary(r.span, format!("`{}` reaches them", r.name));
+        }
+        let d = d.with_help(
+            "model the rest of the hospital network as zones (e.g. a `hospital-lan` zone holding 10.0.0.0/8, with the imaging zones declared `within` it), or give the external zone explicit networks",
+        );
+        cx.push(d);
+    }
+}
+
+/// A packet of the rule to or from a covered address that `decide` allows.
+fn witness(
+    cx: &Ctx<'_, '_>,
+    r: &zonal_model::Rule,
+    covered: &AddrSet,
+) -> Option<zonal_model::Packet> {
+    // Readable addresses: the first host of each covered range.
+    let samples: Vec<std::net::IpAddr> = covered
+        .to_prefixes()
+        .iter()
+        .take(6)
+        .filter_map(|p| first_host(&p.to_set()))
+        .collect();
+    for t in &r.terms {
+        for cov in &samples {
+            let family = if cov.is_ipv4() {
+                zonal_model::Family::V4
+            } else {
+                zonal_model::Family::V6
+            };
+            let Some((proto, selector)) = t.services.for_family(family).example() else {
+                continue;
+            };
+            let other_side = |set: &AddrSet| {
+                first_host(&set.family(family).subtract(covered)).filter(|x| x != cov)
+            };
+            let pairs = [
+                t.dst.contains(*cov).then(|| other_side(&t.src).map(|s| (s, *cov))),
+                t.src.contains(*cov).then(|| other_side(&t.dst).map(|d| (*cov, d))),
+            ];
+            for (src, dst) in pairs.into_iter().flatten().flatten() {
+                if cx.policy.decide(src, dst, proto, selector).action == Action::Allow {
+                    return Some(zonal_model::Packet {
+                        src,
+                        dst,
+                        proto,
+                        selector,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The first address after the lowest one (the first host of a network),
+/// or the only one.
+fn first_host(set: &AddrSet) -> Option<std::net::IpAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    if let Some(&(lo, hi)) = set.v4_ranges().first() {
+        return Some(IpAddr::V4(Ipv4Addr::from(if hi > lo { lo + 1 } else { lo })));
+    }
+    set.v6_ranges()
+        .first()
+        .map(|&(lo, hi)| IpAddr::V6(Ipv6Addr::from(if hi > lo { lo + 1 } else { lo })))
+}
