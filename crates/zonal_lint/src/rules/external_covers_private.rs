@@ -13,7 +13,7 @@
 //! rules that reach them.
 
 use zonal_diagnostics::Severity;
-use zonal_model::{AddrSet, Action, Prefix};
+use zonal_model::{Action, AddrSet, Prefix};
 
 use crate::ctx::Ctx;
 use crate::registry::LintInfo;
@@ -36,7 +36,10 @@ const PRIVATE: [&str; 5] = [
 ];
 
 fn private_space() -> AddrSet {
-    let prefixes: Vec<Prefix> = PRIVATE.iter().filter_map(|p| Prefix::parse(p).ok()).collect();
+    let prefixes: Vec<Prefix> = PRIVATE
+        .iter()
+        .filter_map(|p| Prefix::parse(p).ok())
+        .collect();
     AddrSet::from_prefixes(&prefixes)
 }
 
@@ -58,11 +61,21 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         // Allow rules whose terms reach covered addresses, with a packet
         // that `decide` allows.
         let mut reaching = Vec::new();
-        for r in cx.policy.rules.iter().filter(|r| r.is_active() && r.action == Action::Allow) {
-            let explicit = r.src.iter().chain(&r.dst).any(|e| {
-                matches!(e, zonal_model::Endpoint::Zone(z) if *z == zone.id)
-            });
-            let implicit = an.implicit_internet.as_ref().is_some_and(|i| i.id == zone.id);
+        for r in cx
+            .policy
+            .rules
+            .iter()
+            .filter(|r| r.is_active() && r.action == Action::Allow)
+        {
+            let explicit = r
+                .src
+                .iter()
+                .chain(&r.dst)
+                .any(|e| matches!(e, zonal_model::Endpoint::Zone(z) if *z == zone.id));
+            let implicit = an
+                .implicit_internet
+                .as_ref()
+                .is_some_and(|i| i.id == zone.id);
             if !explicit && !implicit {
                 continue;
             }
@@ -143,8 +156,12 @@ fn witness(
                 first_host(&set.family(family).subtract(covered)).filter(|x| x != cov)
             };
             let pairs = [
-                t.dst.contains(*cov).then(|| other_side(&t.src).map(|s| (s, *cov))),
-                t.src.contains(*cov).then(|| other_side(&t.dst).map(|d| (*cov, d))),
+                t.dst
+                    .contains(*cov)
+                    .then(|| other_side(&t.src).map(|s| (s, *cov))),
+                t.src
+                    .contains(*cov)
+                    .then(|| other_side(&t.dst).map(|d| (*cov, d))),
             ];
             for (src, dst) in pairs.into_iter().flatten().flatten() {
                 if cx.policy.decide(src, dst, proto, selector).action == Action::Allow {
@@ -166,7 +183,11 @@ fn witness(
 fn first_host(set: &AddrSet) -> Option<std::net::IpAddr> {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     if let Some(&(lo, hi)) = set.v4_ranges().first() {
-        return Some(IpAddr::V4(Ipv4Addr::from(if hi > lo { lo + 1 } else { lo })));
+        return Some(IpAddr::V4(Ipv4Addr::from(if hi > lo {
+            lo + 1
+        } else {
+            lo
+        })));
     }
     set.v6_ranges()
         .first()

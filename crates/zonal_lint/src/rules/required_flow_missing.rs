@@ -5,6 +5,8 @@
 //! is a packet that is not, with the deny rule that blocks it or the
 //! default deny.
 
+use std::collections::BTreeMap;
+
 use zonal_diagnostics::Severity;
 use zonal_model::{Action, InvariantKind, ServiceSet};
 
@@ -28,42 +30,55 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         .filter(|i| i.kind == InvariantKind::Require)
     {
         let src = an.endpoints_atoms(&inv.src);
-        let mut seen = std::collections::BTreeSet::new();
+        // Atoms with the same class and the same families behave alike:
+        // check one pair per combination (two atoms per key, so that a
+        // pair of two different atoms is found when there is one).
+        let by_key = |atoms: &[u32], class: &[u32]| {
+            let mut m: BTreeMap<(u32, bool, bool), [Option<u32>; 2]> = BTreeMap::new();
+            for a in atoms {
+                let atom = &an.atoms[*a as usize];
+                let slot = m
+                    .entry((class[*a as usize], atom.v4.is_some(), atom.v6.is_some()))
+                    .or_default();
+                if let Some(free) = slot.iter_mut().find(|s| s.is_none()) {
+                    *free = Some(*a);
+                }
+            }
+            m
+        };
+        let srcs = by_key(&src, &an.src_class);
         let mut missing_pairs = 0usize;
         let mut witness = None;
         for t in &inv.terms {
-            let dst = an.term_dst_atoms(t);
-            for a in &src {
-                for b in &dst {
-                    let fams = |x: u32| {
-                        let atom = &an.atoms[x as usize];
-                        (atom.v4.is_some(), atom.v6.is_some())
-                    };
-                    let key = (
-                        an.src_class[*a as usize],
-                        an.dst_class[*b as usize],
-                        *a == *b,
-                        fams(*a),
-                        fams(*b),
-                    );
-                    if !seen.insert((key, t.services.clone())) {
-                        continue;
+            let dsts = by_key(&an.term_dst_atoms(t), &an.dst_class);
+            for xs in srcs.values() {
+                for ys in dsts.values() {
+                    let pairs = xs
+                        .iter()
+                        .flatten()
+                        .flat_map(|a| ys.iter().flatten().map(move |b| (*a, *b)));
+                    let mut found = None;
+                    for (a, b) in pairs {
+                        let cell = an.cell_of(a, b);
+                        let perm = cell
+                            .and_then(|c| cx.graph.cell_permitted(c))
+                            .cloned()
+                            .unwrap_or_else(ServiceSet::empty);
+                        let missing = t.services.subtract(&perm);
+                        // A packet of a missing service that exists between
+                        // two different hosts of the pair, in a common family.
+                        if let Some(pk) = an.packet(a, b, &missing) {
+                            found = Some((a, b, pk, cell));
+                            break;
+                        }
                     }
-                    let cell = an.cell_of(*a, *b);
-                    let perm = cell
-                        .and_then(|c| cx.graph.cell_permitted(c))
-                        .cloned()
-                        .unwrap_or_else(ServiceSet::empty);
-                    let missing = t.services.subtract(&perm);
-                    // A packet of a missing service that exists between
-                    // two different hosts of the pair, in a common family.
-                    let Some(pk) = an.packet(*a, *b, &missing) else {
+                    let Some((a, b, pk, cell)) = found else {
                         continue;
                     };
                     missing_pairs += 1;
                     if witness.is_none() {
                         let by = cell.and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
-                        witness = Some((*a, *b, pk, by));
+                        witness = Some((a, b, pk, by));
                     }
                 }
             }
