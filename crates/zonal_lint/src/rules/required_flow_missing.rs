@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use zonal_diagnostics::Severity;
 use zonal_model::{Action, InvariantKind, ServiceSet};
 
+use crate::analysis::Analysis;
 use crate::ctx::Ctx;
 use crate::registry::LintInfo;
 
@@ -30,27 +31,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         .filter(|i| i.kind == InvariantKind::Require)
     {
         let src = an.endpoints_atoms(&inv.src);
-        // Atoms with the same class and the same families behave alike:
-        // check one pair per combination (two atoms per key, so that a
-        // pair of two different atoms is found when there is one).
-        let by_key = |atoms: &[u32], class: &[u32]| {
-            let mut m: BTreeMap<(u32, bool, bool), [Option<u32>; 2]> = BTreeMap::new();
-            for a in atoms {
-                let atom = &an.atoms[*a as usize];
-                let slot = m
-                    .entry((class[*a as usize], atom.v4.is_some(), atom.v6.is_some()))
-                    .or_default();
-                if let Some(free) = slot.iter_mut().find(|s| s.is_none()) {
-                    *free = Some(*a);
-                }
-            }
-            m
-        };
-        let srcs = by_key(&src, &an.src_class);
+        let srcs = by_key(an, &src, &an.src_class);
         let mut missing_pairs = 0usize;
         let mut witness = None;
         for t in &inv.terms {
-            let dsts = by_key(&an.term_dst_atoms(t), &an.dst_class);
+            let dsts = by_key(an, &an.term_dst_atoms(t), &an.dst_class);
             for xs in srcs.values() {
                 for ys in dsts.values() {
                     let pairs = xs
@@ -131,4 +116,25 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         ));
         cx.push(d);
     }
+}
+
+/// Atoms with the same class and the same families behave alike: one pair
+/// per combination is checked (two atoms per key, so that a pair of two
+/// different atoms is found when there is one).
+fn by_key(
+    an: &Analysis<'_>,
+    atoms: &[u32],
+    class: &[u32],
+) -> BTreeMap<(u32, bool, bool), [Option<u32>; 2]> {
+    let mut m: BTreeMap<(u32, bool, bool), [Option<u32>; 2]> = BTreeMap::new();
+    for a in atoms {
+        let atom = &an.atoms[*a as usize];
+        let slot = m
+            .entry((class[*a as usize], atom.v4.is_some(), atom.v6.is_some()))
+            .or_default();
+        if let Some(free) = slot.iter_mut().find(|s| s.is_none()) {
+            *free = Some(*a);
+        }
+    }
+    m
 }
