@@ -63,6 +63,11 @@ pub(crate) enum Command {
         after_help = "Builds one network namespace per zone and device and a router namespace, loads the rendered\nrules into the router, sends real TCP, UDP, ICMP and raw IP probes, and compares each with the\npolicy. Exit 0: every probe matches; 1: a mismatch (or the rules do not load); 2: cannot run.\nSee docs/verify.md.\n\nExamples:\n  sudo zonal verify policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal verify policy/ --target iptables --deploy deploy.yaml --quiet"
     )]
     Verify(VerifyArgs),
+    /// Judge observed traffic (Zeek, conntrack, CSV) with the policy: what would it block?
+    #[command(
+        after_help = "Every record is judged by the policy's decision function (initiator side only). Denied flows\nare aggregated by source, destination and service, with a suggested `allow` line each; allowed\nflows are counted per rule, and rules no traffic used are listed. See docs/observe.md.\nExit 0: done; 1: --fail-on-denied and something would be denied; 2: usage, input or I/O error.\n\nExamples:\n  zonal replay policies/examples/riverbend-radiology.zonal --flows policies/examples/traffic/riverbend.conn.log\n  zonal replay policy/ --flows conn.log conntrack.txt --report markdown > change-note.md\n  zonal replay policy/ --flows export.csv --fail-on-denied"
+    )]
+    Replay(ReplayArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -264,6 +269,57 @@ pub(crate) struct QueryArgs {
     /// Print the shortest chain of permitted flows from X to Y, hop by hop.
     #[arg(long = "path")]
     pub(crate) show_path: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Format of flow-record files.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FlowFormat {
+    /// Tell each file's format from its first record.
+    Auto,
+    /// Zeek `conn.log`, tab-separated with its `#fields` header.
+    Zeek,
+    /// Zeek `conn.log` as JSON, one object a line.
+    ZeekJson,
+    /// `conntrack -L` (or `conntrack -E`) output.
+    Conntrack,
+    /// `/proc/net/nf_conntrack`.
+    NfConntrack,
+    /// `src,dst,proto,dport[,count,first_seen,last_seen]`.
+    Csv,
+}
+
+/// Output format of `zonal replay`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplayReport {
+    /// Plain text.
+    Human,
+    /// Markdown, for a change-board note or a pull request.
+    Markdown,
+    /// JSON.
+    Json,
+    /// CSV, one row per denied group, used rule and unused rule.
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReplayArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Flow-record files (`-` reads standard input).
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub(crate) flows: Vec<PathBuf>,
+    /// The records' format.
+    #[arg(long, value_enum, default_value_t = FlowFormat::Auto)]
+    pub(crate) format: FlowFormat,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = ReplayReport::Human)]
+    pub(crate) report: ReplayReport,
+    /// Exit 1 when any observed connection would be denied (for CI).
+    #[arg(long)]
+    pub(crate) fail_on_denied: bool,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

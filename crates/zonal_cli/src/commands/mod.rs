@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod fmt;
 mod query;
+mod replay;
 mod verify;
 
 use std::path::Path;
@@ -27,6 +28,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Fmt(a) => fmt::run(&a),
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
+        Command::Replay(a) => replay::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
