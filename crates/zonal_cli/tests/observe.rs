@@ -157,3 +157,80 @@ fn unreadable_inputs_are_errors() {
     assert_eq!(r.code, 2);
     insta::assert_snapshot!("replay_without_flows", snapshot(&r));
 }
+
+#[test]
+fn learn_drafts_a_policy_that_checks_and_replays_clean() {
+    let dir = temp_dir("learn");
+    // With the example as the inventory: the workflows are drafted, the
+    // noise is flagged and left out.
+    let draft = dir.join("draft.zonal").display().to_string();
+    let r = zonal(
+        &[
+            "learn",
+            "--flows",
+            SAMPLE,
+            "--inventory",
+            EXAMPLE,
+            "-o",
+            &draft,
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("suspected threat(s) left out"),
+        "{}",
+        r.stderr
+    );
+    let text = std::fs::read_to_string(&draft).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text.contains("# guest network to an internal system: allow guest-wifi -> drp-1 : vnc"),
+        "{text}"
+    );
+    let r = zonal(&["fmt", "--check", &draft], &repo());
+    assert_eq!(
+        r.code, 0,
+        "the draft is in the canonical layout: {}{}",
+        r.stdout, r.stderr
+    );
+    let r = zonal(&["check", &draft, "--format", "short"], &repo());
+    assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+    let r = zonal(
+        &["replay", &draft, "--flows", SAMPLE, "--report", "json"],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let denied = v["denied_aggregates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("array"));
+    assert!(!denied.is_empty());
+    for d in denied {
+        assert!(
+            d["threat"].is_string(),
+            "only the flagged threats are denied: {d}"
+        );
+    }
+    // Without an inventory: zones from subnets, a device per address;
+    // the same traffic replays with nothing denied.
+    let bare = dir.join("bare.zonal").display().to_string();
+    let r = zonal(
+        &["learn", "--flows", SAMPLE, "--name", "site-a", "-o", &bare],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = zonal(&["check", &bare, "--format", "short"], &repo());
+    assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+    let r = zonal(
+        &["replay", &bare, "--flows", SAMPLE, "--fail-on-denied"],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("no observed connection would be denied"),
+        "{}",
+        r.stdout
+    );
+    let r = zonal(&["learn", "--flows", SAMPLE, "--name", "any"], &repo());
+    assert_eq!(r.code, 2);
+}

@@ -15,7 +15,9 @@
 //! No file I/O: the CLI opens files and streams their lines in, so memory
 //! stays constant in the number of records.
 
+pub mod drift;
 pub mod flow;
+pub mod learn;
 pub mod read;
 pub mod replay;
 pub mod report;

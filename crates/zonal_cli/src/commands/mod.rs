@@ -2,8 +2,10 @@
 
 mod build;
 mod check;
+mod drift;
 mod explain;
 mod fmt;
+mod learn;
 mod query;
 mod replay;
 mod verify;
@@ -29,6 +31,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
         Command::Replay(a) => replay::run(&a),
+        Command::Learn(a) => learn::run(&a),
+        Command::Drift(a) => drift::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
