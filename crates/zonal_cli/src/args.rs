@@ -63,6 +63,21 @@ pub(crate) enum Command {
         after_help = "Builds one network namespace per zone and device and a router namespace, loads the rendered\nrules into the router, sends real TCP, UDP, ICMP and raw IP probes, and compares each with the\npolicy. Exit 0: every probe matches; 1: a mismatch (or the rules do not load); 2: cannot run.\nSee docs/verify.md.\n\nExamples:\n  sudo zonal verify policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal verify policy/ --target iptables --deploy deploy.yaml --quiet"
     )]
     Verify(VerifyArgs),
+    /// Judge observed traffic (Zeek, conntrack, CSV) with the policy: what would it block?
+    #[command(
+        after_help = "Every record is judged by the policy's decision function (initiator side only). Denied flows\nare aggregated by source, destination and service, with a suggested `allow` line each; allowed\nflows are counted per rule, and rules no traffic used are listed. See docs/observe.md.\nExit 0: done; 1: --fail-on-denied and something would be denied; 2: usage, input or I/O error.\n\nExamples:\n  zonal replay policies/examples/riverbend-radiology.zonal --flows policies/examples/traffic/riverbend.conn.log\n  zonal replay policy/ --flows conn.log conntrack.txt --report markdown > change-note.md\n  zonal replay policy/ --flows export.csv --fail-on-denied"
+    )]
+    Replay(ReplayArgs),
+    /// Draft a policy from observed traffic (Zeek, conntrack, CSV), for review.
+    #[command(
+        after_help = "Zones come from --inventory (its zones, devices, services, groups and invariants; not its\nflows) or from the observed subnets. Rules are aggregated by destination and services, with the\nobserved counts in each justification and marked REVIEW; never `any`, never a port range.\nFlows that look like a threat are not drafted: they are listed, commented out, at the end.\nSee docs/observe.md.\n\nExamples:\n  zonal learn --flows policies/examples/traffic/riverbend.conn.log --inventory policies/examples/riverbend-radiology.zonal -o draft.zonal\n  zonal learn --flows conn.log --name new-site > draft.zonal"
+    )]
+    Learn(LearnArgs),
+    /// Compare a device's ruleset with what the policy renders now: hand edits, by rule and by packet.
+    #[command(
+        after_help = "nftables: the live ruleset (`nft -j list ruleset`) or a saved one (--ruleset, JSON or text);\nboth sides are normalised by loading them into scratch network namespaces (root needed), and the\ndevice's table is probed with the kernel proof. Vendor targets: a saved configuration (--ruleset),\nread by Zonal's configuration readers. Tables and lines that are not Zonal's are listed as foreign.\nExit 0: no drift; 1: drift; 2: error. See docs/observe.md.\n\nExamples:\n  sudo zonal drift policies/examples/riverbend-radiology.zonal --target nftables\n  zonal drift policy/ --target srx --ruleset fw1-running.set"
+    )]
+    Drift(DriftArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -264,6 +279,117 @@ pub(crate) struct QueryArgs {
     /// Print the shortest chain of permitted flows from X to Y, hop by hop.
     #[arg(long = "path")]
     pub(crate) show_path: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Format of flow-record files.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FlowFormat {
+    /// Tell each file's format from its first record.
+    Auto,
+    /// Zeek `conn.log`, tab-separated with its `#fields` header.
+    Zeek,
+    /// Zeek `conn.log` as JSON, one object a line.
+    ZeekJson,
+    /// `conntrack -L` (or `conntrack -E`) output.
+    Conntrack,
+    /// `/proc/net/nf_conntrack`.
+    NfConntrack,
+    /// `src,dst,proto,dport[,count,first_seen,last_seen]`.
+    Csv,
+}
+
+/// Output format of `zonal replay`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplayReport {
+    /// Plain text.
+    Human,
+    /// Markdown, for a change-board note or a pull request.
+    Markdown,
+    /// JSON.
+    Json,
+    /// CSV, one row per denied group, used rule and unused rule.
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReplayArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Flow-record files (`-` reads standard input).
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub(crate) flows: Vec<PathBuf>,
+    /// The records' format.
+    #[arg(long, value_enum, default_value_t = FlowFormat::Auto)]
+    pub(crate) format: FlowFormat,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = ReplayReport::Human)]
+    pub(crate) report: ReplayReport,
+    /// Exit 1 when any observed connection would be denied (for CI).
+    #[arg(long)]
+    pub(crate) fail_on_denied: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LearnArgs {
+    /// Flow-record files (`-` reads standard input).
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub(crate) flows: Vec<PathBuf>,
+    /// A policy whose zones, devices, services, groups and invariants the draft uses.
+    #[arg(long, value_name = "POLICY")]
+    pub(crate) inventory: Option<PathBuf>,
+    /// Write the draft to this file (atomically) instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// The draft policy's name (without --inventory).
+    #[arg(long, value_name = "NAME", default_value = "observed-draft")]
+    pub(crate) name: String,
+    /// The records' format.
+    #[arg(long, value_enum, default_value_t = FlowFormat::Auto)]
+    pub(crate) format: FlowFormat,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Output format of `zonal drift`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DriftReport {
+    /// Plain text.
+    Human,
+    /// JSON.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DriftArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// The target the device runs: nftables, pf, ios, asa, srx, panos, fortigate.
+    #[arg(long, value_name = "TARGET")]
+    pub(crate) target: String,
+    /// The device's saved ruleset or configuration (default for nftables: `nft -j list ruleset`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ruleset: Option<PathBuf>,
+    /// Count configuration that is not Zonal's (other tables, other lines) as drift.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Compare the rules only; skip the packet-level consequences.
+    #[arg(long)]
+    pub(crate) no_probe: bool,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = DriftReport::Human)]
+    pub(crate) report: DriftReport,
+    /// The deployment binding the device's configuration was rendered with.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) deploy: Option<PathBuf>,
+    /// The firewall of the binding (default: the first with the target).
+    #[arg(long, value_name = "NAME", requires = "deploy")]
+    pub(crate) firewall: Option<String>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

@@ -62,6 +62,11 @@ pub(crate) fn outln(text: &str) {
     out("\n");
 }
 
+/// Whether stderr is a terminal (for progress lines).
+pub(crate) fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 /// Writes text to stderr as is.
 pub(crate) fn err(text: &str) {
     let mut e = std::io::stderr().lock();

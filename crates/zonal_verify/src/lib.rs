@@ -29,6 +29,7 @@
 //! It needs root; [`preflight`] says what is missing.
 
 mod deploy;
+mod inspect;
 mod netns;
 mod plan;
 mod probe;
@@ -39,6 +40,7 @@ use std::time::Instant;
 use zonal_model::Policy;
 
 pub use deploy::{Foreign, IPTABLES_DEPLOY, IPTABLES_REMOVE, RouterState};
+pub use inspect::{NftDump, nft_inspect};
 pub use netns::{KernelError, preflight, remove_own, sweep_stale};
 pub use plan::{Config, Host, Link, Origin, Plan, PlanError, Probe, ProbeKind, plan};
 pub use probe::Observed;

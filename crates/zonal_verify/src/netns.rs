@@ -96,7 +96,7 @@ pub(crate) fn run_in(
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A unique namespace name prefix for this process and run: `zv<pid>x<n>`.
-fn unique_prefix() -> String {
+pub(crate) fn unique_prefix() -> String {
     format!(
         "zv{}x{}",
         std::process::id(),

@@ -2,9 +2,12 @@
 
 mod build;
 mod check;
+mod drift;
 mod explain;
 mod fmt;
+mod learn;
 mod query;
+mod replay;
 mod verify;
 
 use std::path::Path;
@@ -27,6 +30,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Fmt(a) => fmt::run(&a),
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
+        Command::Replay(a) => replay::run(&a),
+        Command::Learn(a) => learn::run(&a),
+        Command::Drift(a) => drift::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
