@@ -63,6 +63,10 @@ pub(crate) enum Command {
         after_help = "Builds one network namespace per zone and device and a router namespace, loads the rendered\nrules into the router, sends real TCP, UDP, ICMP and raw IP probes, and compares each with the\npolicy. Exit 0: every probe matches; 1: a mismatch (or the rules do not load); 2: cannot run.\nSee docs/verify.md.\n\nExamples:\n  sudo zonal verify policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal verify policy/ --target iptables --deploy deploy.yaml --quiet"
     )]
     Verify(VerifyArgs),
+    /// Review a change: what it does to rules, reachability, paths into legacy and modality
+    /// zones, findings and rendered lines (computed from the two models, not the text).
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -264,6 +268,53 @@ pub(crate) struct QueryArgs {
     /// Print the shortest chain of permitted flows from X to Y, hop by hop.
     #[arg(long = "path")]
     pub(crate) show_path: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+const DIFF_HELP: &str = "\
+OLD and NEW are policy files or directories. With `--git REV`, give one PATH: the policy there
+is compared with the same path at the git revision REV (read through git; nothing is checked
+out). A pure reformat or reordering is reported as \"no semantic change\".
+
+Exit 0: reviewed (whatever changed); 1: `--fail-on-new LEVEL` and the change introduces a
+finding at or above LEVEL; 2: usage or input error (either side invalid).
+
+Examples:
+  zonal diff old.zonal policies/examples/riverbend-radiology.zonal
+  zonal diff policies/examples/riverbend-radiology.zonal --git HEAD~1
+  zonal diff policy/ --git origin/main --format markdown --fail-on-new high > review.md";
+
+/// Output format of `zonal diff`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DiffFormat {
+    /// For a terminal (coloured as `--color` says).
+    Human,
+    /// A pull-request comment: a collapsible section per rendered file.
+    Markdown,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DiffArgs {
+    /// OLD NEW, or one PATH with `--git REV`.
+    #[arg(required = true, num_args = 1..=2, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Compare PATH with the same path at this git revision (a branch, tag or commit).
+    #[arg(long, value_name = "REV")]
+    pub(crate) git: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub(crate) format: DiffFormat,
+    /// Exit 1 when the change introduces a finding at or above this severity
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) fail_on_new: Option<String>,
+    /// A deployment binding (YAML): compare the rendered files of its firewalls instead of
+    /// one file per target.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) deploy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }
