@@ -55,7 +55,7 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Ask what the policy decides for a flow, and by which rule; `--path` shows the chain of flows.
     #[command(
-        after_help = "X and Y are a zone, a device, a group or an IP address. Exit 0: allowed (or a path exists);\n1: denied (or no path); 2: usage or input error.\n\nExamples:\n  zonal query policies/examples/riverbend-radiology.zonal --from ct-1 --to pacs-1 --service dicom\n  zonal query policy/ --from 10.20.110.11 --to pacs-1 --proto tcp --port 104\n  zonal query policy/ --from guest-wifi --to ct-1 --service rdp --path"
+        after_help = "X and Y are a zone, a device, a group, an IP address, a prefix (10.20.0.0/16) or `any`.\nWithout a service or protocol, prints everything allowed from X to Y (per device and zone).\nExit 0: allowed (or a path exists, or something is allowed); 1: denied (or no path, or nothing);\n2: usage or input error.\n\nExamples:\n  zonal query policies/examples/riverbend-radiology.zonal --from ct-1 --to pacs-1 --service dicom\n  zonal query policy/ --from 10.20.110.11 --to pacs-1 --proto tcp --port 104\n  zonal query policy/ --from guest-wifi --to ct-1 --service rdp --path\n  zonal query policy/ --from vendor-dmz --to modalities"
     )]
     Query(QueryArgs),
     /// Prove the rendered nftables or iptables rules in a real Linux kernel (needs root).

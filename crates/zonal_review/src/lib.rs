@@ -232,7 +232,7 @@ impl Change {
 pub use findings::FindingChange;
 pub use paths::{PathChange, PathHop};
 pub use places::PlaceChange;
-pub use reach::ReachChange;
+pub use reach::{Allowed, ReachChange, allowed};
 pub use rules::{FieldChange, RuleChange};
 pub use targets::TargetChange;
 

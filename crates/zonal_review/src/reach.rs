@@ -188,6 +188,63 @@ pub(crate) fn diff(old: &Policy, new: &Policy) -> Vec<ReachChange> {
     out
 }
 
+/// What a policy permits between two places.
+#[derive(Clone, Debug)]
+pub struct Allowed {
+    /// The source place: a device, a zone (its addresses outside its devices) or `(no zone)`.
+    pub src: String,
+    /// The source place's zone.
+    pub src_zone: String,
+    /// The source place's addresses.
+    pub src_addrs: AddrSet,
+    /// The destination place.
+    pub dst: String,
+    /// The destination place's zone.
+    pub dst_zone: String,
+    /// The destination place's addresses.
+    pub dst_addrs: AddrSet,
+    /// The services permitted from the one to the other.
+    pub services: ServiceSet,
+    /// An example packet and the rule that allows it.
+    pub example: Option<(Packet, String)>,
+}
+
+/// Every pair of places between which `policy` permits something, with the
+/// services, from the sources overlapping `from` to the destinations
+/// overlapping `to` (sorted by source, then destination).
+pub fn allowed(policy: &Policy, from: &AddrSet, to: &AddrSet) -> Vec<Allowed> {
+    let ps = places(policy);
+    let find = |name: &str| ps.iter().find(|p| p.name == name);
+    permitted(policy, &ps)
+        .into_iter()
+        .filter_map(|((s, d), services)| {
+            let (s, d) = (find(&s)?, find(&d)?);
+            if !s.addrs.overlaps(from) || !d.addrs.overlaps(to) {
+                return None;
+            }
+            // The example lies in the addresses asked about.
+            let within = |p: &Place, asked: &AddrSet| Place {
+                addrs: p.addrs.intersect(asked),
+                ..p.clone()
+            };
+            let example = example(&services, &within(s, from), &within(d, to)).and_then(|pk| {
+                let v = policy.decide(pk.src, pk.dst, pk.proto, pk.selector);
+                v.rule.map(|r| (pk, policy.rule(r).name.clone()))
+            });
+            Some(Allowed {
+                src: s.name.clone(),
+                src_zone: s.zone.clone(),
+                src_addrs: s.addrs.clone(),
+                dst: d.name.clone(),
+                dst_zone: d.zone.clone(),
+                dst_addrs: d.addrs.clone(),
+                services,
+                example,
+            })
+        })
+        .collect()
+}
+
 /// For the tests: the permitted services between two named places.
 #[cfg(test)]
 pub(crate) fn permitted_between(p: &Policy, src: &str, dst: &str) -> ServiceSet {
