@@ -67,6 +67,11 @@ pub(crate) enum Command {
     /// zones, findings and rendered lines (computed from the two models, not the text).
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Write an offline HTML report (zone matrix, per-device reach, findings, expiring rules) or CSV.
+    #[command(
+        after_help = "The HTML page is one self-contained file: no script, no font, no image, nothing loaded\nfrom the network. CSV rows: `zone-pair` (the matrix) and `place` (every device and the rest\nof each zone), with the services and the allowing rules.\n\nExamples:\n  zonal report policies/examples/riverbend-radiology.zonal -o report.html\n  zonal report policy/ --format csv -o reach.csv\n  zonal report policy/ --expiring-within 60d -o report.html"
+    )]
+    Report(ReportArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -96,6 +101,10 @@ pub(crate) struct CheckArgs {
     /// The lowest finding severity that makes the exit code 1.
     #[arg(long, value_name = "LEVEL", default_value = "high")]
     pub(crate) fail_on: String,
+    /// Also list the rules whose `until` is at most this far away (`30d`, `4w`), expired ones
+    /// included (human and short formats; the exit code is unchanged).
+    #[arg(long, value_name = "DAYS")]
+    pub(crate) expiring_within: Option<String>,
     /// Accept every current lint finding: write them to the baseline file named in `zonal.toml`
     /// (default `zonal-baseline.json` beside the policy); later runs report only new findings.
     #[arg(long)]
@@ -315,6 +324,33 @@ pub(crate) struct DiffArgs {
     /// one file per target.
     #[arg(long, value_name = "FILE")]
     pub(crate) deploy: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Output format of `zonal report`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// The matrix and per-place reach, for spreadsheets.
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReportArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub(crate) format: ReportFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// List the rules whose `until` is at most this far away (`30d`, `4w`).
+    #[arg(long, value_name = "DAYS", default_value = "30d")]
+    pub(crate) expiring_within: String,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

@@ -29,11 +29,13 @@
 //! reformat or a reordering is reported as such and nothing else is
 //! computed. This crate never touches the filesystem and never prints.
 
+pub mod expiry;
 mod findings;
 mod paths;
 mod places;
 mod reach;
 mod render;
+pub mod report;
 mod rules;
 mod targets;
 #[cfg(test)]

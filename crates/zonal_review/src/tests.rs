@@ -333,3 +333,76 @@ fn reachability_agrees_with_decide_on_random_policies_and_their_edits() {
     }
     assert!(checked > 10_000, "only {checked} probes");
 }
+
+fn report_input<'a>(
+    l: &'a Loaded,
+    findings: &'a zonal_diagnostics::Diagnostics,
+) -> crate::report::Input<'a> {
+    crate::report::Input {
+        policy: l.policy.as_ref().expect("a model"),
+        db: &l.db,
+        findings,
+        expiring_within: 30,
+    }
+}
+
+#[test]
+fn the_report_escapes_hostile_text_and_links_cells_to_rules() {
+    let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> & 'q'";
+    let text = EXAMPLE.replace(
+        "description \"privileged remote access appliance\"",
+        &format!("description \"{hostile}\""),
+    );
+    assert_ne!(text, EXAMPLE);
+    let l = loaded(&text);
+    let findings = zonal_diagnostics::Diagnostics::new();
+    let html = crate::report::html(&report_input(&l, &findings));
+    assert!(!html.contains("<script"), "a script tag got through");
+    assert!(!html.contains("<img"), "an image tag got through");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&#39;q&#39;"));
+    // Nothing is fetched: no URL, and a policy that forbids fetching.
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(!html.contains("src=\"") && !html.contains("<link") && !html.contains("url("));
+    assert!(html.contains("default-src 'none'"));
+    // Every link in a matrix cell points at a rule row that exists.
+    for link in html.split("href=\"#rule-").skip(1) {
+        let name = link.split('"').next().unwrap_or_default();
+        assert!(html.contains(&format!("<tr id=\"rule-{name}\">")), "{name}");
+    }
+    assert!(html.contains("<section class=\"device\" id=\"device-nm-1\">"));
+}
+
+#[test]
+fn the_csv_defuses_formulas_and_matches_the_matrix() {
+    let l = loaded(EXAMPLE);
+    let findings = zonal_diagnostics::Diagnostics::new();
+    let csv = crate::report::csv(&report_input(&l, &findings));
+    let mut lines = csv.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("kind,from,from_zone,to,to_zone,services,rules")
+    );
+    assert!(csv.contains(
+        "place,\"pra-1\",\"vendor-dmz\",\"us-1\",\"modalities\",\"tcp 443,5900\",\"allow-pra-1-to-us-1-vnc\"\r\n"
+    ));
+    assert!(csv.contains(
+        "zone-pair,\"guest-wifi\",\"guest-wifi\",\"internet\",\"internet\",\"tcp 53,443, udp 53\""
+    ));
+    assert_eq!(
+        crate::report::csv_field("=cmd|' /C calc'!A0"),
+        "\"'=cmd|' /C calc'!A0\""
+    );
+    assert_eq!(crate::report::csv_field("a \"b\""), "\"a \"\"b\"\"\"");
+}
+
+#[test]
+fn expiring_rules_are_listed_soonest_first() {
+    let mut l = loaded(EXAMPLE);
+    let p = l.policy.as_mut().expect("a model");
+    p.today = zonal_model::Date::new(2027, 6, 10).expect("a date");
+    let list = crate::expiry::expiring(p, 30);
+    assert_eq!(list.len(), 3);
+    assert!(list.iter().all(|e| e.days_left == 20));
+    assert!(crate::expiry::expiring(p, 19).is_empty());
+}

@@ -6,6 +6,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod query;
+mod report;
 mod verify;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Fmt(a) => fmt::run(&a),
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
+        Command::Report(a) => report::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
