@@ -72,6 +72,11 @@ pub(crate) enum Command {
         after_help = "The HTML page is one self-contained file: no script, no font, no image, nothing loaded\nfrom the network. CSV rows: `zone-pair` (the matrix) and `place` (every device and the rest\nof each zone), with the services and the allowing rules.\n\nExamples:\n  zonal report policies/examples/riverbend-radiology.zonal -o report.html\n  zonal report policy/ --format csv -o reach.csv\n  zonal report policy/ --expiring-within 60d -o report.html"
     )]
     Report(ReportArgs),
+    /// Draw the zones (or devices) and the permitted flows: Graphviz DOT, Mermaid or SVG.
+    #[command(
+        after_help = "Nodes are coloured by trust (untrusted red, low orange, medium yellow, high green);\nlegacy zones and end-of-support devices have a thick red border, external zones a dashed one;\nedges carry the permitted services. SVG is laid out in Rust: Graphviz is not needed.\n\nExamples:\n  zonal graph policies/examples/riverbend-radiology.zonal --format svg -o zones.svg\n  zonal graph policy/ --format dot | dot -Tpng -o zones.png\n  zonal graph policy/ --format mermaid --focus modalities\n  zonal graph policy/ --devices --focus nm-1"
+    )]
+    Graph(GraphArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -351,6 +356,38 @@ pub(crate) struct ReportArgs {
     /// List the rules whose `until` is at most this far away (`30d`, `4w`).
     #[arg(long, value_name = "DAYS", default_value = "30d")]
     pub(crate) expiring_within: String,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Output format of `zonal graph`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GraphFormat {
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+    /// A Mermaid flowchart (GitHub and GitLab render it in Markdown).
+    Mermaid,
+    /// SVG, laid out without Graphviz.
+    Svg,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GraphArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub(crate) format: GraphFormat,
+    /// One node per device (and per zone's other addresses) instead of one per zone.
+    #[arg(long)]
+    pub(crate) devices: bool,
+    /// Only this zone or device and its neighbours.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) focus: Option<String>,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

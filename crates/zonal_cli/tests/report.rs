@@ -113,6 +113,15 @@ fn the_html_report_renders_in_headless_chromium() {
         us2.contains("from <code>guest-wifi</code>, 2 hops"),
         "{us2}"
     );
+    // The zone graph, inline SVG.
+    let graph = dom
+        .split("<section id=\"graph\">")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        graph.contains("<svg") && graph.contains("guest-wifi"),
+        "no inline graph"
+    );
     assert_eq!(page_requests(&netlog), 0, "the report fetched something");
     // A screenshot that is not blank.
     let shot = dir.join("shot.png");
@@ -191,4 +200,148 @@ fn check_lists_expiring_rules() {
         stdout.contains("riverbend-radiology.zonal:353:1: `allow-pra-1-to-us-1-vnc` until 2027-06-30 (in 20 day(s))"),
         "{stdout}"
     );
+}
+
+// ------------------------------------------------------------ zonal graph
+
+const EXAMPLE: &str = "policies/examples/riverbend-radiology.zonal";
+
+/// Runs Graphviz's `dot -Tsvg` on `text`; fails loudly without Graphviz.
+fn graphviz(text: &str) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("this test needs Graphviz's `dot` (`apt-get install graphviz`, as .ci/run does): {e}")
+        });
+    child
+        .stdin
+        .take()
+        .unwrap_or_else(|| panic!("no stdin"))
+        .write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "dot rejected the graph: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn dot_output_is_accepted_by_graphviz() {
+    for extra in [
+        &[][..],
+        &["--devices"],
+        &["--focus", "modalities"],
+        &["--focus", "nm-1"],
+    ] {
+        let mut args = vec!["graph", EXAMPLE, "--format", "dot"];
+        args.extend_from_slice(extra);
+        let r = zonal(&args, &repo());
+        assert_eq!(r.code, 0, "{extra:?}: {}", r.stderr);
+        let svg = graphviz(&r.stdout);
+        assert!(svg.contains("<svg"), "{extra:?}");
+    }
+    // The zone graph: every zone a node, trust colours, the guest edge.
+    let r = zonal(&["graph", EXAMPLE], &repo());
+    let svg = graphviz(&r.stdout);
+    for zone in ["guest-wifi", "modalities", "internet", "vendor-dmz"] {
+        let shown = zone.replace('-', "&#45;");
+        assert!(svg.contains(&format!(">{shown}</text>")), "{zone}");
+    }
+    assert!(
+        r.stdout.contains("fillcolor=\"#f4cccc\""),
+        "untrusted colour"
+    );
+    assert!(
+        r.stdout.contains("[label=\"tcp 53,443, udp 53\"]"),
+        "{}",
+        r.stdout
+    );
+    // Devices: an end-of-support device is marked.
+    let r = zonal(&["graph", EXAMPLE, "--devices"], &repo());
+    assert!(
+        r.stdout
+            .contains("[label=\"nm-1\\nin modalities, nm, END OF SUPPORT\""),
+        "{}",
+        r.stdout
+    );
+    // A focus keeps the neighbours only: nm-1 talks to dc-1, pacs-1, siem-1.
+    let r = zonal(&["graph", EXAMPLE, "--focus", "nm-1"], &repo());
+    assert_eq!(r.stdout.matches(" -> ").count(), 3, "{}", r.stdout);
+    assert!(!r.stdout.contains("guest-wifi"), "{}", r.stdout);
+    let r = zonal(&["graph", EXAMPLE, "--focus", "nowhere"], &repo());
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("`nowhere` is not a zone or device"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn mermaid_and_svg_without_graphviz() {
+    let r = zonal(&["graph", EXAMPLE, "--format", "mermaid"], &repo());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut lines = r.stdout.lines();
+    assert_eq!(lines.next(), Some("flowchart LR"));
+    assert!(
+        r.stdout
+            .contains("[\"guest-wifi<br/><small>trust untrusted, guest</small>\"]")
+    );
+    assert!(
+        r.stdout.contains(" -->|\"tcp 53,443, udp 53\"| "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("  class "), "trust classes");
+    // Every edge line names two declared nodes.
+    let nodes: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim().split_once("[\"").map(|(id, _)| id))
+        .collect();
+    for l in r.stdout.lines().filter(|l| l.contains(" -->|")) {
+        let ids: Vec<&str> = l.split_whitespace().collect();
+        assert!(
+            nodes.contains(&ids[0]) && nodes.contains(&ids[ids.len() - 1]),
+            "{l}"
+        );
+    }
+    // SVG laid out in Rust, shown by a browser: every zone named, not blank.
+    let dir = temp_dir("graph-svg");
+    let file = dir.join("zones.svg");
+    let r = zonal(
+        &[
+            "graph",
+            EXAMPLE,
+            "--format",
+            "svg",
+            "-o",
+            &file.to_string_lossy(),
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let svg = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(svg.contains("<svg"));
+    for zone in ["guest-wifi", "modalities", "hospital-core"] {
+        assert!(svg.contains(zone), "{zone}");
+    }
+    let (dom, netlog) = chromium(&dir, &file, &["--dump-dom"]);
+    assert!(
+        dom.contains("guest-wifi"),
+        "the browser did not read the SVG"
+    );
+    assert_eq!(page_requests(&netlog), 0);
+    let shot = dir.join("svg.png");
+    let shot_arg = format!("--screenshot={}", shot.display());
+    let _ = chromium(&dir, &file, &[&shot_arg, "--window-size=1600,900"]);
+    assert!(pixel_spread(&shot) > 5.0);
 }

@@ -31,6 +31,7 @@
 
 pub mod expiry;
 mod findings;
+pub mod graph;
 mod paths;
 mod places;
 mod reach;

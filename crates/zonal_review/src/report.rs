@@ -125,8 +125,9 @@ pub fn html(input: &Input<'_>) -> String {
         p.rules.len(),
         input.findings.len()
     );
-    o.push_str("<nav><a href=\"#matrix\">Matrix</a><a href=\"#devices\">Devices</a><a href=\"#findings\">Findings</a><a href=\"#expiring\">Expiring rules</a><a href=\"#rules\">Rules</a></nav>\n");
+    o.push_str("<nav><a href=\"#matrix\">Matrix</a><a href=\"#graph\">Graph</a><a href=\"#devices\">Devices</a><a href=\"#findings\">Findings</a><a href=\"#expiring\">Expiring rules</a><a href=\"#rules\">Rules</a></nav>\n");
     matrix_html(p, &f, &mut o);
+    graph_html(p, &mut o);
     devices_html(p, &f, &mut o);
     findings_html(input, &mut o);
     expiring_html(input, &mut o);
@@ -160,6 +161,23 @@ fn matrix_html(p: &Policy, f: &Facts<'_>, o: &mut String) {
         o.push_str("</tr>\n");
     }
     o.push_str("</table>\n");
+}
+
+/// The zone graph, inline (laid out in Rust, as `zonal graph --format svg`).
+fn graph_html(p: &Policy, o: &mut String) {
+    o.push_str("<h2>Zones and flows</h2>\n<section id=\"graph\">\n");
+    match crate::graph::svg(p, &crate::graph::Options::default()) {
+        Ok(svg) => {
+            let body = svg.find("<svg").map_or("", |i| &svg[i..]);
+            o.push_str("<div style=\"overflow-x:auto\">");
+            o.push_str(body);
+            o.push_str("</div>\n");
+        }
+        Err(e) => {
+            let _ = writeln!(o, "<p>The graph could not be laid out: {}</p>", h(&e));
+        }
+    }
+    o.push_str("</section>\n");
 }
 
 fn reach_table(rows: &[&(Allowed, BTreeSet<&str>)], outward: bool, o: &mut String) {

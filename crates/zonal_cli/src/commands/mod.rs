@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
+mod graph;
 mod query;
 mod report;
 mod verify;
@@ -28,6 +29,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Check(a) => check::run(&a),
         Command::Diff(a) => diff::run(&a),
         Command::Fmt(a) => fmt::run(&a),
+        Command::Graph(a) => graph::run(&a),
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
         Command::Report(a) => report::run(&a),
