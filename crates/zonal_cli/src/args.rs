@@ -44,7 +44,7 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Rewrite policy files in the canonical layout (comments are kept).
     #[command(
-        after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/examples/"
+        after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/examples/\n  zonal fmt - < policy.zonal      # stdin to stdout, for an editor's format-on-save"
     )]
     Fmt(FmtArgs),
     /// Check a policy, then render firewall configurations (refuses while error-level findings remain).
@@ -77,6 +77,14 @@ pub(crate) enum Command {
         after_help = "Nodes are coloured by trust (untrusted red, low orange, medium yellow, high green);\nlegacy zones and end-of-support devices have a thick red border, external zones a dashed one;\nedges carry the permitted services. SVG is laid out in Rust: Graphviz is not needed.\n\nExamples:\n  zonal graph policies/examples/riverbend-radiology.zonal --format svg -o zones.svg\n  zonal graph policy/ --format dot | dot -Tpng -o zones.png\n  zonal graph policy/ --format mermaid --focus modalities\n  zonal graph policy/ --devices --focus nm-1"
     )]
     Graph(GraphArgs),
+    /// Start a policy directory: a commented policy, a `zonal.toml` and a deployment binding.
+    #[command(
+        after_help = "Writes DIR/policy.zonal, DIR/zonal.toml and DIR/deploy.yaml (creating DIR); refuses to\noverwrite any of them. `zonal check DIR` accepts the result.\n\nExample:\n  zonal init my-hospital && zonal check my-hospital"
+    )]
+    Init(InitArgs),
+    /// Print the manual page (roff) generated from the command-line definitions.
+    #[command(after_help = "Example:\n  zonal man > /usr/local/share/man/man1/zonal.1")]
+    Man,
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  zonal completions bash > /etc/bash_completion.d/zonal")]
     Completions(CompletionsArgs),
@@ -133,10 +141,11 @@ pub(crate) enum Format {
 
 #[derive(Args, Debug)]
 pub(crate) struct FmtArgs {
-    /// Files or directories to format.
+    /// Files or directories to format; `-` formats stdin to stdout.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
-    /// Do not write; exit 1 if a file is not formatted.
+    /// Do not write; print the diff that formatting would apply and exit 1 if a file is not
+    /// formatted.
     #[arg(long)]
     pub(crate) check: bool,
 }
@@ -390,4 +399,11 @@ pub(crate) struct GraphArgs {
     pub(crate) output: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct InitArgs {
+    /// The directory to create or fill.
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
 }

@@ -239,6 +239,12 @@ pub use reach::{Allowed, ReachChange, allowed};
 pub use rules::{FieldChange, RuleChange};
 pub use targets::TargetChange;
 
+/// A unified diff (three lines of context) from `old` to `new`, headed
+/// `old/NAME` and `new/NAME`, with the counts of added and removed lines.
+pub fn unified_diff(old: &str, new: &str, name: &str) -> (usize, usize, String) {
+    targets::unified(old, new, name)
+}
+
 /// Compares two sides.
 pub fn review(old: &Side, new: &Side) -> Review {
     let (o, n) = (old.policy(), new.policy());

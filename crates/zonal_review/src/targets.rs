@@ -25,7 +25,7 @@ pub struct TargetChange {
     pub note: Option<String>,
 }
 
-fn unified(old: &str, new: &str, file: &str) -> (usize, usize, String) {
+pub(crate) fn unified(old: &str, new: &str, file: &str) -> (usize, usize, String) {
     let d = TextDiff::from_lines(old, new);
     let (mut added, mut removed) = (0, 0);
     for c in d.iter_all_changes() {
@@ -38,7 +38,10 @@ fn unified(old: &str, new: &str, file: &str) -> (usize, usize, String) {
     let text = d
         .unified_diff()
         .context_radius(3)
-        .header(&format!("old/{file}"), &format!("new/{file}"))
+        .header(
+            &format!("old/{}", file.trim_start_matches('/')),
+            &format!("new/{}", file.trim_start_matches('/')),
+        )
         .to_string();
     (added, removed, text)
 }

@@ -6,6 +6,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod graph;
+mod init;
 mod query;
 mod report;
 mod verify;
@@ -30,6 +31,14 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Diff(a) => diff::run(&a),
         Command::Fmt(a) => fmt::run(&a),
         Command::Graph(a) => graph::run(&a),
+        Command::Init(a) => init::run(&a),
+        Command::Man => {
+            use clap::CommandFactory as _;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            crate::printer::out(&String::from_utf8_lossy(&buf));
+            Ok(ExitStatus::Success)
+        }
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
         Command::Report(a) => report::run(&a),
