@@ -82,6 +82,9 @@ pub(crate) enum Command {
         after_help = "Writes DIR/policy.zonal, DIR/zonal.toml and DIR/deploy.yaml (creating DIR); refuses to\noverwrite any of them. `zonal check DIR` accepts the result.\n\nExample:\n  zonal init my-hospital && zonal check my-hospital"
     )]
     Init(InitArgs),
+    /// Turn an asset-inventory export (CSV, JSON, YAML) into zone and device declarations.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
     /// Print the manual page (roff) generated from the command-line definitions.
     #[command(after_help = "Example:\n  zonal man > /usr/local/share/man/man1/zonal.1")]
     Man,
@@ -406,4 +409,42 @@ pub(crate) struct InitArgs {
     /// The directory to create or fill.
     #[arg(value_name = "DIR")]
     pub(crate) dir: PathBuf,
+}
+
+const IMPORT_HELP: &str = "\
+Fields: name, ip, kind, vendor, model, os, vlan, subnet, end-of-support, ae, dicom-port, zone,
+ignore. Presets: `generic` (common CMDB column names: Hostname, IP Address, Device Type,
+Manufacturer, Operating System, VLAN, Subnet, AE Title, DICOM Port, ...) and `armis` (Armis
+device records: name, ipAddress, type, manufacturer, model, operatingSystem). Zones come from the
+zone column, else the subnet, else the VLAN, else `--prefix-len`. Rows that cannot be used are
+reported with their row numbers and nothing is written (exit 2). See docs/import.md.
+
+Examples:
+  zonal import assets.csv -o policy/inventory.zonal
+  zonal import export.json --preset armis --prefix-len 24 -o inventory.zonal
+  zonal import cmdb.csv --map \"Asset Tag=name\" --map \"Segment=zone\" -o inventory.zonal";
+
+#[derive(Args, Debug)]
+pub(crate) struct ImportArgs {
+    /// The export: `*.csv`, `*.json`, `*.yaml` / `*.yml`.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The column names to expect: `generic` or `armis`.
+    #[arg(long, value_name = "PRESET", default_value = "generic")]
+    pub(crate) preset: String,
+    /// Map a column to a field, e.g. `--map "Asset Tag=name"` (repeatable).
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub(crate) maps: Vec<String>,
+    /// Rows with no zone, subnet or VLAN go to the zone of their address's prefix of this length.
+    #[arg(long, value_name = "N")]
+    pub(crate) prefix_len: Option<u8>,
+    /// The policy's name (default: the file's name).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// Write to this file (atomically; refuses to overwrite) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// The date end-of-support dates are judged against (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE", env = "ZONAL_TODAY")]
+    pub(crate) today: Option<String>,
 }

@@ -6,6 +6,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod graph;
+mod import;
 mod init;
 mod query;
 mod report;
@@ -32,6 +33,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Fmt(a) => fmt::run(&a),
         Command::Graph(a) => graph::run(&a),
         Command::Init(a) => init::run(&a),
+        Command::Import(a) => import::run(&a),
         Command::Man => {
             use clap::CommandFactory as _;
             let mut buf = Vec::new();
