@@ -44,7 +44,7 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Rewrite policy files in the canonical layout (comments are kept).
     #[command(
-        after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/examples/"
+        after_help = "Examples:\n  zonal fmt policy.zonal\n  zonal fmt --check policies/examples/\n  zonal fmt - < policy.zonal      # stdin to stdout, for an editor's format-on-save"
     )]
     Fmt(FmtArgs),
     /// Check a policy, then render firewall configurations (refuses while error-level findings remain).
@@ -55,7 +55,7 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Ask what the policy decides for a flow, and by which rule; `--path` shows the chain of flows.
     #[command(
-        after_help = "X and Y are a zone, a device, a group or an IP address. Exit 0: allowed (or a path exists);\n1: denied (or no path); 2: usage or input error.\n\nExamples:\n  zonal query policies/examples/riverbend-radiology.zonal --from ct-1 --to pacs-1 --service dicom\n  zonal query policy/ --from 10.20.110.11 --to pacs-1 --proto tcp --port 104\n  zonal query policy/ --from guest-wifi --to ct-1 --service rdp --path"
+        after_help = "X and Y are a zone, a device, a group, an IP address, a prefix (10.20.0.0/16) or `any`.\nWithout a service or protocol, prints everything allowed from X to Y (per device and zone).\nExit 0: allowed (or a path exists, or something is allowed); 1: denied (or no path, or nothing);\n2: usage or input error.\n\nExamples:\n  zonal query policies/examples/riverbend-radiology.zonal --from ct-1 --to pacs-1 --service dicom\n  zonal query policy/ --from 10.20.110.11 --to pacs-1 --proto tcp --port 104\n  zonal query policy/ --from guest-wifi --to ct-1 --service rdp --path\n  zonal query policy/ --from vendor-dmz --to modalities"
     )]
     Query(QueryArgs),
     /// Prove the rendered nftables or iptables rules in a real Linux kernel (needs root).
@@ -63,6 +63,31 @@ pub(crate) enum Command {
         after_help = "Builds one network namespace per zone and device and a router namespace, loads the rendered\nrules into the router, sends real TCP, UDP, ICMP and raw IP probes, and compares each with the\npolicy. Exit 0: every probe matches; 1: a mismatch (or the rules do not load); 2: cannot run.\nSee docs/verify.md.\n\nExamples:\n  sudo zonal verify policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal verify policy/ --target iptables --deploy deploy.yaml --quiet"
     )]
     Verify(VerifyArgs),
+    /// Review a change: what it does to rules, reachability, paths into legacy and modality
+    /// zones, findings and rendered lines (computed from the two models, not the text).
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
+    /// Write an offline HTML report (zone matrix, per-device reach, findings, expiring rules) or CSV.
+    #[command(
+        after_help = "The HTML page is one self-contained file: no script, no font, no image, nothing loaded\nfrom the network. CSV rows: `zone-pair` (the matrix) and `place` (every device and the rest\nof each zone), with the services and the allowing rules.\n\nExamples:\n  zonal report policies/examples/riverbend-radiology.zonal -o report.html\n  zonal report policy/ --format csv -o reach.csv\n  zonal report policy/ --expiring-within 60d -o report.html"
+    )]
+    Report(ReportArgs),
+    /// Draw the zones (or devices) and the permitted flows: Graphviz DOT, Mermaid or SVG.
+    #[command(
+        after_help = "Nodes are coloured by trust (untrusted red, low orange, medium yellow, high green);\nlegacy zones and end-of-support devices have a thick red border, external zones a dashed one;\nedges carry the permitted services. SVG is laid out in Rust: Graphviz is not needed.\n\nExamples:\n  zonal graph policies/examples/riverbend-radiology.zonal --format svg -o zones.svg\n  zonal graph policy/ --format dot | dot -Tpng -o zones.png\n  zonal graph policy/ --format mermaid --focus modalities\n  zonal graph policy/ --devices --focus nm-1"
+    )]
+    Graph(GraphArgs),
+    /// Start a policy directory: a commented policy, a `zonal.toml` and a deployment binding.
+    #[command(
+        after_help = "Writes DIR/policy.zonal, DIR/zonal.toml and DIR/deploy.yaml (creating DIR); refuses to\noverwrite any of them. `zonal check DIR` accepts the result.\n\nExample:\n  zonal init my-hospital && zonal check my-hospital"
+    )]
+    Init(InitArgs),
+    /// Turn an asset-inventory export (CSV, JSON, YAML) into zone and device declarations.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Print the manual page (roff) generated from the command-line definitions.
+    #[command(after_help = "Example:\n  zonal man > /usr/local/share/man/man1/zonal.1")]
+    Man,
     /// Judge observed traffic (Zeek, conntrack, CSV) with the policy: what would it block?
     #[command(
         after_help = "Every record is judged by the policy's decision function (initiator side only). Denied flows\nare aggregated by source, destination and service, with a suggested `allow` line each; allowed\nflows are counted per rule, and rules no traffic used are listed. See docs/observe.md.\nExit 0: done; 1: --fail-on-denied and something would be denied; 2: usage, input or I/O error.\n\nExamples:\n  zonal replay policies/examples/riverbend-radiology.zonal --flows policies/examples/traffic/riverbend.conn.log\n  zonal replay policy/ --flows conn.log conntrack.txt --report markdown > change-note.md\n  zonal replay policy/ --flows export.csv --fail-on-denied"
@@ -107,6 +132,10 @@ pub(crate) struct CheckArgs {
     /// The lowest finding severity that makes the exit code 1.
     #[arg(long, value_name = "LEVEL", default_value = "high")]
     pub(crate) fail_on: String,
+    /// Also list the rules whose `until` is at most this far away (`30d`, `4w`), expired ones
+    /// included (human and short formats; the exit code is unchanged).
+    #[arg(long, value_name = "DAYS")]
+    pub(crate) expiring_within: Option<String>,
     /// Accept every current lint finding: write them to the baseline file named in `zonal.toml`
     /// (default `zonal-baseline.json` beside the policy); later runs report only new findings.
     #[arg(long)]
@@ -130,10 +159,11 @@ pub(crate) enum Format {
 
 #[derive(Args, Debug)]
 pub(crate) struct FmtArgs {
-    /// Files or directories to format.
+    /// Files or directories to format; `-` formats stdin to stdout.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
-    /// Do not write; exit 1 if a file is not formatted.
+    /// Do not write; print the diff that formatting would apply and exit 1 if a file is not
+    /// formatted.
     #[arg(long)]
     pub(crate) check: bool,
 }
@@ -281,6 +311,157 @@ pub(crate) struct QueryArgs {
     pub(crate) show_path: bool,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+}
+
+const DIFF_HELP: &str = "\
+OLD and NEW are policy files or directories. With `--git REV`, give one PATH: the policy there
+is compared with the same path at the git revision REV (read through git; nothing is checked
+out). A pure reformat or reordering is reported as \"no semantic change\".
+
+Exit 0: reviewed (whatever changed); 1: `--fail-on-new LEVEL` and the change introduces a
+finding at or above LEVEL; 2: usage or input error (either side invalid).
+
+Examples:
+  zonal diff old.zonal policies/examples/riverbend-radiology.zonal
+  zonal diff policies/examples/riverbend-radiology.zonal --git HEAD~1
+  zonal diff policy/ --git origin/main --format markdown --fail-on-new high > review.md";
+
+/// Output format of `zonal diff`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DiffFormat {
+    /// For a terminal (coloured as `--color` says).
+    Human,
+    /// A pull-request comment: a collapsible section per rendered file.
+    Markdown,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DiffArgs {
+    /// OLD NEW, or one PATH with `--git REV`.
+    #[arg(required = true, num_args = 1..=2, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Compare PATH with the same path at this git revision (a branch, tag or commit).
+    #[arg(long, value_name = "REV")]
+    pub(crate) git: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub(crate) format: DiffFormat,
+    /// Exit 1 when the change introduces a finding at or above this severity
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) fail_on_new: Option<String>,
+    /// A deployment binding (YAML): compare the rendered files of its firewalls instead of
+    /// one file per target.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) deploy: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Output format of `zonal report`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// The matrix and per-place reach, for spreadsheets.
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReportArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub(crate) format: ReportFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// List the rules whose `until` is at most this far away (`30d`, `4w`).
+    #[arg(long, value_name = "DAYS", default_value = "30d")]
+    pub(crate) expiring_within: String,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Output format of `zonal graph`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GraphFormat {
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+    /// A Mermaid flowchart (GitHub and GitLab render it in Markdown).
+    Mermaid,
+    /// SVG, laid out without Graphviz.
+    Svg,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GraphArgs {
+    /// The policy file or directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub(crate) format: GraphFormat,
+    /// One node per device (and per zone's other addresses) instead of one per zone.
+    #[arg(long)]
+    pub(crate) devices: bool,
+    /// Only this zone or device and its neighbours.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) focus: Option<String>,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct InitArgs {
+    /// The directory to create or fill.
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+}
+
+const IMPORT_HELP: &str = "\
+Fields: name, ip, kind, vendor, model, os, vlan, subnet, end-of-support, ae, dicom-port, zone,
+ignore. Presets: `generic` (common CMDB column names: Hostname, IP Address, Device Type,
+Manufacturer, Operating System, VLAN, Subnet, AE Title, DICOM Port, ...) and `armis` (Armis
+device records: name, ipAddress, type, manufacturer, model, operatingSystem). Zones come from the
+zone column, else the subnet, else the VLAN, else `--prefix-len`. Rows that cannot be used are
+reported with their row numbers and nothing is written (exit 2). See docs/import.md.
+
+Examples:
+  zonal import assets.csv -o policy/inventory.zonal
+  zonal import export.json --preset armis --prefix-len 24 -o inventory.zonal
+  zonal import cmdb.csv --map \"Asset Tag=name\" --map \"Segment=zone\" -o inventory.zonal";
+
+#[derive(Args, Debug)]
+pub(crate) struct ImportArgs {
+    /// The export: `*.csv`, `*.json`, `*.yaml` / `*.yml`.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The column names to expect: `generic` or `armis`.
+    #[arg(long, value_name = "PRESET", default_value = "generic")]
+    pub(crate) preset: String,
+    /// Map a column to a field, e.g. `--map "Asset Tag=name"` (repeatable).
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub(crate) maps: Vec<String>,
+    /// Rows with no zone, subnet or VLAN go to the zone of their address's prefix of this length.
+    #[arg(long, value_name = "N")]
+    pub(crate) prefix_len: Option<u8>,
+    /// The policy's name (default: the file's name).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// Write to this file (atomically; refuses to overwrite) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// The date end-of-support dates are judged against (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE", env = "ZONAL_TODAY")]
+    pub(crate) today: Option<String>,
 }
 
 /// Format of flow-record files.

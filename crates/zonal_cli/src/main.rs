@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod fs;
+mod git;
 mod lint_output;
 mod printer;
 mod signals;

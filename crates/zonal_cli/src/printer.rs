@@ -44,6 +44,11 @@ fn color(stream: Stream) -> Color {
     if on { Color::Always } else { Color::Never }
 }
 
+/// Whether text written to `stream` is coloured.
+pub(crate) fn colored(stream: Stream) -> bool {
+    color(stream) == Color::Always
+}
+
 /// A diagnostic in the human format, coloured as `stream` wants.
 pub(crate) fn human(db: &SourceDb, d: &Diagnostic, stream: Stream) -> String {
     render::human_in(db, d, color(stream))

@@ -13,6 +13,10 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
             args.fail_on
         );
     };
+    let expiring_within = match &args.expiring_within {
+        Some(t) => Some(super::report::days(t)?),
+        None => None,
+    };
     let mut status = ExitStatus::Success;
     let mut json_all = Vec::new();
     let mut sarif = crate::lint_output::Sarif::default();
@@ -35,6 +39,11 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
             Format::Json => {
                 json_all.extend(diags.iter().map(|d| render::json(&loaded.db, d)));
             }
+        }
+        if let (Some(within), Some(policy), Format::Human | Format::Short) =
+            (expiring_within, &loaded.policy, args.format)
+        {
+            print_expiring(&loaded.db, policy, within);
         }
         let s = exit_for(&diags, fail_on);
         if s == ExitStatus::Error || (s == ExitStatus::Findings && status == ExitStatus::Success) {
@@ -87,4 +96,32 @@ fn print_text(db: &SourceDb, diags: &Diagnostics, format: Format) {
             printer::out(&format!("{errors} error(s), {findings} finding(s)\n"));
         }
     }
+}
+
+/// The rules whose `until` is at most `within` days away (expired ones too).
+fn print_expiring(db: &SourceDb, policy: &zonal_model::Policy, within: u32) {
+    let list = zonal_review::expiry::expiring(policy, within);
+    let mut out = format!(
+        "{} rule(s) expire within {within} day(s) of {}\n",
+        list.len(),
+        policy.today
+    );
+    for e in &list {
+        let r = policy.rule(e.rule);
+        let lc = db.line_col(r.span.file, r.span.range.start);
+        let left = if e.days_left < 0 {
+            "expired".to_string()
+        } else {
+            format!("in {} day(s)", e.days_left)
+        };
+        out.push_str(&format!(
+            "  {}:{}:{}: `{}` until {} ({left})\n",
+            db.name(r.span.file),
+            lc.line,
+            lc.col,
+            r.name,
+            e.until
+        ));
+    }
+    printer::out(&out);
 }

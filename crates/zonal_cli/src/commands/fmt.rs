@@ -10,7 +10,47 @@ use crate::args::FmtArgs;
 use crate::fs::{FsLoader, write_atomic};
 use crate::printer;
 
+/// `zonal fmt -`: the text on stdin, formatted, on stdout (for editors);
+/// with `--check`, the diff on stdout and exit 1 when it is not formatted.
+fn stdin(check: bool) -> anyhow::Result<ExitStatus> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(zonal_syntax::MAX_FILE_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .context("cannot read stdin as UTF-8 text")?;
+    if text.len() > zonal_syntax::MAX_FILE_BYTES {
+        anyhow::bail!("stdin is larger than a policy file may be");
+    }
+    let mut db = SourceDb::new();
+    let id = db.add("<stdin>", text.clone());
+    let parsed = zonal_syntax::parse(id, &text);
+    if !parsed.diagnostics.is_empty() {
+        for d in &parsed.diagnostics {
+            printer::err(&printer::human(&db, d, printer::Stream::Stderr));
+        }
+        printer::error("error: stdin has syntax errors; not formatted");
+        return Ok(ExitStatus::Error);
+    }
+    let formatted = zonal_syntax::format(&parsed.file, &text);
+    if !check {
+        printer::out(&formatted);
+        return Ok(ExitStatus::Success);
+    }
+    if formatted == text {
+        return Ok(ExitStatus::Success);
+    }
+    printer::out(&zonal_review::unified_diff(&text, &formatted, "<stdin>").2);
+    Ok(ExitStatus::Findings)
+}
+
 pub(crate) fn run(args: &FmtArgs) -> anyhow::Result<ExitStatus> {
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        if args.paths.len() > 1 {
+            anyhow::bail!("`zonal fmt -` formats stdin alone: name no other path");
+        }
+        return stdin(args.check);
+    }
     let mut files: Vec<PathBuf> = Vec::new();
     for p in &args.paths {
         collect(p, &mut files)?;
@@ -37,7 +77,8 @@ pub(crate) fn run(args: &FmtArgs) -> anyhow::Result<ExitStatus> {
             continue;
         }
         if args.check {
-            printer::outln(&format!("would reformat `{name}`"));
+            printer::outln(&format!("would reformat `{name}`:"));
+            printer::out(&zonal_review::unified_diff(&text, &formatted, &name).2);
             if status == ExitStatus::Success {
                 status = ExitStatus::Findings;
             }

@@ -2,12 +2,17 @@
 
 mod build;
 mod check;
+mod diff;
 mod drift;
 mod explain;
 mod fmt;
+mod graph;
+mod import;
+mod init;
 mod learn;
 mod query;
 mod replay;
+mod report;
 mod verify;
 
 use std::path::Path;
@@ -27,12 +32,24 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Build(a) => build::run(&a),
         Command::Check(a) => check::run(&a),
+        Command::Diff(a) => diff::run(&a),
         Command::Fmt(a) => fmt::run(&a),
+        Command::Graph(a) => graph::run(&a),
+        Command::Init(a) => init::run(&a),
+        Command::Import(a) => import::run(&a),
+        Command::Man => {
+            use clap::CommandFactory as _;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            crate::printer::out(&String::from_utf8_lossy(&buf));
+            Ok(ExitStatus::Success)
+        }
         Command::Explain(a) => explain::run(&a),
         Command::Query(a) => query::run(&a),
         Command::Replay(a) => replay::run(&a),
         Command::Learn(a) => learn::run(&a),
         Command::Drift(a) => drift::run(&a),
+        Command::Report(a) => report::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Completions(a) => {
             use clap::CommandFactory as _;

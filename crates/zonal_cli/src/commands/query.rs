@@ -46,6 +46,33 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
             name,
         });
     }
+    if text == "any" {
+        return Ok(Place {
+            endpoints: vec![Endpoint::Any],
+            addrs: AddrSet::full(),
+            name: "any".to_string(),
+        });
+    }
+    if text.contains('/')
+        && let Ok(prefix) = zonal_model::Prefix::parse(text)
+    {
+        // For `--path`, a prefix stands for the zones it overlaps.
+        let addrs = prefix.to_set();
+        let mut endpoints: Vec<Endpoint> = policy
+            .zones
+            .iter()
+            .filter(|z| z.addrs.overlaps(&addrs))
+            .map(|z| Endpoint::Zone(z.id))
+            .collect();
+        if endpoints.is_empty() {
+            endpoints.push(Endpoint::Any);
+        }
+        return Ok(Place {
+            endpoints,
+            addrs,
+            name: text.to_string(),
+        });
+    }
     if let Some(z) = policy.zone_by_name(text) {
         return Ok(Place {
             endpoints: vec![Endpoint::Zone(z.id)],
@@ -165,6 +192,33 @@ fn location(db: &SourceDb, span: Span) -> String {
     format!("{}:{}:{}", db.name(span.file), lc.line, lc.col)
 }
 
+/// Without a service: everything the policy allows from X to Y, per pair
+/// of places (device, rest of a zone), with the services and a rule.
+fn between(policy: &Policy, db: &SourceDb, from: &Place, to: &Place) -> ExitStatus {
+    let all = zonal_review::allowed(policy, &from.addrs, &to.addrs);
+    printer::outln(&format!(
+        "{} -> {} : everything allowed",
+        from.name, to.name
+    ));
+    if all.is_empty() {
+        printer::outln("  nothing: no rule allows any traffic between them");
+        return ExitStatus::Findings;
+    }
+    for a in &all {
+        printer::outln(&format!("  {} -> {} : {}", a.src, a.dst, a.services));
+        if let Some((packet, rule)) = &a.example {
+            let at = policy
+                .rules
+                .iter()
+                .find(|r| &r.name == rule)
+                .map(|r| location(db, r.span))
+                .unwrap_or_default();
+            printer::outln(&format!("        e.g. {packet} by `{rule}` at {at}"));
+        }
+    }
+    ExitStatus::Success
+}
+
 #[expect(
     clippy::too_many_lines,
     reason = "reads the options, resolves both ends, decides and prints: one command, one screen of steps"
@@ -183,6 +237,9 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     };
     let from = resolve(policy, &args.from)?;
     let to = resolve(policy, &args.to)?;
+    if args.service.is_none() && args.proto.is_none() && !args.show_path {
+        return Ok(between(policy, db, &from, &to));
+    }
     // `--path` alone asks whether any chain of permitted flows leads from
     // X to Y, whatever the service of the last hop.
     let path_only = args.show_path && args.service.is_none() && args.proto.is_none();
