@@ -1,6 +1,7 @@
 //! End-to-end tests. One test binary; one module per concern.
 
 mod asa_panos;
+mod broad;
 mod build;
 mod diagnostics;
 mod exactness;

@@ -18,8 +18,8 @@ use crate::plan::FirewallPlan;
 fn rendered_rules<'p>(plan: &FirewallPlan<'p>) -> Vec<&'p Rule> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for pair in &plan.pairs {
-        for e in &pair.entries {
+    {
+        for e in plan.all_entries() {
             for r in std::iter::once(e.rule).chain(e.also.iter().copied()) {
                 if seen.insert(r.id) {
                     out.push(r);
@@ -72,35 +72,51 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
     // (the traffic flows anyway; the point is that nothing restricts it).
     let mut allows: std::collections::BTreeMap<(String, String), Vec<&Rule>> =
         std::collections::BTreeMap::new();
-    for pair in plan.pairs.iter().filter(|p| p.src == p.dst) {
-        let zone = &plan[pair.src];
+    // Same-zone entries: a pair's own (narrow) entries, then the wide
+    // entries restricted to the zone.
+    let mut same_zone: Vec<(crate::plan::PlanZoneId, &Rule, AddrSet, AddrSet)> = Vec::new();
+    for (zi, zone) in plan.zone_ids() {
+        if let Some(pair) = plan.narrow.iter().find(|p| p.src == zi && p.dst == zi) {
+            for e in pair.entries.iter().filter(|e| !e.injected) {
+                same_zone.push((zi, e.rule, e.src.clone(), e.dst.clone()));
+            }
+        }
+        for e in &plan.wide {
+            let (s, d) = (e.src.intersect(&zone.addrs), e.dst.intersect(&zone.addrs));
+            if !s.is_empty() && !d.is_empty() {
+                same_zone.push((zi, e.rule, s, d));
+            }
+        }
+    }
+    for (zi, rule, src, dst) in &same_zone {
+        let zone = &plan[*zi];
         if zone.pseudo {
             continue;
         }
         let Some(z) = plan.policy.zone_by_name(&zone.name) else {
             continue;
         };
-        for e in &pair.entries {
+        {
             // `a -> any` covers `a -> a` only incidentally: warn about the
             // rules written between named endpoints.
             let names_any =
                 |w: &[(String, zonal_diagnostics::Span)]| w.iter().any(|(n, _)| n == "any");
-            if names_any(&e.rule.src_written) || names_any(&e.rule.dst_written) {
+            if names_any(&rule.src_written) || names_any(&rule.dst_written) {
                 continue;
             }
             let subnet = z.networks.iter().find(|n| {
                 let n = AddrSet::from_prefixes([*n]);
-                !e.src.intersect(&n).is_empty() && !e.dst.intersect(&n).is_empty()
+                !src.intersect(&n).is_empty() && !dst.intersect(&n).is_empty()
             });
             let Some(subnet) = subnet else { continue };
-            if !warned.insert(e.rule.id) {
+            if !warned.insert(rule.id) {
                 continue;
             }
-            if e.rule.action == Action::Allow {
+            if rule.action == Action::Allow {
                 allows
                     .entry((zone.name.clone(), subnet.to_string()))
                     .or_default()
-                    .push(e.rule);
+                    .push(*rule);
                 continue;
             }
             // A deny inside one subnet is the dangerous case: the traffic
@@ -111,9 +127,9 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
                     Severity::Low,
                     format!(
                         "rule `{}` denies traffic inside `{subnet}` of zone `{}`, which never crosses the {target} firewall: it is not enforced",
-                        e.rule.name, zone.name
+                        rule.name, zone.name
                     ),
-                    e.rule.span,
+                    rule.span,
                     "not enforced by a layer-3 firewall",
                 )
                 .with_help(
@@ -159,8 +175,8 @@ pub(crate) fn cut_comments(target: Target, plan: &FirewallPlan<'_>) -> Diagnosti
     }
     let max = escape::limits(target).comment_max;
     let mut warned = BTreeSet::new();
-    for pair in &plan.pairs {
-        for e in &pair.entries {
+    {
+        for e in plan.all_entries() {
             if e.rule.justification.is_none() || !warned.insert(e.rule.id) {
                 continue;
             }

@@ -17,6 +17,14 @@
 //! packet to its zone pair's entries and taking the first match (denies
 //! first) gives exactly `Policy::decide`.
 //!
+//! Wide terms: in address mode a term that spans more than
+//! [`WIDE_MIN_PAIRS`] zone pairs (`any -> any`, group → group) is not split
+//! per pair: it becomes one entry of [`FirewallPlan::wide`], decided after
+//! the packet's zone pair did not decide it. Deny wins, so each narrow pair
+//! with an allow also carries the wide denies restricted to it (marked
+//! [`Entry::injected`]); the rendered size then follows the policy, not
+//! the product of the zones. With interfaces the plan has no wide entries.
+//!
 //! Family split: [`Entry::family`] restricts an entry to IPv4 or IPv6 and
 //! refuses (never widens) when a side has no address of that family.
 
@@ -104,6 +112,10 @@ pub(crate) struct Entry<'p> {
     pub(crate) dst: AddrSet,
     /// Services.
     pub(crate) services: ServiceSet,
+    /// Whether this is a wide deny restricted to its zone pair (see
+    /// [`FirewallPlan::wide`]): it repeats, inside a pair with allows, a
+    /// deny the wide list decides anyway.
+    pub(crate) injected: bool,
 }
 
 /// The entries of one ordered zone pair.
@@ -128,8 +140,21 @@ pub struct FirewallPlan<'p> {
     pub(crate) firewall: &'p Firewall,
     /// Zones (sorted by name; the pseudo zone last).
     pub(crate) zones: Vec<PlanZone>,
-    /// Zone pairs with at least one entry, sorted by `(src, dst)`.
-    pub(crate) pairs: Vec<Pair<'p>>,
+    /// Zone pairs with at least one narrow entry, sorted by `(src, dst)`:
+    /// the terms that span few zone pairs, plus (marked
+    /// [`Entry::injected`], after the pair's denies) the wide denies
+    /// restricted to each pair that has an allow. nftables, iptables and
+    /// SRX render them pair by pair and the wide list after them; pf and
+    /// IOS merge both per rule ([`FirewallPlan::by_rule`]); the other
+    /// vendor targets restrict the wide entries to each pair and merge the
+    /// pairs into zone lists.
+    pub(crate) narrow: Vec<Pair<'p>>,
+    /// Entries of the wide terms (those spanning more than
+    /// [`WIDE_MIN_PAIRS`] zone pairs, address mode only), restricted to the
+    /// plan's zones, denies first: they are decided after a packet's zone
+    /// pair did not decide it, before the default deny. Deny wins, so this
+    /// is exact: a pair with an allow carries the wide denies itself.
+    pub(crate) wide: Vec<Entry<'p>>,
     /// Whether packets are classified by interface (every bound zone has one).
     pub(crate) by_interface: bool,
     /// Notes for the output (raw; sanitise before output): expired rules,
@@ -246,10 +271,8 @@ impl<'p> FirewallPlan<'p> {
             }
         }
 
+        let by_interface = firewall.by_interface();
         let mut notes = Vec::new();
-        // (src zone, dst zone) -> rule -> fragments.
-        let mut frags: BTreeMap<(PlanZoneId, PlanZoneId), BTreeMap<RuleId, Vec<Fragment>>> =
-            BTreeMap::new();
         for rule in &policy.rules {
             if rule.expired {
                 let until = rule.until.map(|d| d.to_string()).unwrap_or_default();
@@ -257,57 +280,51 @@ impl<'p> FirewallPlan<'p> {
                     "rule {} expired on {until}; not rendered",
                     rule.name
                 ));
-                continue;
             }
-            let mut placed = false;
-            for term in &rule.terms {
-                if term.services.is_empty() {
-                    continue;
-                }
-                let srcs: Vec<(PlanZoneId, AddrSet)> = zones
-                    .iter()
-                    .enumerate()
-                    .map(|(i, z)| (PlanZoneId::new(i), term.src.intersect(&z.addrs)))
-                    .filter(|(_, s)| !s.is_empty())
-                    .collect();
-                let dsts: Vec<(PlanZoneId, AddrSet)> = zones
-                    .iter()
-                    .enumerate()
-                    .map(|(i, z)| (PlanZoneId::new(i), term.dst.intersect(&z.addrs)))
-                    .filter(|(_, s)| !s.is_empty())
-                    .collect();
-                for (si, s) in &srcs {
-                    for (di, d) in &dsts {
-                        placed = true;
-                        frags
-                            .entry((*si, *di))
-                            .or_default()
-                            .entry(rule.id)
-                            .or_default()
-                            .push((s.clone(), d.clone(), term.services.clone()));
-                    }
-                }
-            }
-            if !placed {
+        }
+        let index = ZoneIndex::new(&zones);
+        let split = split_terms(policy, &zones, &index, !by_interface);
+        for rule in &policy.rules {
+            if !rule.expired && !split.placed.contains(&rule.id) {
                 notes.push(format!("rule {}{NO_TRAFFIC}", rule.name));
             }
         }
-
-        let mut pairs = Vec::new();
-        for ((src, dst), by_rule) in frags {
-            let entries = ordered_entries(policy, by_rule);
-            pairs.push(Pair { src, dst, entries });
+        let mut wide_by_rule: BTreeMap<RuleId, Vec<Fragment>> = BTreeMap::new();
+        for (rid, f) in split.wide {
+            wide_by_rule.entry(rid).or_default().push(f);
+        }
+        let wide = ordered_entries(policy, wide_by_rule);
+        let mut narrow = Vec::new();
+        for ((src, dst), by_rule) in split.narrow {
+            let mut entries = ordered_entries(policy, by_rule);
+            inject_wide_denies(
+                &mut entries,
+                &wide,
+                &zones[src.index()],
+                &zones[dst.index()],
+            );
+            narrow.push(Pair { src, dst, entries });
         }
         let names = address_names(policy, &zones);
         FirewallPlan {
             policy,
             firewall,
             zones,
-            pairs,
-            by_interface: firewall.by_interface(),
+            narrow,
+            wide,
+            by_interface,
             notes,
             names,
         }
+    }
+
+    /// Every rendered entry once: the narrow pairs' own entries (not the
+    /// injected wide denies) and the wide entries.
+    pub(crate) fn all_entries(&self) -> impl Iterator<Item = &Entry<'p>> {
+        self.narrow
+            .iter()
+            .flat_map(|p| p.entries.iter().filter(|e| !e.injected))
+            .chain(&self.wide)
     }
 
     /// The entries merged over zone pairs, one group per rule (denies
@@ -318,8 +335,8 @@ impl<'p> FirewallPlan<'p> {
     pub(crate) fn by_rule(&self) -> Vec<Entry<'p>> {
         let policy = self.policy;
         let mut frags: BTreeMap<RuleId, Vec<Fragment>> = BTreeMap::new();
-        for pair in &self.pairs {
-            for e in &pair.entries {
+        {
+            for e in self.all_entries() {
                 for rule in std::iter::once(e.rule).chain(e.also.iter().copied()) {
                     frags.entry(rule.id).or_default().push((
                         e.src.clone(),
@@ -338,16 +355,12 @@ impl<'p> FirewallPlan<'p> {
         let policy = self.policy;
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::new();
-        for pair in &self.pairs {
-            for e in &pair.entries {
-                seen.insert(e.rule.id);
-            }
+        for e in self.all_entries() {
+            seen.insert(e.rule.id);
         }
-        for pair in &self.pairs {
-            for e in &pair.entries {
-                if e.family(family).is_ok() {
-                    seen.remove(&e.rule.id);
-                }
+        for e in self.all_entries() {
+            if e.family(family).is_ok() {
+                seen.remove(&e.rule.id);
             }
         }
         let fam = family_name(family);
@@ -403,6 +416,7 @@ impl<'p> FirewallPlan<'p> {
                     src: s,
                     dst: d,
                     services: term.services.clone(),
+                    injected: false,
                 };
                 if rule.action == Action::Deny {
                     denies.push(e);
@@ -461,6 +475,142 @@ impl<'p> FirewallPlan<'p> {
     }
 }
 
+/// A term spanning more than this many zone pairs is wide: rendered once
+/// (per family) with its address sets instead of once per zone pair.
+pub(crate) const WIDE_MIN_PAIRS: usize = 4;
+
+/// The plan zones' address ranges, sorted, to find the zones a set meets
+/// without intersecting it with every zone.
+struct ZoneIndex {
+    v4: Vec<(u32, u32, usize)>,
+    v6: Vec<(u128, u128, usize)>,
+}
+
+impl ZoneIndex {
+    fn new(zones: &[PlanZone]) -> Self {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for (i, z) in zones.iter().enumerate() {
+            v4.extend(z.addrs.v4_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
+            v6.extend(z.addrs.v6_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
+        }
+        v4.sort_unstable();
+        v6.sort_unstable();
+        ZoneIndex { v4, v6 }
+    }
+
+    /// The zones (positions, ascending) whose addresses meet `set`.
+    fn zones_of(&self, set: &AddrSet) -> Vec<usize> {
+        fn meet<T: Copy + Ord>(index: &[(T, T, usize)], ranges: &[(T, T)], out: &mut Vec<usize>) {
+            for &(lo, hi) in ranges {
+                // Zone ranges are disjoint: sorted by start, so by end too.
+                let first = index.partition_point(|&(_, zhi, _)| zhi < lo);
+                for &(zlo, _, z) in &index[first..] {
+                    if zlo > hi {
+                        break;
+                    }
+                    out.push(z);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        meet(&self.v4, set.v4_ranges(), &mut out);
+        meet(&self.v6, set.v6_ranges(), &mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// The active terms of a policy split into narrow fragments per zone pair
+/// and wide fragments (when `allow_wide`).
+struct Split {
+    narrow: BTreeMap<(PlanZoneId, PlanZoneId), BTreeMap<RuleId, Vec<Fragment>>>,
+    wide: Vec<(RuleId, Fragment)>,
+    /// Rules with at least one fragment.
+    placed: std::collections::BTreeSet<RuleId>,
+}
+
+fn split_terms(policy: &Policy, zones: &[PlanZone], index: &ZoneIndex, allow_wide: bool) -> Split {
+    let mut split = Split {
+        narrow: BTreeMap::new(),
+        wide: Vec::new(),
+        placed: std::collections::BTreeSet::new(),
+    };
+    let covered = AddrSet::union_all(zones.iter().map(|z| z.addrs.clone()));
+    for rule in policy.rules.iter().filter(|r| !r.expired) {
+        for term in &rule.terms {
+            if term.services.is_empty() {
+                continue;
+            }
+            let (sz, dz) = (index.zones_of(&term.src), index.zones_of(&term.dst));
+            if sz.is_empty() || dz.is_empty() {
+                continue;
+            }
+            split.placed.insert(rule.id);
+            if allow_wide && sz.len().saturating_mul(dz.len()) > WIDE_MIN_PAIRS {
+                split.wide.push((
+                    rule.id,
+                    (
+                        term.src.intersect(&covered),
+                        term.dst.intersect(&covered),
+                        term.services.clone(),
+                    ),
+                ));
+                continue;
+            }
+            let part = |list: &[usize], set: &AddrSet| -> Vec<(PlanZoneId, AddrSet)> {
+                list.iter()
+                    .map(|&i| (PlanZoneId::new(i), set.intersect(&zones[i].addrs)))
+                    .collect()
+            };
+            let (srcs, dsts) = (part(&sz, &term.src), part(&dz, &term.dst));
+            for (si, s) in &srcs {
+                for (di, d) in &dsts {
+                    split
+                        .narrow
+                        .entry((*si, *di))
+                        .or_default()
+                        .entry(rule.id)
+                        .or_default()
+                        .push((s.clone(), d.clone(), term.services.clone()));
+                }
+            }
+        }
+    }
+    split
+}
+
+/// Puts the wide denies, restricted to the zone pair, after the pair's
+/// own denies when the pair has an allow: a pair's allow must not decide a
+/// packet a wide deny denies.
+fn inject_wide_denies<'p>(
+    entries: &mut Vec<Entry<'p>>,
+    wide: &[Entry<'p>],
+    src: &PlanZone,
+    dst: &PlanZone,
+) {
+    let Some(first_allow) = entries.iter().position(|e| e.rule.action == Action::Allow) else {
+        return;
+    };
+    let mut injected = Vec::new();
+    for w in wide.iter().filter(|w| w.rule.action == Action::Deny) {
+        let (s, d) = (w.src.intersect(&src.addrs), w.dst.intersect(&dst.addrs));
+        if s.is_empty() || d.is_empty() {
+            continue;
+        }
+        injected.push(Entry {
+            rule: w.rule,
+            also: w.also.clone(),
+            src: s,
+            dst: d,
+            services: w.services.clone(),
+            injected: true,
+        });
+    }
+    entries.splice(first_allow..first_allow, injected);
+}
+
 /// The entries of per-rule fragments: merged per rule, denies first, then
 /// allows, in canonical rule order, no entry twice.
 fn ordered_entries<'p>(
@@ -478,6 +628,7 @@ fn ordered_entries<'p>(
                 src,
                 dst,
                 services,
+                injected: false,
             };
             if rule.action == Action::Deny {
                 denies.push(e);

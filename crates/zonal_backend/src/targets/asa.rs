@@ -363,9 +363,7 @@ fn items<'e>(
         }
     }
     for e in plan
-        .pairs
-        .iter()
-        .flat_map(|p| &p.entries)
+        .all_entries()
         .chain(leaving.iter().flat_map(|(_, l)| l))
     {
         rendered.insert(e.rule.id);

@@ -248,10 +248,11 @@ fn view_model(plan: &FirewallPlan<'_>) -> Result<(IosView, Diagnostics), Diagnos
             let Some(ifname) = &zone.interface else {
                 continue;
             };
-            // Leaving the zone: to bound zones (the plan's pairs) and to
-            // everything outside them.
+            // Leaving the zone: to bound zones (the plan's pairs; with
+            // interfaces the plan has no wide entries) and to everything
+            // outside them.
             let mut leaving: Lists<'_> = plan
-                .pairs
+                .narrow
                 .iter()
                 .filter(|p| p.src == zi)
                 .map(|p| p.entries.clone())
@@ -520,6 +521,7 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
                 src: bs.intersect(&ek.src),
                 dst: bd.intersect(&ek.dst),
                 services: ej.services.intersect(&ek.services),
+                injected: false,
             };
             if !fix.src.is_empty() && !fix.dst.is_empty() && !fix.services.is_empty() {
                 permit(cx, &mut sec, &fix, fam, false);
@@ -1089,6 +1091,7 @@ mod tests {
             src: set(src),
             dst: set(dst),
             services,
+            injected: false,
         }
     }
 

@@ -142,11 +142,18 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
     } else {
         "ACCEPT".to_string()
     };
-    let (sflag, dflag) = ("-s", "-d");
-
     // Zone-pair chains.
     let mut pair_chains = Vec::new();
-    for pair in &plan.pairs {
+    let mut cx = EntryCx {
+        namer: &mut namer,
+        rules: &mut rules,
+        chains: &mut chains,
+        p,
+        fam,
+        deny_target: &deny_target,
+        allow_target: &allow_target,
+    };
+    for pair in &plan.narrow {
         let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
         let fam_entries: Vec<_> = pair
             .entries
@@ -156,80 +163,47 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         if fam_entries.is_empty() {
             continue;
         }
-        let chain = namer.name(T, &format!("{p}zp_"), &format!("{}_{}", sz.name, dz.name));
-        chains.push(chain.clone());
-        let mut first = true;
+        let chain = cx
+            .namer
+            .name(T, &format!("{p}zp_"), &format!("{}_{}", sz.name, dz.name));
+        cx.chains.push(chain.clone());
+        let mut sec = Some(escape::comment(
+            T,
+            &format!("zone pair {} to {}", sz.name, dz.name),
+        ));
         for fe in fam_entries {
-            let e = fe.entry;
-            let target = if e.action() == Action::Deny {
-                deny_target.clone()
-            } else {
-                allow_target.clone()
-            };
-            let comment = e.comment(T);
-            let time = e
-                .until()
-                .and_then(datestop)
-                .map(|d| format!(" -m time --datestop {d}"));
-            let time = time.unwrap_or_default();
             // Dispatch by address already guarantees that the source is in
             // the source zone and the destination in the destination zone:
             // a side that is the whole zone needs no match.
             let whole =
                 |set: &AddrSet, zone: &AddrSet| !plan.by_interface && *set == zone.family(fam);
-            let srcs = if whole(&fe.src, &sz.addrs) {
-                vec![String::new()]
-            } else {
-                plan::prefix_strings(&fe.src)
-                    .into_iter()
-                    .map(|p| format!("{sflag} {p}"))
-                    .collect()
-            };
-            let dsts = if whole(&fe.dst, &dz.addrs) {
-                vec![String::new()]
-            } else {
-                plan::prefix_strings(&fe.dst)
-                    .into_iter()
-                    .map(|p| format!("{dflag} {p}"))
-                    .collect()
-            };
-            let svcs = services(&fe.services, fam);
-            let section = if first {
-                first = false;
-                Some(escape::comment(
-                    T,
-                    &format!("zone pair {} to {}", sz.name, dz.name),
-                ))
-            } else {
-                None
-            };
-            let mut sec = section;
-            if srcs.len() > 1 && dsts.len() * svcs.len() > 1 {
-                let ec = namer.name(T, &format!("{p}e_"), e.name());
-                chains.push(ec.clone());
-                for s in &srcs {
-                    let m = s.clone();
-                    rules.push(rule(&chain, &m, &comment, &ec, sec.take()));
-                }
-                for d in &dsts {
-                    for svc in &svcs {
-                        let m = join(&[d, svc, &time]);
-                        rules.push(rule(&ec, &m, &comment, &target, None));
-                    }
-                }
-            } else {
-                for s in &srcs {
-                    for d in &dsts {
-                        for svc in &svcs {
-                            let m = join(&[s, d, svc, &time]);
-                            rules.push(rule(&chain, &m, &comment, &target, sec.take()));
-                        }
-                    }
-                }
-            }
+            let (ws, wd) = (whole(&fe.src, &sz.addrs), whole(&fe.dst, &dz.addrs));
+            cx.push(&chain, &fe, ws, wd, &mut sec);
         }
         pair_chains.push((pair.src, pair.dst, chain));
     }
+    // The wide entries: one chain, reached where a packet's zone pair did
+    // not decide it, before the default deny.
+    let wide_entries: Vec<_> = plan
+        .wide
+        .iter()
+        .filter_map(|e| e.family(fam).ok())
+        .collect();
+    let wide_chain = (!wide_entries.is_empty()).then(|| {
+        let chain = cx.namer.name(T, p, "wide");
+        cx.chains.push(chain.clone());
+        let mut sec = Some(escape::comment(
+            T,
+            "rules spanning many zone pairs, after the zone pairs",
+        ));
+        let full = AddrSet::full_family(fam);
+        for fe in &wide_entries {
+            let (ws, wd) = (fe.src == full, fe.dst == full);
+            cx.push(&chain, fe, ws, wd, &mut sec);
+        }
+        chain
+    });
+    let (sflag, dflag) = ("-s", "-d");
 
     // Dispatch from the entry chain.
     let mut dispatch = Vec::new();
@@ -278,8 +252,16 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
             )
         });
         rules.push(rule(&deny_chain, "", "", "DROP", None));
+        // Where a zone pair did not decide, the wide entries do, then the deny.
+        let fallback = match &wide_chain {
+            Some(w) => {
+                rules.push(rule(w, "", "", &deny_chain, None));
+                w.clone()
+            }
+            None => deny_chain.clone(),
+        };
         for (_, _, chain) in &pair_chains {
-            rules.push(rule(chain, "", "", &deny_chain, None));
+            rules.push(rule(chain, "", "", &fallback, None));
         }
         let order: Vec<PlanZoneId> = plan
             .zone_ids()
@@ -311,7 +293,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                 // Nothing is allowed from this zone; only needed before a catch-all.
                 if src_catch.is_some() && Some(zi) != catch_all {
                     for m in &src_match {
-                        dispatch.push(rule(&entry, m, "", &deny_chain, sec.take()));
+                        dispatch.push(rule(&entry, m, "", &fallback, sec.take()));
                     }
                 }
                 continue;
@@ -341,16 +323,20 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                     }
                 } else if dst_catch.is_some() {
                     for p in plan::prefix_strings(&dz.addrs.family(fam)) {
-                        rules.push(rule(&from, &format!("{dflag} {p}"), "", &deny_chain, None));
+                        rules.push(rule(&from, &format!("{dflag} {p}"), "", &fallback, None));
                     }
                 }
             }
             if dst_catch.is_none() {
-                rules.push(rule(&from, "", "", &deny_chain, None));
+                rules.push(rule(&from, "", "", &fallback, None));
             }
         }
     }
 
+    if let Some(w) = &wide_chain {
+        // Packets no dispatch rule took (the wide chain ends in the deny).
+        dispatch.push(rule(&entry, "", "", w, None));
+    }
     let mut notes: Vec<String> = plan.notes.iter().map(|n| escape::comment(T, n)).collect();
     notes.extend(plan.family_notes(fam).iter().map(|n| escape::comment(T, n)));
     let rule_count = rules.len() + dispatch.len() + TEMPLATE_RULES;
@@ -395,6 +381,81 @@ fn owned_prefix(raw: &str) -> String {
     let p = p.get(..12).unwrap_or(&p).trim_end_matches('_');
     let p = if p.is_empty() { "zonal" } else { p };
     format!("{p}_")
+}
+
+/// What turns plan entries into rules of a chain.
+struct EntryCx<'a> {
+    namer: &'a mut Namer,
+    rules: &'a mut Vec<IptRule>,
+    chains: &'a mut Vec<String>,
+    /// The owned chain prefix.
+    p: &'a str,
+    fam: Family,
+    deny_target: &'a str,
+    allow_target: &'a str,
+}
+
+impl EntryCx<'_> {
+    /// The rules of one entry in `chain`; a side marked whole needs no
+    /// match. Several source prefixes with several destination prefixes or
+    /// services get a chain of their own (one jump per source prefix).
+    fn push(
+        &mut self,
+        chain: &str,
+        fe: &plan::FamilyEntry<'_>,
+        whole_src: bool,
+        whole_dst: bool,
+        sec: &mut Option<String>,
+    ) {
+        let e = fe.entry;
+        let target = if e.action() == Action::Deny {
+            self.deny_target
+        } else {
+            self.allow_target
+        };
+        let comment = e.comment(T);
+        let time = e
+            .until()
+            .and_then(datestop)
+            .map(|d| format!(" -m time --datestop {d}"))
+            .unwrap_or_default();
+        let side = |whole: bool, set: &AddrSet, flag: &str| -> Vec<String> {
+            if whole {
+                vec![String::new()]
+            } else {
+                plan::prefix_strings(set)
+                    .into_iter()
+                    .map(|p| format!("{flag} {p}"))
+                    .collect()
+            }
+        };
+        let srcs = side(whole_src, &fe.src, "-s");
+        let dsts = side(whole_dst, &fe.dst, "-d");
+        let svcs = services(&fe.services, self.fam);
+        if srcs.len() > 1 && dsts.len() * svcs.len() > 1 {
+            let ec = self.namer.name(T, &format!("{}e_", self.p), e.name());
+            self.chains.push(ec.clone());
+            for s in &srcs {
+                self.rules.push(rule(chain, s, &comment, &ec, sec.take()));
+            }
+            for d in &dsts {
+                for svc in &svcs {
+                    let m = join(&[d, svc, &time]);
+                    self.rules.push(rule(&ec, &m, &comment, target, None));
+                }
+            }
+        } else {
+            for s in &srcs {
+                for d in &dsts {
+                    for svc in &svcs {
+                        let m = join(&[s, d, svc, &time]);
+                        self.rules
+                            .push(rule(chain, &m, &comment, target, sec.take()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn rule(

@@ -37,6 +37,9 @@ struct NftView {
     iface_map: Option<IfaceMap>,
     chains: Vec<NftChain>,
     dispatch: Vec<Dispatch>,
+    /// The wide entries' rules, in `forward` after the zone-pair
+    /// dispatch (a pair chain that does not decide returns there).
+    wide: Vec<NftRule>,
     log_prefix: String,
     /// The chain explicit deny rules jump to (log, rate limited, then
     /// drop) and its log prefix, when deny logging is on.
@@ -188,52 +191,26 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
 
     // One chain per zone pair.
     let mut pair_chains = Vec::new();
-    for pair in &plan.pairs {
+    let mut cx = RuleCx {
+        plan,
+        namer: &mut namer,
+        books: &mut books,
+        ports: &mut ports,
+        deny_verdict: if log_deny.is_some() {
+            "jump log_deny"
+        } else {
+            "drop"
+        },
+        allow_log: allow_log.as_ref(),
+    };
+    for pair in &plan.narrow {
         let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
-        let name = namer.name(T, "zp_", &format!("{}_to_{}", sz.name, dz.name));
+        let name = cx
+            .namer
+            .name(T, "zp_", &format!("{}_to_{}", sz.name, dz.name));
         let mut rules = Vec::new();
         for e in &pair.entries {
-            for fam in [Family::V4, Family::V6] {
-                let Ok(fe) = e.family(fam) else { continue };
-                let book = &mut books[usize::from(fam == Family::V6)];
-                let src = addr_ref(
-                    plan,
-                    &mut namer,
-                    book,
-                    &fe.src,
-                    &format!("{}_src", e.name()),
-                );
-                let dst = addr_ref(
-                    plan,
-                    &mut namer,
-                    book,
-                    &fe.dst,
-                    &format!("{}_dst", e.name()),
-                );
-                let (verdict, log) = match e.action() {
-                    Action::Deny if log_deny.is_some() => ("jump log_deny", None),
-                    Action::Deny => ("drop", None),
-                    Action::Allow => ("accept", allow_log.clone()),
-                };
-                for svc in services(
-                    &fe.services,
-                    fam,
-                    &mut ports,
-                    &mut namer,
-                    &port_hint(policy, &e.services, e.rule),
-                ) {
-                    rules.push(NftRule {
-                        fam: if fam == Family::V4 { "ip" } else { "ip6" },
-                        src: src.clone(),
-                        dst: dst.clone(),
-                        svc,
-                        time: e.until().and_then(meta_time),
-                        log: log.clone(),
-                        verdict,
-                        comment: e.comment(T),
-                    });
-                }
-            }
+            cx.push_rules(e, &mut rules);
         }
         let comment = escape::comment(T, &format!("zone pair {} to {}", sz.name, dz.name));
         chains.push(NftChain {
@@ -244,6 +221,11 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
             notes: Vec::new(),
         });
         pair_chains.push((pair.src, pair.dst, name));
+    }
+    // The wide entries, once per family, after zone-pair dispatch.
+    let mut wide = Vec::new();
+    for e in &plan.wide {
+        cx.push_rules(e, &mut wide);
     }
 
     let mut iface_map = None;
@@ -376,6 +358,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
     }
     let antispoof = !plan.by_interface;
     let rule_count = count_rules(&chains, &dispatch, iface_map.is_some())
+        + wide.len()
         + usize::from(antispoof)
         + if log_deny.is_some() {
             LOG_DENY_RULES
@@ -397,6 +380,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
         iface_map,
         chains,
         dispatch,
+        wide,
         log_prefix: format!("{} DENY", fw.logging.prefix),
         log_deny,
         antispoof,
@@ -408,6 +392,63 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
 /// Rules `chain forward` of `main.nft.j2` writes whatever the data: the
 /// conntrack verdict map and the explicit default deny (a rate-limited
 /// log, then the drop).
+/// What turns plan entries into rules.
+struct RuleCx<'a, 'p> {
+    plan: &'a FirewallPlan<'p>,
+    namer: &'a mut Namer,
+    books: &'a mut [AddressBook; 2],
+    ports: &'a mut PortSets,
+    deny_verdict: &'static str,
+    allow_log: Option<&'a String>,
+}
+
+impl RuleCx<'_, '_> {
+    /// The rules of one entry: per family, one per service form.
+    fn push_rules(&mut self, e: &plan::Entry<'_>, rules: &mut Vec<NftRule>) {
+        let policy = self.plan.policy;
+        for fam in [Family::V4, Family::V6] {
+            let Ok(fe) = e.family(fam) else { continue };
+            let book = &mut self.books[usize::from(fam == Family::V6)];
+            let src = addr_ref(
+                self.plan,
+                self.namer,
+                book,
+                &fe.src,
+                &format!("{}_src", e.name()),
+            );
+            let dst = addr_ref(
+                self.plan,
+                self.namer,
+                book,
+                &fe.dst,
+                &format!("{}_dst", e.name()),
+            );
+            let (verdict, log) = match e.action() {
+                Action::Deny => (self.deny_verdict, None),
+                Action::Allow => ("accept", self.allow_log.cloned()),
+            };
+            for svc in services(
+                &fe.services,
+                fam,
+                self.ports,
+                self.namer,
+                &port_hint(policy, &e.services, e.rule),
+            ) {
+                rules.push(NftRule {
+                    fam: if fam == Family::V4 { "ip" } else { "ip6" },
+                    src: src.clone(),
+                    dst: dst.clone(),
+                    svc,
+                    time: e.until().and_then(meta_time),
+                    log: log.clone(),
+                    verdict,
+                    comment: e.comment(T),
+                });
+            }
+        }
+    }
+}
+
 const FORWARD_FIXED_RULES: usize = 3;
 
 /// Rules of `chain log_deny` (a rate-limited log, then the drop).

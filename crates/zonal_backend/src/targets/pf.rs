@@ -127,8 +127,8 @@ pub(crate) fn render(
 fn until_warnings(plan: &FirewallPlan<'_>) -> Diagnostics {
     let mut out = Diagnostics::new();
     let mut seen: Vec<&str> = Vec::new();
-    for pair in &plan.pairs {
-        for e in &pair.entries {
+    {
+        for e in plan.all_entries() {
             let (Some(until), rule) = (e.until(), e.rule) else {
                 continue;
             };
@@ -185,7 +185,8 @@ fn view_model(plan: &FirewallPlan<'_>) -> PfView {
                 });
             }
         }
-        for pair in &plan.pairs {
+        // With interfaces the plan has no wide entries.
+        for pair in &plan.narrow {
             let (sz, dz) = (&plan[pair.src], &plan[pair.dst]);
             let (on_in, on_out) = (
                 macro_of_zone[pair.src.index()].clone(),

@@ -63,6 +63,9 @@ pub(crate) struct SrxView {
     pub(crate) schedulers: Vec<Scheduler>,
     /// Zone-pair policies in order (denies first).
     pub(crate) policies: Vec<SrxPolicy>,
+    /// Global policies of the wide entries (`from` and `to` are zone
+    /// lists), before the final deny.
+    pub(crate) globals: Vec<SrxPolicy>,
     /// Closing notes.
     pub(crate) notes: Vec<String>,
     /// Number of policies, including the global deny.
@@ -121,6 +124,10 @@ pub(crate) struct Scheduler {
 /// A zone-pair policy.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct SrxPolicy {
+    /// The zones of a global policy (empty for a zone-pair policy).
+    pub(crate) from_zones: Vec<String>,
+    /// The destination zones of a global policy.
+    pub(crate) to_zones: Vec<String>,
     /// From-zone.
     pub(crate) from: String,
     /// To-zone.
@@ -166,12 +173,32 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
             interfaces: z.interface.iter().cloned().collect(),
         })
         .collect();
-    let policies: Vec<SrxPolicy> = vendor::placed(plan)
+    let policies: Vec<SrxPolicy> = vendor::placed_narrow(plan)
         .iter()
         .map(|p| b.policy(plan, &zones, p, firewall))
         .collect();
+    // Wide entries: global policies with zone lists, after every zone-pair
+    // policy (a zone pair with an allow carries the wide denies itself).
+    let mut globals = Vec::new();
+    for e in &plan.wide {
+        for family in [Family::V4, Family::V6] {
+            let Ok(fe) = e.family(family) else { continue };
+            let meet = |set: &AddrSet| -> Vec<String> {
+                plan.zone_ids()
+                    .filter(|(_, z)| !set.intersect(&z.addrs).is_empty())
+                    .filter_map(|(zi, _)| zones.get(zi.index()).map(|z| z.name.clone()))
+                    .collect()
+            };
+            let (from, to) = (meet(&fe.src), meet(&fe.dst));
+            let base = format!("{}-wide-{}", e.name(), vendor::digit(family));
+            let mut pol = b.make(plan, e, &fe, family, firewall, &base, e.comment_raw());
+            pol.from_zones = from;
+            pol.to_zones = to;
+            globals.push(pol);
+        }
+    }
     // The template adds the global `zonal-deny` policy.
-    let rule_count = policies.len() + 1;
+    let rule_count = policies.len() + globals.len() + 1;
     SrxView {
         header: Header::new(policy, firewall, Target::Srx),
         group,
@@ -200,6 +227,7 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
         applications: b.applications.into_values().collect(),
         schedulers: b.schedulers.into_values().collect(),
         policies,
+        globals,
         notes: vendor::notes(plan)
             .iter()
             .map(|n| comment(Target::Srx, n))
@@ -246,6 +274,33 @@ impl Builder {
             e.name(),
             vendor::digit(p.family)
         );
+        let mut pol = self.make(
+            plan,
+            e,
+            &p.fe,
+            p.family,
+            firewall,
+            &base,
+            vendor::describe(plan, p),
+        );
+        pol.from = zone(p.src);
+        pol.to = zone(p.dst);
+        pol
+    }
+
+    /// A policy of `fe` (of `e`, in `family`) named after `base`, without
+    /// its zones.
+    #[expect(clippy::too_many_arguments, reason = "the parts of one policy")]
+    fn make(
+        &mut self,
+        plan: &FirewallPlan<'_>,
+        e: &crate::plan::Entry<'_>,
+        fe: &crate::plan::FamilyEntry<'_>,
+        family: Family,
+        firewall: &Firewall,
+        base: &str,
+        description: String,
+    ) -> SrxPolicy {
         let log = match e.action() {
             Action::Allow => firewall.logging.allow.then(|| "session-close".to_string()),
             Action::Deny => firewall.logging.deny.then(|| "session-init".to_string()),
@@ -253,27 +308,29 @@ impl Builder {
         // The exclusion form on one side only: the other side keeps the
         // policy to its family.
         let (destination, destination_excluded) = self.address(
-            &vendor::side_hint(plan, &p.fe.dst, &e.rule.dst_written),
-            &p.fe.dst,
-            p.family,
+            &vendor::side_hint(plan, &fe.dst, &e.rule.dst_written),
+            &fe.dst,
+            family,
             true,
         );
         let (source, source_excluded) = self.address(
-            &vendor::side_hint(plan, &p.fe.src, &e.rule.src_written),
-            &p.fe.src,
-            p.family,
+            &vendor::side_hint(plan, &fe.src, &e.rule.src_written),
+            &fe.src,
+            family,
             !destination_excluded,
         );
         SrxPolicy {
-            from: zone(p.src),
-            to: zone(p.dst),
-            name: self.namer.name(Target::Srx, "", &base),
-            description: comment(Target::Srx, &vendor::describe(plan, p)),
+            from: String::new(),
+            to: String::new(),
+            from_zones: Vec::new(),
+            to_zones: Vec::new(),
+            name: self.namer.name(Target::Srx, "", base),
+            description: comment(Target::Srx, &description),
             source,
             source_excluded,
             destination,
             destination_excluded,
-            application: self.application(&vendor::services_hint(e.rule), &p.fe.services),
+            application: self.application(&vendor::services_hint(e.rule), &fe.services),
             action: match e.action() {
                 Action::Allow => "permit".into(),
                 Action::Deny => "deny".into(),

@@ -2,6 +2,8 @@
 //! vendor zone names, entries per family in firewall order, and content
 //! hashes for object names.
 
+use std::collections::BTreeMap;
+
 use zonal_model::{Action, AddrSet, Family, Prefix};
 
 use zonal_diagnostics::{Diagnostics, SourceDb};
@@ -72,13 +74,31 @@ impl<'p> Placed<'p> {
 /// before IPv6. Parts without an address or service of a family are left
 /// out of it (never widened); [`family_notes`] explains them.
 pub(crate) fn placed<'a>(plan: &'a FirewallPlan<'_>) -> Vec<Placed<'a>> {
+    placed_with(plan, true)
+}
+
+/// Like [`placed`], for a target that renders the wide entries itself
+/// after every zone pair ([`FirewallPlan::wide`]): the narrow pairs only,
+/// each with the wide denies it carries.
+pub(crate) fn placed_narrow<'a>(plan: &'a FirewallPlan<'_>) -> Vec<Placed<'a>> {
+    placed_with(plan, false)
+}
+
+fn placed_with<'a>(plan: &'a FirewallPlan<'_>, wide: bool) -> Vec<Placed<'a>> {
     let mut out = Vec::new();
     for action in [Action::Deny, Action::Allow] {
-        for pair in &plan.pairs {
-            for family in [Family::V4, Family::V6] {
-                for e in pair.entries.iter().filter(|e| e.action() == action) {
+        // Per zone pair and family: the pair's own entries, then the wide
+        // entries restricted to the pair (a vendor policy names its zones).
+        let mut by_pair: BTreeMap<(PlanZoneId, PlanZoneId), [Vec<Placed<'a>>; 2]> = BTreeMap::new();
+        for pair in &plan.narrow {
+            for (fi, family) in [Family::V4, Family::V6].into_iter().enumerate() {
+                for e in pair
+                    .entries
+                    .iter()
+                    .filter(|e| e.action() == action && (!wide || !e.injected))
+                {
                     if let Ok(fe) = e.family(family) {
-                        out.push(Placed {
+                        by_pair.entry((pair.src, pair.dst)).or_default()[fi].push(Placed {
                             src: pair.src,
                             dst: pair.dst,
                             family,
@@ -87,6 +107,37 @@ pub(crate) fn placed<'a>(plan: &'a FirewallPlan<'_>) -> Vec<Placed<'a>> {
                     }
                 }
             }
+        }
+        for e in plan.wide.iter().filter(|e| wide && e.action() == action) {
+            for (fi, family) in [Family::V4, Family::V6].into_iter().enumerate() {
+                let Ok(fe) = e.family(family) else { continue };
+                let within = |set: &AddrSet| -> Vec<(PlanZoneId, AddrSet)> {
+                    plan.zone_ids()
+                        .map(|(zi, z)| (zi, set.intersect(&z.addrs)))
+                        .filter(|(_, s)| !s.is_empty())
+                        .collect()
+                };
+                let (srcs, dsts) = (within(&fe.src), within(&fe.dst));
+                for (si, s) in &srcs {
+                    for (di, d) in &dsts {
+                        by_pair.entry((*si, *di)).or_default()[fi].push(Placed {
+                            src: *si,
+                            dst: *di,
+                            family,
+                            fe: FamilyEntry {
+                                entry: e,
+                                src: s.clone(),
+                                dst: d.clone(),
+                                services: fe.services.clone(),
+                            },
+                        });
+                    }
+                }
+            }
+        }
+        for (_, [v4, v6]) in by_pair {
+            out.extend(v4);
+            out.extend(v6);
         }
     }
     out
