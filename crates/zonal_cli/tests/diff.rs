@@ -170,7 +170,7 @@ fn against_a_git_revision_without_checkout() {
     git(&dir, &["commit", "-q", "-am", "v2"]);
     let r = zonal(&["diff", "policy", "--git", "HEAD~1"], &dir);
     assert!(
-        r.stdout.contains("(policy/riverbend.zonal:356)"),
+        r.stdout.contains("(policy/riverbend.zonal:357)"),
         "{}",
         r.stdout
     );

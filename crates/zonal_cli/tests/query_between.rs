@@ -33,7 +33,7 @@ fn everything_allowed_between_two_zones_per_device_with_the_rule() {
     );
     assert!(
         r.stdout.contains(
-            "e.g. tcp 10.20.250.5 -> 10.20.110.41:443 by `allow-pra-1-to-us-1-vnc` at policies/examples/riverbend-radiology.zonal:353:1"
+            "e.g. tcp 10.20.250.5 -> 10.20.110.41:443 by `allow-pra-1-to-us-1-vnc` at policies/examples/riverbend-radiology.zonal:354:1"
         ),
         "{}",
         r.stdout

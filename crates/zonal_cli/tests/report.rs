@@ -197,7 +197,7 @@ fn check_lists_expiring_rules() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("riverbend-radiology.zonal:353:1: `allow-pra-1-to-us-1-vnc` until 2027-06-30 (in 20 day(s))"),
+        stdout.contains("riverbend-radiology.zonal:354:1: `allow-pra-1-to-us-1-vnc` until 2027-06-30 (in 20 day(s))"),
         "{stdout}"
     );
 }

@@ -258,6 +258,53 @@ fn unsupported(os: &str) -> bool {
 
 /// A valid Zonal name from free text: letters, digits and `-`, lower
 /// case, starting with a letter, at most 63 characters, not reserved.
+/// An inventory's device type as a word of Zonal's device vocabulary
+/// (`MRI` → `mr`, `Infusion Pump` → `infusion-pump`), else a `custom:`
+/// label that keeps what the inventory says and that no lint interprets.
+fn device_kind(text: &str) -> String {
+    const SYNONYMS: &[(&str, &str)] = &[
+        ("mri", "mr"),
+        ("magnetic-resonance", "mr"),
+        ("ct-scanner", "ct"),
+        ("computed-tomography", "ct"),
+        ("x-ray", "dx"),
+        ("xray", "dx"),
+        ("digital-radiography", "dx"),
+        ("radiography", "dx"),
+        ("ultrasound", "us"),
+        ("mammography", "mg"),
+        ("nuclear-medicine", "nm"),
+        ("pet-ct", "pet"),
+        ("c-arm", "xa-mobile"),
+        ("angiography", "xa"),
+        ("fluoroscopy", "rf"),
+        ("dexa", "bmd"),
+        ("bone-densitometer", "bmd"),
+        ("pacs-server", "pacs"),
+        ("imaging-archive", "archive"),
+        ("worklist", "mwl"),
+        ("modality-worklist", "mwl"),
+        ("infusion", "infusion-pump"),
+        ("patient-monitoring", "patient-monitor"),
+        ("vital-signs-monitor", "patient-monitor"),
+        ("pc", "workstation"),
+        ("desktop", "workstation"),
+        ("computer", "workstation"),
+        ("ip-camera", "camera"),
+        ("voip-phone", "phone"),
+        ("ip-phone", "phone"),
+        ("domain-controller", "directory"),
+    ];
+    let n = name_of(text, "kind");
+    if zonal_model::vocab::DEVICE_KINDS.contains(&n.as_str()) {
+        return n;
+    }
+    if let Some((_, k)) = SYNONYMS.iter().find(|(s, _)| *s == n) {
+        return (*k).to_string();
+    }
+    format!("{}{n}", zonal_model::vocab::CUSTOM_PREFIX)
+}
+
 fn name_of(text: &str, fallback: &str) -> String {
     let mut s = String::new();
     for c in deunicode::deunicode(text)
@@ -575,7 +622,7 @@ fn place(
             original: name,
             ip,
             zone_key,
-            kind: f.get(&Field::Kind).map(|k| name_of(k, "kind")),
+            kind: f.get(&Field::Kind).map(|k| device_kind(k)),
             vendor: f.get(&Field::Vendor).cloned(),
             model: f.get(&Field::Model).cloned(),
             os,

@@ -105,7 +105,8 @@ fn an_armis_json_export_with_zones_by_prefix() {
         out.text
     );
     assert!(out.text.contains("device mr-console {"), "{}", out.text);
-    assert!(out.text.contains("kind mri"), "{}", out.text);
+    assert!(out.text.contains("kind mr"), "{}", out.text);
+    assert!(out.text.contains("kind infusion-pump"), "{}", out.text);
     assert!(
         out.text.contains("network fd00:30:2::/24") || out.text.contains("fd00::/24"),
         "{}",
