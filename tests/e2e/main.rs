@@ -1,5 +1,6 @@
 //! End-to-end tests. One test binary; one module per concern.
 
+mod advice;
 mod asa_panos;
 mod build;
 mod diagnostics;
