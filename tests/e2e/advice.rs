@@ -129,6 +129,46 @@ const CASES: &[Case] = &[
         contains: &[],
         lacks: &[],
     },
+    // Blast radius: a hub is reported once, with the zones behind it.
+    Case {
+        file: "policies/lint/L0309-blast-radius/flagged.zonal",
+        code: "L0309",
+        count: 1,
+        contains: &[
+            "`modality-support`",
+            "reported once for 1 other zone",
+            "`reading`",
+        ],
+        lacks: &["`siem`", "`archive`"],
+    },
+    // Syslog into the SIEM, ping out of it and DICOM are no foothold.
+    Case {
+        file: "policies/lint/L0309-blast-radius/clean.zonal",
+        code: "L0309",
+        count: 0,
+        contains: &[],
+        lacks: &[],
+    },
+    // The jump tier reaches the consoles by design ...
+    Case {
+        file: "policies/lint/L0309-blast-radius/jump-tier.zonal",
+        code: "L0309",
+        count: 0,
+        contains: &[],
+        lacks: &[],
+    },
+    // ... and is a finding through the zones that reach it.
+    Case {
+        file: "policies/lint/L0309-blast-radius/jump-tier-reached.zonal",
+        code: "L0309",
+        count: 1,
+        contains: &[
+            "through jump zone `it-management`",
+            "`reading`",
+            "path (2 hops)",
+        ],
+        lacks: &[],
+    },
 ];
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod advice;
 mod asa_panos;
+mod blast_radius;
 mod build;
 mod diagnostics;
 mod fmt;
