@@ -1,6 +1,8 @@
 //! End-to-end tests. One test binary; one module per concern.
 
+mod advice;
 mod asa_panos;
+mod blast_radius;
 mod broad;
 mod build;
 mod diagnostics;

@@ -26,7 +26,7 @@ use zonal_model::Policy;
 
 pub use baseline::{Baseline, BaselineError, fingerprints};
 pub use checked::{Checked, Findings, Refused, lint};
-pub use config::LintConfig;
+pub use config::{BlastRadiusModel, LintConfig, default_blast_radius_vectors};
 pub use graph::{Hop, PathOptions, Place, ZoneGraph};
 pub use registry::{LintInfo, find_lint};
 

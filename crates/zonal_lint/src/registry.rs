@@ -172,12 +172,20 @@ pub(crate) const LINTS: &[Lint] = &[
         schedule: Schedule::Policy(rules::broad_port_range::run),
     },
     Lint {
+        info: rules::remote_control_to_legacy::INFO,
+        schedule: Schedule::Policy(rules::remote_control_to_legacy::run),
+    },
+    Lint {
         info: rules::reverse_leg_missing::INFO,
         schedule: Schedule::Policy(rules::reverse_leg_missing::run),
     },
     Lint {
         info: rules::reverse_leg_too_broad::INFO,
         schedule: Schedule::Policy(rules::reverse_leg_too_broad::run),
+    },
+    Lint {
+        info: rules::workflow_listener_undeclared::INFO,
+        schedule: Schedule::Policy(rules::workflow_listener_undeclared::run),
     },
     Lint {
         info: rules::expired_flow::INFO,

@@ -7,6 +7,8 @@
 //! [analysis]
 //! pivot-services = ["ssh", "rdp", "vnc", "smb", "winrm"]
 //! blast-radius = 3
+//! blast-radius-model = "exploit"   # or "packet"
+//! blast-radius-vectors = ["ssh", "telnet", "rdp", "vnc", "winrm", "smb", "netbios"]
 //! max-port-range = 100
 //!
 //! [baseline]
@@ -43,6 +45,8 @@ struct RawConfig {
 struct RawAnalysis {
     pivot_services: Option<Vec<String>>,
     blast_radius: Option<usize>,
+    blast_radius_model: Option<String>,
+    blast_radius_vectors: Option<Vec<String>>,
     max_port_range: Option<u64>,
 }
 
@@ -59,6 +63,7 @@ pub struct ProjectConfig {
     pub path: Option<PathBuf>,
     lint: LintConfig,
     pivot_services: Option<Vec<String>>,
+    blast_radius_vectors: Option<Vec<String>>,
     /// The baseline file of accepted findings.
     pub baseline: PathBuf,
 }
@@ -70,6 +75,7 @@ impl ProjectConfig {
             path: None,
             lint: LintConfig::default(),
             pivot_services: None,
+            blast_radius_vectors: None,
             baseline: dir.join(DEFAULT_BASELINE),
         }
     }
@@ -117,6 +123,15 @@ pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<ProjectConfig, Confi
     if let Some(n) = raw.analysis.blast_radius {
         lint.blast_radius = n;
     }
+    if let Some(m) = &raw.analysis.blast_radius_model {
+        match zonal_lint::BlastRadiusModel::parse(m) {
+            Some(model) => lint.blast_radius_model = model,
+            None => bail!(
+                "`{}`: `blast-radius-model = \"{m}\"` is not a model: use \"exploit\" or \"packet\"",
+                path.display()
+            ),
+        }
+    }
     if let Some(n) = raw.analysis.max_port_range {
         lint.max_port_range = n;
     }
@@ -125,6 +140,7 @@ pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<ProjectConfig, Confi
         path: Some(path.to_path_buf()),
         lint,
         pivot_services: raw.analysis.pivot_services,
+        blast_radius_vectors: raw.analysis.blast_radius_vectors,
         baseline,
     })
 }
@@ -149,6 +165,22 @@ impl ProjectConfig {
                 set = set.union(&s.set);
             }
             config.pivot_services = Some(set);
+        }
+        if let Some(names) = &self.blast_radius_vectors {
+            let mut set = ServiceSet::empty();
+            for n in names {
+                let Some(s) = policy.service_by_name(n) else {
+                    bail!(
+                        "`{}`: blast-radius vector `{n}` is not defined in the policy or the prelude",
+                        self.path
+                            .as_deref()
+                            .unwrap_or(Path::new(FILE_NAME))
+                            .display()
+                    );
+                };
+                set = set.union(&s.set);
+            }
+            config.blast_radius_vectors = set;
         }
         Ok(config)
     }
@@ -187,5 +219,48 @@ mod tests {
             .to_string();
         assert!(e.contains("is not a level"), "{e}");
         assert!(parse_str("[lint]\n").is_err());
+    }
+
+    #[test]
+    fn blast_radius_model_and_vectors() {
+        let c = parse_str("[analysis]\nblast-radius-model = \"packet\"\n").unwrap();
+        assert_eq!(
+            c.lint.blast_radius_model,
+            zonal_lint::BlastRadiusModel::Packet
+        );
+        let c = parse_str("").unwrap();
+        assert_eq!(
+            c.lint.blast_radius_model,
+            zonal_lint::BlastRadiusModel::Exploit
+        );
+        let e = parse_str("[analysis]\nblast-radius-model = \"paths\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a model"), "{e}");
+        let options = zonal_model::Options {
+            today: zonal_model::Date::new(2026, 11, 28).expect("a valid date"),
+        };
+        let l = zonal_model::load_str("p.zonal", "policy p { owner \"x\" }\n", &options);
+        let policy = l.policy.unwrap();
+        let c = parse_str("[analysis]\nblast-radius-vectors = [\"rdp\", \"ssh\"]\n").unwrap();
+        let config = c.lint_config(&policy).unwrap();
+        assert!(
+            config
+                .blast_radius_vectors
+                .contains(zonal_model::service::TCP, 22)
+        );
+        assert!(
+            config
+                .blast_radius_vectors
+                .contains(zonal_model::service::TCP, 3389)
+        );
+        assert!(
+            !config
+                .blast_radius_vectors
+                .contains(zonal_model::service::TCP, 445)
+        );
+        let c = parse_str("[analysis]\nblast-radius-vectors = [\"rdpp\"]\n").unwrap();
+        let e = c.lint_config(&policy).unwrap_err().to_string();
+        assert!(e.contains("blast-radius vector `rdpp`"), "{e}");
     }
 }

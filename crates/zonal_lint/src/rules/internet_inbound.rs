@@ -3,6 +3,13 @@
 //!
 //! CISA CPG 2.W, NIST SP 800-82 §5.8: traffic from the internet terminates
 //! in a DMZ. Reported on each allow rule that permits it.
+//!
+//! An internal vendor / remote-access zone (kind or tag `vendor` or
+//! `remote-access`, not external) counts as a DMZ: it is the brokered
+//! supplier DMZ that `vendor-access-not-brokered` (L0307) prescribes, where
+//! vendor sessions from the internet land on a jump host before anything
+//! clinical is reached. The two lints agree: L0307 asks for that zone and
+//! L0303 accepts inbound connections into it.
 
 use zonal_diagnostics::Severity;
 
@@ -19,7 +26,7 @@ pub(crate) const INFO: LintInfo = LintInfo {
 
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let src = cx.zone_atoms_where(|z| z.external);
-    let dst = cx.zone_atoms_where(|z| !z.external && !zones::is_dmz(z));
+    let dst = cx.zone_atoms_where(|z| !z.external && !zones::is_dmz(z) && !zones::is_vendor(z));
     for f in cx.direct_flows(&src, &dst, None) {
         let r = cx.policy.rule(f.rule);
         let (from, to) = (cx.atom_zone(f.src), cx.atom_zone(f.dst));
@@ -36,7 +43,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 "inbound from the internet",
             )
             .with_note(cx.permitted_note(&f))
-            .with_help("terminate inbound connections in a zone of kind `dmz`, or make the flow outbound-initiated");
+            .with_help("terminate inbound connections in a zone of kind `dmz` (or, for supplier sessions, a vendor zone with a jump host), or make the flow outbound-initiated");
         cx.push(d);
     }
 }

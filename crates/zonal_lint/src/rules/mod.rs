@@ -28,6 +28,7 @@ pub(crate) mod internet_inbound;
 pub(crate) mod modality_internet_egress;
 pub(crate) mod never_violated;
 pub(crate) mod redundant_rule;
+pub(crate) mod remote_control_to_legacy;
 pub(crate) mod required_flow_missing;
 pub(crate) mod reverse_leg_missing;
 pub(crate) mod reverse_leg_too_broad;
@@ -42,6 +43,7 @@ pub(crate) mod unused_service;
 pub(crate) mod unused_suppression;
 pub(crate) mod unused_zone;
 pub(crate) mod vendor_access_not_brokered;
+pub(crate) mod workflow_listener_undeclared;
 pub(crate) mod zone_missing_attributes;
 pub(crate) mod zone_mixes_wireless_clinical;
 

@@ -7,11 +7,18 @@
 //! reverse canonical order and a rule reported redundant no longer counts
 //! as a cover, so all reported rules can be removed together. Workflow
 //! legs are never reported (their declaration implies them).
+//!
+//! A cover must last as long as the rule it covers: a temporary rule
+//! (`until`) covers a permanent rule not at all, and a temporary rule only
+//! when it lasts at least as long. Deleting a permanent rule because a
+//! vendor's time-limited exception happens to cover it today would drop the
+//! flow on the day the exception expires. A temporary rule covered by
+//! permanent ones is redundant.
 
 use std::collections::BTreeSet;
 
 use zonal_diagnostics::Severity;
-use zonal_model::Action;
+use zonal_model::{Action, Rule};
 
 use crate::ctx::{Ctx, rule_ref};
 use crate::registry::LintInfo;
@@ -23,6 +30,16 @@ pub(crate) const INFO: LintInfo = LintInfo {
     summary: "rule covered by other rules of the same action",
     doc: lint_doc!("L0202"),
 };
+
+/// Whether `cover` is in force at least as long as `rule`: permanent, or
+/// expiring no earlier than `rule`.
+fn lasts(cover: &Rule, rule: &Rule) -> bool {
+    match (cover.until, rule.until) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(c), Some(r)) => c >= r,
+    }
+}
 
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let shadowed = super::shadowed(cx);
@@ -42,33 +59,30 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             let mine = an.services(t);
             for cell in an.term_cells(t) {
                 any_cell = true;
-                let denied = if r.action == Action::Allow {
-                    cx.denied(cell)
-                } else {
-                    None
+                // The covers in this cell: other rules of the same action
+                // (and, for an allow, denies), each lasting as long as `r`.
+                let cover = |u: &u32| {
+                    let info = &an.terms[*u as usize];
+                    let c = cx.policy.rule(info.rule);
+                    let same = info.action == r.action
+                        && info.rule != r.id
+                        && !eliminated[info.rule.index()];
+                    let deny = r.action == Action::Allow && info.action == Action::Deny;
+                    (same || deny) && c.is_active() && lasts(c, r)
                 };
                 // Fast path: nothing else in the cell can cover this rule.
-                let others = an.cell_terms(cell).iter().any(|u| {
-                    let info = &an.terms[*u as usize];
-                    info.action == r.action && info.rule != r.id && !eliminated[info.rule.index()]
-                });
-                if !others && denied.is_none() {
+                if !an.cell_terms(cell).iter().any(cover) {
                     covered = false;
                     break 'terms;
                 }
-                let mut acc = denied.cloned().unwrap_or_default();
-                for u in an.cell_terms(cell) {
+                let mut acc = zonal_model::ServiceSet::empty();
+                for u in an.cell_terms(cell).iter().filter(|u| cover(u)) {
                     let info = &an.terms[*u as usize];
-                    if info.action == r.action
-                        && info.rule != r.id
-                        && !eliminated[info.rule.index()]
-                    {
-                        let s = an.services(*u);
-                        if s.overlaps(mine) {
-                            coverers.insert(info.rule);
-                            acc = acc.union(s);
-                        }
+                    let s = an.services(*u);
+                    if info.action == r.action && s.overlaps(mine) {
+                        coverers.insert(info.rule);
                     }
+                    acc = acc.union(s);
                 }
                 if !mine.is_subset(&acc) {
                     covered = false;
@@ -102,7 +116,13 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 };
                 for u in an.cell_terms(cell) {
                     let info = &an.terms[*u as usize];
-                    if info.rule != id && an.services(*u).contains(pk.proto, pk.selector) {
+                    let deny_cover = r.action == Action::Allow
+                        && info.action == Action::Deny
+                        && lasts(cx.policy.rule(info.rule), r);
+                    if info.rule != id
+                        && (coverers.contains(&info.rule) || deny_cover)
+                        && an.services(*u).contains(pk.proto, pk.selector)
+                    {
                         d = d.with_note(format!(
                             "witness: {pk} is also matched by `{}`",
                             cx.policy.rule(info.rule).name

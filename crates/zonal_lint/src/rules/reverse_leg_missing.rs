@@ -6,6 +6,22 @@
 //! arrive on a new association initiated by the archive (DICOM PS3.4
 //! J.3.3.1.3): without the reverse leg, commitment never returns and the
 //! modality keeps its images.
+//!
+//! Without a workflow, the reverse leg is there when the archive may
+//! reach one of the device's DICOM listener ports (a device listening on
+//! `dicom` and `dicom-tls` needs only one of them), and the help is the
+//! workflow declaration. When a `storage-commitment` or `c-move` workflow
+//! already declares the leg, its own services toward the device's listener
+//! are what counts (a `: dicom-tls` workflow needs no cleartext 104):
+//! - if they miss every DICOM listener of the device (a TLS workflow
+//!   toward a device listening on 104 only), one finding on the workflow
+//!   names the mismatch (`reverse-leg-too-broad` stays silent on it);
+//! - if a deny rule blocks them, the finding names the deny rule, and the
+//!   help is to exempt the leg, never to declare the workflow again.
+//!
+//! A device that declares no DICOM listener is reported here when no
+//! workflow covers it; a workflow toward it is reported by
+//! `workflow-listener-undeclared` (L0503).
 
 use std::collections::BTreeSet;
 
@@ -45,6 +61,10 @@ pub(crate) fn is_archive(cx: &Ctx<'_, '_>, a: AtomId) -> bool {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the devices with the three reverse-leg cases (no listener, workflow, plain flows) side by side"
+)]
 pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let p = cx.policy;
     let an = cx.an();
@@ -86,16 +106,20 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         let Some(b) = an.device_atom[dev.id.index()] else {
             continue;
         };
-        let listener = dev.listens.iter().fold(ServiceSet::empty(), |acc, l| {
-            acc.union(&l.set.intersect(&dicom_like(&l.set, &dicom)))
-        });
+        let listener = dicom_listener(dev, &dicom);
         let role = if dev.storage_commitment {
             "storage-commitment results"
         } else {
             "C-MOVE sub-operations"
         };
         for x in &archives[b as usize] {
+            let workflow = workflow_reverse(cx, *x, b);
             if listener.is_empty() {
+                if workflow.is_some() {
+                    // The workflow opens the default port: L0503 reports it
+                    // on the workflow's line.
+                    break;
+                }
                 let d = cx
                     .diag(&INFO, format!("device `{}` expects {role} but declares no DICOM listener", dev.name), dev.span, "no listener")
                     .with_note(format!("witness: `{}` cannot open an association back to `{}`: no port to connect to", an.atom_name(*x), dev.name))
@@ -108,33 +132,131 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 .and_then(|c| cx.graph.cell_permitted(c))
                 .cloned()
                 .unwrap_or_default();
-            let missing = listener.subtract(&perm);
-            let Some(pk) = an.packet(*x, b, &missing) else {
+            if let Some((w, services)) = &workflow {
+                let w = p.rule(*w);
+                let want = services.intersect(&listener);
+                if want.is_empty() {
+                    // The workflow's own reverse leg misses the listener
+                    // (e.g. `: dicom-tls` toward a device listening on 104).
+                    let Some(pk) = an.packet(*x, b, services) else {
+                        continue;
+                    };
+                    let d = cx
+                        .diag(
+                            &INFO,
+                            format!("the reverse leg of workflow `{}` reaches `{}` on {services}, where it has no DICOM listener ({listener})", w.name, dev.name),
+                            w.span,
+                            "reverse leg misses the listener",
+                        )
+                        .with_secondary(dev.span, "listeners declared here")
+                        .with_note(format!("witness: {pk} ({} -> {}) finds no listener: `{}` never receives its {role}", an.atom_name(*x), dev.name, dev.name))
+                        .with_help(format!("make the workflow's services and the listener agree: declare the listener the workflow uses on `{}`, or name the listener's service in the workflow", dev.name));
+                    cx.push(d);
+                    break;
+                }
+                if want.overlaps(&perm) {
+                    continue;
+                }
+                let Some(pk) = an.packet(*x, b, &want) else {
+                    continue;
+                };
+                let d = cx
+                    .diag(
+                        &INFO,
+                        format!("device `{}` expects {role} from `{}` but the reverse leg of workflow `{}` is denied", dev.name, an.atom_name(*x), w.name),
+                        w.span,
+                        "reverse leg denied",
+                    )
+                    .with_secondary(dev.span, "device declared here")
+                    .with_note(format!("witness: {pk} ({} -> {}) {}", an.atom_name(*x), dev.name, blocked_by(cx, *x, b, &pk)))
+                    .with_help("exempt the workflow's reverse leg from the deny rule (narrow it, or state the exception before it in a separate rule set)");
+                cx.push(d);
+                break;
+            }
+            // Any DICOM listener port the archive may reach will do.
+            if listener.overlaps(&perm) {
                 continue;
-            };
-            let by = an
-                .cell_of(*x, b)
-                .and_then(|c| an.deciding_rule(c, pk.proto, pk.selector));
-            let blocked = match by {
-                Some((Action::Deny, r)) => format!("is denied by `{}`", p.rule(r).name),
-                _ => "matches no allow rule (default deny)".to_string(),
+            }
+            let Some(pk) = an.packet(*x, b, &listener) else {
+                continue;
             };
             let d = cx
                 .diag(
                     &INFO,
-                    format!("device `{}` expects {role} from `{}` but the reverse leg is not permitted", dev.name, an.atom_name(*x)),
+                    format!(
+                        "device `{}` expects {role} from `{}` but the reverse leg is not permitted",
+                        dev.name,
+                        an.atom_name(*x)
+                    ),
                     dev.span,
                     "reverse leg missing",
                 )
-                .with_note(format!("witness: {pk} ({} -> {}) {blocked}", an.atom_name(*x), dev.name))
+                .with_note(format!(
+                    "witness: {pk} ({} -> {}) {}",
+                    an.atom_name(*x),
+                    dev.name,
+                    blocked_by(cx, *x, b, &pk)
+                ))
                 .with_help(format!(
-                    "declare the workflow (`storage-commitment {} -> {}` or `c-move`), which adds both legs",
+                    "declare the workflow (`{} {} -> {}`), which adds both legs",
+                    if dev.storage_commitment {
+                        "storage-commitment"
+                    } else {
+                        "c-move"
+                    },
                     dev.name,
                     an.atom_name(*x)
                 ));
             cx.push(d);
             break;
         }
+    }
+}
+
+/// The DICOM part of a device's listeners.
+pub(crate) fn dicom_listener(dev: &zonal_model::Device, dicom: &ServiceSet) -> ServiceSet {
+    dev.listens.iter().fold(ServiceSet::empty(), |acc, l| {
+        acc.union(&l.set.intersect(&dicom_like(&l.set, dicom)))
+    })
+}
+
+/// The first active workflow whose reverse leg goes from `x` to `b`, with
+/// the services it opens toward `b` (after `b`'s listener ports).
+pub(crate) fn workflow_reverse(
+    cx: &Ctx<'_, '_>,
+    x: AtomId,
+    b: AtomId,
+) -> Option<(zonal_model::RuleId, ServiceSet)> {
+    let an = cx.an();
+    let mut found: Option<(zonal_model::RuleId, ServiceSet)> = None;
+    for (t, info) in an.terms.iter().enumerate() {
+        let r = cx.policy.rule(info.rule);
+        if !r.is_active()
+            || !r.origin.is_reverse_leg()
+            || found.as_ref().is_some_and(|f| f.0 != info.rule)
+            || !info.src.contains(&x)
+            || !info.dst.contains(&b)
+        {
+            continue;
+        }
+        let s = an.services(t as u32);
+        found = Some(match found {
+            Some((id, acc)) => (id, acc.union(s)),
+            None => (info.rule, s.clone()),
+        });
+    }
+    found
+}
+
+/// "is denied by `rule`" or "matches no allow rule (default deny)".
+fn blocked_by(cx: &Ctx<'_, '_>, x: AtomId, b: AtomId, pk: &zonal_model::Packet) -> String {
+    let an = cx.an();
+    match an
+        .cell_of(x, b)
+        .and_then(|c| an.deciding_rule(c, pk.proto, pk.selector))
+    {
+        Some((Action::Deny, r)) => format!("is denied by `{}`", cx.policy.rule(r).name),
+        _ => "matches no allow rule (default deny)".to_string(),
     }
 }
 

@@ -5,6 +5,11 @@
 //! The classic "fix" for a missing reverse leg — `allow pacs -> modalities :
 //! any` — opens every port of the modality; the reverse leg must target the
 //! declared listener only.
+//!
+//! A workflow's reverse leg that reaches none of the device's listeners is
+//! not reported here: `reverse-leg-missing` (L0501, the workflow's
+//! services miss the listener) or `workflow-listener-undeclared` (L0503,
+//! no listener at all) reports it once.
 
 use std::collections::BTreeSet;
 
@@ -52,6 +57,12 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 .listens
                 .iter()
                 .fold(ServiceSet::empty(), |acc, l| acc.union(&l.set));
+            // A workflow's reverse leg that misses every listener is one
+            // mistake, reported once: by L0501 (the workflow's services do
+            // not match the listener) or L0503 (no listener declared).
+            if reverse && !an.services(t as u32).overlaps(&listeners) {
+                continue;
+            }
             let excess = an.services(t as u32).subtract(&listeners);
             let Some(cell) = an.cell_of(x, *b) else {
                 continue;
