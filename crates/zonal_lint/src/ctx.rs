@@ -255,6 +255,70 @@ impl<'a, 'p> Ctx<'a, 'p> {
         found.into_values().collect()
     }
 
+    /// Where the services of `filter` (well-known ports: RDP is TCP 3389)
+    /// live elsewhere: each device that moves a service overlapping
+    /// `filter` to its own port (`listens rdp on 3390`), with the moved
+    /// ports. Service identity survives a port move: TCP 3390 toward that
+    /// device is RDP.
+    pub(crate) fn moved_identity(&self, filter: &ServiceSet) -> Vec<(AtomId, ServiceSet)> {
+        let an = self.an();
+        let mut out = Vec::new();
+        for d in &self.policy.devices {
+            let Some(atom) = an.device_atom[d.id.index()] else {
+                continue;
+            };
+            let moved = d
+                .listens
+                .iter()
+                .filter(|l| l.port.is_some() && self.policy.service(l.service).set.overlaps(filter))
+                .fold(ServiceSet::empty(), |acc, l| acc.union(&l.set));
+            if !moved.is_empty() {
+                out.push((atom, moved));
+            }
+        }
+        out
+    }
+
+    /// Whether a rule's services include one of `filter`'s well-known
+    /// services, on its own port or on a port a device moved it to.
+    pub(crate) fn rule_carries(&self, rule: &Rule, filter: &ServiceSet) -> bool {
+        crate::analysis::rule_overlaps(rule, filter)
+            || self
+                .moved_identity(filter)
+                .iter()
+                .any(|(_, moved)| crate::analysis::rule_overlaps(rule, moved))
+    }
+
+    /// Like [`Self::rule_witness`] with a filter of well-known services,
+    /// counting them on their moved ports too (see [`Self::moved_identity`]).
+    pub(crate) fn rule_witness_as(
+        &self,
+        rule: RuleId,
+        src_ok: &dyn Fn(AtomId) -> bool,
+        dst_ok: &dyn Fn(AtomId) -> bool,
+        filter: &ServiceSet,
+    ) -> Option<Flow> {
+        if let Some(f) = self.rule_witness(rule, src_ok, dst_ok, Some(filter)) {
+            return Some(f);
+        }
+        self.moved_identity(filter)
+            .into_iter()
+            .filter(|(atom, _)| dst_ok(*atom))
+            .find_map(|(atom, moved)| self.rule_witness(rule, src_ok, &|a| a == atom, Some(&moved)))
+    }
+
+    /// The well-known service a packet is, toward its destination: the
+    /// name of the listener that moved it there, if one did.
+    pub(crate) fn moved_service_name(&self, packet: &Packet) -> Option<&'p str> {
+        let dev = self.policy.device_of(packet.dst)?;
+        self.policy
+            .device(dev)
+            .listens
+            .iter()
+            .find(|l| l.port.is_some() && l.set.contains(packet.proto, packet.selector))
+            .map(|l| self.policy.service(l.service).name.as_str())
+    }
+
     /// A permitted packet of `rule` from a source atom satisfying `src_ok`
     /// to a destination atom satisfying `dst_ok`, with a service of `filter`.
     pub(crate) fn rule_witness(

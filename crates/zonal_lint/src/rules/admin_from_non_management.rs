@@ -37,21 +37,23 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         .union(&super::services(&[(UDP, 161, 162)]));
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !crate::analysis::rule_overlaps(r, &admin) {
+        if !cx.rule_carries(r, &admin) {
             continue;
         }
         let non_mgmt = |a: AtomId| {
             cx.atom_zone(a)
                 .is_some_and(|z| !zones::is_management(z) && !zones::is_vendor(z))
         };
-        let Some(f) = cx.rule_witness(r.id, &non_mgmt, &|_| true, Some(&admin)) else {
+        let Some(f) = cx.rule_witness_as(r.id, &non_mgmt, &|_| true, &admin) else {
             continue;
         };
         let from = cx
             .atom_zone(f.src)
             .map(|z| z.name.clone())
             .unwrap_or_default();
-        let name = admin_name(f.packet.proto, f.packet.selector);
+        let name = cx
+            .moved_service_name(&f.packet)
+            .unwrap_or_else(|| admin_name(f.packet.proto, f.packet.selector));
         let d = cx
             .diag(
                 &INFO,

@@ -37,7 +37,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let p = cx.policy;
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !crate::analysis::rule_overlaps(r, &remote) {
+        if !cx.rule_carries(r, &remote) {
             continue;
         }
         let jump_host = |e: &Endpoint| {
@@ -53,7 +53,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             continue;
         }
         let legacy = |a: u32| an.atom_is_legacy(a);
-        let Some(f) = cx.rule_witness(r.id, &|_| true, &legacy, Some(&remote)) else {
+        let Some(f) = cx.rule_witness_as(r.id, &|_| true, &legacy, &remote) else {
             continue;
         };
         let d = cx
@@ -62,7 +62,8 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 format!(
                     "allow rule `{}` permits remote control ({}) into end-of-support `{}`",
                     r.name,
-                    remote_name(f.packet.selector),
+                    cx.moved_service_name(&f.packet)
+                        .unwrap_or_else(|| remote_name(f.packet.selector)),
                     an.atom_name(f.dst)
                 ),
                 r.span,

@@ -23,11 +23,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let an = cx.an();
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !crate::analysis::rule_overlaps(r, &smb) {
+        if !cx.rule_carries(r, &smb) {
             continue;
         }
         let legacy = |a: u32| an.atom_is_legacy(a);
-        let Some(f) = cx.rule_witness(r.id, &|_| true, &legacy, Some(&smb)) else {
+        let Some(f) = cx.rule_witness_as(r.id, &|_| true, &legacy, &smb) else {
             continue;
         };
         let d = cx

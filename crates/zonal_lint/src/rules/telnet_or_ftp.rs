@@ -21,21 +21,23 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let bad = super::services(&[(TCP, 23, 23), (TCP, 20, 21), (UDP, 69, 69)]);
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !crate::analysis::rule_overlaps(r, &bad) {
+        if !cx.rule_carries(r, &bad) {
             continue;
         }
         let s = r.all_services();
         if s.has_whole(TCP) || s.has_whole(UDP) {
             continue;
         }
-        let Some(f) = cx.rule_witness(r.id, &|_| true, &|_| true, Some(&bad)) else {
+        let Some(f) = cx.rule_witness_as(r.id, &|_| true, &|_| true, &bad) else {
             continue;
         };
-        let name = match (f.packet.proto, f.packet.selector) {
-            (TCP, 23) => "telnet",
-            (UDP, 69) => "tftp",
-            _ => "ftp",
-        };
+        let name =
+            cx.moved_service_name(&f.packet)
+                .unwrap_or(match (f.packet.proto, f.packet.selector) {
+                    (TCP, 23) => "telnet",
+                    (UDP, 69) => "tftp",
+                    _ => "ftp",
+                });
         let d = cx
             .diag(
                 &INFO,

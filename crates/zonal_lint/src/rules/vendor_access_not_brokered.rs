@@ -37,7 +37,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let remote = remote_access();
     let rules: Vec<_> = cx.active_allows().collect();
     for r in rules {
-        if !crate::analysis::rule_overlaps(r, &remote) {
+        if !cx.rule_carries(r, &remote) {
             continue;
         }
         let clinical = |a: AtomId| cx.atom_zone(a).is_some_and(zones::is_clinical);
@@ -46,7 +46,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             cx.atom_zone(a)
                 .is_some_and(|z| zones::is_vendor(z) && !z.external)
         };
-        if let Some(f) = cx.rule_witness(r.id, &external, &clinical, Some(&remote)) {
+        if let Some(f) = cx.rule_witness_as(r.id, &external, &clinical, &remote) {
             let from = cx
                 .atom_zone(f.src)
                 .map(|z| z.name.clone())
@@ -62,7 +62,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 .with_help("let vendors in through a vendor / remote-access zone (a jump host with MFA and session recording), with `until`");
             cx.push(d);
         } else if r.until.is_none()
-            && let Some(f) = cx.rule_witness(r.id, &vendor, &clinical, Some(&remote))
+            && let Some(f) = cx.rule_witness_as(r.id, &vendor, &clinical, &remote)
         {
             let from = cx
                 .atom_zone(f.src)
