@@ -522,3 +522,105 @@ fn the_oracle_finds_violations_at_all() {
         "{direct} {transitive} {require}"
     );
 }
+
+/// `zonal query` over whole sets (`zonal_lint::query::ask`) against the
+/// oracle: for zone and device pairs and named or literal services,
+/// whether some packet is allowed and whether some packet is denied.
+#[test]
+fn set_queries_agree_with_the_oracle() {
+    use zonal_lint::query::{Asked, ask};
+    let mut problems = Vec::new();
+    let mut judged = 0usize;
+    for seed in 0..400u64 {
+        let text = zonal_synth::generate_tiny(seed);
+        let policy = zonal_tests::policy_of_text(&format!("tiny-{seed}.zonal"), &text);
+        let graph = zonal_lint::ZoneGraph::new(&policy);
+        let oracle = Oracle::new(&policy);
+        let places: Vec<(String, AddrSet)> = policy
+            .zones
+            .iter()
+            .map(|z| (z.name.clone(), z.addrs.clone()))
+            .chain(
+                policy
+                    .devices
+                    .iter()
+                    .map(|d| (d.name.clone(), d.addrs.clone())),
+            )
+            .collect();
+        for (i, (fname, from)) in places.iter().enumerate() {
+            let (tname, to) = &places[(i + seed as usize) % places.len()];
+            for name in ["dicom", "https", "icmp-echo"] {
+                let asked = Asked::Named(name);
+                let answer = ask(&graph, from, to, &asked);
+                let Some(def) = policy.service_by_name(name) else {
+                    panic!("{name}")
+                };
+                let uses = [zonal_model::ServiceUse {
+                    name: Some(name.to_string()),
+                    text: name.to_string(),
+                    set: def.set.clone(),
+                    span: policy.header_span,
+                }];
+                let (mut allowed, mut denied) = (false, false);
+                for a in oracle.hosts_in(from) {
+                    for b in oracle.hosts_in(to) {
+                        if a == b {
+                            continue;
+                        }
+                        for x in oracle.hosts[a].iter().filter(|x| from.contains(**x)) {
+                            for y in oracle.hosts[b]
+                                .iter()
+                                .filter(|y| to.contains(**y) && family(**y) == family(*x))
+                            {
+                                let s = oracle.toward(&uses, *y).for_family(family(*x));
+                                let mut pts: BTreeSet<(u8, u16)> =
+                                    oracle.points.iter().copied().collect();
+                                add_points(&mut pts, &s);
+                                for (p, sel) in &pts {
+                                    if !s.contains(*p, *sel) {
+                                        continue;
+                                    }
+                                    match policy.decide(*x, *y, *p, *sel).action {
+                                        Action::Allow => allowed = true,
+                                        Action::Deny => denied = true,
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                judged += 1;
+                if answer.allowed.is_some() != allowed || answer.denied.is_some() != denied {
+                    problems.push(format!(
+                        "seed {seed}: query {fname} -> {tname} : {name}: ask allowed {} denied {}, oracle allowed {allowed} denied {denied}",
+                        answer.allowed.is_some(),
+                        answer.denied.is_some()
+                    ));
+                }
+                for w in [&answer.allowed, &answer.denied].into_iter().flatten() {
+                    let v = policy.decide(
+                        w.packet.src,
+                        w.packet.dst,
+                        w.packet.proto,
+                        w.packet.selector,
+                    );
+                    if w.packet.src == w.packet.dst || v.rule != w.rule {
+                        problems.push(format!("seed {seed}: bad witness {:?}", w.packet));
+                    }
+                }
+            }
+        }
+    }
+    assert!(judged > 1000, "{judged}");
+    assert!(
+        problems.is_empty(),
+        "{} disagreements:\n{}",
+        problems.len(),
+        problems
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -153,6 +153,32 @@ fn nice_sample(set: &AddrSet, family: Family) -> Option<IpAddr> {
     if let Some(p) = preferred.iter().find(|p| only.contains(**p)) {
         return Some(*p);
     }
+    // A set reaching into the public space (the internet): its first
+    // address from 1.0.0.0 (IPv4) or 2000::/3 (IPv6), not 0.0.0.1.
+    let public = match family {
+        Family::V4 => only
+            .v4_ranges()
+            .iter()
+            .find(|&&(_, hi)| hi >= 0x0100_0001)
+            .map(|&(lo, _)| IpAddr::V4(Ipv4Addr::from(lo.max(0x0100_0001)))),
+        Family::V6 => {
+            let start: u128 = 0x2000_u128 << 112;
+            only.v6_ranges()
+                .iter()
+                .find(|&&(_, hi)| hi > start)
+                .map(|&(lo, _)| IpAddr::V6(Ipv6Addr::from(lo.max(start + 1))))
+        }
+    };
+    let starts_low = match family {
+        Family::V4 => only.v4_ranges().first().is_some_and(|r| r.0 < 0x0100_0000),
+        Family::V6 => only
+            .v6_ranges()
+            .first()
+            .is_some_and(|r| r.0 < (0x2000_u128 << 112)),
+    };
+    if starts_low && let Some(p) = public {
+        return Some(p);
+    }
     match family {
         Family::V4 => only.v4_ranges().first().map(|&(lo, hi)| {
             let v = if hi > lo.saturating_add(1) {

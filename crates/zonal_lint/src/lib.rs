@@ -15,6 +15,7 @@ mod checked;
 mod config;
 mod ctx;
 pub mod graph;
+pub mod query;
 mod registry;
 mod rules;
 mod suppress;

@@ -8,14 +8,14 @@
 //! packet asked about is allowed (or a path exists); 1: some packet is
 //! denied (or no path exists); 2: usage or input error.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use anyhow::bail;
 use zonal_diagnostics::{SourceDb, Span};
-use zonal_lint::{PathOptions, ZoneGraph};
-use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, icmp_type_by_name, proto_name};
+use zonal_lint::ZoneGraph;
+use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name};
 use zonal_model::sets::IntervalSet;
-use zonal_model::{Action, AddrSet, Endpoint, Family, Packet, Policy, ServiceSet};
+use zonal_model::{AddrSet, Policy, ServiceSet};
 use zonal_syntax::suggest::did_you_mean;
 
 use crate::ExitStatus;
@@ -24,31 +24,28 @@ use crate::printer;
 
 /// A resolved `--from` / `--to`.
 struct Place {
-    endpoints: Vec<Endpoint>,
     addrs: AddrSet,
     name: String,
 }
 
 fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
     if let Ok(ip) = text.parse::<IpAddr>() {
-        let endpoint = match (policy.device_of(ip), policy.zone_of(ip)) {
-            (Some(d), _) => Endpoint::Device(d),
-            (None, Some(z)) => Endpoint::Zone(z),
-            (None, None) => Endpoint::Any,
+        let owner = match (policy.device_of(ip), policy.zone_of(ip)) {
+            (Some(d), _) => Some(policy.device(d).name.as_str()),
+            (None, Some(z)) => Some(policy.zone(z).name.as_str()),
+            (None, None) => None,
         };
-        let name = match endpoint {
-            Endpoint::Any => ip.to_string(),
-            e => format!("{ip} ({})", policy.endpoint_name(e)),
+        let name = match owner {
+            Some(o) => format!("{ip} ({o})"),
+            None => ip.to_string(),
         };
         return Ok(Place {
-            endpoints: vec![endpoint],
             addrs: AddrSet::single(ip),
             name,
         });
     }
     if text == "any" {
         return Ok(Place {
-            endpoints: vec![Endpoint::Any],
             addrs: AddrSet::full(),
             name: "any".to_string(),
         });
@@ -56,33 +53,19 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
     if text.contains('/')
         && let Ok(prefix) = zonal_model::Prefix::parse(text)
     {
-        // For `--path`, a prefix stands for the zones it overlaps.
-        let addrs = prefix.to_set();
-        let mut endpoints: Vec<Endpoint> = policy
-            .zones
-            .iter()
-            .filter(|z| z.addrs.overlaps(&addrs))
-            .map(|z| Endpoint::Zone(z.id))
-            .collect();
-        if endpoints.is_empty() {
-            endpoints.push(Endpoint::Any);
-        }
         return Ok(Place {
-            endpoints,
-            addrs,
+            addrs: prefix.to_set(),
             name: text.to_string(),
         });
     }
     if let Some(z) = policy.zone_by_name(text) {
         return Ok(Place {
-            endpoints: vec![Endpoint::Zone(z.id)],
             addrs: z.addrs.clone(),
             name: z.name.clone(),
         });
     }
     if let Some(d) = policy.device_by_name(text) {
         return Ok(Place {
-            endpoints: vec![Endpoint::Device(d.id)],
             addrs: d.addrs.clone(),
             name: d.name.clone(),
         });
@@ -92,7 +75,6 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
             acc.union(&policy.endpoint_addrs(*e))
         });
         return Ok(Place {
-            endpoints: g.members.clone(),
             addrs,
             name: g.name.clone(),
         });
@@ -111,10 +93,20 @@ fn resolve(policy: &Policy, text: &str) -> anyhow::Result<Place> {
     }
 }
 
-/// The services asked about.
-fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(ServiceSet, String)> {
+/// The services asked about: a named service (moved per device by its
+/// listeners, as in rules) or literal ones.
+fn services<'a>(
+    policy: &Policy,
+    args: &'a QueryArgs,
+) -> anyhow::Result<(zonal_lint::query::Asked<'a>, String)> {
+    use zonal_lint::query::Asked;
     if let Some(name) = &args.service {
-        let Some(def) = policy.service_by_name(name) else {
+        if args.port.is_some() {
+            bail!(
+                "`--port` goes with `--proto` (`--proto tcp --port 104`); a named service has its own ports"
+            );
+        }
+        if policy.service_by_name(name).is_none() {
             let names = policy.services.iter().map(|s| s.name.as_str());
             match did_you_mean(name, names) {
                 Some(n) => bail!(
@@ -122,20 +114,15 @@ fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(Se
                 ),
                 None => bail!("`{name}` is not a service of the policy or the prelude"),
             }
-        };
-        // On a device that listens on the service, ask about its listener port.
-        if let [Endpoint::Device(d)] = to.endpoints.as_slice()
-            && let Some(l) = policy
-                .device(*d)
-                .listens
-                .iter()
-                .find(|l| l.service == def.id)
-        {
-            return Ok((l.set.clone(), name.clone()));
         }
-        return Ok((def.set.clone(), name.clone()));
+        return Ok((Asked::Named(name), name.clone()));
     }
     let Some(proto) = &args.proto else {
+        if args.port.is_some() {
+            bail!(
+                "`--port` goes with `--proto` (`--proto tcp --port 104`); a named service has its own ports"
+            );
+        }
         bail!("say which traffic to ask about: `--service NAME`, or `--proto tcp --port 104`");
     };
     let p: u8 = match proto.as_str() {
@@ -151,40 +138,28 @@ fn services(policy: &Policy, args: &QueryArgs, to: &Place) -> anyhow::Result<(Se
         },
     };
     let set = match (p, args.port) {
+        (TCP | UDP | ICMP | ICMPV6, None) => ServiceSet::whole_proto(p),
         (TCP | UDP, Some(port)) => ServiceSet::ports(p, port, port),
         (ICMP | ICMPV6, Some(t)) if t > 255 => bail!("ICMP types go from 0 to 255"),
         (ICMP | ICMPV6, Some(t)) => ServiceSet::proto(p, IntervalSet::single(t)),
-        (ICMP | ICMPV6, None) => {
-            let echo = icmp_type_by_name("echo-request", p == ICMPV6).unwrap_or(8);
-            ServiceSet::proto(p, IntervalSet::single(echo))
-        }
+        (_, Some(_)) => bail!(
+            "`--port` applies to tcp, udp (a port) and icmp, icmpv6 (a type); protocol {p} has none"
+        ),
         _ => ServiceSet::whole_proto(p),
     };
     let label = match args.port {
         Some(port) => format!("{} {port}", proto_name(p)),
-        None => proto_name(p),
+        None => format!(
+            "{} (every {})",
+            proto_name(p),
+            match p {
+                TCP | UDP => "port",
+                ICMP | ICMPV6 => "type",
+                _ => "packet",
+            }
+        ),
     };
-    Ok((set, label))
-}
-
-/// A readable address of a set in one family (not a network address when avoidable).
-fn sample(set: &AddrSet, family: Family) -> Option<IpAddr> {
-    match family {
-        Family::V4 => set.v4_ranges().first().map(|&(lo, hi)| {
-            IpAddr::V4(Ipv4Addr::from(if hi > lo.saturating_add(1) {
-                lo + 1
-            } else {
-                lo
-            }))
-        }),
-        Family::V6 => set.v6_ranges().first().map(|&(lo, hi)| {
-            IpAddr::V6(Ipv6Addr::from(if hi > lo.saturating_add(1) {
-                lo + 1
-            } else {
-                lo
-            }))
-        }),
-    }
+    Ok((Asked::Literal(set), label))
 }
 
 fn location(db: &SourceDb, span: Span) -> String {
@@ -243,77 +218,68 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
     // `--path` alone asks whether any chain of permitted flows leads from
     // X to Y, whatever the service of the last hop.
     let path_only = args.show_path && args.service.is_none() && args.proto.is_none();
-    let (set, label) = if path_only {
-        (ServiceSet::any(), "any service".to_string())
+    let (asked, label) = if path_only {
+        (
+            zonal_lint::query::Asked::Literal(ServiceSet::any()),
+            "any service".to_string(),
+        )
     } else {
-        services(policy, args, &to)?
+        services(policy, args)?
     };
     printer::outln(&format!("{} -> {} : {label}", from.name, to.name));
-    let pairs: Vec<(IpAddr, IpAddr)> = [Family::V4, Family::V6]
-        .into_iter()
-        .filter_map(|f| Some((sample(&from.addrs, f)?, sample(&to.addrs, f)?)))
-        .collect();
-    if pairs.is_empty() {
-        bail!(
-            "`{}` and `{}` share no address family: no packet can go from one to the other",
-            from.name,
-            to.name
-        );
-    }
+    let graph = ZoneGraph::new(policy);
     let mut status = ExitStatus::Success;
-    let mut shown = 0usize;
-    let verdict_pairs: &[(IpAddr, IpAddr)] = if path_only { &[] } else { &pairs };
-    'outer: for (src, dst) in verdict_pairs {
-        for (proto, sel) in set.iter() {
-            let v6 = dst.is_ipv6();
-            let proto = match (proto, v6) {
-                (ICMP, true) => ICMPV6,
-                (ICMPV6, false) => ICMP,
-                (p, _) => p,
-            };
-            for &(lo, _) in sel.ranges() {
-                if shown == 16 {
-                    printer::outln("  … (more ports not shown)");
-                    break 'outer;
-                }
-                shown += 1;
-                let verdict = policy.decide(*src, *dst, proto, lo);
-                let text = Packet {
-                    src: *src,
-                    dst: *dst,
-                    proto,
-                    selector: lo,
-                };
-                printer::outln(&format!("  {:<5} {text}", verdict.action.as_str()));
-                match verdict.rule {
-                    Some(r) => {
-                        let rule = policy.rule(r);
-                        printer::outln(&format!(
-                            "        by `{}` at {}",
-                            rule.name,
-                            location(db, rule.span)
-                        ));
-                        let lc = db.line_col(rule.span.file, rule.span.range.start);
-                        printer::outln(&format!(
-                            "        | {}",
-                            db.line_text(rule.span.file, lc.line).trim_end()
-                        ));
-                    }
-                    None => printer::outln("        by the default deny: no rule allows it"),
-                }
-                if verdict.action == Action::Deny {
-                    status = ExitStatus::Findings;
-                }
+    if !path_only {
+        let answer = zonal_lint::query::ask(&graph, &from.addrs, &to.addrs, &asked);
+        if answer.pairs == 0 {
+            bail!(
+                "no packet of `{label}` can go from `{}` to `{}`: they share no address family in which the service exists, or are one single address",
+                from.name,
+                to.name
+            );
+        }
+        let verdict = match (&answer.allowed, &answer.denied) {
+            (Some(_), None) => "allowed: every packet",
+            (None, _) => "denied: no packet is allowed",
+            (Some(_), Some(_)) => "partly allowed",
+        };
+        printer::outln(&format!(
+            "  {verdict} ({} pair{} of places judged{})",
+            answer.pairs,
+            if answer.pairs == 1 { "" } else { "s" },
+            if answer.denied_pair_count > 0 && answer.allowed.is_some() {
+                format!(", {} with denied packets", answer.denied_pair_count)
+            } else {
+                String::new()
             }
+        ));
+        for w in [&answer.allowed, &answer.denied].into_iter().flatten() {
+            print_witness(policy, db, w);
+        }
+        if answer.allowed.is_some() && !answer.denied_pairs.is_empty() {
+            let list: Vec<String> = answer
+                .denied_pairs
+                .iter()
+                .map(|(a, b)| format!("{a} -> {b}"))
+                .collect();
+            printer::outln(&format!("  denied between: {}", list.join(", ")));
+        }
+        if answer.denied.is_some() {
+            status = ExitStatus::Findings;
         }
     }
     if args.show_path {
-        let graph = ZoneGraph::new(policy);
-        let opts = PathOptions {
-            pivots: None,
-            last_hop: Some(&set),
-        };
-        match graph.shortest_path(&from.endpoints, &to.endpoints, &opts) {
+        // The same model as `zonal check`: the project's pivot services,
+        // the places the addresses asked about belong to, both families.
+        let config = super::project(&args.path)?.lint_config(policy)?;
+        let last = (!path_only).then_some(&asked);
+        match zonal_lint::query::shortest_path(
+            &graph,
+            &from.addrs,
+            &to.addrs,
+            config.pivot_services.as_ref(),
+            last,
+        ) {
             Some(hops) => {
                 printer::outln(&format!(
                     "path ({} hop{}):",
@@ -347,4 +313,37 @@ pub(crate) fn run(args: &QueryArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(status)
+}
+
+/// A witness packet, its verdict and the deciding rule with its line.
+fn print_witness(policy: &Policy, db: &SourceDb, w: &zonal_lint::query::Witness) {
+    let v = policy.decide(
+        w.packet.src,
+        w.packet.dst,
+        w.packet.proto,
+        w.packet.selector,
+    );
+    printer::outln(&format!(
+        "  {:<5} {} ({} -> {})",
+        v.action.as_str(),
+        w.packet,
+        w.from,
+        w.to
+    ));
+    match v.rule {
+        Some(r) => {
+            let rule = policy.rule(r);
+            printer::outln(&format!(
+                "        by `{}` at {}",
+                rule.name,
+                location(db, rule.span)
+            ));
+            let lc = db.line_col(rule.span.file, rule.span.range.start);
+            printer::outln(&format!(
+                "        | {}",
+                db.line_text(rule.span.file, lc.line).trim_end()
+            ));
+        }
+        None => printer::outln("        by the default deny: no rule allows it"),
+    }
 }
