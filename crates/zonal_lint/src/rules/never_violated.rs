@@ -4,6 +4,12 @@
 //! (of S); `never A ~> B` by any chain of permitted flows from A to B,
 //! shown hop by hop (shortest first). With `pivot-services` configured,
 //! intermediate hops must permit one of them.
+//!
+//! S means what it means in rules: toward a device that moves a service
+//! with `listens S on PORT`, its listener port. Reachability is per address
+//! family (a dual-stack host reached over IPv4 goes on over IPv6), every hop
+//! joins two different hosts, and every packet shown is one that `decide`
+//! permits (see docs/semantics.md).
 
 use zonal_diagnostics::Severity;
 use zonal_model::InvariantKind;

@@ -7,6 +7,12 @@
 //! graph finds, for every legacy target, a shortest path, shown hop by hop.
 //! With `pivot-services` configured, intermediate hops must permit one of
 //! them (pivot reachability); otherwise any permitted flow pivots.
+//!
+//! Legacy means the `end-of-support` / `legacy` property of the zone or
+//! device, whatever its trust: a legacy zone marked `trust untrusted` (how
+//! a Windows XP zone is often modelled) is a target of the other untrusted
+//! zones. Without a catch-all external zone, the addresses in no zone are
+//! the internet, an untrusted source.
 
 use zonal_diagnostics::Severity;
 
