@@ -40,7 +40,7 @@ use std::time::Instant;
 use zonal_model::Policy;
 
 pub use deploy::{Foreign, IPTABLES_DEPLOY, IPTABLES_REMOVE, RouterState};
-pub use inspect::{NftDump, nft_inspect};
+pub use inspect::{NftDump, iptables_inspect, nft_inspect};
 pub use netns::{KernelError, preflight, remove_own, sweep_stale};
 pub use plan::{Config, Host, Link, Origin, Plan, PlanError, Probe, ProbeKind, plan};
 pub use probe::Observed;
