@@ -100,7 +100,9 @@ pub(crate) enum Command {
     Learn(LearnArgs),
     /// Compare a device's ruleset with what the policy renders now: hand edits, by rule and by packet.
     #[command(
-        after_help = "nftables: the live ruleset (`nft -j list ruleset`) or a saved one (--ruleset, JSON or text);\nboth sides are normalised by loading them into scratch network namespaces (root needed), and the\ndevice's table is probed with the kernel proof. Vendor targets: a saved configuration (--ruleset),\nread by Zonal's configuration readers. Tables and lines that are not Zonal's are listed as foreign.\nExit 0: no drift; 1: drift; 2: error. See docs/observe.md.\n\nExamples:\n  sudo zonal drift policies/examples/riverbend-radiology.zonal --target nftables\n  zonal drift policy/ --target srx --ruleset fw1-running.set"
+        after_help = "nftables: the live ruleset (`nft -j list ruleset`) or a saved one (--ruleset, JSON or text);\nboth sides are normalised by loading them into scratch network namespaces (root needed), and the\ndevice's table is probed with the kernel proof. iptables: the live `iptables-save` and
+`ip6tables-save` output, or saved (--ruleset, --ruleset6); Zonal's chains are compared the same way.
+Vendor targets: a saved configuration (--ruleset),\nread by Zonal's configuration readers. Tables and lines that are not Zonal's are listed as foreign.\nExit 0: no drift; 1: drift; 2: error. See docs/observe.md.\n\nExamples:\n  sudo zonal drift policies/examples/riverbend-radiology.zonal --target nftables\n  sudo zonal drift policy/ --target iptables --ruleset saved-v4.txt --ruleset6 saved-v6.txt\n  zonal drift policy/ --target srx --ruleset fw1-running.set"
     )]
     Drift(DriftArgs),
     /// Print a shell completion script.
@@ -550,12 +552,15 @@ pub(crate) struct DriftArgs {
     /// The policy file or directory.
     #[arg(value_name = "PATH")]
     pub(crate) path: PathBuf,
-    /// The target the device runs: nftables, pf, ios, asa, srx, panos, fortigate.
+    /// The target the device runs: nftables, iptables, pf, ios, asa, srx, panos, fortigate.
     #[arg(long, value_name = "TARGET")]
     pub(crate) target: String,
-    /// The device's saved ruleset or configuration (default for nftables: `nft -j list ruleset`).
+    /// The device's saved ruleset or configuration (default for nftables: `nft -j list ruleset`; iptables: `iptables-save` and `ip6tables-save`).
     #[arg(long, value_name = "FILE")]
     pub(crate) ruleset: Option<PathBuf>,
+    /// iptables: the device's saved `ip6tables-save` output, when `--ruleset` holds only `iptables-save`'s.
+    #[arg(long, value_name = "FILE", requires = "ruleset")]
+    pub(crate) ruleset6: Option<PathBuf>,
     /// Count configuration that is not Zonal's (other tables, other lines) as drift.
     #[arg(long)]
     pub(crate) strict: bool,

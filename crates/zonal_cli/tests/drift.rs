@@ -285,3 +285,248 @@ fn a_rule_changed_by_hand_with_nft_is_named_with_the_packets_it_changes() {
         assert!(r.stdout.contains("1 change(s)"), "{}", r.stdout);
     }
 }
+
+/// Runs `iptables ARGS` (or `ip6tables`, …) inside the namespace.
+fn in_ns(ns: &str, args: &[&str], stdin: Option<&str>) -> String {
+    let mut all = vec!["ip", "netns", "exec", ns];
+    all.extend_from_slice(args);
+    sh(&all, stdin)
+}
+
+#[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario on one device: deploy, check, edit, check live and saved"
+)]
+fn a_rule_changed_by_hand_with_iptables_is_named_with_the_packets_it_changes() {
+    let dir = temp_dir("drift-ipt");
+    let out = dir.join("out");
+    let r = zonal(&[
+        "build",
+        EXAMPLE,
+        "--target",
+        "iptables",
+        "-o",
+        &format!("{}/", out.display()),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ns = Netns(format!("z13b-ipt-{}", std::process::id()));
+    sh(&["ip", "netns", "add", &ns.0], None);
+    // Deployed as docs/targets/iptables.md says, on a host with foreign rules.
+    let script = dir.join("deploy.sh");
+    std::fs::write(&script, zonal_verify::IPTABLES_DEPLOY).unwrap_or_else(|e| panic!("{e}"));
+    for (tool, ext) in [("iptables", "iptables"), ("ip6tables", "ip6tables")] {
+        let file = out.join(format!("riverbend-radiology.{ext}"));
+        in_ns(
+            &ns.0,
+            &[
+                "sh",
+                &script.display().to_string(),
+                tool,
+                &file.display().to_string(),
+            ],
+            None,
+        );
+    }
+    in_ns(
+        &ns.0,
+        &[
+            "iptables",
+            "-A",
+            "FORWARD",
+            "-s",
+            "192.0.2.99",
+            "-j",
+            "ACCEPT",
+        ],
+        None,
+    );
+    in_ns(
+        &ns.0,
+        &[
+            "iptables",
+            "-t",
+            "nat",
+            "-A",
+            "POSTROUTING",
+            "-j",
+            "MASQUERADE",
+        ],
+        None,
+    );
+    let live = |extra: &[&str]| {
+        let mut args = vec![
+            "netns",
+            "exec",
+            &ns.0,
+            env!("CARGO_BIN_EXE_zonal"),
+            "drift",
+            EXAMPLE,
+            "--target",
+            "iptables",
+        ];
+        args.extend_from_slice(extra);
+        zonal_tests::run_command(Command::new("ip").args(&args), &repo())
+    };
+    // As deployed: no drift; the foreign rules are listed, and count with --strict.
+    let r = live(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("no drift"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("  iptables: -A FORWARD -s 192.0.2.99/32 -j ACCEPT"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  iptables: table nat (1 rule(s))"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(live(&["--strict", "--no-probe"]).code, 1);
+    // At 3 a.m. someone moves the first worklist rule to another port.
+    let all = in_ns(&ns.0, &["iptables", "-S"], None);
+    let line = all
+        .lines()
+        .find(|l| l.contains(RULE))
+        .unwrap_or_else(|| panic!("{RULE} in {all}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let chain = words[1].to_string();
+    let listing = in_ns(&ns.0, &["iptables", "-S", &chain], None);
+    let position = listing
+        .lines()
+        .filter(|l| l.starts_with("-A "))
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("{line} in {listing}"))
+        + 1;
+    assert!(line.contains("--dport 104 "), "{line}");
+    let edited = line.replacen("--dport 104 ", "--dport 11112 ", 1);
+    let spec = shell_words(&edited);
+    let mut args = vec![
+        "iptables".to_string(),
+        "-R".into(),
+        chain.clone(),
+        position.to_string(),
+    ];
+    args.extend(spec.into_iter().skip(2));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    in_ns(&ns.0, &args, None);
+    let r = live(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(1 change(s))"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("changed  rule `{RULE}` in iptables chain {chain}")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("--dport 11112"), "{}", r.stdout);
+    // The packets it changes, seen by the kernel proof of the device's chains.
+    assert!(
+        r.stdout.contains("packet-level consequences"),
+        "{}",
+        r.stdout
+    );
+    let mismatches: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("mismatch: "))
+        .collect();
+    assert!(!mismatches.is_empty(), "{}", r.stdout);
+    for m in &mismatches {
+        assert!(
+            m.contains("-> imaging-servers/mwl-1 (10.20.120.20) tcp/104"),
+            "{m}\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout
+            .contains(&format!("expected: allow by rule `{RULE}`")),
+        "{}",
+        r.stdout
+    );
+    // The same from saved dumps: both families in one file, or two files.
+    let v4 = in_ns(&ns.0, &["iptables-save"], None);
+    let v6 = in_ns(&ns.0, &["ip6tables-save"], None);
+    let both = dir.join("saved-both");
+    let (f4, f6) = (dir.join("saved-v4"), dir.join("saved-v6"));
+    std::fs::write(&both, format!("{v4}{v6}")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&f4, &v4).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&f6, &v6).unwrap_or_else(|e| panic!("{e}"));
+    let (both, f4, f6) = (
+        both.display().to_string(),
+        f4.display().to_string(),
+        f6.display().to_string(),
+    );
+    for files in [
+        &["--ruleset", &both][..],
+        &["--ruleset", &f4, "--ruleset6", &f6][..],
+    ] {
+        let mut args = vec!["drift", EXAMPLE, "--target", "iptables", "--no-probe"];
+        args.extend_from_slice(files);
+        let r = zonal(&args);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!("changed  rule `{RULE}`")),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("(1 change(s))"), "{}", r.stdout);
+        assert!(!r.stdout.contains("note:"), "{}", r.stdout);
+    }
+    // Only the IPv4 dump: IPv6 is said to be not compared.
+    let r = zonal(&[
+        "drift",
+        EXAMPLE,
+        "--target",
+        "iptables",
+        "--no-probe",
+        "--ruleset",
+        &f4,
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("note: ip6tables: no"), "{}", r.stdout);
+    // The jump from FORWARD deleted: nothing of Zonal's is enforced.
+    in_ns(
+        &ns.0,
+        &["iptables", "-D", "FORWARD", "-j", "zonal_forward"],
+        None,
+    );
+    let r = live(&["--no-probe", "--report", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        v["changes"].as_array().is_some_and(|c| c
+            .iter()
+            .any(|c| c["place"] == "iptables chain FORWARD"
+                && c["kind"] == "removed"
+                && c["expected"] == "-A FORWARD -j zonal_forward")),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Splits an `iptables -S` line into words, keeping a quoted comment as one.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if quoted => word.extend(chars.next()),
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}

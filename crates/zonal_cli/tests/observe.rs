@@ -234,3 +234,65 @@ fn learn_drafts_a_policy_that_checks_and_replays_clean() {
     let r = zonal(&["learn", "--flows", SAMPLE, "--name", "any"], &repo());
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn the_threats_learn_leaves_out_are_what_check_reports_once_allowed() {
+    let dir = temp_dir("learn-threats");
+    let draft = dir.join("draft.zonal");
+    let d = draft.display().to_string();
+    let r = zonal(
+        &["learn", "--flows", SAMPLE, "--inventory", EXAMPLE, "-o", &d],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&draft).unwrap_or_else(|e| panic!("{e}"));
+    // Each flagged flow is a comment `# WHY: allow … "…" (PACKET)`; a
+    // reviewer who uncomments them gets exactly the findings of check.
+    let mut uncommented = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    for l in text.lines() {
+        let rule = l
+            .strip_prefix("# ")
+            .and_then(|r| r.split_once(": allow "))
+            .and_then(|(_, rest)| rest.rsplit_once(" ("))
+            .map(|(rule, _)| format!("allow {rule}"));
+        match rule {
+            Some(rule) => {
+                lines.push(rule);
+                uncommented.push(lines.len());
+            }
+            None => lines.push(l.to_string()),
+        }
+    }
+    assert_eq!(uncommented.len(), 10, "{text}");
+    let allowed = dir.join("allowed.zonal");
+    std::fs::write(&allowed, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let a = allowed.display().to_string();
+    let r = zonal(&["check", &a, "--format", "short"], &repo());
+    assert_ne!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    for n in &uncommented {
+        let at = format!("{a}:{n}:1: ");
+        let found: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with(&at)).collect();
+        assert!(
+            found.iter().any(|f| f.contains("critical[L0304]")
+                || f.contains("high[L0302]")
+                || f.contains("[L0301]")),
+            "line {n} ({}) is reported by check: {found:?}\n{}",
+            lines[n - 1],
+            r.stdout
+        );
+    }
+    // And the inventory's invariants say it too.
+    for never in [
+        "`never guest-wifi ~> modalities`",
+        "`never modalities -> internet`",
+    ] {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.contains("[L0305]") && l.contains(never)),
+            "{never}\n{}",
+            r.stdout
+        );
+    }
+}

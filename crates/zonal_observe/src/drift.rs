@@ -43,6 +43,9 @@ pub struct Drift {
     pub changes: Vec<Change>,
     /// Configuration that is not Zonal's (tables, lines).
     pub foreign: Vec<String>,
+    /// What was not compared, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Drift {

@@ -16,6 +16,7 @@
 //! stays constant in the number of records.
 
 pub mod drift;
+pub mod drift_iptables;
 pub mod flow;
 pub mod learn;
 pub mod read;

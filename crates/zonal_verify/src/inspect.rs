@@ -56,3 +56,26 @@ pub fn nft_inspect(ruleset: &str, json: bool, table: &str) -> Result<NftDump, Ve
     let table = list(&args).ok();
     Ok(NftDump { json, text, table })
 }
+
+/// Loads an `iptables-restore` file (`tool` is `iptables` or `ip6tables`)
+/// into a fresh network namespace and returns `TOOL-save -t filter` of
+/// it: the kernel's normal form of the rules (`-m tcp` added, connection
+/// states sorted, defaults dropped), so that a rendered file and a
+/// device's dump can be compared line by line (`zonal drift`). Needs
+/// root, `ip`, `TOOL-restore` and `TOOL-save`.
+pub fn iptables_inspect(tool: &str, ruleset: &str) -> Result<String, VerifyError> {
+    let restore = format!("{tool}-restore");
+    let save = format!("{tool}-save");
+    netns::preflight(&["ip", &restore, &save]).map_err(VerifyError::Unavailable)?;
+    let ns = format!("{}-d", netns::unique_prefix());
+    netns::run("create a namespace", "ip", &["netns", "add", &ns], None)?;
+    let scratch = Scratch(ns);
+    netns::run_in(&scratch.0, "load the rules", &[&restore], Some(ruleset))
+        .map_err(VerifyError::Load)?;
+    Ok(netns::run_in(
+        &scratch.0,
+        "list the rules",
+        &[&save, "-t", "filter"],
+        None,
+    )?)
+}

@@ -40,7 +40,7 @@ use std::time::Instant;
 use zonal_model::Policy;
 
 pub use deploy::{Foreign, IPTABLES_DEPLOY, IPTABLES_REMOVE, RouterState};
-pub use inspect::{NftDump, nft_inspect};
+pub use inspect::{NftDump, iptables_inspect, nft_inspect};
 pub use netns::{KernelError, preflight, remove_own, sweep_stale};
 pub use plan::{Config, Host, Link, Origin, Plan, PlanError, Probe, ProbeKind, plan};
 pub use probe::Observed;
@@ -143,7 +143,14 @@ pub fn verify_plan(plan: Plan, rules: &Ruleset, config: &Config) -> Result<Repor
     let net = netns::build(&plan)?;
     deploy::load(&net.router, rules).map_err(VerifyError::Load)?;
     let listeners = probe::listen(&plan, &net)?;
-    let observed = probe::run_probes(&plan, &net, &listeners, config.concurrency, config.timeout)?;
+    let (observed, conntrack) = probe::run_probes(
+        &plan,
+        &net,
+        &listeners,
+        config.concurrency,
+        config.timeout,
+        config.capture_conntrack,
+    )?;
     let count = listeners.count;
     drop(listeners);
     drop(net);
@@ -153,6 +160,7 @@ pub fn verify_plan(plan: Plan, rules: &Ruleset, config: &Config) -> Result<Repor
         observed,
         listeners: count,
         elapsed: started.elapsed(),
+        conntrack,
     })
 }
 
@@ -211,7 +219,14 @@ pub fn verify_redeploy(
         loaded.push(deploy::state(&net.router)?);
     }
     let listeners = probe::listen(&plan, &net)?;
-    let observed = probe::run_probes(&plan, &net, &listeners, config.concurrency, config.timeout)?;
+    let (observed, conntrack) = probe::run_probes(
+        &plan,
+        &net,
+        &listeners,
+        config.concurrency,
+        config.timeout,
+        config.capture_conntrack,
+    )?;
     let count = listeners.count;
     drop(listeners);
     deploy::remove(&net.router, last)?;
@@ -224,6 +239,7 @@ pub fn verify_redeploy(
             observed,
             listeners: count,
             elapsed: started.elapsed(),
+            conntrack,
         },
         seeded,
         loaded,

@@ -34,6 +34,10 @@ pub struct Config {
     pub timeout: Duration,
     /// How many probes run at the same time.
     pub concurrency: usize,
+    /// Read the router's connection table after each phase of probes
+    /// into [`crate::Report::conntrack`] (needs connection tracking in the
+    /// router: rules that use connection state).
+    pub capture_conntrack: bool,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             zones: None,
             timeout: Duration::from_millis(400),
             concurrency: 48,
+            capture_conntrack: false,
         }
     }
 }

@@ -585,7 +585,8 @@ pub(crate) fn run_probes(
     listeners: &Listeners,
     concurrency: usize,
     timeout: Duration,
-) -> Result<Vec<Observed>, KernelError> {
+    capture: bool,
+) -> Result<(Vec<Observed>, Vec<String>), KernelError> {
     let handles: Vec<File> = net
         .hosts
         .iter()
@@ -632,12 +633,26 @@ pub(crate) fn run_probes(
             }
         });
     };
+    let mut captured = Vec::new();
     for phase in phases(plan, &order) {
         crate::netns::flush_conntrack(&net.router)?;
         if let Ok(mut n) = next.lock() {
             *n = 0;
         }
         pass(&phase, timeout, concurrency);
+        if capture {
+            // The router's connection table of this phase, before the
+            // next flush: every connection the phase's probes opened
+            // through the router (a connection the rules dropped is never
+            // confirmed, so it is not listed).
+            let table = crate::netns::run_in(
+                &net.router,
+                "read the router's connection table",
+                &["cat", "/proc/net/nf_conntrack"],
+                None,
+            )?;
+            captured.extend(table.lines().map(str::to_string));
+        }
     }
     settle(plan, &results, &listeners.seen);
     let retry: Vec<usize> = {
@@ -666,9 +681,12 @@ pub(crate) fn run_probes(
         action: "collect results".into(),
         detail: "poisoned".into(),
     })?;
-    Ok(r.into_iter()
-        .map(|o| o.unwrap_or_else(|| Observed::Failed("the probe did not run".into())))
-        .collect())
+    Ok((
+        r.into_iter()
+            .map(|o| o.unwrap_or_else(|| Observed::Failed("the probe did not run".into())))
+            .collect(),
+        captured,
+    ))
 }
 
 /// Splits probes into phases so that no probe shares a phase with its

@@ -23,6 +23,11 @@ pub struct Report {
     pub listeners: usize,
     /// Wall time of the run (network, load, probes, cleanup excluded).
     pub elapsed: Duration,
+    /// The router's connection table (`/proc/net/nf_conntrack` lines)
+    /// after each phase of probes, with [`crate::Config::capture_conntrack`]:
+    /// a real capture of the probes' connections, the initiator side
+    /// first. Empty otherwise.
+    pub conntrack: Vec<String>,
 }
 
 /// One probe whose observation differs from the policy's verdict.

@@ -12,6 +12,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use zonal_backend::{Target, Templates};
 use zonal_observe::drift::{self, Drift};
+use zonal_observe::drift_iptables as ipt;
 use zonal_pipeline::Failure;
 
 use crate::ExitStatus;
@@ -31,17 +32,15 @@ struct Consequences {
 pub(crate) fn run(args: &DriftArgs) -> anyhow::Result<ExitStatus> {
     let Some(target) = Target::parse(&args.target) else {
         bail!(
-            "`--target {}` is not a target: nftables, pf, ios, asa, srx, panos or fortigate",
+            "`--target {}` is not a target: nftables, iptables, pf, ios, asa, srx, panos or fortigate",
             args.target
         );
     };
-    if target == Target::Iptables {
-        bail!(
-            "`zonal drift --target iptables` is not supported yet: compare with `iptables-save` by hand, or use nftables (docs/observe.md)"
-        );
+    if args.ruleset6.is_some() && target != Target::Iptables {
+        bail!("`--ruleset6` is for `--target iptables` only");
     }
     let vendor = match target {
-        Target::Nftables => None,
+        Target::Nftables | Target::Iptables => None,
         t => Some(
             zonal_xcheck::Target::from_name(t.name())
                 .with_context(|| format!("no configuration reader for `{}`", t.name()))?,
@@ -76,10 +75,14 @@ pub(crate) fn run(args: &DriftArgs) -> anyhow::Result<ExitStatus> {
         Ok(o) => o,
         Err(failure) => return super::report(&gated.db, failure, "compared"),
     };
+    let policy = gated.checked.policy();
+    if target == Target::Iptables {
+        let (found, consequences) = iptables(args, &outputs, policy, &gated.db)?;
+        return Ok(finish(args, target, policy, &found, consequences.as_ref()));
+    }
     let Some(rendered) = outputs.first().map(|o| o.text.clone()) else {
         bail!("nothing was rendered for {}", target.name());
     };
-    let policy = gated.checked.policy();
     let actual = match &args.ruleset {
         Some(file) => std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the ruleset `{}`", file.display()))?,
@@ -99,16 +102,179 @@ pub(crate) fn run(args: &DriftArgs) -> anyhow::Result<ExitStatus> {
             (d, c)
         }
     };
+    Ok(finish(args, target, policy, &found, consequences.as_ref()))
+}
+
+/// Prints the report; the exit status.
+fn finish(
+    args: &DriftArgs,
+    target: Target,
+    policy: &zonal_model::Policy,
+    found: &Drift,
+    consequences: Option<&Consequences>,
+) -> ExitStatus {
     let drifted = found.drifted(args.strict);
     printer::out(&match args.report {
-        DriftReport::Human => human(target, policy, &found, consequences.as_ref(), args.strict),
-        DriftReport::Json => json(&found, consequences.as_ref(), drifted),
+        DriftReport::Human => human(target, policy, found, consequences, args.strict),
+        DriftReport::Json => json(found, consequences, drifted),
     });
-    Ok(if drifted {
+    if drifted {
         ExitStatus::Findings
     } else {
         ExitStatus::Success
-    })
+    }
+}
+
+/// `TOOL-save` of this host.
+fn live_save(tool: &str) -> anyhow::Result<String> {
+    let save = format!("{tool}-save");
+    let out = std::process::Command::new(&save)
+        .output()
+        .with_context(|| {
+            format!("cannot run `{save}` (is iptables installed?); or give `--ruleset FILE`")
+        })?;
+    if !out.status.success() {
+        bail!(
+            "`{save}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout)
+        .with_context(|| format!("`{save}` printed something that is not UTF-8"))
+}
+
+/// The device's IPv4 and IPv6 dumps: live, or from `--ruleset` (one dump
+/// or both) and `--ruleset6`.
+fn iptables_dumps(args: &DriftArgs) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let read = |file: &Path| {
+        std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the ruleset `{}`", file.display()))
+    };
+    let Some(file) = &args.ruleset else {
+        return Ok((Some(live_save("iptables")?), Some(live_save("ip6tables")?)));
+    };
+    let text = read(file)?;
+    let (v4, mut v6) = ipt::split_families(&text);
+    if let Some(file6) = &args.ruleset6 {
+        let (a, b) = ipt::split_families(&read(file6)?);
+        v6 = b.or(a);
+    }
+    if v4.is_none() && v6.is_none() {
+        bail!(
+            "`{}` holds no `iptables-save` output (no `*filter` … `COMMIT` block)",
+            file.display()
+        );
+    }
+    Ok((v4, v6))
+}
+
+/// The iptables comparison: Zonal's chains of each family, both sides
+/// normalised by the kernel (`TOOL-restore` then `TOOL-save` in a scratch
+/// namespace), compared; the device's chains probed when they differ.
+fn iptables(
+    args: &DriftArgs,
+    outputs: &[zonal_pipeline::Output],
+    policy: &zonal_model::Policy,
+    db: &zonal_diagnostics::SourceDb,
+) -> anyhow::Result<(Drift, Option<Consequences>)> {
+    let by_ext = |ext: &str| {
+        outputs
+            .iter()
+            .find(|o| o.file.ends_with(&format!(".{ext}")))
+            .map(|o| o.text.clone())
+            .with_context(|| format!("the iptables renderer produced no .{ext} file"))
+    };
+    let rendered = [
+        (ipt::Family::V4, by_ext("iptables")?),
+        (ipt::Family::V6, by_ext("ip6tables")?),
+    ];
+    let (v4, v6) = iptables_dumps(args)?;
+    let mut d = Drift {
+        owned: String::new(),
+        present: false,
+        ..Drift::default()
+    };
+    let mut device: Vec<String> = Vec::new();
+    let mut owned_names = Vec::new();
+    let mut normalised = Vec::new();
+    for ((family, text), dump) in rendered.iter().zip([v4, v6]) {
+        let tool = family.tool();
+        let (prefix, entry) = ipt::owned_prefix(text)
+            .with_context(|| format!("the rendered {tool} file declares no entry chain"))?;
+        owned_names.push(format!("{tool} chains {prefix}*"));
+        let Some(dump) = dump else {
+            d.notes.push(format!(
+                "{tool}: no `{tool}-save` output given (--ruleset6 for IPv6): not compared; probed as rendered"
+            ));
+            device.push(text.clone());
+            continue;
+        };
+        let parsed = ipt::parse(&dump);
+        let owned = ipt::owned(&parsed, &prefix, &entry, *family);
+        d.foreign.extend(owned.foreign.iter().cloned());
+        let Some(restore) = owned.restore else {
+            d.changes.push(drift::Change {
+                kind: "removed",
+                place: tool.to_string(),
+                rule: None,
+                expected: Some(format!(
+                    "Zonal's chains {prefix}* and the jump from FORWARD"
+                )),
+                actual: Some("none".into()),
+            });
+            device.push(format!("*filter\n:{entry} - [0:0]\nCOMMIT\n"));
+            continue;
+        };
+        d.present = true;
+        normalised.push((*family, prefix, entry, owned.jump, restore.clone()));
+        device.push(restore);
+    }
+    d.owned = owned_names.join(", ");
+    if !normalised.is_empty() {
+        crate::signals::verifying();
+    }
+    for (family, prefix, entry, jump, restore) in normalised {
+        let tool = family.tool();
+        let rendered_text = &rendered[usize::from(family == ipt::Family::V6)].1;
+        let expected = zonal_verify::iptables_inspect(tool, rendered_text)
+            .map_err(|e| anyhow::anyhow!("cannot normalise the rendered {tool} file: {e}"))?;
+        let actual = zonal_verify::iptables_inspect(tool, &restore).map_err(|e| {
+            anyhow::anyhow!("cannot load the device's {tool} chains into a scratch namespace: {e}")
+        })?;
+        d.changes.extend(ipt::diff(
+            &ipt::parse(&expected),
+            &ipt::parse(&actual),
+            &prefix,
+            &entry,
+            jump,
+            family,
+        ));
+    }
+    if !d.present {
+        d.changes.clear();
+        return Ok((d, None));
+    }
+    if d.changes.is_empty() || args.no_probe {
+        return Ok((d, None));
+    }
+    let mut device = device.into_iter();
+    let rules = zonal_verify::Ruleset::Iptables {
+        v4: device.next().unwrap_or_default(),
+        v6: device.next().unwrap_or_default(),
+        ipset: None,
+    };
+    let report = zonal_verify::verify(policy, &rules, &zonal_verify::Config::default())
+        .map_err(|e| anyhow::anyhow!("cannot probe the device's chains: {e}"))?;
+    let c = Consequences {
+        method: format!(
+            "the device's chains loaded into network namespaces (with the jump from FORWARD) and probed with {} real packets (the kernel proof), each compared with the policy",
+            report.plan.probes.len()
+        ),
+        text: report.render_mismatches(policy, db),
+        count: report.mismatches().len(),
+    };
+    Ok((d, Some(c)))
 }
 
 /// `nft -j list ruleset` of this host.
@@ -150,6 +316,7 @@ fn nft(
                 present: false,
                 changes: Vec::new(),
                 foreign,
+                notes: Vec::new(),
             },
             None,
         ));
@@ -271,6 +438,9 @@ fn human(
             }
         }
     }
+    for n in &d.notes {
+        let _ = writeln!(o, "note: {n}");
+    }
     if !d.foreign.is_empty() {
         let _ = writeln!(
             o,
@@ -303,6 +473,7 @@ fn json(d: &Drift, c: Option<&Consequences>, drifted: bool) -> String {
         "present": d.present,
         "changes": d.changes,
         "foreign": d.foreign,
+        "notes": d.notes,
         "consequences": c.map(|c| serde_json::json!({
             "method": c.method,
             "packets": c.count,
