@@ -18,6 +18,8 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
     ("listener-invariant", &["L0305"], &[]),
     ("listener-deny", &[], &["L0305", "L0306"]),
     ("icmp-family", &["L0203"], &["L0305", "L0306"]),
+    ("implicit-internet", &["L0302", "L0303"], &[]),
+    ("untrusted-legacy", &["L0301"], &[]),
     (
         "moved-ports",
         &["L0307", "L0308", "L0402", "L0403", "L0407"],

@@ -101,10 +101,14 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         let mut d = cx
             .diag(
                 &INFO,
-                format!(
-                    "external zone `{}` also covers private addresses that no zone models",
-                    zone.name
-                ),
+                if implicit_zone(an, zone) {
+                    "the addresses in no zone, the internet as no external zone is declared, include private addresses".to_string()
+                } else {
+                    format!(
+                        "external zone `{}` also covers private addresses that no zone models",
+                        zone.name
+                    )
+                },
                 zone.span,
                 "stands for every address in no other zone",
             )
@@ -192,4 +196,11 @@ fn first_host(set: &AddrSet) -> Option<std::net::IpAddr> {
     set.v6_ranges()
         .first()
         .map(|&(lo, hi)| IpAddr::V6(Ipv6Addr::from(if hi > lo { lo + 1 } else { lo })))
+}
+
+/// Whether `zone` is the implicit internet (the addresses in no zone).
+fn implicit_zone(an: &crate::analysis::Analysis<'_>, zone: &zonal_model::Zone) -> bool {
+    an.implicit_internet
+        .as_ref()
+        .is_some_and(|i| i.id == zone.id)
 }
