@@ -90,7 +90,7 @@ allow pacs -> c : ssh \"admin\"
 
 fn dual() -> std::path::PathBuf {
     let dir = temp_dir("query-exact");
-    std::fs::write(dir.join("dual.zonal"), DUAL).expect("write");
+    std::fs::write(dir.join("dual.zonal"), DUAL).unwrap_or_else(|e| panic!("write: {e}"));
     dir
 }
 
@@ -155,7 +155,7 @@ fn path_uses_the_pivot_services_of_the_project() {
         dir.join("zonal.toml"),
         "[analysis]\npivot-services = [\"rdp\"]\n",
     )
-    .expect("write");
+    .unwrap_or_else(|e| panic!("write: {e}"));
     let r = zonal(
         &["query", "dual.zonal", "--from", "a", "--to", "c", "--path"],
         &dir,
@@ -211,7 +211,7 @@ allow v6 -> j : ssh \"in over IPv6\"
 allow j -> v4 : https \"on over IPv4\"
 ",
     )
-    .expect("write");
+    .unwrap_or_else(|e| panic!("write: {e}"));
     let r = zonal(
         &["query", "p.zonal", "--from", "v6", "--to", "v4", "--path"],
         &dir,
