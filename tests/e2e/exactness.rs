@@ -113,3 +113,37 @@ fn a_zone_wide_allow_does_not_open_the_default_port_on_a_moved_listener() {
         Action::Allow
     );
 }
+
+/// Realistic policies written to measure the lints (`policies/realistic/`):
+/// their findings are snapshotted, so any new finding (or a lost one) on a
+/// policy shaped like a real hospital's shows in review.
+#[test]
+fn realistic_policies_findings() {
+    for file in zonal_tests::fixtures("policies/realistic") {
+        let l = load(&file);
+        assert!(
+            !l.diagnostics.has_input_errors(),
+            "{}",
+            zonal_tests::render_diagnostics(&l)
+        );
+        let Some(policy) = &l.policy else {
+            panic!("{file}: no model")
+        };
+        let diags = check(policy, &LintConfig::default());
+        assert!(
+            !diags
+                .iter()
+                .any(|d| d.severity >= zonal_diagnostics::Severity::Critical),
+            "{file}: a realistic policy has no critical finding"
+        );
+        let text = diags
+            .iter()
+            .map(|d| render::human(&l.db, d))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+        insta::with_settings!({snapshot_path => "../snapshots/exactness", prepend_module_to_snapshot => false, input_file => file.clone()}, {
+            insta::assert_snapshot!(format!("realistic@{name}"), text);
+        });
+    }
+}
