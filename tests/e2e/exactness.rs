@@ -27,25 +27,32 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
+/// A fixture's model, its findings with default levels, and the findings
+/// as `zonal check` prints them.
+fn findings(file: &str) -> (zonal_model::Policy, zonal_diagnostics::Diagnostics, String) {
+    let l = load(file);
+    assert!(
+        !l.diagnostics.has_input_errors(),
+        "{}",
+        zonal_tests::render_diagnostics(&l)
+    );
+    let Some(policy) = l.policy.clone() else {
+        panic!("{file}: no model")
+    };
+    let diags = check(&policy, &LintConfig::default());
+    let text = diags
+        .iter()
+        .map(|d| render::human(&l.db, d))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (policy, diags, text)
+}
+
 #[test]
 fn exactness_cases_report_exactly_the_real_violations() {
     for (name, raised, silent) in CASES {
         let file = format!("policies/exactness/{name}.zonal");
-        let l = load(&file);
-        assert!(
-            !l.diagnostics.has_input_errors(),
-            "{}",
-            zonal_tests::render_diagnostics(&l)
-        );
-        let Some(policy) = &l.policy else {
-            panic!("{file}: no model")
-        };
-        let diags = check(policy, &LintConfig::default());
-        let text = diags
-            .iter()
-            .map(|d| render::human(&l.db, d))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let (policy, diags, text) = findings(&file);
         for code in *raised {
             assert!(
                 diags.iter().any(|d| d.code == *code),
@@ -120,27 +127,13 @@ fn a_zone_wide_allow_does_not_open_the_default_port_on_a_moved_listener() {
 #[test]
 fn realistic_policies_findings() {
     for file in zonal_tests::fixtures("policies/realistic") {
-        let l = load(&file);
-        assert!(
-            !l.diagnostics.has_input_errors(),
-            "{}",
-            zonal_tests::render_diagnostics(&l)
-        );
-        let Some(policy) = &l.policy else {
-            panic!("{file}: no model")
-        };
-        let diags = check(policy, &LintConfig::default());
+        let (_, diags, text) = findings(&file);
         assert!(
             !diags
                 .iter()
                 .any(|d| d.severity >= zonal_diagnostics::Severity::Critical),
             "{file}: a realistic policy has no critical finding"
         );
-        let text = diags
-            .iter()
-            .map(|d| render::human(&l.db, d))
-            .collect::<Vec<_>>()
-            .join("\n");
         let name = file.rsplit('/').next().unwrap_or(&file).to_string();
         insta::with_settings!({snapshot_path => "../snapshots/exactness", prepend_module_to_snapshot => false, input_file => file.clone()}, {
             insta::assert_snapshot!(format!("realistic@{name}"), text);

@@ -211,28 +211,32 @@ fn points(an: &Analysis<'_>, cell: Option<usize>, asked: &ServiceSet) -> Vec<(u8
     out
 }
 
+/// What is asked about toward one atom: a named service at the listener
+/// ports of a device that moves it.
+fn toward(an: &Analysis<'_>, asked: &Asked<'_>, a: AtomId) -> ServiceSet {
+    let policy = an.policy;
+    match asked {
+        Asked::Literal(s) => s.clone(),
+        Asked::Named(name) => {
+            let base = policy
+                .service_by_name(name)
+                .map(|s| s.set.clone())
+                .unwrap_or_default();
+            match an.atoms[a as usize].kind {
+                AtomKind::Device(d) => {
+                    listen::named_toward(&policy.services, policy.device(d), name).unwrap_or(base)
+                }
+                _ => base,
+            }
+        }
+    }
+}
+
 /// Answers for every packet of `asked` from `from` to `to`.
 pub fn ask(graph: &ZoneGraph<'_>, from: &AddrSet, to: &AddrSet, asked: &Asked<'_>) -> SetAnswer {
     let an = &graph.an;
     let policy: &Policy = an.policy;
-    let toward = |a: AtomId| -> ServiceSet {
-        match asked {
-            Asked::Literal(s) => s.clone(),
-            Asked::Named(name) => {
-                let base = policy
-                    .service_by_name(name)
-                    .map(|s| s.set.clone())
-                    .unwrap_or_default();
-                match an.atoms[a as usize].kind {
-                    AtomKind::Device(d) => {
-                        listen::named_toward(&policy.services, policy.device(d), name)
-                            .unwrap_or(base)
-                    }
-                    _ => base,
-                }
-            }
-        }
-    };
+    let toward = |a: AtomId| toward(an, asked, a);
     let srcs = groups(an, from, true, &|_| ServiceSet::empty());
     let dsts = groups(an, to, false, &toward);
     let mut answer = SetAnswer::default();
@@ -319,7 +323,6 @@ pub fn shortest_path(
     last: Option<&Asked<'_>>,
 ) -> Option<Vec<crate::graph::Hop>> {
     let an = &graph.an;
-    let policy = an.policy;
     let overlapping = |set: &AddrSet| -> Vec<AtomId> {
         (0..an.atoms.len() as AtomId)
             .filter(|a| atom_addrs(an, *a).overlaps(set))
@@ -328,22 +331,7 @@ pub fn shortest_path(
     let src = overlapping(from);
     let mut by_service: BTreeMap<Option<ServiceSet>, Vec<AtomId>> = BTreeMap::new();
     for b in overlapping(to) {
-        let services = last.map(|asked| match asked {
-            Asked::Literal(s) => s.clone(),
-            Asked::Named(name) => {
-                let base = policy
-                    .service_by_name(name)
-                    .map(|s| s.set.clone())
-                    .unwrap_or_default();
-                match an.atoms[b as usize].kind {
-                    AtomKind::Device(d) => {
-                        listen::named_toward(&policy.services, policy.device(d), name)
-                            .unwrap_or(base)
-                    }
-                    _ => base,
-                }
-            }
-        });
+        let services = last.map(|asked| toward(an, asked, b));
         by_service.entry(services).or_default().push(b);
     }
     by_service
