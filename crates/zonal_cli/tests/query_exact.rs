@@ -88,15 +88,16 @@ allow a -> pacs : https \"viewer\"
 allow pacs -> c : ssh \"admin\"
 ";
 
-fn dual() -> std::path::PathBuf {
-    let dir = temp_dir("query-exact");
+/// A directory of the test's own (tests run in parallel threads).
+fn dual(test: &str) -> std::path::PathBuf {
+    let dir = temp_dir(&format!("query-exact-{test}"));
     std::fs::write(dir.join("dual.zonal"), DUAL).unwrap_or_else(|e| panic!("write: {e}"));
     dir
 }
 
 #[test]
 fn icmp_echo_is_ping_in_each_family() {
-    let dir = dual();
+    let dir = dual("icmp_echo_is_ping_in_each_family");
     let r = zonal(
         &[
             "query",
@@ -122,7 +123,7 @@ fn icmp_echo_is_ping_in_each_family() {
 
 #[test]
 fn a_named_service_means_the_listener_port() {
-    let dir = dual();
+    let dir = dual("a_named_service_means_the_listener_port");
     let r = zonal(
         &[
             "query",
@@ -142,7 +143,7 @@ fn a_named_service_means_the_listener_port() {
 
 #[test]
 fn path_uses_the_pivot_services_of_the_project() {
-    let dir = dual();
+    let dir = dual("path_uses_the_pivot_services_of_the_project");
     // Without pivot services: a -> pacs (https) -> c (ssh).
     let r = zonal(
         &["query", "dual.zonal", "--from", "a", "--to", "c", "--path"],
@@ -166,7 +167,7 @@ fn path_uses_the_pivot_services_of_the_project() {
 
 #[test]
 fn path_from_an_address_starts_at_its_own_place() {
-    let dir = dual();
+    let dir = dual("path_from_an_address_starts_at_its_own_place");
     // 10.2.0.20 is in zone b but not the device `pacs`: it reaches nothing.
     let r = zonal(
         &[
