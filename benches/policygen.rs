@@ -67,10 +67,7 @@ fn main() -> ExitCode {
         (Some("broad"), Some(n)) if n >= 2 => broad(n),
         (Some("zones"), Some(n)) => zones(n),
         _ => {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "usage: policygen broad|zones N"
-            );
+            let _ = writeln!(std::io::stderr().lock(), "usage: policygen broad|zones N");
             return ExitCode::from(2);
         }
     };

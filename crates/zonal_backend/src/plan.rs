@@ -162,6 +162,8 @@ pub struct FirewallPlan<'p> {
     pub(crate) notes: Vec<String>,
     /// Names of address sets (see [`FirewallPlan::describe`]).
     names: BTreeMap<AddrSet, String>,
+    /// The zones' address ranges, sorted (see [`FirewallPlan::zone_parts`]).
+    index: ZoneIndex,
 }
 
 impl FirewallPlan<'_> {
@@ -171,6 +173,17 @@ impl FirewallPlan<'_> {
             .iter()
             .enumerate()
             .map(|(i, z)| (PlanZoneId::new(i), z))
+    }
+
+    /// The zones whose addresses meet `set` (ascending), each with its part
+    /// of `set`: found through the sorted index of zone ranges, so the cost
+    /// follows the zones met, not every zone of the firewall.
+    pub(crate) fn zone_parts(&self, set: &AddrSet) -> Vec<(PlanZoneId, AddrSet)> {
+        self.index
+            .parts_of(set)
+            .into_iter()
+            .map(|(i, v4, v6)| (PlanZoneId::new(i), AddrSet::from_ranges(v4, v6)))
+            .collect()
     }
 }
 
@@ -315,6 +328,7 @@ impl<'p> FirewallPlan<'p> {
             by_interface,
             notes,
             names,
+            index,
         }
     }
 
@@ -481,6 +495,7 @@ pub(crate) const WIDE_MIN_PAIRS: usize = 4;
 
 /// The plan zones' address ranges, sorted, to find the zones a set meets
 /// without intersecting it with every zone.
+#[derive(Clone, Debug)]
 struct ZoneIndex {
     v4: Vec<(u32, u32, usize)>,
     v6: Vec<(u128, u128, usize)>,
@@ -497,6 +512,41 @@ impl ZoneIndex {
         v4.sort_unstable();
         v6.sort_unstable();
         ZoneIndex { v4, v6 }
+    }
+
+    /// The zones (positions, ascending) whose addresses meet `set`, each
+    /// with the ranges of `set` inside it (IPv4, IPv6).
+    #[expect(
+        clippy::type_complexity,
+        reason = "a zone position with its two lists of ranges"
+    )]
+    fn parts_of(&self, set: &AddrSet) -> Vec<(usize, Vec<(u32, u32)>, Vec<(u128, u128)>)> {
+        fn clip<T: Copy + Ord>(
+            index: &[(T, T, usize)],
+            ranges: &[(T, T)],
+            out: &mut Vec<(usize, T, T)>,
+        ) {
+            for &(lo, hi) in ranges {
+                let first = index.partition_point(|&(_, zhi, _)| zhi < lo);
+                for &(zlo, zhi, z) in &index[first..] {
+                    if zlo > hi {
+                        break;
+                    }
+                    out.push((z, lo.max(zlo), hi.min(zhi)));
+                }
+            }
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        clip(&self.v4, set.v4_ranges(), &mut a);
+        clip(&self.v6, set.v6_ranges(), &mut b);
+        let mut parts: BTreeMap<usize, (Vec<(u32, u32)>, Vec<(u128, u128)>)> = BTreeMap::new();
+        for (z, lo, hi) in a {
+            parts.entry(z).or_default().0.push((lo, hi));
+        }
+        for (z, lo, hi) in b {
+            parts.entry(z).or_default().1.push((lo, hi));
+        }
+        parts.into_iter().map(|(z, (v4, v6))| (z, v4, v6)).collect()
     }
 
     /// The zones (positions, ascending) whose addresses meet `set`.

@@ -498,7 +498,14 @@ mod zone_addresses {
              zone partner { external  network 192.0.2.0/24 }\n\
              zone internet { external }\n",
         );
-        let addrs = |name: &str| p.zones.iter().find(|z| z.name == name).unwrap().addrs.clone();
+        let addrs = |name: &str| {
+            p.zones
+                .iter()
+                .find(|z| z.name == name)
+                .unwrap()
+                .addrs
+                .clone()
+        };
         assert_eq!(
             addrs("campus"),
             set(&["10.0.0.0/8"]).subtract(&set(&["10.1.0.0/16", "10.2.0.0/16"]))
