@@ -253,6 +253,10 @@ impl<'p> FirewallPlan<'p> {
         let mut zones: Vec<PlanZone> = Vec::new();
         let mut covered = AddrSet::empty();
         let bound = firewall.zones.as_ref();
+        // A checked policy's zones are disjoint: then no zone loses
+        // addresses to an earlier one and the covered set is one merge,
+        // not a set grown zone by zone.
+        let disjoint = zones_disjoint(policy);
         for z in &policy.zones {
             let binding = match bound {
                 Some(list) => match list.iter().find(|b| b.zone == z.name) {
@@ -261,8 +265,13 @@ impl<'p> FirewallPlan<'p> {
                 },
                 None => None,
             };
-            let addrs = z.addrs.subtract(&covered);
-            covered = covered.union(&addrs);
+            let addrs = if disjoint {
+                z.addrs.clone()
+            } else {
+                let addrs = z.addrs.subtract(&covered);
+                covered = covered.union(&addrs);
+                addrs
+            };
             zones.push(PlanZone {
                 name: z.name.clone(),
                 addrs,
@@ -270,6 +279,9 @@ impl<'p> FirewallPlan<'p> {
                 vendor_zone: binding.and_then(|b| b.vendor_zone.clone()),
                 pseudo: false,
             });
+        }
+        if disjoint {
+            covered = AddrSet::union_all(zones.iter().map(|z| z.addrs.clone()));
         }
         if bound.is_none() {
             let rest = covered.complement();
@@ -572,6 +584,26 @@ impl ZoneIndex {
     }
 }
 
+/// Whether the policy's zones have pairwise disjoint addresses (one sort of
+/// their ranges).
+fn zones_disjoint(policy: &Policy) -> bool {
+    fn sorted_apart<T: Copy + Ord>(mut ranges: Vec<(T, T)>) -> bool {
+        ranges.sort_unstable();
+        ranges.windows(2).all(|w| w[0].1 < w[1].0)
+    }
+    let v4: Vec<(u32, u32)> = policy
+        .zones
+        .iter()
+        .flat_map(|z| z.addrs.v4_ranges().iter().copied())
+        .collect();
+    let v6: Vec<(u128, u128)> = policy
+        .zones
+        .iter()
+        .flat_map(|z| z.addrs.v6_ranges().iter().copied())
+        .collect();
+    sorted_apart(v4) && sorted_apart(v6)
+}
+
 /// The active terms of a policy split into narrow fragments per zone pair
 /// and wide fragments (when `allow_wide`).
 struct Split {
@@ -699,10 +731,7 @@ fn address_names(policy: &Policy, zones: &[PlanZone]) -> BTreeMap<AddrSet, Strin
         .groups
         .iter()
         .map(|g| {
-            let addrs = g
-                .members
-                .iter()
-                .fold(AddrSet::empty(), |a, m| a.union(&policy.endpoint_addrs(*m)));
+            let addrs = AddrSet::union_all(g.members.iter().map(|m| policy.endpoint_addrs(*m)));
             (g.name.as_str(), addrs)
         })
         .collect();

@@ -792,10 +792,15 @@ impl Builder {
         };
         let (_, action, family, services, until) = &first.key;
         let mut from: Vec<PlanZoneId> = group.iter().map(|p| p.src).collect();
-        let mut to: Vec<PlanZoneId> = group
-            .iter()
-            .flat_map(|p| p.dst_zones().iter().copied())
-            .collect();
+        // A wide entry's destination zones are shared: taken once.
+        let mut lists = std::collections::HashSet::new();
+        let mut to: Vec<PlanZoneId> = Vec::new();
+        for p in group {
+            let zones = p.dst_zones();
+            if lists.insert((zones.as_ptr(), zones.len())) {
+                to.extend_from_slice(zones);
+            }
+        }
         from.sort();
         from.dedup();
         to.sort();
