@@ -470,11 +470,12 @@ impl<'p> FirewallPlan<'p> {
             .filter(|n| !n.ends_with(NO_TRAFFIC))
             .cloned()
             .collect();
-        let listed = self
-            .zones
-            .iter()
-            .filter(|z| !z.pseudo)
-            .fold(AddrSet::empty(), |a, z| a.union(&z.addrs));
+        let listed = AddrSet::union_all(
+            self.zones
+                .iter()
+                .filter(|z| !z.pseudo)
+                .map(|z| z.addrs.clone()),
+        );
         for r in self.policy.rules.iter().filter(|r| !r.expired) {
             if rendered.contains(&r.id) {
                 continue;
