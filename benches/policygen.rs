@@ -9,8 +9,9 @@
 //! - `broad N`: N zones (an IPv4 /24 and an IPv6 /64 with one device
 //!   each), `allow any -> any : icmp-echo`, and five group → group rules,
 //!   each group holding 80% of the zones (most of the network).
-//! - `zones N`: N zones alone (an IPv4 /24 each), no rule: the cost of
-//!   resolving zones.
+//! - `zones N`: N zones alone (an IPv4 /25 each, so that neighbouring
+//!   zones never merge into one range), no rule: the cost of resolving
+//!   zones.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -51,7 +52,7 @@ fn zones(n: usize) -> String {
     let mut out = String::from("policy zones {\n  owner \"net\"\n}\n");
     for i in 0..n {
         let (a, b, c) = (i / 65_536, (i / 256) % 256, i % 256);
-        let _ = writeln!(out, "zone z{i} {{ network 1{a}.{b}.{c}.0/24 }}");
+        let _ = writeln!(out, "zone z{i} {{ network 1{a}.{b}.{c}.0/25 }}");
     }
     out
 }
