@@ -61,19 +61,11 @@ pub(crate) fn dates(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
     out
 }
 
-/// W0303 for every rendered rule written between named endpoints (not
-/// `any`) that covers traffic between two addresses of one subnet of a zone: such packets go from host to host on the
-/// segment and never reach a layer-3 firewall, so the rule (allow or
-/// deny) is not enforced there.
-pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
-    let mut out = Diagnostics::new();
-    let mut warned = BTreeSet::new();
-    // Allows inside one subnet: one warning per subnet, naming the rules
-    // (the traffic flows anyway; the point is that nothing restricts it).
-    let mut allows: std::collections::BTreeMap<(String, String), Vec<&Rule>> =
-        std::collections::BTreeMap::new();
-    // Same-zone entries: a pair's own (narrow) entries, then the wide
-    // entries restricted to the zone.
+/// Same-zone entries, zone by zone: a pair's own (narrow) entries, then
+/// the wide entries restricted to the zone.
+fn same_zone_entries<'a>(
+    plan: &'a FirewallPlan<'_>,
+) -> Vec<(crate::plan::PlanZoneId, &'a Rule, AddrSet, AddrSet)> {
     // Found through the zone index: linear in the zones each wide entry
     // meets, not every zone times every wide entry.
     let mut same_zone: Vec<(crate::plan::PlanZoneId, &Rule, AddrSet, AddrSet)> = Vec::new();
@@ -104,6 +96,23 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
             same_zone.push((zi, rule, s, d));
         }
     }
+    same_zone
+}
+
+/// W0303 for every rendered rule written between named endpoints (not
+/// `any`) that covers traffic between two addresses of one subnet of a zone: such packets go from host to host on the
+/// segment and never reach a layer-3 firewall, so the rule (allow or
+/// deny) is not enforced there.
+pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let mut warned = BTreeSet::new();
+    // Allows inside one subnet: one warning per subnet, naming the rules
+    // (the traffic flows anyway; the point is that nothing restricts it).
+    let mut allows: std::collections::BTreeMap<(String, String), Vec<&Rule>> =
+        std::collections::BTreeMap::new();
+    // Same-zone entries: a pair's own (narrow) entries, then the wide
+    // entries restricted to the zone.
+    let same_zone = same_zone_entries(plan);
     for (zi, rule, src, dst) in &same_zone {
         let zone = &plan[*zi];
         if zone.pseudo {

@@ -34,7 +34,7 @@
 //! `inspect icmp`, permitted ESP `inspect ipsec-pass-thru` (otherwise the
 //! replies of an allowed ESP flow are dropped: ESP has no ports to track).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -434,7 +434,7 @@ struct Builder {
     time_ranges: BTreeMap<Date, TimeRange>,
     /// Destination operands by (shared set, family, hint): every set is
     /// alive while the ACEs are built, so its address identifies it.
-    dst_operands: HashMap<(usize, Family, String), Vec<String>>,
+    dst_operands: BTreeMap<(usize, Family, String), Vec<String>>,
 }
 
 impl Builder {

@@ -26,7 +26,7 @@
 //! complement (`dstaddr-negate`). Address groups and services are named
 //! after a hash of their content.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -621,9 +621,9 @@ impl Builder {
         // destinations merge their sources (zones partition addresses, so
         // the product stays exact). Shared zone lists and sets are
         // compared by content once per distinct list or set.
-        let mut zone_ids: HashMap<*const Vec<PlanZoneId>, usize> = HashMap::new();
+        let mut zone_ids: BTreeMap<*const Vec<PlanZoneId>, usize> = BTreeMap::new();
         let mut zone_lists: BTreeMap<Vec<PlanZoneId>, usize> = BTreeMap::new();
-        let mut set_ids: HashMap<*const AddrSet, usize> = HashMap::new();
+        let mut set_ids: BTreeMap<*const AddrSet, usize> = BTreeMap::new();
         let mut sets: BTreeMap<AddrSet, usize> = BTreeMap::new();
         type Merged = (
             MergeKey,
@@ -655,7 +655,8 @@ impl Builder {
                 }
             }
         }
-        let merged: Vec<(MergeKey, Vec<PlanZoneId>, AddrSet, Vec<PlanZoneId>, AddrSet)> = merged
+        type Group = (MergeKey, Vec<PlanZoneId>, AddrSet, Vec<PlanZoneId>, AddrSet);
+        let merged: Vec<Group> = merged
             .into_iter()
             .map(|(key, srcs, a, ds, bset)| {
                 let a = AddrSet::union_all(a);

@@ -793,7 +793,7 @@ impl Builder {
         let (_, action, family, services, until) = &first.key;
         let mut from: Vec<PlanZoneId> = group.iter().map(|p| p.src).collect();
         // A wide entry's destination zones are shared: taken once.
-        let mut lists = std::collections::HashSet::new();
+        let mut lists = std::collections::BTreeSet::new();
         let mut to: Vec<PlanZoneId> = Vec::new();
         for p in group {
             let zones = p.dst_zones();
@@ -807,7 +807,7 @@ impl Builder {
         to.dedup();
         let src = AddrSet::union_all(group.iter().map(|p| p.src_addrs.clone()));
         // Shared destinations are taken once.
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = std::collections::BTreeSet::new();
         let mut dsts: Vec<&Arc<AddrSet>> = Vec::new();
         for p in group {
             if seen.insert(Arc::as_ptr(&p.dst_addrs)) {
