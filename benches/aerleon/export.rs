@@ -11,9 +11,12 @@
 //! Each active Zonal rule term becomes one Aerleon term per family, with
 //! the term's own source and destination addresses (named network objects,
 //! one per distinct set) and services, in Zonal's decision order: every
-//! deny before every allow (deny wins), then the default deny. The two
-//! tools therefore decide every packet alike; neither is given the zone
-//! pairs.
+//! deny before every allow (deny wins), then the default deny: the same
+//! rules in the same decision order for both tools, neither given the
+//! zone pairs. Approximations: ICMP types other than echo request and
+//! reply are written as the whole protocol (the generator uses echo only);
+//! Zonal's outputs also carry what Aerleon's do not (established/related
+//! returns, device traffic, logging of the default deny).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -62,6 +65,10 @@ fn main() -> ExitCode {
 #[expect(
     clippy::disallowed_methods,
     reason = "a developer tool outside the CLI writes its files"
+)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass from the Zonal rules to the Aerleon files, in the order they are written"
 )]
 fn run(args: &[String]) -> Result<(), String> {
     let out = args
