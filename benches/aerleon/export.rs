@@ -87,15 +87,16 @@ fn run(args: &[String]) -> Result<(), String> {
             day: 28,
         },
     };
-    let loaded = load_str("policy.zonal", &text, &options);
-    let policy = loaded
-        .policy
-        .ok_or("the generated policy does not resolve")?;
     let dir = std::path::Path::new(out);
     for sub in ["zonal", "aerleon/def", "aerleon/policies"] {
         std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
     }
+    // Written first, so that a policy that does not load can be checked.
     std::fs::write(dir.join("zonal/policy.zonal"), &text).map_err(|e| e.to_string())?;
+    let loaded = load_str("policy.zonal", &text, &options);
+    let policy = loaded.policy.ok_or(
+        "the generated policy does not resolve (see `zonal check OUT_DIR/zonal/policy.zonal`)",
+    )?;
 
     let mut nets: BTreeMap<AddrSet, String> = BTreeMap::new();
     let mut svcs: BTreeMap<String, (String, String)> = BTreeMap::new();
