@@ -77,13 +77,15 @@ fn broad_rules_do_not_multiply_by_zone_pairs() {
         );
         match t {
             // One rule per wide entry and family, whatever the zones.
-            Target::Nftables | Target::Pf | Target::Panos | Target::Fortigate | Target::Srx => {
+            // (IOS: both families through network object groups.)
+            Target::Nftables
+            | Target::Pf
+            | Target::Ios
+            | Target::Panos
+            | Target::Fortigate
+            | Target::Srx => {
                 assert_eq!(rules_s, rules_l, "{t}: the rule count grows with the zones");
             }
-            // IOS writes IPv6 ACEs without object groups, one per source
-            // and destination prefix: still the product of the groups'
-            // IPv6 prefixes (docs/performance.md, "Limits").
-            Target::Ios => {}
             // iptables: the wide chain has one jump per source prefix of a
             // group (IPv6 /64s do not aggregate); ASA writes one entry per
             // interface ACL.
@@ -93,9 +95,6 @@ fn broad_rules_do_not_multiply_by_zone_pairs() {
             ),
         }
         // Output size: the address sets grow with the zones, linearly.
-        if *t == Target::Ios {
-            continue;
-        }
         assert!(
             *bytes_l <= bytes_s * 6,
             "{t}: {bytes_s} bytes at 40 zones, {bytes_l} at 120"

@@ -61,6 +61,44 @@ pub(crate) fn dates(target: Target, plan: &FirewallPlan<'_>) -> Diagnostics {
     out
 }
 
+/// Same-zone entries, zone by zone: a pair's own (narrow) entries, then
+/// the wide entries restricted to the zone.
+fn same_zone_entries<'a>(
+    plan: &'a FirewallPlan<'_>,
+) -> Vec<(crate::plan::PlanZoneId, &'a Rule, AddrSet, AddrSet)> {
+    // Found through the zone index: linear in the zones each wide entry
+    // meets, not every zone times every wide entry.
+    let mut same_zone: Vec<(crate::plan::PlanZoneId, &Rule, AddrSet, AddrSet)> = Vec::new();
+    let mut own: std::collections::BTreeMap<crate::plan::PlanZoneId, &crate::plan::Pair<'_>> =
+        std::collections::BTreeMap::new();
+    for pair in plan.narrow.iter().filter(|p| p.src == p.dst) {
+        own.entry(pair.src).or_insert(pair);
+    }
+    let mut wide_in: std::collections::BTreeMap<
+        crate::plan::PlanZoneId,
+        Vec<(&Rule, AddrSet, AddrSet)>,
+    > = std::collections::BTreeMap::new();
+    for e in &plan.wide {
+        let dsts: std::collections::BTreeMap<_, _> = plan.zone_parts(&e.dst).into_iter().collect();
+        for (zi, s) in plan.zone_parts(&e.src) {
+            if let Some(d) = dsts.get(&zi) {
+                wide_in.entry(zi).or_default().push((e.rule, s, d.clone()));
+            }
+        }
+    }
+    for (zi, _) in plan.zone_ids() {
+        if let Some(pair) = own.get(&zi) {
+            for e in pair.entries.iter().filter(|e| !e.injected) {
+                same_zone.push((zi, e.rule, e.src.clone(), e.dst.clone()));
+            }
+        }
+        for (rule, s, d) in wide_in.remove(&zi).unwrap_or_default() {
+            same_zone.push((zi, rule, s, d));
+        }
+    }
+    same_zone
+}
+
 /// W0303 for every rendered rule written between named endpoints (not
 /// `any`) that covers traffic between two addresses of one subnet of a zone: such packets go from host to host on the
 /// segment and never reach a layer-3 firewall, so the rule (allow or
@@ -74,20 +112,7 @@ pub(crate) fn same_subnet(target: Target, plan: &FirewallPlan<'_>) -> Diagnostic
         std::collections::BTreeMap::new();
     // Same-zone entries: a pair's own (narrow) entries, then the wide
     // entries restricted to the zone.
-    let mut same_zone: Vec<(crate::plan::PlanZoneId, &Rule, AddrSet, AddrSet)> = Vec::new();
-    for (zi, zone) in plan.zone_ids() {
-        if let Some(pair) = plan.narrow.iter().find(|p| p.src == zi && p.dst == zi) {
-            for e in pair.entries.iter().filter(|e| !e.injected) {
-                same_zone.push((zi, e.rule, e.src.clone(), e.dst.clone()));
-            }
-        }
-        for e in &plan.wide {
-            let (s, d) = (e.src.intersect(&zone.addrs), e.dst.intersect(&zone.addrs));
-            if !s.is_empty() && !d.is_empty() {
-                same_zone.push((zi, e.rule, s, d));
-            }
-        }
-    }
+    let same_zone = same_zone_entries(plan);
     for (zi, rule, src, dst) in &same_zone {
         let zone = &plan[*zi];
         if zone.pseudo {

@@ -162,6 +162,8 @@ pub struct FirewallPlan<'p> {
     pub(crate) notes: Vec<String>,
     /// Names of address sets (see [`FirewallPlan::describe`]).
     names: BTreeMap<AddrSet, String>,
+    /// The zones' address ranges, sorted (see [`FirewallPlan::zone_parts`]).
+    index: ZoneIndex,
 }
 
 impl FirewallPlan<'_> {
@@ -171,6 +173,17 @@ impl FirewallPlan<'_> {
             .iter()
             .enumerate()
             .map(|(i, z)| (PlanZoneId::new(i), z))
+    }
+
+    /// The zones whose addresses meet `set` (ascending), each with its part
+    /// of `set`: found through the sorted index of zone ranges, so the cost
+    /// follows the zones met, not every zone of the firewall.
+    pub(crate) fn zone_parts(&self, set: &AddrSet) -> Vec<(PlanZoneId, AddrSet)> {
+        self.index
+            .parts_of(set)
+            .into_iter()
+            .map(|(i, v4, v6)| (PlanZoneId::new(i), AddrSet::from_ranges(v4, v6)))
+            .collect()
     }
 }
 
@@ -240,6 +253,10 @@ impl<'p> FirewallPlan<'p> {
         let mut zones: Vec<PlanZone> = Vec::new();
         let mut covered = AddrSet::empty();
         let bound = firewall.zones.as_ref();
+        // A checked policy's zones are disjoint: then no zone loses
+        // addresses to an earlier one and the covered set is one merge,
+        // not a set grown zone by zone.
+        let disjoint = zones_disjoint(policy);
         for z in &policy.zones {
             let binding = match bound {
                 Some(list) => match list.iter().find(|b| b.zone == z.name) {
@@ -248,8 +265,13 @@ impl<'p> FirewallPlan<'p> {
                 },
                 None => None,
             };
-            let addrs = z.addrs.subtract(&covered);
-            covered = covered.union(&addrs);
+            let addrs = if disjoint {
+                z.addrs.clone()
+            } else {
+                let addrs = z.addrs.subtract(&covered);
+                covered = covered.union(&addrs);
+                addrs
+            };
             zones.push(PlanZone {
                 name: z.name.clone(),
                 addrs,
@@ -257,6 +279,9 @@ impl<'p> FirewallPlan<'p> {
                 vendor_zone: binding.and_then(|b| b.vendor_zone.clone()),
                 pseudo: false,
             });
+        }
+        if disjoint {
+            covered = AddrSet::union_all(zones.iter().map(|z| z.addrs.clone()));
         }
         if bound.is_none() {
             let rest = covered.complement();
@@ -315,6 +340,7 @@ impl<'p> FirewallPlan<'p> {
             by_interface,
             notes,
             names,
+            index,
         }
     }
 
@@ -444,11 +470,12 @@ impl<'p> FirewallPlan<'p> {
             .filter(|n| !n.ends_with(NO_TRAFFIC))
             .cloned()
             .collect();
-        let listed = self
-            .zones
-            .iter()
-            .filter(|z| !z.pseudo)
-            .fold(AddrSet::empty(), |a, z| a.union(&z.addrs));
+        let listed = AddrSet::union_all(
+            self.zones
+                .iter()
+                .filter(|z| !z.pseudo)
+                .map(|z| z.addrs.clone()),
+        );
         for r in self.policy.rules.iter().filter(|r| !r.expired) {
             if rendered.contains(&r.id) {
                 continue;
@@ -481,6 +508,7 @@ pub(crate) const WIDE_MIN_PAIRS: usize = 4;
 
 /// The plan zones' address ranges, sorted, to find the zones a set meets
 /// without intersecting it with every zone.
+#[derive(Clone, Debug)]
 struct ZoneIndex {
     v4: Vec<(u32, u32, usize)>,
     v6: Vec<(u128, u128, usize)>,
@@ -497,6 +525,41 @@ impl ZoneIndex {
         v4.sort_unstable();
         v6.sort_unstable();
         ZoneIndex { v4, v6 }
+    }
+
+    /// The zones (positions, ascending) whose addresses meet `set`, each
+    /// with the ranges of `set` inside it (IPv4, IPv6).
+    #[expect(
+        clippy::type_complexity,
+        reason = "a zone position with its two lists of ranges"
+    )]
+    fn parts_of(&self, set: &AddrSet) -> Vec<(usize, Vec<(u32, u32)>, Vec<(u128, u128)>)> {
+        fn clip<T: Copy + Ord>(
+            index: &[(T, T, usize)],
+            ranges: &[(T, T)],
+            out: &mut Vec<(usize, T, T)>,
+        ) {
+            for &(lo, hi) in ranges {
+                let first = index.partition_point(|&(_, zhi, _)| zhi < lo);
+                for &(zlo, zhi, z) in &index[first..] {
+                    if zlo > hi {
+                        break;
+                    }
+                    out.push((z, lo.max(zlo), hi.min(zhi)));
+                }
+            }
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        clip(&self.v4, set.v4_ranges(), &mut a);
+        clip(&self.v6, set.v6_ranges(), &mut b);
+        let mut parts: BTreeMap<usize, (Vec<(u32, u32)>, Vec<(u128, u128)>)> = BTreeMap::new();
+        for (z, lo, hi) in a {
+            parts.entry(z).or_default().0.push((lo, hi));
+        }
+        for (z, lo, hi) in b {
+            parts.entry(z).or_default().1.push((lo, hi));
+        }
+        parts.into_iter().map(|(z, (v4, v6))| (z, v4, v6)).collect()
     }
 
     /// The zones (positions, ascending) whose addresses meet `set`.
@@ -520,6 +583,26 @@ impl ZoneIndex {
         out.dedup();
         out
     }
+}
+
+/// Whether the policy's zones have pairwise disjoint addresses (one sort of
+/// their ranges).
+fn zones_disjoint(policy: &Policy) -> bool {
+    fn sorted_apart<T: Copy + Ord>(mut ranges: Vec<(T, T)>) -> bool {
+        ranges.sort_unstable();
+        ranges.windows(2).all(|w| w[0].1 < w[1].0)
+    }
+    let v4: Vec<(u32, u32)> = policy
+        .zones
+        .iter()
+        .flat_map(|z| z.addrs.v4_ranges().iter().copied())
+        .collect();
+    let v6: Vec<(u128, u128)> = policy
+        .zones
+        .iter()
+        .flat_map(|z| z.addrs.v6_ranges().iter().copied())
+        .collect();
+    sorted_apart(v4) && sorted_apart(v6)
 }
 
 /// The active terms of a policy split into narrow fragments per zone pair
@@ -649,10 +732,7 @@ fn address_names(policy: &Policy, zones: &[PlanZone]) -> BTreeMap<AddrSet, Strin
         .groups
         .iter()
         .map(|g| {
-            let addrs = g
-                .members
-                .iter()
-                .fold(AddrSet::empty(), |a, m| a.union(&policy.endpoint_addrs(*m)));
+            let addrs = AddrSet::union_all(g.members.iter().map(|m| policy.endpoint_addrs(*m)));
             (g.name.as_str(), addrs)
         })
         .collect();

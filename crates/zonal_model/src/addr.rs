@@ -163,6 +163,14 @@ impl AddrSet {
         }
     }
 
+    /// The union of inclusive address ranges (IPv4, IPv6), in any order.
+    pub fn from_ranges(v4: Vec<(u32, u32)>, v6: Vec<(u128, u128)>) -> Self {
+        AddrSet {
+            v4: IntervalSet::from_ranges(v4),
+            v6: IntervalSet::from_ranges(v6),
+        }
+    }
+
     /// One address.
     pub fn single(ip: IpAddr) -> Self {
         Prefix::host(ip).to_set()

@@ -35,6 +35,7 @@
 //! replies of an allowed ESP flow are dropped: ESP has no ports to track).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb, Span};
@@ -343,20 +344,27 @@ fn items<'e>(
     let mut rendered: BTreeSet<RuleId> = BTreeSet::new();
     let mut items: Vec<Item<'_>> = Vec::new();
     for p in vendor::placed(plan) {
+        let dst = match &p.wide {
+            Some(w) => Arc::clone(&w.dst),
+            None => Arc::new(p.fe.dst.clone()),
+        };
         items.push(Item {
             src: p.src,
             family: p.family,
             fe: p.fe,
+            dst,
         });
     }
     for (zi, list) in leaving {
         for family in [Family::V4, Family::V6] {
             for e in list {
                 if let Ok(fe) = e.family(family) {
+                    let dst = Arc::new(fe.dst.clone());
                     items.push(Item {
                         src: *zi,
                         family,
                         fe,
+                        dst,
                     });
                 }
             }
@@ -377,21 +385,30 @@ fn items<'e>(
 
 /// One ACE per (source zone, rule, family, source, services): the
 /// destinations of the zone pairs are merged, which is exact since the ACL
-/// is bound on the source interface.
-fn merge(items: Vec<Item<'_>>) -> Vec<(Item<'_>, AddrSet)> {
-    let mut merged: Vec<(Item<'_>, AddrSet)> = Vec::new();
+/// is bound on the source interface. Looked up by key, in the order of
+/// first appearance; a wide entry's destinations stay shared until a
+/// zone pair's own entry adds to them.
+fn merge(items: Vec<Item<'_>>) -> Vec<(Item<'_>, Arc<AddrSet>)> {
+    let mut merged: Vec<(Item<'_>, Arc<AddrSet>)> = Vec::new();
+    let mut index: BTreeMap<(PlanZoneId, Family, RuleId, AddrSet, FamilyServices), usize> =
+        BTreeMap::new();
     for p in items {
-        let same = merged.iter_mut().find(|(q, _)| {
-            q.src == p.src
-                && q.family == p.family
-                && q.fe.entry.rule.id == p.fe.entry.rule.id
-                && q.fe.src == p.fe.src
-                && q.fe.services == p.fe.services
-        });
-        match same {
-            Some((_, dst)) => *dst = dst.union(&p.fe.dst),
+        let owned = (
+            p.src,
+            p.family,
+            p.fe.entry.rule.id,
+            p.fe.src.clone(),
+            p.fe.services.clone(),
+        );
+        match index.get(&owned).and_then(|&i| merged.get_mut(i)) {
+            Some((_, dst)) => {
+                if !p.dst.is_subset(dst) {
+                    *dst = Arc::new(dst.union(&p.dst));
+                }
+            }
             None => {
-                let dst = p.fe.dst.clone();
+                index.insert(owned, merged.len());
+                let dst = Arc::clone(&p.dst);
                 merged.push((p, dst));
             }
         }
@@ -404,6 +421,8 @@ struct Item<'e> {
     src: PlanZoneId,
     family: Family,
     fe: FamilyEntry<'e>,
+    /// The destinations (`fe.dst`, or a wide entry's shared set).
+    dst: Arc<AddrSet>,
 }
 
 #[derive(Default)]
@@ -413,6 +432,9 @@ struct Builder {
     network_groups: ObjectBook<String, Group>,
     service_groups: BTreeMap<String, Group>,
     time_ranges: BTreeMap<Date, TimeRange>,
+    /// Destination operands by (shared set, family, hint): every set is
+    /// alive while the ACEs are built, so its address identifies it.
+    dst_operands: BTreeMap<(usize, Family, String), Vec<String>>,
 }
 
 impl Builder {
@@ -420,7 +442,7 @@ impl Builder {
         &mut self,
         plan: &FirewallPlan<'_>,
         p: &Item<'_>,
-        dst: &AddrSet,
+        dst: &Arc<AddrSet>,
         firewall: &Firewall,
         warnings: &mut Diagnostics,
     ) -> Ace {
@@ -434,11 +456,22 @@ impl Builder {
             &p.fe.src,
             p.family,
         ));
-        tokens.extend(self.address(
-            &vendor::side_hint(plan, dst, &e.rule.dst_written),
-            dst,
+        // A wide entry's destinations are shared by every source zone:
+        // their operand is made once.
+        let key = (
+            Arc::as_ptr(dst) as usize,
             p.family,
-        ));
+            vendor::side_hint(plan, dst, &e.rule.dst_written),
+        );
+        let dst_tokens = match self.dst_operands.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let t = self.address(&key.2, dst, p.family);
+                self.dst_operands.insert(key, t.clone());
+                t
+            }
+        };
+        tokens.extend(dst_tokens);
         tokens.extend(tail);
         let log = match e.action() {
             Action::Allow => firewall.logging.allow,

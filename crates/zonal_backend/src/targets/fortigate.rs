@@ -27,6 +27,7 @@
 //! after a hash of their content.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
@@ -571,9 +572,18 @@ impl Builder {
         notes: &mut Vec<String>,
     ) -> Vec<Draft<'a>> {
         // Step 1: one row per (key, source zone, source set): the
-        // destination zones and the union of their destinations.
-        type Row = (MergeKey, PlanZoneId, AddrSet, Vec<PlanZoneId>, AddrSet);
+        // destination zones and the union of their destinations. A wide
+        // entry's zones and destinations stay shared by its source zones
+        // until a zone pair's own entry adds to them.
+        type Row = (
+            MergeKey,
+            PlanZoneId,
+            AddrSet,
+            Arc<Vec<PlanZoneId>>,
+            Arc<AddrSet>,
+        );
         let mut rows: Vec<Row> = Vec::new();
+        let mut row_of: BTreeMap<(MergeKey, PlanZoneId, AddrSet), usize> = BTreeMap::new();
         let mut first: BTreeMap<MergeKey, Placed<'a>> = BTreeMap::new();
         for p in vendor::placed(plan) {
             let e = p.entry();
@@ -584,43 +594,75 @@ impl Builder {
                 p.fe.services.clone(),
                 e.comment_raw(),
             );
-            match rows
-                .iter_mut()
-                .find(|r| r.0 == key && r.1 == p.src && r.2 == p.fe.src)
-            {
+            let (zones, dst) = match &p.wide {
+                Some(w) => (Arc::clone(&w.dsts), Arc::clone(&w.dst)),
+                None => (Arc::new(vec![p.dst]), Arc::new(p.fe.dst.clone())),
+            };
+            let row_key = (key.clone(), p.src, p.fe.src.clone());
+            match row_of.get(&row_key).and_then(|&i| rows.get_mut(i)) {
                 Some(r) => {
-                    if !r.3.contains(&p.dst) {
-                        r.3.push(p.dst);
+                    for z in zones.iter() {
+                        if !r.3.contains(z) {
+                            Arc::make_mut(&mut r.3).push(*z);
+                        }
                     }
-                    r.4 = r.4.union(&p.fe.dst);
+                    if !dst.is_subset(&r.4) {
+                        r.4 = Arc::new(r.4.union(&dst));
+                    }
                 }
-                None => rows.push((
-                    key.clone(),
-                    p.src,
-                    p.fe.src.clone(),
-                    vec![p.dst],
-                    p.fe.dst.clone(),
-                )),
+                None => {
+                    row_of.insert(row_key, rows.len());
+                    rows.push((key.clone(), p.src, p.fe.src.clone(), zones, dst));
+                }
             }
             first.entry(key).or_insert(p);
         }
         // Step 2: rows with the same key, destination zones and
         // destinations merge their sources (zones partition addresses, so
-        // the product stays exact).
-        type Merged = (MergeKey, Vec<PlanZoneId>, AddrSet, Vec<PlanZoneId>, AddrSet);
+        // the product stays exact). Shared zone lists and sets are
+        // compared by content once per distinct list or set.
+        let mut zone_ids: BTreeMap<*const Vec<PlanZoneId>, usize> = BTreeMap::new();
+        let mut zone_lists: BTreeMap<Vec<PlanZoneId>, usize> = BTreeMap::new();
+        let mut set_ids: BTreeMap<*const AddrSet, usize> = BTreeMap::new();
+        let mut sets: BTreeMap<AddrSet, usize> = BTreeMap::new();
+        type Merged = (
+            MergeKey,
+            Vec<PlanZoneId>,
+            Vec<AddrSet>,
+            Arc<Vec<PlanZoneId>>,
+            Arc<AddrSet>,
+        );
         let mut merged: Vec<Merged> = Vec::new();
+        let mut merged_of: BTreeMap<(MergeKey, usize, usize), usize> = BTreeMap::new();
         for (key, s, a, ds, bset) in rows {
-            match merged
-                .iter_mut()
-                .find(|m| m.0 == key && m.3 == ds && m.4 == bset)
-            {
+            let zi = *zone_ids.entry(Arc::as_ptr(&ds)).or_insert_with(|| {
+                let next = zone_lists.len();
+                *zone_lists.entry((*ds).clone()).or_insert(next)
+            });
+            let si = *set_ids.entry(Arc::as_ptr(&bset)).or_insert_with(|| {
+                let next = sets.len();
+                *sets.entry((*bset).clone()).or_insert(next)
+            });
+            let k = (key.clone(), zi, si);
+            match merged_of.get(&k).and_then(|&i| merged.get_mut(i)) {
                 Some(m) => {
                     m.1.push(s);
-                    m.2 = m.2.union(&a);
+                    m.2.push(a);
                 }
-                None => merged.push((key, vec![s], a, ds, bset)),
+                None => {
+                    merged_of.insert(k, merged.len());
+                    merged.push((key, vec![s], vec![a], ds, bset));
+                }
             }
         }
+        type Group = (MergeKey, Vec<PlanZoneId>, AddrSet, Vec<PlanZoneId>, AddrSet);
+        let merged: Vec<Group> = merged
+            .into_iter()
+            .map(|(key, srcs, a, ds, bset)| {
+                let a = AddrSet::union_all(a);
+                (key, srcs, a, (*ds).clone(), (*bset).clone())
+            })
+            .collect();
         let mut out = Vec::new();
         for (key, srcs, a, dsts, bset) in merged {
             let Some(p) = first.get(&key) else { continue };

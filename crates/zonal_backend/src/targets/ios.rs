@@ -714,12 +714,15 @@ fn deny(cx: &mut Ctx<'_>, sec: &mut Sections<'_>, e: &Entry<'_>, fam: Family) {
     }
 }
 
-/// An object-group member line for an IPv4 prefix.
+/// An object-group member line: `host A`, `A MASK` (IPv4) or `P/len`
+/// (IPv6; IOS XE network object groups hold both families).
 fn member(p: &Prefix) -> String {
     if p.is_host() {
         format!("host {}", p.addr())
-    } else {
+    } else if p.is_v4() {
         format!("{} {}", p.addr(), p.netmask())
+    } else {
+        p.to_string()
     }
 }
 
@@ -741,8 +744,9 @@ fn prefix_operands(set: &AddrSet, fam: Family) -> Vec<String> {
     set.family(fam).to_prefixes().iter().map(operand).collect()
 }
 
-/// Address operands of one side: one per prefix, or `object-group G` for
-/// an IPv4 list of more than one prefix (named by content and version).
+/// Address operands of one side: the prefix itself, or `object-group G` for
+/// a list of more than one prefix (named by content, family and version),
+/// so an ACE costs one line whatever the sizes of its sides.
 fn operands(
     cx: &mut Ctx<'_>,
     set: &AddrSet,
@@ -750,12 +754,13 @@ fn operands(
     written: &[(String, zonal_diagnostics::Span)],
 ) -> Vec<String> {
     let prefixes = set.to_prefixes();
-    if prefixes.len() <= 1 || fam == Family::V6 {
+    if prefixes.len() <= 1 {
         return prefixes.iter().map(operand).collect();
     }
     // Named by what the group holds, never after the first rule using it.
     let hint = super::vendor::side_hint(cx.plan, set, written);
-    let hint: String = format!("{hint}_v4")
+    let fam_tag = if fam == Family::V4 { "v4" } else { "v6" };
+    let hint: String = format!("{hint}_{fam_tag}")
         .chars()
         .take(NAME_BODY_MAX - 3)
         .collect();

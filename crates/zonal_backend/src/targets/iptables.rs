@@ -223,10 +223,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         // Every `from_` and zone-pair chain then ends in the logged deny,
         // so a packet never falls through to a catch-all it does not
         // belong to.
-        let covered = plan
-            .zones
-            .iter()
-            .fold(AddrSet::empty(), |a, z| a.union(&z.addrs.family(fam)));
+        let covered = AddrSet::union_all(plan.zones.iter().map(|z| z.addrs.family(fam)));
         let catch_all = if covered == AddrSet::full_family(fam) {
             plan.zone_ids()
                 .max_by_key(|(i, z)| {

@@ -32,6 +32,7 @@
 //! application-default`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostic, Diagnostics, SourceDb};
@@ -219,10 +220,23 @@ struct Part {
     src: PlanZoneId,
     dst: PlanZoneId,
     src_addrs: AddrSet,
-    dst_addrs: AddrSet,
+    /// The destinations (shared by the source zones of a wide entry).
+    dst_addrs: Arc<AddrSet>,
+    /// A wide entry's destination zones (see [`vendor::Placed::wide`]).
+    wide: Option<Arc<vendor::Wide>>,
     family: Family,
     rule: String,
     description: String,
+}
+
+impl Part {
+    /// The destination zones the part stands for.
+    fn dst_zones(&self) -> &[PlanZoneId] {
+        match &self.wide {
+            Some(w) => &w.dsts,
+            None => std::slice::from_ref(&self.dst),
+        }
+    }
 }
 
 /// Builds the PAN-OS view of a policy for a firewall.
@@ -591,7 +605,11 @@ fn part(plan: &FirewallPlan<'_>, p: &Placed<'_>, rule_index: &usize) -> Part {
         src: p.src,
         dst: p.dst,
         src_addrs: p.fe.src.clone(),
-        dst_addrs: p.fe.dst.clone(),
+        dst_addrs: match &p.wide {
+            Some(w) => Arc::clone(&w.dst),
+            None => Arc::new(p.fe.dst.clone()),
+        },
+        wide: p.wide.clone(),
         family: p.family,
         rule: e.name().to_string(),
         description: vendor::describe(plan, p),
@@ -633,6 +651,24 @@ fn merge_zone_pairs(parts: Vec<Part>) -> Vec<Vec<Part>> {
 /// each zone pair once, each source zone with one address set and each
 /// destination zone with one address set.
 fn is_product(group: &[Part]) -> bool {
+    // Parts of a wide entry: a product when they all come from wide
+    // entries with the same destination zones and destinations, each
+    // source zone once (a mix with zone pairs' own parts stays apart).
+    if let Some(first) = group.first()
+        && group.iter().any(|p| p.wide.is_some())
+    {
+        let Some(w0) = &first.wide else {
+            return false;
+        };
+        let mut srcs = std::collections::BTreeSet::new();
+        return group.iter().all(|p| {
+            p.wide
+                .as_ref()
+                .is_some_and(|w| Arc::ptr_eq(w, w0) || w.dsts == w0.dsts)
+                && (Arc::ptr_eq(&p.dst_addrs, &first.dst_addrs) || p.dst_addrs == first.dst_addrs)
+                && srcs.insert(p.src)
+        });
+    }
     let mut srcs: BTreeMap<PlanZoneId, &AddrSet> = BTreeMap::new();
     let mut dsts: BTreeMap<PlanZoneId, &AddrSet> = BTreeMap::new();
     let mut pairs = std::collections::BTreeSet::new();
@@ -641,7 +677,7 @@ fn is_product(group: &[Part]) -> bool {
             return false;
         }
         if *srcs.entry(p.src).or_insert(&p.src_addrs) != &p.src_addrs
-            || *dsts.entry(p.dst).or_insert(&p.dst_addrs) != &p.dst_addrs
+            || *dsts.entry(p.dst).or_insert(&*p.dst_addrs) != &*p.dst_addrs
         {
             return false;
         }
@@ -756,16 +792,29 @@ impl Builder {
         };
         let (_, action, family, services, until) = &first.key;
         let mut from: Vec<PlanZoneId> = group.iter().map(|p| p.src).collect();
-        let mut to: Vec<PlanZoneId> = group.iter().map(|p| p.dst).collect();
+        // A wide entry's destination zones are shared: taken once.
+        let mut lists = std::collections::BTreeSet::new();
+        let mut to: Vec<PlanZoneId> = Vec::new();
+        for p in group {
+            let zones = p.dst_zones();
+            if lists.insert((zones.as_ptr(), zones.len())) {
+                to.extend_from_slice(zones);
+            }
+        }
         from.sort();
         from.dedup();
         to.sort();
         to.dedup();
-        let union = |f: &dyn Fn(&Part) -> &AddrSet| {
-            group.iter().fold(AddrSet::empty(), |a, p| a.union(f(p)))
-        };
-        let src = union(&|p| &p.src_addrs);
-        let dst = union(&|p| &p.dst_addrs);
+        let src = AddrSet::union_all(group.iter().map(|p| p.src_addrs.clone()));
+        // Shared destinations are taken once.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut dsts: Vec<&Arc<AddrSet>> = Vec::new();
+        for p in group {
+            if seen.insert(Arc::as_ptr(&p.dst_addrs)) {
+                dsts.push(&p.dst_addrs);
+            }
+        }
+        let dst = AddrSet::union_all(dsts.into_iter().map(|d| (**d).clone()));
         let rule = &first.rule;
         // Objects are named by what they hold: the zone, device or group
         // the set is exactly, else the zones it lies in.
@@ -780,13 +829,13 @@ impl Builder {
         let (destination, negate_destination) = self.address(&dst_hint, &dst, *family, true);
         let (source, negate_source) = self.address(&src_hint, &src, *family, !negate_destination);
         let schedule = until.map(|u| self.schedule(u));
-        let description = if group.len() == 1 {
+        let description = if group.len() == 1 && first.wide.is_none() {
             first.description.clone()
         } else {
             let e = plan.policy.rules.get(first.key.0);
+            let pairs: usize = group.iter().map(|p| p.dst_zones().len()).sum();
             let mut s = format!(
-                "{rule} ({} zone pairs {})",
-                group.len(),
+                "{rule} ({pairs} zone pairs {})",
                 crate::plan::family_name(first.family)
             );
             if let Some(j) = e.and_then(|r| r.justification.as_deref()) {

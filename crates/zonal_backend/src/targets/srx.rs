@@ -184,8 +184,8 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> SrxView {
         for family in [Family::V4, Family::V6] {
             let Ok(fe) = e.family(family) else { continue };
             let meet = |set: &AddrSet| -> Vec<String> {
-                plan.zone_ids()
-                    .filter(|(_, z)| !set.intersect(&z.addrs).is_empty())
+                plan.zone_parts(set)
+                    .into_iter()
                     .filter_map(|(zi, _)| zones.get(zi.index()).map(|z| z.name.clone()))
                     .collect()
             };

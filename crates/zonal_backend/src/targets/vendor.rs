@@ -3,6 +3,7 @@
 //! hashes for object names.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use zonal_model::{Action, AddrSet, Family, Prefix};
 
@@ -58,8 +59,23 @@ pub(crate) struct Placed<'p> {
     pub(crate) dst: PlanZoneId,
     /// The family.
     pub(crate) family: Family,
-    /// The entry restricted to the family.
+    /// The entry restricted to the family (for a wide entry, `fe.dst` is
+    /// empty: the destinations are [`Wide::dst`], shared).
     pub(crate) fe: FamilyEntry<'p>,
+    /// For a wide entry ([`FirewallPlan::wide`]) from `src`: every
+    /// destination zone it reaches, shared by all its source zones, so a
+    /// wide entry costs its source zones plus its destination zones, never
+    /// their product. `None` for a zone pair's own entry.
+    pub(crate) wide: Option<Arc<Wide>>,
+}
+
+/// The destination side of a wide entry in one family.
+#[derive(Debug)]
+pub(crate) struct Wide {
+    /// The destination zones (ascending; [`Placed::dst`] is the first).
+    pub(crate) dsts: Arc<Vec<PlanZoneId>>,
+    /// The destinations (the union of the entry's part in each), shared.
+    pub(crate) dst: Arc<AddrSet>,
 }
 
 impl<'p> Placed<'p> {
@@ -103,35 +119,41 @@ fn placed_with<'a>(plan: &'a FirewallPlan<'_>, wide: bool) -> Vec<Placed<'a>> {
                             dst: pair.dst,
                             family,
                             fe,
+                            wide: None,
                         });
                     }
                 }
             }
         }
+        // A wide entry: one item per source zone, placed at its first
+        // destination zone (where its first zone pair would be), standing
+        // for every destination zone at once.
         for e in plan.wide.iter().filter(|e| wide && e.action() == action) {
             for (fi, family) in [Family::V4, Family::V6].into_iter().enumerate() {
                 let Ok(fe) = e.family(family) else { continue };
-                let within = |set: &AddrSet| -> Vec<(PlanZoneId, AddrSet)> {
-                    plan.zone_ids()
-                        .map(|(zi, z)| (zi, set.intersect(&z.addrs)))
-                        .filter(|(_, s)| !s.is_empty())
-                        .collect()
-                };
-                let (srcs, dsts) = (within(&fe.src), within(&fe.dst));
-                for (si, s) in &srcs {
-                    for (di, d) in &dsts {
-                        by_pair.entry((*si, *di)).or_default()[fi].push(Placed {
-                            src: *si,
-                            dst: *di,
-                            family,
-                            fe: FamilyEntry {
-                                entry: e,
-                                src: s.clone(),
-                                dst: d.clone(),
-                                services: fe.services.clone(),
-                            },
-                        });
-                    }
+                let dsts: Vec<PlanZoneId> = plan
+                    .zone_parts(&fe.dst)
+                    .into_iter()
+                    .map(|(z, _)| z)
+                    .collect();
+                let Some(&first) = dsts.first() else { continue };
+                let shared = Arc::new(Wide {
+                    dsts: Arc::new(dsts),
+                    dst: Arc::new(fe.dst.clone()),
+                });
+                for (si, s) in plan.zone_parts(&fe.src) {
+                    by_pair.entry((si, first)).or_default()[fi].push(Placed {
+                        src: si,
+                        dst: first,
+                        family,
+                        fe: FamilyEntry {
+                            entry: e,
+                            src: s,
+                            dst: AddrSet::empty(),
+                            services: fe.services.clone(),
+                        },
+                        wide: Some(Arc::clone(&shared)),
+                    });
                 }
             }
         }

@@ -476,3 +476,49 @@ mod listener_ports {
         );
     }
 }
+
+/// Each zone's own addresses (children subtracted, the catch-all takes
+/// the rest), computed in one pass over the zones.
+mod zone_addresses {
+    use super::clean;
+    use crate::addr::{AddrSet, Prefix};
+
+    fn set(prefixes: &[&str]) -> AddrSet {
+        let ps: Vec<Prefix> = prefixes.iter().map(|p| Prefix::parse(p).unwrap()).collect();
+        AddrSet::from_prefixes(&ps)
+    }
+
+    #[test]
+    fn children_are_subtracted_and_the_catch_all_takes_the_rest() {
+        let p = clean(
+            "zone campus { network 10.0.0.0/8 }\n\
+             zone b1 { network 10.1.0.0/16  within campus }\n\
+             zone b2 { network 10.2.0.0/16  within campus }\n\
+             zone floor { network 10.1.2.0/24  within b1 }\n\
+             zone partner { external  network 192.0.2.0/24 }\n\
+             zone internet { external }\n",
+        );
+        let addrs = |name: &str| {
+            p.zones
+                .iter()
+                .find(|z| z.name == name)
+                .unwrap()
+                .addrs
+                .clone()
+        };
+        assert_eq!(
+            addrs("campus"),
+            set(&["10.0.0.0/8"]).subtract(&set(&["10.1.0.0/16", "10.2.0.0/16"]))
+        );
+        assert_eq!(
+            addrs("b1"),
+            set(&["10.1.0.0/16"]).subtract(&set(&["10.1.2.0/24"]))
+        );
+        assert_eq!(addrs("b2"), set(&["10.2.0.0/16"]));
+        assert_eq!(addrs("floor"), set(&["10.1.2.0/24"]));
+        assert_eq!(
+            addrs("internet"),
+            set(&["10.0.0.0/8", "192.0.2.0/24"]).complement()
+        );
+    }
+}

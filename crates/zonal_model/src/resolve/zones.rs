@@ -241,23 +241,36 @@ impl Resolver<'_> {
     /// Each zone's addresses: its networks less its children's. The one
     /// external zone without networks (the catch-all) takes every address
     /// no other zone has; a second catch-all is reported.
+    ///
+    /// Linear in the zones (plus a sort of their ranges): children are
+    /// found through an index of parents, and the internal and external
+    /// unions are merged once at the end, not grown zone by zone.
     fn compute_addresses(&mut self, zones: &mut [Zone]) {
-        let mut internal = AddrSet::empty();
-        let mut explicit_external = AddrSet::empty();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); zones.len()];
+        for (j, z) in zones.iter().enumerate() {
+            if let Some(p) = z.parent {
+                children[p.index()].push(j);
+            }
+        }
+        let mut internal = Vec::new();
+        let mut explicit_external = Vec::new();
         for i in 0..zones.len() {
             let mut own = AddrSet::from_prefixes(&zones[i].networks);
-            for j in 0..zones.len() {
-                if zones[j].parent == Some(zones[i].id) {
-                    own = own.subtract(&AddrSet::from_prefixes(&zones[j].networks));
-                }
+            if !children[i].is_empty() {
+                let inner = AddrSet::from_prefixes(
+                    children[i].iter().flat_map(|&j| zones[j].networks.iter()),
+                );
+                own = own.subtract(&inner);
             }
             if zones[i].external {
-                explicit_external = explicit_external.union(&own);
+                explicit_external.push(own.clone());
             } else {
-                internal = internal.union(&own);
+                internal.push(own.clone());
             }
             zones[i].addrs = own;
         }
+        let internal = AddrSet::union_all(internal);
+        let explicit_external = AddrSet::union_all(explicit_external);
         let catch_all: Vec<usize> = (0..zones.len())
             .filter(|&i| zones[i].external && zones[i].networks.is_empty())
             .collect();

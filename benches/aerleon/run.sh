@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Side-by-side harness: Zonal against Aerleon 1.18 on the same generated
+# policy (docs/performance.md, "Side by side with Aerleon"). Not part of CI.
+#
+#   benches/aerleon/run.sh [SCALES...]     # default: S M L XL
+#
+# S 100 zones / 400 flows, M 500 / 2,000, L 2,000 / 8,000 (both tools),
+# XL 20,000 / 200,000 (Zonal alone). For each scale and target, RUNS
+# (default 3) interleaved runs of `zonal build --target T` and `aclgen` on
+# that target's policy; prints a Markdown table: median wall time, peak
+# memory, the ratio, rules (benches/aerleon/count.py, the same regex for
+# both outputs), output bytes, and for nftables the kernel load time
+# (`nft -f` in a fresh network namespace, as root).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tgt=${CARGO_TARGET_DIR:-$root/target}
+work=$tgt/aerleon-bench
+runs=${RUNS:-3}
+venv=$tgt/aerleon-venv
+[ -x "$venv/bin/aclgen" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q 'aerleon==1.18.*'; }
+(cd "$root" && cargo build --release -q -p zonal_cli -p zonal_bench --bin zonal --bin aerleon-export)
+zonal=$tgt/release/zonal
+count="python3 $root/benches/aerleon/count.py"
+mkdir -p "$work"
+
+# time_of CMD...: "wall_s peak_kib" of one run (output discarded). A
+# non-zero exit is reported on stderr (`zonal check` exits 1 with findings).
+time_of() {
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > /dev/null 2> "$work/err.txt" \
+    || echo "exit $?: $*" >&2
+  tail -1 "$work/time.txt"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# nft_load FILE: seconds to load FILE into a fresh network namespace.
+nft_load() {
+  local ns="i14b-aerleon-$$"
+  ip netns add "$ns"
+  local s; s=$( { /usr/bin/time -f "%e" ip netns exec "$ns" nft -f "$1" > /dev/null; } 2>&1 | tail -1)
+  ip netns del "$ns"
+  echo "$s"
+}
+
+declare -A ZONES=([S]=100 [M]=500 [L]=2000 [XL]=20000)
+declare -A FLOWS=([S]=400 [M]=2000 [L]=8000 [XL]=200000)
+targets="nftables iptables pf ios asa srx panos"
+
+echo "| scale | target | Zonal wall | Aerleon wall | ratio | Zonal peak | Aerleon peak | Zonal rules | Aerleon rules | Zonal bytes | Aerleon bytes | nft load Zonal / Aerleon |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for scale in "${@:-S M L XL}"; do
+  for sc in $scale; do
+  d=$work/$sc
+  rm -rf "$d" && mkdir -p "$d"
+  "$tgt/release/aerleon-export" --zones "${ZONES[$sc]}" --flows "${FLOWS[$sc]}" "$d" > "$d/export.txt"
+  alone=$([ "$sc" = XL ] && echo 1 || echo 0)
+  # The full check: `zonal check` against `aclgen --shade_check` (nftables policy).
+  zc=(); ac=()
+  for _ in $(seq "$runs"); do
+    zc+=("$(time_of "$zonal" check "$d/zonal/policy.zonal" --format short)")
+    if [ "$alone" = 0 ]; then
+      rm -rf "$d/ashade" && mkdir -p "$d/ashade"
+      ac+=("$(time_of "$venv/bin/aclgen" --shade_check --policy_file "$d/aerleon/policies/nftables.yaml" --base_directory "$d/aerleon/policies" \
+        --definitions_directory "$d/aerleon/def" --output_directory "$d/ashade" --max_renderers 1)")
+    fi
+  done
+  zw=$(printf '%s\n' "${zc[@]}" | cut -d' ' -f1 | median); zm=$(printf '%s\n' "${zc[@]}" | cut -d' ' -f2 | median)
+  if [ "$alone" = 0 ]; then
+    aw=$(printf '%s\n' "${ac[@]}" | cut -d' ' -f1 | median); am=$(printf '%s\n' "${ac[@]}" | cut -d' ' -f2 | median)
+    echo "| $sc | check (shade_check) | ${zw} s | ${aw} s | $(awk "BEGIN{printf \"%.0f\", $aw/($zw>0?$zw:0.005)}")× | $((zm/1024)) MiB | $((am/1024)) MiB | | | | | |"
+  else
+    echo "| $sc | check | ${zw} s | | | $((zm/1024)) MiB | | | | | | |"
+  fi
+  for t in $targets; do
+    zr=(); ar=()
+    for _ in $(seq "$runs"); do
+      rm -rf "$d/z-$t" "$d/a-$t" && mkdir -p "$d/a-$t"
+      zr+=("$(time_of "$zonal" build "$d/zonal/policy.zonal" --target "$t" -o "$d/z-$t/")")
+      if [ "$alone" = 0 ]; then
+        ar+=("$(time_of "$venv/bin/aclgen" --policy_file "$d/aerleon/policies/$t.yaml" --base_directory "$d/aerleon/policies" \
+          --definitions_directory "$d/aerleon/def" --output_directory "$d/a-$t" --max_renderers 1)")
+      fi
+    done
+    zw=$(printf '%s\n' "${zr[@]}" | cut -d' ' -f1 | median); zm=$(printf '%s\n' "${zr[@]}" | cut -d' ' -f2 | median)
+    zf=$(ls "$d/z-$t"/*); zrules=$($count "$t" $zf); zbytes=$(cat $zf | wc -c)
+    if [ "$alone" = 0 ]; then
+      aw=$(printf '%s\n' "${ar[@]}" | cut -d' ' -f1 | median); am=$(printf '%s\n' "${ar[@]}" | cut -d' ' -f2 | median)
+      af=$(ls "$d/a-$t"/*); arules=$($count "$t" $af); abytes=$(cat $af | wc -c)
+      ratio=$(awk "BEGIN{printf \"%.0f\", $aw/($zw>0?$zw:0.005)}")
+    else
+      aw=""; am=0; arules=""; abytes=""; ratio=""
+    fi
+    load=""
+    if [ "$t" = nftables ] && [ "$(id -u)" = 0 ] && command -v nft > /dev/null; then
+      zl=$(nft_load "$zf")
+      if [ "$alone" = 0 ]; then al=$(nft_load "$af"); load="$zl s / $al s"; else load="$zl s"; fi
+    fi
+    echo "| $sc | $t | ${zw} s | ${aw:+$aw s} | ${ratio:+$ratio×} | $((zm/1024)) MiB | $([ "$am" = 0 ] || echo "$((am/1024)) MiB") | $zrules | $arules | $zbytes | $abytes | $load |"
+  done
+  done
+done
