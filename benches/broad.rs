@@ -9,7 +9,6 @@
 //! `zonal check FILE` itself).
 
 use std::fmt::Write as _;
-use std::time::Instant;
 
 use zonal_bench::{cpu_s, peak_rss_kib};
 use zonal_lint::{LintConfig, ZoneGraph, check_with_graph};
@@ -102,23 +101,8 @@ fn main() {
         peak_rss_kib().unwrap_or(0) / 1024
     );
     if args.iter().any(|a| a == "--per-lint") {
-        for info in zonal_lint::registry() {
-            let mut only = LintConfig::default();
-            for other in zonal_lint::registry() {
-                if other.code != info.code {
-                    let _ = only.set_level(other.code, None);
-                }
-            }
-            let c = cpu_s();
-            let t = Instant::now();
-            let found = check_with_graph(&graph, &only).len();
-            println!(
-                "  {} {:<32} {:6.2} s CPU {:6.2} s wall {found:7} findings",
-                info.code,
-                info.name,
-                cpu_s() - c,
-                t.elapsed().as_secs_f64()
-            );
+        for line in zonal_bench::per_lint(&graph) {
+            println!("{line}");
         }
     }
 }

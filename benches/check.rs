@@ -22,10 +22,6 @@ fn arg(args: &[String], name: &str) -> Option<u64> {
 }
 
 #[expect(clippy::print_stdout, reason = "a benchmark binary reports on stdout")]
-#[expect(
-    clippy::too_many_lines,
-    reason = "a benchmark script: phases measured one after another, in the order they are printed"
-)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut config = SynthConfig::benchmark(arg(&args, "--seed").unwrap_or(1));
@@ -116,23 +112,8 @@ fn main() {
     let summary: Vec<String> = by_code.iter().map(|(c, n)| format!("{c}:{n}")).collect();
     println!("findings: {} ({})", findings.len(), summary.join(" "));
     if args.iter().any(|a| a == "--per-lint") {
-        for info in zonal_lint::registry() {
-            let mut only = LintConfig::default();
-            for other in zonal_lint::registry() {
-                if other.code != info.code {
-                    let _ = only.set_level(other.code, None);
-                }
-            }
-            let c = cpu_s();
-            let t = Instant::now();
-            let n = check_with_graph(&graph, &only).len();
-            let cpu = cpu_s() - c;
-            println!(
-                "  {} {:<28} {:6.3} s wall {cpu:6.2} s cpu  {n} finding(s)",
-                info.code,
-                info.name,
-                t.elapsed().as_secs_f64()
-            );
+        for line in zonal_bench::per_lint(&graph) {
+            println!("{line}");
         }
     }
 }

@@ -8,8 +8,6 @@
 //! (also time each lint alone), `--write DIR` (save the three files, to
 //! time `zonal check DIR` itself).
 
-use std::time::Instant;
-
 use zonal_bench::cpu_s;
 use zonal_lint::{LintConfig, ZoneGraph, check_with_graph};
 use zonal_model::{Date, MemoryLoader, Options, load};
@@ -117,23 +115,8 @@ fn main() {
         load_s + graph_s + lint_s
     );
     if args.iter().any(|a| a == "--per-lint") {
-        for info in zonal_lint::registry() {
-            let mut only = LintConfig::default();
-            for other in zonal_lint::registry() {
-                if other.code != info.code {
-                    let _ = only.set_level(other.code, None);
-                }
-            }
-            let c = cpu_s();
-            let t = Instant::now();
-            let found = check_with_graph(&graph, &only).len();
-            println!(
-                "  {} {:<32} {:6.2} s CPU {:6.2} s wall {found:7} findings",
-                info.code,
-                info.name,
-                cpu_s() - c,
-                t.elapsed().as_secs_f64()
-            );
+        for line in zonal_bench::per_lint(&graph) {
+            println!("{line}");
         }
     }
 }

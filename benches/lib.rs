@@ -66,3 +66,30 @@ pub fn zones_policy(n: usize) -> String {
     }
     out
 }
+
+/// Each lint alone on an already built graph: one line per lint with its
+/// code, name, CPU and wall time and the number of findings (`--per-lint`
+/// of the `check`, `items` and `broad` benchmarks).
+pub fn per_lint(graph: &zonal_lint::ZoneGraph<'_>) -> Vec<String> {
+    zonal_lint::registry()
+        .iter()
+        .map(|info| {
+            let mut only = zonal_lint::LintConfig::default();
+            for other in zonal_lint::registry() {
+                if other.code != info.code {
+                    let _ = only.set_level(other.code, None);
+                }
+            }
+            let c = cpu_s();
+            let t = std::time::Instant::now();
+            let found = zonal_lint::check_with_graph(graph, &only).len();
+            format!(
+                "  {} {:<32} {:6.2} s CPU {:6.2} s wall {found:7} findings",
+                info.code,
+                info.name,
+                cpu_s() - c,
+                t.elapsed().as_secs_f64()
+            )
+        })
+        .collect()
+}
