@@ -447,6 +447,34 @@ fn compare(seed: u64) -> Vec<String> {
             }
         }
     }
+    // Every packet any finding prints is a real packet between two
+    // different hosts, in one family, of a protocol of that family; where
+    // the note says what decide makes of it, decide agrees.
+    for d in diags.iter() {
+        for note in &d.notes {
+            let want = if note.contains("is permitted by") || note.starts_with("path (") {
+                Some(Action::Allow)
+            } else if note.contains("is denied by") || note.contains("(default deny)") {
+                Some(Action::Deny)
+            } else {
+                None
+            };
+            let one = zonal_diagnostics::Diagnostic {
+                notes: vec![note.clone()],
+                ..d.clone()
+            };
+            for (s, t, p, sel) in printed_packets(&one) {
+                let real = s != t && packet_family(s, t).is_some_and(|f| proto_fits(p, f));
+                let verdict = policy.decide(s, t, p, sel).action;
+                if !real || want.is_some_and(|w| w != verdict) {
+                    problems.push(format!(
+                        "seed {seed}: {} prints {s} -> {t} proto {p} {sel} (decide: {verdict:?}) in `{note}`",
+                        d.code
+                    ));
+                }
+            }
+        }
+    }
     for r in policy.rules.iter().filter(|r| r.is_active()) {
         let fast = fired("L0203", r.span).is_some();
         // Both legs of a workflow share a span: judge the declaration.

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use zonal_diagnostics::Severity;
 
 use crate::analysis::AtomKind;
-use crate::ctx::{Ctx, Flow};
+use crate::ctx::Ctx;
 use crate::registry::LintInfo;
 
 pub(crate) const INFO: LintInfo = LintInfo {
@@ -46,19 +46,15 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                 continue;
             }
             let services = an.services(t as u32);
-            let Some((x, packet)) = info
-                .src
-                .iter()
-                .find_map(|x| Some((*x, an.packet(*x, *b, services)?)))
+            // A packet of the leg that the policy really permits (a deny
+            // may close it: then nothing is opened and there is nothing to
+            // report).
+            let target = *b;
+            let Some(f) = cx.rule_witness(info.rule, &|_| true, &|a| a == target, Some(services))
             else {
                 continue;
             };
-            let f = Flow {
-                rule: info.rule,
-                src: x,
-                dst: *b,
-                packet,
-            };
+            let x = f.src;
             let d = cx
                 .diag(
                     &INFO,
