@@ -321,6 +321,101 @@ impl<'p> Oracle<'p> {
         })
     }
 
+    /// Every packet (between two different hosts of one family, at the
+    /// candidate points) a rule matches.
+    fn packets_of(&self, r: &zonal_model::Rule) -> Vec<Probe> {
+        let mut out = Vec::new();
+        for i in 0..self.hosts.len() {
+            for j in 0..self.hosts.len() {
+                if i == j {
+                    continue;
+                }
+                for x in &self.hosts[i] {
+                    for y in self.hosts[j].iter().filter(|y| family(**y) == family(*x)) {
+                        for (p, sel) in &self.points {
+                            if r.matches(*x, *y, *p, *sel) {
+                                out.push((*x, *y, *p, *sel));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Active allows that active denies cover entirely (and that match
+    /// some packet).
+    fn shadowed(&self) -> Vec<bool> {
+        let p = self.policy;
+        let denies: Vec<&zonal_model::Rule> = p
+            .active_rules()
+            .filter(|r| r.action == Action::Deny)
+            .collect();
+        p.rules
+            .iter()
+            .map(|r| {
+                if !r.is_active() || r.action != Action::Allow {
+                    return false;
+                }
+                let mine = self.packets_of(r);
+                !mine.is_empty()
+                    && mine
+                        .iter()
+                        .all(|(x, y, pr, s)| denies.iter().any(|d| d.matches(*x, *y, *pr, *s)))
+            })
+            .collect()
+    }
+
+    /// Redundant flow rules, by the catalogue's definition: in reverse
+    /// canonical order, a rule every packet of which other rules cover
+    /// (same action and not already found redundant, or a deny for an
+    /// allow), each lasting at least as long, with at least one cover of
+    /// the same action.
+    fn redundant(&self) -> Vec<bool> {
+        let p = self.policy;
+        let lasts = |c: &zonal_model::Rule, r: &zonal_model::Rule| match (c.until, r.until) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(a), Some(b)) => a >= b,
+        };
+        let shadowed = self.shadowed();
+        let mut eliminated = shadowed.clone();
+        let mut found = vec![false; p.rules.len()];
+        for r in p.rules.iter().rev() {
+            if !r.is_active() || shadowed[r.id.index()] || r.origin != zonal_model::OriginKind::Flow
+            {
+                continue;
+            }
+            let mine = self.packets_of(r);
+            if mine.is_empty() {
+                continue;
+            }
+            let covers: Vec<&zonal_model::Rule> = p
+                .active_rules()
+                .filter(|c| {
+                    c.id != r.id
+                        && lasts(c, r)
+                        && ((c.action == r.action && !eliminated[c.id.index()])
+                            || (r.action == Action::Allow && c.action == Action::Deny))
+                })
+                .collect();
+            let all = mine
+                .iter()
+                .all(|(x, y, pr, s)| covers.iter().any(|c| c.matches(*x, *y, *pr, *s)));
+            let same = mine.iter().any(|(x, y, pr, s)| {
+                covers
+                    .iter()
+                    .any(|c| c.action == r.action && c.matches(*x, *y, *pr, *s))
+            });
+            if all && same {
+                eliminated[r.id.index()] = true;
+                found[r.id.index()] = true;
+            }
+        }
+        found
+    }
+
     /// An active rule matches no packet between two different hosts.
     fn unmatchable(&self, r: &zonal_model::Rule) -> bool {
         !(0..self.hosts.len()).any(|i| {
@@ -475,6 +570,25 @@ fn compare(seed: u64) -> Vec<String> {
             }
         }
     }
+    let (shadowed, redundant) = (oracle.shadowed(), oracle.redundant());
+    for r in &policy.rules {
+        // Workflow legs share the declaration's span: judge flows only.
+        if r.origin != zonal_model::OriginKind::Flow {
+            continue;
+        }
+        for (code, slow) in [
+            ("L0201", shadowed[r.id.index()]),
+            ("L0202", redundant[r.id.index()]),
+        ] {
+            let fast = fired(code, r.span).is_some();
+            if fast != slow {
+                problems.push(format!(
+                    "seed {seed}: {code} on rule `{}`: analysis {fast}, oracle {slow}",
+                    r.name
+                ));
+            }
+        }
+    }
     for r in policy.rules.iter().filter(|r| r.is_active()) {
         let fast = fired("L0203", r.span).is_some();
         // Both legs of a workflow share a span: judge the declaration.
@@ -531,10 +645,13 @@ fn the_analysis_agrees_with_a_brute_force_oracle_on_random_policies() {
 fn the_oracle_finds_violations_at_all() {
     // Guards against an oracle (or generator) that never sees a violation.
     let (mut direct, mut transitive, mut require) = (0, 0, 0);
+    let (mut shadowed, mut redundant) = (0, 0);
     for seed in 0..300 {
         let text = zonal_synth::generate_tiny(seed);
         let policy = zonal_tests::policy_of_text(&format!("tiny-{seed}.zonal"), &text);
         let oracle = Oracle::new(&policy);
+        shadowed += oracle.shadowed().iter().filter(|x| **x).count();
+        redundant += oracle.redundant().iter().filter(|x| **x).count();
         for inv in &policy.invariants {
             match inv.kind {
                 InvariantKind::NeverDirect => direct += usize::from(oracle.never_direct(inv)),
@@ -546,8 +663,8 @@ fn the_oracle_finds_violations_at_all() {
         }
     }
     assert!(
-        direct > 10 && transitive > 10 && require > 10,
-        "{direct} {transitive} {require}"
+        direct > 10 && transitive > 10 && require > 10 && shadowed > 5 && redundant > 5,
+        "{direct} {transitive} {require} {shadowed} {redundant}"
     );
 }
 

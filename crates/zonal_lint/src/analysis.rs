@@ -715,6 +715,72 @@ impl<'p> Analysis<'p> {
         None
     }
 
+    /// The families in which a cell holds a packet between two different
+    /// hosts (index by [`fam_index`]).
+    pub(crate) fn cell_families(&self, cell: usize) -> [bool; 2] {
+        let class_families = |sc: u32, dc: u32| {
+            let (s, d) = (
+                &self.src_class_rep[sc as usize],
+                &self.dst_class_rep[dc as usize],
+            );
+            let mut out = [false; 2];
+            for (a, b, f) in s.pairs(d) {
+                if a != b || self.atoms[a as usize].second(f).is_some() {
+                    out[fam_index(f)] = true;
+                }
+            }
+            out
+        };
+        if let Some(&(sc, dc)) = self.cell_keys.get(cell) {
+            return class_families(sc, dc);
+        }
+        // The default cell: every pair of classes without a cell of its own.
+        let mut out = [false; 2];
+        for sc in 0..self.n_src_classes() as u32 {
+            let mut narrow = self.narrow_dsts(sc).peekable();
+            for dc in 0..self.n_dst_classes() as u32 {
+                if narrow.peek() == Some(&dc) {
+                    narrow.next();
+                    continue;
+                }
+                let f = class_families(sc, dc);
+                out = [out[0] || f[0], out[1] || f[1]];
+                if out == [true, true] {
+                    return out;
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether, in a cell, every packet of `mine` is also a packet of
+    /// `cover`, counting only the families in which the cell holds packets
+    /// (ICMPv6 in a cell of IPv4 hosts is no packet). `None` when `mine`
+    /// has no packet in the cell at all.
+    pub(crate) fn covered_in_cell(
+        &self,
+        cell: usize,
+        mine: &ServiceSet,
+        cover: &ServiceSet,
+    ) -> Option<bool> {
+        let fams = self.cell_families(cell);
+        let mut any = false;
+        for f in FAMILIES {
+            if !fams[fam_index(f)] {
+                continue;
+            }
+            let m = mine.for_family(f);
+            if m.is_empty() {
+                continue;
+            }
+            any = true;
+            if !m.is_subset(&cover.for_family(f)) {
+                return Some(false);
+            }
+        }
+        any.then_some(true)
+    }
+
     /// A packet from a source class to a destination class.
     pub(crate) fn class_packet(&self, sc: u32, dc: u32, services: &ServiceSet) -> Option<Packet> {
         let (s, d) = (

@@ -106,17 +106,19 @@ pub(crate) fn shadowed(cx: &Ctx<'_, '_>) -> Vec<bool> {
                         return false;
                     }
                     let range = an.rule_terms[r.id.index()].clone();
-                    let mut any_cell = false;
+                    let empty = zonal_model::ServiceSet::empty();
+                    let mut any_packet = false;
                     for t in range {
                         for cell in an.term_cells(t) {
-                            any_cell = true;
-                            match cx.denied(cell) {
-                                Some(d) if an.services(t).is_subset(d) => {}
-                                _ => return false,
+                            let denied = cx.denied(cell).unwrap_or(&empty);
+                            match an.covered_in_cell(cell, an.services(t), denied) {
+                                Some(true) => any_packet = true,
+                                Some(false) => return false,
+                                None => {}
                             }
                         }
                     }
-                    any_cell
+                    any_packet
                 })
                 .collect()
         })

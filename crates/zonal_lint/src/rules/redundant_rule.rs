@@ -58,6 +58,14 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         'terms: for t in an.rule_terms[r.id.index()].clone() {
             let mine = an.services(t);
             for cell in an.term_cells(t) {
+                // A cell where the term matches no packet (no common family,
+                // a host and itself) needs no cover.
+                if an
+                    .covered_in_cell(cell, mine, &zonal_model::ServiceSet::any())
+                    .is_none()
+                {
+                    continue;
+                }
                 any_cell = true;
                 // The covers in this cell: other rules of the same action
                 // (and, for an allow, denies), each lasting as long as `r`.
@@ -84,7 +92,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                     }
                     acc = acc.union(s);
                 }
-                if !mine.is_subset(&acc) {
+                if an.covered_in_cell(cell, mine, &acc) == Some(false) {
                     covered = false;
                     break 'terms;
                 }
