@@ -495,6 +495,43 @@ pub(crate) fn printed_packets(d: &zonal_diagnostics::Diagnostic) -> Vec<Probe> {
     out
 }
 
+/// Every packet any finding prints is a real packet between two different
+/// hosts, in one family, of a protocol of that family; where the note says
+/// what decide makes of it, decide agrees.
+fn printed_witnesses(
+    seed: u64,
+    policy: &zonal_model::Policy,
+    diags: &zonal_diagnostics::Diagnostics,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in diags.iter() {
+        for note in &d.notes {
+            let want = if note.contains("is permitted by") || note.starts_with("path (") {
+                Some(Action::Allow)
+            } else if note.contains("is denied by") || note.contains("(default deny)") {
+                Some(Action::Deny)
+            } else {
+                None
+            };
+            let one = zonal_diagnostics::Diagnostic {
+                notes: vec![note.clone()],
+                ..d.clone()
+            };
+            for (s, t, p, sel) in printed_packets(&one) {
+                let real = s != t && packet_family(s, t).is_some_and(|f| proto_fits(p, f));
+                let verdict = policy.decide(s, t, p, sel).action;
+                if !real || want.is_some_and(|w| w != verdict) {
+                    out.push(format!(
+                        "seed {seed}: {} prints {s} -> {t} proto {p} {sel} (decide: {verdict:?}) in `{note}`",
+                        d.code
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// One policy: the fast analysis and the oracle agree on every invariant
 /// and every rule's matchability; every printed witness is a real packet.
 fn compare(seed: u64) -> Vec<String> {
@@ -542,34 +579,7 @@ fn compare(seed: u64) -> Vec<String> {
             }
         }
     }
-    // Every packet any finding prints is a real packet between two
-    // different hosts, in one family, of a protocol of that family; where
-    // the note says what decide makes of it, decide agrees.
-    for d in diags.iter() {
-        for note in &d.notes {
-            let want = if note.contains("is permitted by") || note.starts_with("path (") {
-                Some(Action::Allow)
-            } else if note.contains("is denied by") || note.contains("(default deny)") {
-                Some(Action::Deny)
-            } else {
-                None
-            };
-            let one = zonal_diagnostics::Diagnostic {
-                notes: vec![note.clone()],
-                ..d.clone()
-            };
-            for (s, t, p, sel) in printed_packets(&one) {
-                let real = s != t && packet_family(s, t).is_some_and(|f| proto_fits(p, f));
-                let verdict = policy.decide(s, t, p, sel).action;
-                if !real || want.is_some_and(|w| w != verdict) {
-                    problems.push(format!(
-                        "seed {seed}: {} prints {s} -> {t} proto {p} {sel} (decide: {verdict:?}) in `{note}`",
-                        d.code
-                    ));
-                }
-            }
-        }
-    }
+    problems.extend(printed_witnesses(seed, &policy, &diags));
     let (shadowed, redundant) = (oracle.shadowed(), oracle.redundant());
     for r in &policy.rules {
         // Workflow legs share the declaration's span: judge flows only.
