@@ -60,6 +60,14 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         }
         // Allow rules whose terms reach covered addresses, with a packet
         // that `decide` allows.
+        // Readable addresses: the first host of each covered range
+        // (computed once per zone, not per rule).
+        let samples: Vec<std::net::IpAddr> = covered
+            .to_prefixes()
+            .iter()
+            .take(6)
+            .filter_map(|p| first_host(&p.to_set()))
+            .collect();
         let mut reaching = Vec::new();
         for r in cx
             .policy
@@ -79,7 +87,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             if !explicit && !implicit {
                 continue;
             }
-            if let Some(p) = witness(cx, r, &covered) {
+            if let Some(p) = witness(cx, r, &covered, &samples) {
                 reaching.push((r, p));
             }
         }
@@ -133,21 +141,16 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     }
 }
 
-/// A packet of the rule to or from a covered address that `decide` allows.
+/// A packet of the rule to or from a covered address (one of `samples`)
+/// that `decide` allows.
 fn witness(
     cx: &Ctx<'_, '_>,
     r: &zonal_model::Rule,
     covered: &AddrSet,
+    samples: &[std::net::IpAddr],
 ) -> Option<zonal_model::Packet> {
-    // Readable addresses: the first host of each covered range.
-    let samples: Vec<std::net::IpAddr> = covered
-        .to_prefixes()
-        .iter()
-        .take(6)
-        .filter_map(|p| first_host(&p.to_set()))
-        .collect();
     for t in &r.terms {
-        for cov in &samples {
+        for cov in samples {
             let family = if cov.is_ipv4() {
                 zonal_model::Family::V4
             } else {
