@@ -69,6 +69,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             .filter_map(|p| first_host(&p.to_set()))
             .collect();
         let mut reaching = Vec::new();
+        let denies: Vec<&zonal_model::Rule> = cx
+            .policy
+            .active_rules()
+            .filter(|r| r.action == Action::Deny)
+            .collect();
         for r in cx
             .policy
             .rules
@@ -87,7 +92,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             if !explicit && !implicit {
                 continue;
             }
-            if let Some(p) = witness(cx, r, &covered, &samples) {
+            if let Some(p) = witness(cx, r, &covered, &samples, &denies) {
                 reaching.push((r, p));
             }
         }
@@ -148,6 +153,7 @@ fn witness(
     r: &zonal_model::Rule,
     covered: &AddrSet,
     samples: &[std::net::IpAddr],
+    denies: &[&zonal_model::Rule],
 ) -> Option<zonal_model::Packet> {
     for t in &r.terms {
         for cov in samples {
@@ -171,7 +177,15 @@ fn witness(
                     .then(|| other_side(&t.dst).map(|d| (*cov, d))),
             ];
             for (src, dst) in pairs.into_iter().flatten().flatten() {
-                if cx.policy.decide(src, dst, proto, selector).action == Action::Allow {
+                // `decide` allows a packet that the allow rule `r` matches
+                // exactly when no active deny matches it (deny wins): only
+                // the denies are scanned, not every rule.
+                let allowed = if r.matches(src, dst, proto, selector) {
+                    !denies.iter().any(|d| d.matches(src, dst, proto, selector))
+                } else {
+                    cx.policy.decide(src, dst, proto, selector).action == Action::Allow
+                };
+                if allowed {
                     return Some(zonal_model::Packet {
                         src,
                         dst,
