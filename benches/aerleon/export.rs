@@ -140,9 +140,9 @@ fn run(args: &[String]) -> Result<(), String> {
     }
     drop(text);
     let loaded = load(&MemoryLoader { files }, "policy", &options);
-    let policy = loaded.policy.ok_or(
-        "the generated policy does not resolve (see `zonal check OUT_DIR/zonal/policy`)",
-    )?;
+    let policy = loaded
+        .policy
+        .ok_or("the generated policy does not resolve (see `zonal check OUT_DIR/zonal/policy`)")?;
 
     let mut nets: BTreeMap<AddrSet, String> = BTreeMap::new();
     let mut svcs: BTreeMap<String, (String, String)> = BTreeMap::new();
