@@ -23,7 +23,7 @@
 //! workflow covers it; a workflow toward it is reported by
 //! `workflow-listener-undeclared` (L0503).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use zonal_diagnostics::Severity;
 use zonal_model::service::TCP;
@@ -224,9 +224,9 @@ pub(crate) fn dicom_listener(dev: &zonal_model::Device, dicom: &ServiceSet) -> S
 /// The terms of active workflow reverse legs, by destination atom, in
 /// term order (built once per run: looking a pair up scans only the legs
 /// toward its destination, not every term).
-fn reverse_legs_by_dst(cx: &Ctx<'_, '_>) -> HashMap<AtomId, Vec<u32>> {
+fn reverse_legs_by_dst(cx: &Ctx<'_, '_>) -> BTreeMap<AtomId, Vec<u32>> {
     let an = cx.an();
-    let mut by_dst: HashMap<AtomId, Vec<u32>> = HashMap::new();
+    let mut by_dst: BTreeMap<AtomId, Vec<u32>> = BTreeMap::new();
     for (t, info) in an.terms.iter().enumerate() {
         let r = cx.policy.rule(info.rule);
         if r.is_active() && r.origin.is_reverse_leg() {
@@ -243,7 +243,7 @@ fn reverse_legs_by_dst(cx: &Ctx<'_, '_>) -> HashMap<AtomId, Vec<u32>> {
 /// `reverse` is [`reverse_legs_by_dst`].
 fn workflow_reverse(
     cx: &Ctx<'_, '_>,
-    reverse: &HashMap<AtomId, Vec<u32>>,
+    reverse: &BTreeMap<AtomId, Vec<u32>>,
     x: AtomId,
     b: AtomId,
 ) -> Option<(zonal_model::RuleId, ServiceSet)> {
@@ -254,7 +254,7 @@ fn workflow_reverse(
         if found.as_ref().is_some_and(|f| f.0 != info.rule) || !info.src.contains(&x) {
             continue;
         }
-        let s = an.services(t as u32);
+        let s = an.services(t);
         found = Some(match found {
             Some((id, acc)) => (id, acc.union(s)),
             None => (info.rule, s.clone()),
