@@ -5,8 +5,10 @@
 //! aerleon-export --zones N --flows F [--devices D] [--seed S] OUT_DIR
 //! ```
 //!
-//! Writes `OUT_DIR/zonal/policy.zonal` (the `zonal_synth` benchmark
-//! generator) and, for Aerleon, `OUT_DIR/aerleon/def/{networks,services}.yaml`
+//! Writes `OUT_DIR/zonal/policy/NNN.zonal` (the `zonal_synth` benchmark
+//! generator's text, cut between top-level items into files of at most
+//! 4 MiB and 20,000 items, well within one file's limits, so that XL
+//! loads: `zonal check OUT_DIR/zonal/policy`) and, for Aerleon, `OUT_DIR/aerleon/def/{networks,services}.yaml`
 //! and one policy per target in `OUT_DIR/aerleon/policies/<target>.yaml`.
 //! Each active Zonal rule term becomes one Aerleon term per family, with
 //! the term's own source and destination addresses (named network objects,
@@ -24,7 +26,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP, proto_name, selector_domain};
-use zonal_model::{Action, AddrSet, Date, Family, Options, load_str};
+use zonal_model::{Action, AddrSet, Date, Family, MemoryLoader, Options, load};
 use zonal_synth::{SynthConfig, generate};
 
 /// The Aerleon targets compared, with their filter headers (iptables:
@@ -41,6 +43,44 @@ const TARGETS: [(&str, &[&str]); 7] = [
     ("srx", &["srx: from-zone all to-zone all"]),
     ("panos", &["paloalto: from-zone any to-zone any"]),
 ];
+
+/// Most bytes and top-level items of one written policy file.
+const PART_BYTES: usize = 4 << 20;
+const PART_ITEMS: usize = 20_000;
+
+/// Cuts generated policy text into parts between top-level items: a cut
+/// goes before a line that starts an item at brace depth 0, never after an
+/// `@` annotation (which belongs to the item below it).
+fn split_policy(text: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let (mut depth, mut items, mut after_annotation) = (0i64, 0usize, false);
+    for line in text.split_inclusive('\n') {
+        let starts_item = depth == 0 && line.starts_with(|c: char| c.is_ascii_alphabetic());
+        if starts_item && !after_annotation {
+            let cur = parts.last().map_or(0, String::len);
+            if cur >= PART_BYTES || items >= PART_ITEMS {
+                parts.push(String::new());
+                items = 0;
+            }
+            items += 1;
+        }
+        after_annotation = depth == 0 && line.starts_with('@');
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '#' if !quoted => break,
+                '{' if !quoted => depth += 1,
+                '}' if !quoted => depth -= 1,
+                _ => {}
+            }
+        }
+        if let Some(p) = parts.last_mut() {
+            p.push_str(line);
+        }
+    }
+    parts
+}
 
 fn arg(args: &[String], name: &str) -> Option<usize> {
     let i = args.iter().position(|a| a == name)?;
@@ -88,15 +128,21 @@ fn run(args: &[String]) -> Result<(), String> {
         },
     };
     let dir = std::path::Path::new(out);
-    for sub in ["zonal", "aerleon/def", "aerleon/policies"] {
+    for sub in ["zonal/policy", "aerleon/def", "aerleon/policies"] {
         std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
     }
     // Written first, so that a policy that does not load can be checked.
-    std::fs::write(dir.join("zonal/policy.zonal"), &text).map_err(|e| e.to_string())?;
-    let loaded = load_str("policy.zonal", &text, &options);
-    let policy = loaded.policy.ok_or(
-        "the generated policy does not resolve (see `zonal check OUT_DIR/zonal/policy.zonal`)",
-    )?;
+    let mut files = BTreeMap::new();
+    for (i, part) in split_policy(&text).into_iter().enumerate() {
+        let name = format!("{i:03}.zonal");
+        std::fs::write(dir.join("zonal/policy").join(&name), &part).map_err(|e| e.to_string())?;
+        files.insert(format!("policy/{name}"), part);
+    }
+    drop(text);
+    let loaded = load(&MemoryLoader { files }, "policy", &options);
+    let policy = loaded
+        .policy
+        .ok_or("the generated policy does not resolve (see `zonal check OUT_DIR/zonal/policy`)")?;
 
     let mut nets: BTreeMap<AddrSet, String> = BTreeMap::new();
     let mut svcs: BTreeMap<String, (String, String)> = BTreeMap::new();

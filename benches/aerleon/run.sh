@@ -56,7 +56,7 @@ for scale in "${@:-S M L XL}"; do
   # The full check: `zonal check` against `aclgen --shade_check` (nftables policy).
   zc=(); ac=()
   for _ in $(seq "$runs"); do
-    zc+=("$(time_of "$zonal" check "$d/zonal/policy.zonal" --format short)")
+    zc+=("$(time_of "$zonal" check "$d/zonal/policy" --format short)")
     if [ "$alone" = 0 ]; then
       rm -rf "$d/ashade" && mkdir -p "$d/ashade"
       ac+=("$(time_of "$venv/bin/aclgen" --shade_check --policy_file "$d/aerleon/policies/nftables.yaml" --base_directory "$d/aerleon/policies" \
@@ -70,11 +70,19 @@ for scale in "${@:-S M L XL}"; do
   else
     echo "| $sc | check | ${zw} s | | | $((zm/1024)) MiB | | | | | | |"
   fi
+  # Every target in one build (Zonal alone: Aerleon has no such mode).
+  za=()
+  for _ in $(seq "$runs"); do
+    rm -rf "$d/z-all"
+    za+=("$(time_of "$zonal" build "$d/zonal/policy" --target all -o "$d/z-all/")")
+  done
+  zw=$(printf '%s\n' "${za[@]}" | cut -d' ' -f1 | median); zm=$(printf '%s\n' "${za[@]}" | cut -d' ' -f2 | median)
+  echo "| $sc | all targets (Zonal) | ${zw} s | | | $((zm/1024)) MiB | | | | $(cat "$d"/z-all/* 2>/dev/null | wc -c) | | |"
   for t in $targets; do
     zr=(); ar=()
     for _ in $(seq "$runs"); do
       rm -rf "$d/z-$t" "$d/a-$t" && mkdir -p "$d/a-$t"
-      zr+=("$(time_of "$zonal" build "$d/zonal/policy.zonal" --target "$t" -o "$d/z-$t/")")
+      zr+=("$(time_of "$zonal" build "$d/zonal/policy" --target "$t" -o "$d/z-$t/")")
       if [ "$alone" = 0 ]; then
         ar+=("$(time_of "$venv/bin/aclgen" --policy_file "$d/aerleon/policies/$t.yaml" --base_directory "$d/aerleon/policies" \
           --definitions_directory "$d/aerleon/def" --output_directory "$d/a-$t" --max_renderers 1)")

@@ -18,6 +18,9 @@ pub(crate) struct Ctx<'a, 'p> {
     pub(crate) graph: &'a ZoneGraph<'p>,
     pub(crate) out: Vec<Diagnostic>,
     pub(crate) shadowed: OnceCell<Vec<bool>>,
+    /// The devices that move a service to their own port, with their
+    /// atoms (computed once: [`Self::moved_identity`] runs per rule).
+    movers: OnceCell<Vec<(AtomId, &'p zonal_model::Device)>>,
 }
 
 impl<'a, 'p> Ctx<'a, 'p> {
@@ -28,6 +31,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             graph,
             out: Vec::new(),
             shadowed: OnceCell::new(),
+            movers: OnceCell::new(),
         }
     }
 
@@ -261,12 +265,17 @@ impl<'a, 'p> Ctx<'a, 'p> {
     /// ports. Service identity survives a port move: TCP 3390 toward that
     /// device is RDP.
     pub(crate) fn moved_identity(&self, filter: &ServiceSet) -> Vec<(AtomId, ServiceSet)> {
-        let an = self.an();
+        let movers = self.movers.get_or_init(|| {
+            let an = self.an();
+            self.policy
+                .devices
+                .iter()
+                .filter(|d| d.listens.iter().any(|l| l.port.is_some()))
+                .filter_map(|d| Some((an.device_atom[d.id.index()]?, d)))
+                .collect()
+        });
         let mut out = Vec::new();
-        for d in &self.policy.devices {
-            let Some(atom) = an.device_atom[d.id.index()] else {
-                continue;
-            };
+        for &(atom, d) in movers {
             let moved = d
                 .listens
                 .iter()

@@ -512,9 +512,18 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
     // aggregates would be caught by that blocker, so those parts are
     // permitted explicitly first.
     let comp = std::mem::take(&mut sec.complement);
+    // Each blocker's addresses once (not once per later entry), and pairs
+    // that cannot overlap skipped before any intersection is built.
+    let blocks: Vec<(AddrSet, AddrSet)> = comp
+        .iter()
+        .map(|(ej, side, c)| blocked(ej, *side, c, fam))
+        .collect();
     for (k, (ek, _, _)) in comp.iter().enumerate() {
-        for (ej, side, c) in comp.iter().take(k) {
-            let (bs, bd) = blocked(ej, *side, c, fam);
+        for ((ej, _, _), (bs, bd)) in comp.iter().zip(&blocks).take(k) {
+            if !ej.services.overlaps(&ek.services) || !bs.overlaps(&ek.src) || !bd.overlaps(&ek.dst)
+            {
+                continue;
+            }
             let fix = Entry {
                 rule: ek.rule,
                 also: Vec::new(),

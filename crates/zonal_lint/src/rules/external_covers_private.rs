@@ -60,7 +60,20 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         }
         // Allow rules whose terms reach covered addresses, with a packet
         // that `decide` allows.
+        // Readable addresses: the first host of each covered range
+        // (computed once per zone, not per rule).
+        let samples: Vec<std::net::IpAddr> = covered
+            .to_prefixes()
+            .iter()
+            .take(6)
+            .filter_map(|p| first_host(&p.to_set()))
+            .collect();
         let mut reaching = Vec::new();
+        let denies: Vec<&zonal_model::Rule> = cx
+            .policy
+            .active_rules()
+            .filter(|r| r.action == Action::Deny)
+            .collect();
         for r in cx
             .policy
             .rules
@@ -79,7 +92,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             if !explicit && !implicit {
                 continue;
             }
-            if let Some(p) = witness(cx, r, &covered) {
+            if let Some(p) = witness(cx, r, &covered, &samples, &denies) {
                 reaching.push((r, p));
             }
         }
@@ -133,21 +146,17 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     }
 }
 
-/// A packet of the rule to or from a covered address that `decide` allows.
+/// A packet of the rule to or from a covered address (one of `samples`)
+/// that `decide` allows.
 fn witness(
     cx: &Ctx<'_, '_>,
     r: &zonal_model::Rule,
     covered: &AddrSet,
+    samples: &[std::net::IpAddr],
+    denies: &[&zonal_model::Rule],
 ) -> Option<zonal_model::Packet> {
-    // Readable addresses: the first host of each covered range.
-    let samples: Vec<std::net::IpAddr> = covered
-        .to_prefixes()
-        .iter()
-        .take(6)
-        .filter_map(|p| first_host(&p.to_set()))
-        .collect();
     for t in &r.terms {
-        for cov in &samples {
+        for cov in samples {
             let family = if cov.is_ipv4() {
                 zonal_model::Family::V4
             } else {
@@ -168,7 +177,15 @@ fn witness(
                     .then(|| other_side(&t.dst).map(|d| (*cov, d))),
             ];
             for (src, dst) in pairs.into_iter().flatten().flatten() {
-                if cx.policy.decide(src, dst, proto, selector).action == Action::Allow {
+                // `decide` allows a packet that the allow rule `r` matches
+                // exactly when no active deny matches it (deny wins): only
+                // the denies are scanned, not every rule.
+                let allowed = if r.matches(src, dst, proto, selector) {
+                    !denies.iter().any(|d| d.matches(src, dst, proto, selector))
+                } else {
+                    cx.policy.decide(src, dst, proto, selector).action == Action::Allow
+                };
+                if allowed {
                     return Some(zonal_model::Packet {
                         src,
                         dst,

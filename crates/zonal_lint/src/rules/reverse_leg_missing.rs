@@ -23,7 +23,7 @@
 //! workflow covers it; a workflow toward it is reported by
 //! `workflow-listener-undeclared` (L0503).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use zonal_diagnostics::Severity;
 use zonal_model::service::TCP;
@@ -98,6 +98,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             }
         }
     }
+    let reverse = reverse_legs_by_dst(cx);
     for dev in p
         .devices
         .iter()
@@ -113,7 +114,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             "C-MOVE sub-operations"
         };
         for x in &archives[b as usize] {
-            let workflow = workflow_reverse(cx, *x, b);
+            let workflow = workflow_reverse(cx, &reverse, *x, b);
             if listener.is_empty() {
                 if workflow.is_some() {
                     // The workflow opens the default port: L0503 reports it
@@ -220,26 +221,40 @@ pub(crate) fn dicom_listener(dev: &zonal_model::Device, dicom: &ServiceSet) -> S
     })
 }
 
+/// The terms of active workflow reverse legs, by destination atom, in
+/// term order (built once per run: looking a pair up scans only the legs
+/// toward its destination, not every term).
+fn reverse_legs_by_dst(cx: &Ctx<'_, '_>) -> BTreeMap<AtomId, Vec<u32>> {
+    let an = cx.an();
+    let mut by_dst: BTreeMap<AtomId, Vec<u32>> = BTreeMap::new();
+    for (t, info) in an.terms.iter().enumerate() {
+        let r = cx.policy.rule(info.rule);
+        if r.is_active() && r.origin.is_reverse_leg() {
+            for b in &info.dst {
+                by_dst.entry(*b).or_default().push(t as u32);
+            }
+        }
+    }
+    by_dst
+}
+
 /// The first active workflow whose reverse leg goes from `x` to `b`, with
 /// the services it opens toward `b` (after `b`'s listener ports).
-pub(crate) fn workflow_reverse(
+/// `reverse` is [`reverse_legs_by_dst`].
+fn workflow_reverse(
     cx: &Ctx<'_, '_>,
+    reverse: &BTreeMap<AtomId, Vec<u32>>,
     x: AtomId,
     b: AtomId,
 ) -> Option<(zonal_model::RuleId, ServiceSet)> {
     let an = cx.an();
     let mut found: Option<(zonal_model::RuleId, ServiceSet)> = None;
-    for (t, info) in an.terms.iter().enumerate() {
-        let r = cx.policy.rule(info.rule);
-        if !r.is_active()
-            || !r.origin.is_reverse_leg()
-            || found.as_ref().is_some_and(|f| f.0 != info.rule)
-            || !info.src.contains(&x)
-            || !info.dst.contains(&b)
-        {
+    for &t in reverse.get(&b).map_or(&[][..], Vec::as_slice) {
+        let info = &an.terms[t as usize];
+        if found.as_ref().is_some_and(|f| f.0 != info.rule) || !info.src.contains(&x) {
             continue;
         }
-        let s = an.services(t as u32);
+        let s = an.services(t);
         found = Some(match found {
             Some((id, acc)) => (id, acc.union(s)),
             None => (info.rule, s.clone()),
