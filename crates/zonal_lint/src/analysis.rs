@@ -766,15 +766,11 @@ impl<'p> Analysis<'p> {
         let fams = self.cell_families(cell);
         let mut any = false;
         for f in FAMILIES {
-            if !fams[fam_index(f)] {
-                continue;
-            }
-            let m = mine.for_family(f);
-            if m.is_empty() {
+            if !fams[fam_index(f)] || !mine.fits_family(f) {
                 continue;
             }
             any = true;
-            if !m.is_subset(&cover.for_family(f)) {
+            if !mine.is_subset_in_family(cover, f) {
                 return Some(false);
             }
         }

@@ -283,6 +283,17 @@ impl ServiceSet {
         self.by_proto.keys().any(|p| proto_fits(*p, family))
     }
 
+    /// Whether every service of the set that exists in `family` is in `o`
+    /// (without building the family's sets).
+    pub fn is_subset_in_family(&self, o: &Self, family: Family) -> bool {
+        self.by_proto.iter().all(|(p, sel)| {
+            !proto_fits(*p, family)
+                || o.by_proto
+                    .get(p)
+                    .is_some_and(|other| sel.subtract(other).is_empty())
+        })
+    }
+
     /// One example `(proto, selector)` in the set, for witnesses.
     pub fn example(&self) -> Option<(u8, u16)> {
         for pref in [TCP, UDP, ICMP, ICMPV6] {

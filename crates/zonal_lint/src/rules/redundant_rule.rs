@@ -54,19 +54,11 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         }
         let mut covered = true;
         let mut any_cell = false;
+        let any = zonal_model::ServiceSet::any();
         let mut coverers = BTreeSet::new();
         'terms: for t in an.rule_terms[r.id.index()].clone() {
             let mine = an.services(t);
             for cell in an.term_cells(t) {
-                // A cell where the term matches no packet (no common family,
-                // a host and itself) needs no cover.
-                if an
-                    .covered_in_cell(cell, mine, &zonal_model::ServiceSet::any())
-                    .is_none()
-                {
-                    continue;
-                }
-                any_cell = true;
                 // The covers in this cell: other rules of the same action
                 // (and, for an allow, denies), each lasting as long as `r`.
                 let cover = |u: &u32| {
@@ -78,9 +70,14 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                     let deny = r.action == Action::Allow && info.action == Action::Deny;
                     (same || deny) && c.is_active() && lasts(c, r)
                 };
-                // Fast path: nothing else in the cell can cover this rule.
+                // Fast path: nothing else in the cell can cover this rule
+                // (unless it has no packet here: no common family, a host
+                // and itself).
                 if !an.cell_terms(cell).iter().any(cover) {
-                    covered = false;
+                    covered = an.covered_in_cell(cell, mine, &any).is_none();
+                    if covered {
+                        continue;
+                    }
                     break 'terms;
                 }
                 let mut acc = zonal_model::ServiceSet::empty();
@@ -92,7 +89,9 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
                     }
                     acc = acc.union(s);
                 }
-                if an.covered_in_cell(cell, mine, &acc) == Some(false) {
+                let here = an.covered_in_cell(cell, mine, &acc);
+                any_cell |= here == Some(true);
+                if here == Some(false) {
                     covered = false;
                     break 'terms;
                 }
