@@ -14,6 +14,13 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// The allocator of the `zonal` process. Loading, checking and rendering
+/// allocate many small, short-lived values (rule terms, address sets,
+/// template values); with the system allocator, `malloc` and `free` were
+/// a third of a build's time (`docs/performance.md`, "Allocation").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How `zonal` exits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ExitStatus {
