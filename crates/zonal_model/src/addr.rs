@@ -314,6 +314,19 @@ impl AddrSet {
         out
     }
 
+    /// How many prefixes [`AddrSet::to_prefixes`] would return, without
+    /// building them.
+    pub fn prefix_count(&self) -> usize {
+        let mut n = 0;
+        for &(lo, hi) in self.v4.ranges() {
+            for_each_block(u128::from(lo), u128::from(hi), 32, |_, _| n += 1);
+        }
+        for &(lo, hi) in self.v6.ranges() {
+            for_each_block(lo, hi, 128, |_, _| n += 1);
+        }
+        n
+    }
+
     /// A few representative addresses of the set (first, last and the
     /// middle of each interval, per family), for probes and witnesses.
     pub fn samples(&self, max: usize) -> Vec<IpAddr> {
@@ -351,28 +364,33 @@ impl AddrSet {
 /// `bits` bits.
 fn range_to_cidrs(lo: u128, hi: u128, bits: u8) -> Vec<(u128, u8)> {
     let mut out = Vec::new();
+    for_each_block(lo, hi, bits, |start, len| out.push((start, len)));
+    out
+}
+
+/// Calls `f(start, prefix_len)` for each aligned block of `[lo, hi]`, in
+/// ascending order: at most `2 * bits` blocks, each found in constant time
+/// (the block at `cur` is the largest that is aligned there and does not
+/// pass `hi`).
+fn for_each_block(lo: u128, hi: u128, bits: u8, mut f: impl FnMut(u128, u8)) {
+    let bits32 = u32::from(bits);
     let mut cur = lo;
     loop {
-        // Largest block aligned at `cur` that does not pass `hi`.
         let align = if cur == 0 {
-            u32::from(bits)
+            bits32
         } else {
-            cur.trailing_zeros().min(u32::from(bits))
+            cur.trailing_zeros().min(bits32)
         };
-        let mut size_log = align;
-        while size_log > 0 {
-            let last = if size_log >= 128 {
-                u128::MAX
-            } else {
-                cur + ((1u128 << size_log) - 1)
-            };
-            if last <= hi && last >= cur {
-                break;
-            }
-            size_log -= 1;
-        }
-        let len = bits - u8::try_from(size_log).unwrap_or(bits);
-        out.push((cur, len));
+        // The addresses left, `hi - cur + 1`, as a power of two at most:
+        // `remaining_log` is the largest k with 2^k <= hi - cur + 1.
+        let span = hi - cur; // hi >= cur
+        let remaining_log = if span == u128::MAX {
+            128
+        } else {
+            127 - (span + 1).leading_zeros()
+        };
+        let size_log = align.min(remaining_log).min(bits32);
+        f(cur, bits - u8::try_from(size_log).unwrap_or(bits));
         let last = if size_log >= 128 {
             u128::MAX
         } else {
@@ -383,12 +401,99 @@ fn range_to_cidrs(lo: u128, hi: u128, bits: u8) -> Vec<(u128, u8)> {
         }
         cur = last + 1;
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The slow twin of [`for_each_block`]: shrinks the block one bit at a
+    /// time from its alignment.
+    fn slow_blocks(lo: u128, hi: u128, bits: u8) -> Vec<(u128, u8)> {
+        let mut out = Vec::new();
+        let mut cur = lo;
+        loop {
+            let align = if cur == 0 {
+                u32::from(bits)
+            } else {
+                cur.trailing_zeros().min(u32::from(bits))
+            };
+            let mut size_log = align;
+            let last_of = |size_log: u32| {
+                if size_log >= 128 {
+                    u128::MAX
+                } else {
+                    cur + ((1u128 << size_log) - 1)
+                }
+            };
+            while size_log > 0 && !(last_of(size_log) <= hi && last_of(size_log) >= cur) {
+                size_log -= 1;
+            }
+            out.push((cur, bits - u8::try_from(size_log).unwrap()));
+            let last = last_of(size_log);
+            if last >= hi {
+                break;
+            }
+            cur = last + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_agree_with_the_slow_twin() {
+        let mut x: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let edges = [
+            0u128,
+            1,
+            2,
+            255,
+            256,
+            u128::from(u32::MAX),
+            u128::MAX - 1,
+            u128::MAX,
+        ];
+        for bits in [32u8, 128] {
+            let max = if bits == 32 {
+                u128::from(u32::MAX)
+            } else {
+                u128::MAX
+            };
+            let mut cases: Vec<(u128, u128)> = Vec::new();
+            for &a in &edges {
+                for &b in &edges {
+                    if a <= b && b <= max {
+                        cases.push((a, b));
+                    }
+                }
+            }
+            for _ in 0..3000 {
+                let (a, b) = (next() & max, next() & max);
+                // Short ranges as well as long ones.
+                let b2 = a.saturating_add(next() % 4096).min(max);
+                cases.push((a.min(b), a.max(b)));
+                cases.push((a, b2));
+            }
+            for (lo, hi) in cases {
+                assert_eq!(
+                    range_to_cidrs(lo, hi, bits),
+                    slow_blocks(lo, hi, bits),
+                    "{lo}..={hi} /{bits}"
+                );
+            }
+        }
+        let s = AddrSet::full().subtract(&AddrSet::from_prefixes(&[
+            Prefix::parse("10.1.2.3").unwrap(),
+            Prefix::parse("fd00::17").unwrap(),
+        ]));
+        assert_eq!(s.prefix_count(), s.to_prefixes().len());
+        assert_eq!(s.prefix_count(), 32 + 128);
+    }
 
     fn p(s: &str) -> Prefix {
         Prefix::parse(s).unwrap()

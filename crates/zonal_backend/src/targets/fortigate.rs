@@ -735,7 +735,7 @@ impl Builder {
             };
         }
         let rest = full.subtract(a);
-        if rest.to_prefixes().len() < a.to_prefixes().len() {
+        if rest.prefix_count() < a.prefix_count() {
             return Side {
                 name: self
                     .addresses

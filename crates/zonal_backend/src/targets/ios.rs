@@ -617,12 +617,12 @@ fn blocked(e: &Entry<'_>, side: Side, c: &AddrSet, fam: Family) -> (AddrSet, Add
 /// The complement of a large set within its family, when it is shorter
 /// (the "internet" of a policy: everything but the internal aggregates).
 fn complement_of(set: &AddrSet, fam: Family) -> Option<AddrSet> {
-    let n = set.to_prefixes().len();
+    let n = set.prefix_count();
     if n <= COMPLEMENT_MIN_PREFIXES {
         return None;
     }
     let c = AddrSet::full_family(fam).subtract(set);
-    (c.to_prefixes().len() < n).then_some(c)
+    (c.prefix_count() < n).then_some(c)
 }
 
 /// Whether a permit of `(proto, op)` records a reflexive session: every

@@ -226,12 +226,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         let covered = AddrSet::union_all(plan.zones.iter().map(|z| z.addrs.family(fam)));
         let catch_all = if covered == AddrSet::full_family(fam) {
             plan.zone_ids()
-                .max_by_key(|(i, z)| {
-                    (
-                        z.addrs.family(fam).to_prefixes().len(),
-                        std::cmp::Reverse(*i),
-                    )
-                })
+                .max_by_key(|(i, z)| (z.addrs.family(fam).prefix_count(), std::cmp::Reverse(*i)))
                 .map(|(i, _)| i)
         } else {
             None

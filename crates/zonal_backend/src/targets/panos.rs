@@ -905,7 +905,7 @@ impl Builder {
     ) -> (String, bool) {
         let full = AddrSet::full_family(family);
         let rest = full.subtract(a);
-        if may_negate && !rest.is_empty() && rest.to_prefixes().len() < a.to_prefixes().len() {
+        if may_negate && !rest.is_empty() && rest.prefix_count() < a.prefix_count() {
             let hint = format!("{hint}-not");
             return (
                 self.addresses.set(&mut self.namer, &hint, &rest, family),

@@ -360,7 +360,7 @@ impl Builder {
             return (any.into(), false);
         }
         let rest = full.subtract(a);
-        if may_exclude && rest.to_prefixes().len() < a.to_prefixes().len() {
+        if may_exclude && rest.prefix_count() < a.prefix_count() {
             let hint = format!("{hint}-not");
             return (
                 self.addresses.set(&mut self.namer, &hint, &rest, family),
