@@ -43,9 +43,17 @@ pub(crate) fn render_template(
         env.remove_filter(filter);
     }
     env.set_formatter(move |out, _state, value| {
+        let write_failed = |_| Error::new(ErrorKind::WriteFailure, "cannot write template output");
+        // Strings (most values, and every macro's output) are checked and
+        // written in place; other scalars go through their text.
+        if let Some(text) = value.as_str() {
+            if !value.is_safe() {
+                checked(target, text)?;
+            }
+            return out.write_str(text).map_err(write_failed);
+        }
         let text = printable(target, value)?;
-        out.write_str(&text)
-            .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write template output"))
+        out.write_str(&text).map_err(write_failed)
     });
     for (name, _path, text) in &sources {
         if let Err(e) = env.add_template_owned(name.clone(), text.clone()) {
@@ -113,15 +121,20 @@ fn printable(target: Target, value: &Value) -> Result<String, Error> {
         }
     }
     let text = value.to_string();
-    match escape::check_output(target, &text) {
-        Ok(()) => Ok(text),
-        Err(c) => Err(Error::new(
+    checked(target, &text)?;
+    Ok(text)
+}
+
+/// `Ok` if `text` may be printed in a `target` configuration.
+fn checked(target: Target, text: &str) -> Result<(), Error> {
+    escape::check_output(target, text).map_err(|c| {
+        Error::new(
             ErrorKind::InvalidOperation,
             format!(
                 "refusing to print {text:?}: the character {c:?} is not safe in a {target} configuration"
             ),
-        )),
-    }
+        )
+    })
 }
 
 /// Maps a minijinja error to a diagnostic at the template's file and line.
