@@ -5,6 +5,12 @@
 
 use std::fmt::Write as _;
 
+/// The benchmarks run with the allocator of the `zonal` binary
+/// (`crates/zonal_cli/src/main.rs`), so that their figures are the ones a
+/// user sees.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU time (user + system) of this process in seconds, from `/proc/self/stat`.
 pub fn cpu_s() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
