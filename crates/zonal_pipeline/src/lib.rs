@@ -172,6 +172,13 @@ pub struct Output {
 /// overridden); template files are registered in `db` so that errors
 /// point into them. What a firewall enforces ([`zonal_backend::plan`]) is
 /// built once per distinct firewall and rendered for each of its targets.
+///
+/// Jobs render on up to as many threads as the machine has cores (each
+/// job's output depends on its plan and templates alone, so the result is
+/// the same whatever the order); the outputs keep the order of `jobs`. A
+/// job that fails is rendered again on this thread against `db`, so that
+/// its diagnostics name the template files exactly as a sequential run
+/// would.
 pub fn render(
     checked: &Checked,
     jobs: &[Job],
@@ -179,8 +186,7 @@ pub fn render(
     db: &mut SourceDb,
 ) -> Result<Vec<Output>, Failure> {
     let mut plans: Vec<FirewallPlan<'_>> = Vec::new();
-    let mut outputs = Vec::new();
-    let mut failed = Diagnostics::new();
+    let mut plan_of = Vec::with_capacity(jobs.len());
     for job in jobs {
         let i = match plans.iter().position(|p| *p.firewall() == job.firewall) {
             Some(i) => i,
@@ -189,13 +195,27 @@ pub fn render(
                 plans.len() - 1
             }
         };
-        let Some(plan) = plans.get(i) else { continue };
-        let templates = templates(job.target);
-        match zonal_backend::render_plan(job.target, plan, &templates, db) {
+        plan_of.push(i);
+    }
+    let work: Vec<(Target, &FirewallPlan<'_>, Templates)> = jobs
+        .iter()
+        .zip(&plan_of)
+        .filter_map(|(job, &i)| Some((job.target, plans.get(i)?, templates(job.target))))
+        .collect();
+    let rendered = render_all(&work);
+    let mut outputs = Vec::new();
+    let mut failed = Diagnostics::new();
+    for ((target, plan, templates), result) in work.iter().zip(rendered) {
+        let result = match result {
+            Some(r) => Ok(r),
+            // Again, sequentially, with the real source database.
+            None => zonal_backend::render_plan(*target, plan, templates, db),
+        };
+        match result {
             Ok(r) => outputs.extend(r.artifacts.into_iter().map(|a| Output {
                 file: format!("{}.{}", r.firewall, a.extension),
                 text: a.text,
-                target: job.target,
+                target: *target,
                 firewall: r.firewall.clone(),
                 rules: a.rule_count,
                 warnings: a.warnings,
@@ -208,6 +228,49 @@ pub fn render(
     } else {
         Err(Failure::Render(failed))
     }
+}
+
+/// Renders each piece of work on a pool of scoped threads; `None` where
+/// rendering failed (the caller renders it again to report why).
+fn render_all(
+    work: &[(Target, &FirewallPlan<'_>, Templates)],
+) -> Vec<Option<zonal_backend::Rendered>> {
+    let one = |(target, plan, templates): &(Target, &FirewallPlan<'_>, Templates)| {
+        zonal_backend::render_plan(*target, plan, templates, &mut SourceDb::new()).ok()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(work.len());
+    if threads <= 1 {
+        return work.iter().map(one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<(usize, Option<zonal_backend::Rendered>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(w) = work.get(i) else { break };
+                        mine.push((i, one(w)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut out: Vec<Option<zonal_backend::Rendered>> = (0..work.len()).map(|_| None).collect();
+    for (i, r) in done {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = r;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -243,6 +306,59 @@ mod tests {
             gate(&mut l, &project, &Baseline::empty()),
             Err(Failure::Invalid(d)) if d.has_input_errors()
         ));
+    }
+
+    #[test]
+    fn every_target_renders_the_same_in_parallel_and_one_by_one() {
+        let mut l = loaded(CLEAN);
+        let project = ProjectConfig::defaults(std::path::Path::new("."));
+        let checked = gate(&mut l, &project, &Baseline::empty()).expect("clean");
+        let jobs = jobs(&checked, None, Some(&Target::ALL)).expect("jobs");
+        let all = render(&checked, &jobs, &|_| Templates::embedded(), &mut l.db).expect("render");
+        let mut one_by_one = Vec::new();
+        for job in &jobs {
+            let one = render(
+                &checked,
+                std::slice::from_ref(job),
+                &|_| Templates::embedded(),
+                &mut l.db,
+            )
+            .expect("render");
+            one_by_one.extend(one);
+        }
+        assert_eq!(all, one_by_one);
+    }
+
+    #[test]
+    fn a_broken_template_fails_its_job_with_the_template_file_named() {
+        let mut l = loaded(CLEAN);
+        let project = ProjectConfig::defaults(std::path::Path::new("."));
+        let checked = gate(&mut l, &project, &Baseline::empty()).expect("clean");
+        let jobs = jobs(&checked, None, Some(&Target::ALL)).expect("jobs");
+        let templates = |t: Target| {
+            let mut tpl = Templates::embedded();
+            if t == Target::Pf {
+                tpl.set_override(
+                    t,
+                    "main.pf.j2",
+                    zonal_backend::TemplateFile {
+                        path: "overrides/pf/main.pf.j2".into(),
+                        text: "line one\n{{ no_such_value }}\n".into(),
+                    },
+                );
+            }
+            tpl
+        };
+        match render(&checked, &jobs, &templates, &mut l.db) {
+            Err(Failure::Render(d)) => {
+                assert_eq!(d.len(), 1, "only the pf job fails: {d:?}");
+                let diag = &d.0[0];
+                assert_eq!(diag.code, "E0310");
+                let file = l.db.find("overrides/pf/main.pf.j2").expect("registered");
+                assert_eq!(diag.primary.span.file, file);
+            }
+            other => panic!("expected a render failure, got {other:?}"),
+        }
     }
 
     #[test]
