@@ -9,8 +9,10 @@
 # (default 3) interleaved runs of `zonal build --target T` and `aclgen` on
 # that target's policy; prints a Markdown table: median wall time, peak
 # memory, the ratio, rules (benches/aerleon/count.py, the same regex for
-# both outputs), output bytes, and for nftables the kernel load time
-# (`nft -f` in a fresh network namespace, as root).
+# both outputs), output bytes, and for nftables and iptables the kernel
+# load time (`nft -f`, `iptables-restore` + `ip6tables-restore`, in a
+# fresh network namespace, as root; Aerleon's iptables text is framed for
+# iptables-restore by ipt_restore.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tgt=${CARGO_TARGET_DIR:-$root/target}
@@ -36,16 +38,27 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 nft_load() {
   local ns="i14b-aerleon-$$"
   ip netns add "$ns"
-  local s; s=$( { /usr/bin/time -f "%e" ip netns exec "$ns" nft -f "$1" > /dev/null; } 2>&1 | tail -1)
+  local s; s=$( { /usr/bin/time -f "%e" ip netns exec "$ns" nft -f "$1" > /dev/null; } 2>&1 | tail -2)
   ip netns del "$ns"
-  echo "$s"
+  # A file the kernel refuses is a defect, not a time.
+  case "$s" in *non-zero*) echo "REFUSED" ;; *) echo "$s" | tail -1 ;; esac
+}
+
+# ipt_load V4 V6: seconds to load an iptables-restore file and an
+# ip6tables-restore file into a fresh network namespace.
+ipt_load() {
+  local ns="i14b-aerleon-$$"
+  ip netns add "$ns"
+  local s; s=$( { /usr/bin/time -f "%e" ip netns exec "$ns" sh -c 'iptables-restore < "$1" && ip6tables-restore < "$2"' _ "$1" "$2" > /dev/null; } 2>&1 | tail -2)
+  ip netns del "$ns"
+  case "$s" in *non-zero*) echo "REFUSED" ;; *) echo "$s" | tail -1 ;; esac
 }
 
 declare -A ZONES=([S]=100 [M]=500 [L]=2000 [XL]=20000)
 declare -A FLOWS=([S]=400 [M]=2000 [L]=8000 [XL]=200000)
 targets="nftables iptables pf ios asa srx panos"
 
-echo "| scale | target | Zonal wall | Aerleon wall | ratio | Zonal peak | Aerleon peak | Zonal rules | Aerleon rules | Zonal bytes | Aerleon bytes | nft load Zonal / Aerleon |"
+echo "| scale | target | Zonal wall | Aerleon wall | ratio | Zonal peak | Aerleon peak | Zonal rules | Aerleon rules | Zonal bytes | Aerleon bytes | kernel load Zonal / Aerleon |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for scale in "${@:-S M L XL}"; do
   for sc in $scale; do
@@ -101,6 +114,13 @@ for scale in "${@:-S M L XL}"; do
     if [ "$t" = nftables ] && [ "$(id -u)" = 0 ] && command -v nft > /dev/null; then
       zl=$(nft_load "$zf")
       if [ "$alone" = 0 ]; then al=$(nft_load "$af"); load="$zl s / $al s"; else load="$zl s"; fi
+    fi
+    if [ "$t" = iptables ] && [ "$(id -u)" = 0 ] && command -v iptables-restore > /dev/null; then
+      zl=$(ipt_load "$d/z-$t"/*.iptables "$d/z-$t"/*.ip6tables)
+      if [ "$alone" = 0 ]; then
+        python3 "$root/benches/aerleon/ipt_restore.py" "$af" "$d/a-ipt.v4" "$d/a-ipt.v6"
+        al=$(ipt_load "$d/a-ipt.v4" "$d/a-ipt.v6"); load="$zl s / $al s"
+      else load="$zl s"; fi
     fi
     echo "| $sc | $t | ${zw} s | ${aw:+$aw s} | ${ratio:+$ratio×} | $((zm/1024)) MiB | $([ "$am" = 0 ] || echo "$((am/1024)) MiB") | $zrules | $arules | $zbytes | $abytes | $load |"
   done
