@@ -8,6 +8,8 @@
 //! whose source is not routed back through their input interface are
 //! dropped first (`fib`, anti-spoofing).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
@@ -248,25 +250,32 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
         });
     } else {
         // Two-level dispatch by address: source zone, then destination zone.
-        let mut from_chains = Vec::new();
+        // The pair chains of each source zone, and each source zone's
+        // `from_` chain (name, index in `chains`), are found through maps:
+        // a scan per zone was quadratic at 20,000 zones.
+        let mut by_src: BTreeMap<PlanZoneId, Vec<&(PlanZoneId, PlanZoneId, String)>> =
+            BTreeMap::new();
+        for pc in &pair_chains {
+            by_src.entry(pc.0).or_default().push(pc);
+        }
+        let mut from_chains: BTreeMap<PlanZoneId, (String, usize)> = BTreeMap::new();
         for fam in [Family::V4, Family::V6] {
             let (fam_kw, suffix, kind) = fam_words(fam);
             let mut src_elems = Vec::new();
             for (zi, zone) in plan.zone_ids() {
-                let targets: Vec<&(PlanZoneId, PlanZoneId, String)> =
-                    pair_chains.iter().filter(|(s, _, _)| *s == zi).collect();
-                if targets.is_empty() || !zone.addrs.has_family(fam) {
+                let Some(targets) = by_src.get(&zi) else {
+                    continue;
+                };
+                if !zone.addrs.has_family(fam) {
                     continue;
                 }
                 let from = format!("from_{}", escape::ident(T, "", &zone.name));
-                let from = match from_chains
-                    .iter()
-                    .find(|(z, _): &&(PlanZoneId, String)| *z == zi)
-                {
-                    Some((_, n)) => n.clone(),
+                let (from, from_index) = match from_chains.get(&zi) {
+                    Some((n, i)) => (n.clone(), *i),
                     None => {
                         let n = namer.unique(T, escape::ident(T, "", &from));
-                        from_chains.push((zi, n.clone()));
+                        from_chains.insert(zi, (n.clone(), chains.len()));
+                        let i = chains.len();
                         chains.push(NftChain {
                             name: n.clone(),
                             comment: escape::comment(
@@ -277,7 +286,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                             rules: Vec::new(),
                             notes: Vec::new(),
                         });
-                        n
+                        (n, i)
                     }
                 };
                 for e in plan::interval_strings(&zone.addrs.family(fam)) {
@@ -287,7 +296,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                     });
                 }
                 let mut dst_elems = Vec::new();
-                for (_, d, chain) in &targets {
+                for (_, d, chain) in targets {
                     let dz = &plan[*d];
                     for e in plan::interval_strings(&dz.addrs.family(fam)) {
                         dst_elems.push(MapElement {
@@ -313,7 +322,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                     ),
                     elements: dst_elems,
                 });
-                if let Some(c) = chains.iter_mut().find(|c| c.name == from) {
+                if let Some(c) = chains.get_mut(from_index) {
                     c.dispatch.push(Dispatch {
                         fam: fam_kw,
                         field: "daddr",
