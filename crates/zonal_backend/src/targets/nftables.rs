@@ -107,9 +107,29 @@ struct NftChain {
     name: String,
     comment: String,
     dispatch: Vec<Dispatch>,
+    /// After `dispatch`: destination zones matched through a named set of
+    /// their own (see [`BIG_ZONE_INTERVALS`]).
+    jumps: Vec<SetJump>,
     rules: Vec<NftRule>,
     notes: Vec<String>,
 }
+
+/// `<fam> daddr @<set> jump <chain>`.
+#[derive(Serialize)]
+struct SetJump {
+    fam: &'static str,
+    set: String,
+    chain: String,
+}
+
+/// A destination zone with more intervals than this in a family is not
+/// listed in every source zone's destination map: it gets one named set,
+/// and each source zone that reaches it jumps to the pair chain through
+/// that set. Without it, a catch-all `internet` zone (everything between
+/// the internal zones: tens of thousands of intervals at 20,000 zones) was
+/// copied into the map of every zone that talks to the internet. Zones are
+/// disjoint, so the order between the map and these jumps does not matter.
+const BIG_ZONE_INTERVALS: usize = 16;
 
 #[derive(Serialize)]
 struct NftRule {
@@ -219,6 +239,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
             name: name.clone(),
             comment,
             dispatch: Vec::new(),
+            jumps: Vec::new(),
             rules,
             notes: Vec::new(),
         });
@@ -259,6 +280,8 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
             by_src.entry(pc.0).or_default().push(pc);
         }
         let mut from_chains: BTreeMap<PlanZoneId, (String, usize)> = BTreeMap::new();
+        // The named set of each big destination zone, per family (IPv6: true).
+        let mut big_sets: BTreeMap<(PlanZoneId, bool), String> = BTreeMap::new();
         for fam in [Family::V4, Family::V6] {
             let (fam_kw, suffix, kind) = fam_words(fam);
             let mut src_elems = Vec::new();
@@ -283,6 +306,7 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                                 &format!("traffic from zone {}", zone.name),
                             ),
                             dispatch: Vec::new(),
+                            jumps: Vec::new(),
                             rules: Vec::new(),
                             notes: Vec::new(),
                         });
@@ -296,14 +320,38 @@ fn view_model(plan: &FirewallPlan<'_>) -> NftView {
                     });
                 }
                 let mut dst_elems = Vec::new();
+                let mut jumps = Vec::new();
                 for (_, d, chain) in targets {
                     let dz = &plan[*d];
+                    let intervals = match fam {
+                        Family::V4 => dz.addrs.v4_ranges().len(),
+                        Family::V6 => dz.addrs.v6_ranges().len(),
+                    };
+                    if intervals > BIG_ZONE_INTERVALS {
+                        let set = big_sets
+                            .entry((*d, fam == Family::V6))
+                            .or_insert_with(|| {
+                                let book = &mut books[usize::from(fam == Family::V6)];
+                                let hint = format!("{}_{suffix}", dz.name);
+                                book.intern(&mut namer, T, "z_", &dz.addrs.family(fam), &hint)
+                            })
+                            .clone();
+                        jumps.push(SetJump {
+                            fam: fam_kw,
+                            set,
+                            chain: chain.clone(),
+                        });
+                        continue;
+                    }
                     for e in plan::interval_strings(&dz.addrs.family(fam)) {
                         dst_elems.push(MapElement {
                             key: e,
                             chain: chain.clone(),
                         });
                     }
+                }
+                if let Some(c) = chains.get_mut(from_index) {
+                    c.jumps.extend(jumps);
                 }
                 if dst_elems.is_empty() {
                     continue;
@@ -469,7 +517,7 @@ const LOG_DENY_RULES: usize = 2;
 fn count_rules(chains: &[NftChain], dispatch: &[Dispatch], iface_map: bool) -> usize {
     let chain_rules: usize = chains
         .iter()
-        .map(|c| c.dispatch.len() + c.rules.len())
+        .map(|c| c.dispatch.len() + c.jumps.len() + c.rules.len())
         .sum();
     chain_rules + dispatch.len() + usize::from(iface_map) + FORWARD_FIXED_RULES
 }
