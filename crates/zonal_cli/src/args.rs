@@ -240,6 +240,7 @@ fn build_help() -> String {
         "  {:<10} {}\n",
         "all", "every target above, one file each, into the -o directory"
     ));
+    out.push_str("Several targets: `--target nftables,iptables` (one file each, into -o).\n");
     out.push('\n');
     out.push_str(BUILD_HELP_TAIL);
     out
@@ -272,9 +273,9 @@ pub(crate) struct BuildArgs {
     /// The policy file or directory.
     #[arg(value_name = "PATH")]
     pub(crate) path: PathBuf,
-    /// The target to render, or `all`.
-    #[arg(long, value_name = "TARGET", value_parser = target_values())]
-    pub(crate) target: Option<String>,
+    /// The target to render, `all`, or several separated by commas.
+    #[arg(long, value_name = "TARGET", value_parser = target_values(), value_delimiter = ',')]
+    pub(crate) target: Vec<String>,
     /// A deployment binding (YAML): one output per firewall it lists.
     #[arg(long, value_name = "FILE")]
     pub(crate) deploy: Option<PathBuf>,

@@ -81,6 +81,50 @@ fn target_all_writes_one_file_per_target_and_family() {
 }
 
 #[test]
+fn a_comma_list_of_targets_writes_those_targets_only() {
+    let out = temp_dir("some");
+    let o = out.to_string_lossy().to_string();
+    // Any order, repeated names once: files in the target table's order.
+    let r = zonal(
+        &[
+            "build",
+            EXAMPLE,
+            "--target",
+            "iptables,nftables,iptables",
+            "-o",
+            &o,
+        ],
+        &repo(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        files_in(&out),
+        [
+            "riverbend-radiology.ip6tables",
+            "riverbend-radiology.iptables",
+            "riverbend-radiology.nft",
+        ]
+    );
+    let lines: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("wrote "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", r.stderr);
+    assert!(lines[0].contains(".nft"), "{}", r.stderr);
+    // `all` stands alone; an unknown name is refused before anything runs.
+    let r = zonal(&["build", EXAMPLE, "--target", "all,pf", "-o", &o], &repo());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("give it alone"), "{}", r.stderr);
+    let r = zonal(
+        &["build", EXAMPLE, "--target", "nftables,junos", "-o", &o],
+        &repo(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("junos"), "{}", r.stderr);
+}
+
+#[test]
 fn single_target_goes_to_stdout_or_to_a_file() {
     let r = zonal(&["build", EXAMPLE, "--target", "nftables"], &repo());
     assert_eq!(r.code, 0, "{}", r.stderr);

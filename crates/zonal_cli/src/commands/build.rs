@@ -20,12 +20,25 @@ use crate::fs::{Staged, display_path};
 use crate::printer;
 
 pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
-    let targets: Option<Vec<Target>> = match args.target.as_deref() {
-        None => None,
-        Some("all") => Some(Target::ALL.to_vec()),
-        Some(name) => Some(vec![
-            Target::parse(name).with_context(|| format!("unknown target `{name}`"))?,
-        ]),
+    let targets: Option<Vec<Target>> = if args.target.is_empty() {
+        None
+    } else if args.target.iter().any(|t| t == "all") {
+        if args.target.len() > 1 {
+            anyhow::bail!("`--target all` already names every target; give it alone");
+        }
+        Some(Target::ALL.to_vec())
+    } else {
+        // In the order of the target table, each once.
+        let mut named = Vec::new();
+        for name in &args.target {
+            named.push(Target::parse(name).with_context(|| format!("unknown target `{name}`"))?);
+        }
+        Some(
+            Target::ALL
+                .into_iter()
+                .filter(|t| named.contains(t))
+                .collect(),
+        )
     };
     if targets.is_none() && args.deploy.is_none() {
         anyhow::bail!(
