@@ -83,14 +83,19 @@ for scale in "${@:-S M L XL}"; do
   else
     echo "| $sc | check | ${zw} s | | | $((zm/1024)) MiB | | | | | | |"
   fi
-  # Every target in one build (Zonal alone: Aerleon has no such mode).
+  # Every target in one build (Zonal alone: Aerleon has no such mode). At
+  # XL FortiGate refuses the policy by design (E0331: 228,737 policies do
+  # not fit the 99,998 ids Zonal owns on one FortiGate), so the XL build
+  # names the other seven targets.
+  every=all; every_label="all targets (Zonal)"
+  if [ "$sc" = XL ]; then every=nftables,iptables,pf,ios,asa,srx,panos; every_label="all targets but FortiGate (Zonal)"; fi
   za=()
   for _ in $(seq "$runs"); do
     rm -rf "$d/z-all"
-    za+=("$(time_of "$zonal" build "$d/zonal/policy" --target all -o "$d/z-all/")")
+    za+=("$(time_of "$zonal" build "$d/zonal/policy" --target "$every" -o "$d/z-all/")")
   done
   zw=$(printf '%s\n' "${za[@]}" | cut -d' ' -f1 | median); zm=$(printf '%s\n' "${za[@]}" | cut -d' ' -f2 | median)
-  echo "| $sc | all targets (Zonal) | ${zw} s | | | $((zm/1024)) MiB | | | | $(cat "$d"/z-all/* 2>/dev/null | wc -c) | | |"
+  echo "| $sc | $every_label | ${zw} s | | | $((zm/1024)) MiB | | | | $(cat "$d"/z-all/* 2>/dev/null | wc -c) | | |"
   for t in $targets; do
     zr=(); ar=()
     for _ in $(seq "$runs"); do
