@@ -41,6 +41,7 @@ use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Date, Family, Prefix};
 
+use super::overlap::OverlapIndex;
 use crate::device::{DeviceTraffic, Fhrp, Routing};
 use crate::escape::{self, Namer};
 use crate::plan::{AddressBook, Entry, FamilyServices, FirewallPlan, Header};
@@ -518,10 +519,13 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
         .iter()
         .map(|(ej, side, c)| blocked(ej, *side, c, fam))
         .collect();
+    // The blockers whose source meets an entry's, through an index (not
+    // every earlier entry); in their order, as before.
+    let by_src = OverlapIndex::new(blocks.iter().map(|(bs, _)| bs));
     for (k, (ek, _, _)) in comp.iter().enumerate() {
-        for ((ej, _, _), (bs, bd)) in comp.iter().zip(&blocks).take(k) {
-            if !ej.services.overlaps(&ek.services) || !bs.overlaps(&ek.src) || !bd.overlaps(&ek.dst)
-            {
+        for j in by_src.meeting(&ek.src).into_iter().take_while(|&j| j < k) {
+            let ((ej, _, _), (bs, bd)) = (&comp[j], &blocks[j]);
+            if !bd.overlaps(&ek.dst) || !ej.services.overlaps(&ek.services) {
                 continue;
             }
             let fix = Entry {
@@ -1024,10 +1028,13 @@ fn subtract_denies<'p>(entries: &[Entry<'p>]) -> Vec<Entry<'p>> {
         .iter()
         .filter(|e| e.action() == Action::Deny)
         .collect();
+    // Only the denies whose source meets the allow's can cut it (pieces
+    // are subsets of the allow); they are taken in list order, as before.
+    let index = OverlapIndex::new(denies.iter().map(|d| &d.src));
     let mut out = Vec::new();
     for e in entries.iter().filter(|e| e.action() == Action::Allow) {
         let mut pieces = vec![(e.src.clone(), e.dst.clone(), e.services.clone())];
-        for d in &denies {
+        for d in index.meeting(&e.src).into_iter().map(|k| denies[k]) {
             let mut next = Vec::new();
             for (s, t, v) in pieces {
                 let (si, ti, vi) = (
