@@ -36,7 +36,7 @@ use zonal_model::{Action, AddrSet, Date, Family, RuleId};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, comment_max, ident};
-use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
+use crate::plan::{self, FamilyServices, FirewallPlan, Header, PlanZoneId};
 use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
@@ -735,7 +735,7 @@ impl Builder {
             };
         }
         let rest = full.subtract(a);
-        if rest.to_prefixes().len() < a.to_prefixes().len() {
+        if plan::prefix_count(&rest) < plan::prefix_count(&a) {
             return Side {
                 name: self
                     .addresses

@@ -44,7 +44,7 @@ use zonal_model::{Action, AddrSet, Date, Family, Prefix};
 use super::overlap::OverlapIndex;
 use crate::device::{DeviceTraffic, Fhrp, Routing};
 use crate::escape::{self, Namer};
-use crate::plan::{AddressBook, Entry, FamilyServices, FirewallPlan, Header};
+use crate::plan::{self, AddressBook, Entry, FamilyServices, FirewallPlan, Header};
 use crate::{Artifact, Target, Templates};
 
 const T: Target = Target::Ios;
@@ -621,12 +621,12 @@ fn blocked(e: &Entry<'_>, side: Side, c: &AddrSet, fam: Family) -> (AddrSet, Add
 /// The complement of a large set within its family, when it is shorter
 /// (the "internet" of a policy: everything but the internal aggregates).
 fn complement_of(set: &AddrSet, fam: Family) -> Option<AddrSet> {
-    let n = set.to_prefixes().len();
+    let n = plan::prefix_count(set);
     if n <= COMPLEMENT_MIN_PREFIXES {
         return None;
     }
     let c = AddrSet::full_family(fam).subtract(set);
-    (c.to_prefixes().len() < n).then_some(c)
+    (plan::prefix_count(&c) < n).then_some(c)
 }
 
 /// Whether a permit of `(proto, op)` records a reflexive session: every

@@ -230,7 +230,7 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
             plan.zone_ids()
                 .max_by_key(|(i, z)| {
                     (
-                        z.addrs.family(fam).to_prefixes().len(),
+                        plan::prefix_count(&z.addrs.family(fam)),
                         std::cmp::Reverse(*i),
                     )
                 })

@@ -43,7 +43,7 @@ use zonal_model::{Action, AddrSet, Date, Family, Prefix, ServiceSet};
 use super::vendor::{self, Placed};
 use crate::device::{DeviceTraffic, Fhrp, Routing};
 use crate::escape::{Namer, comment, ident};
-use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId, family_name};
+use crate::plan::{self, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name};
 use crate::{Artifact, Target, Templates};
 
 /// Embedded templates.
@@ -905,7 +905,7 @@ impl Builder {
     ) -> (String, bool) {
         let full = AddrSet::full_family(family);
         let rest = full.subtract(a);
-        if may_negate && !rest.is_empty() && rest.to_prefixes().len() < a.to_prefixes().len() {
+        if may_negate && !rest.is_empty() && plan::prefix_count(&rest) < plan::prefix_count(&a) {
             let hint = format!("{hint}-not");
             return (
                 self.addresses.set(&mut self.namer, &hint, &rest, family),

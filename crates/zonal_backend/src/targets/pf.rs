@@ -485,16 +485,18 @@ fn addr(
     set: &AddrSet,
     fallback: &str,
 ) -> (String, bool) {
-    let p = plan::prefix_strings_short(set);
-    if let [one] = p.as_slice() {
+    if let Some(one) = plan::one_prefix(set) {
         return (
-            if one == "0.0.0.0/0" || one == "::/0" {
+            if one.len() == 0 {
                 "any".to_string()
             } else {
-                one.clone()
+                plan::prefix_short(&one)
             },
             false,
         );
+    }
+    if let Some(name) = book.get(set) {
+        return (name.to_string(), true);
     }
     let hint = plan.describe(set).unwrap_or_else(|| fallback.to_string());
     let fam = if set.has_family(Family::V4) {

@@ -25,7 +25,7 @@ use zonal_model::{Action, AddrSet, Date, Family};
 
 use super::vendor::{self, Placed};
 use crate::escape::{Namer, comment, ident};
-use crate::plan::{FamilyServices, FirewallPlan, Header, PlanZoneId};
+use crate::plan::{self, FamilyServices, FirewallPlan, Header, PlanZoneId};
 use crate::{Artifact, Firewall, Target, Templates};
 
 /// Embedded templates.
@@ -360,7 +360,7 @@ impl Builder {
             return (any.into(), false);
         }
         let rest = full.subtract(a);
-        if may_exclude && rest.to_prefixes().len() < a.to_prefixes().len() {
+        if may_exclude && plan::prefix_count(&rest) < plan::prefix_count(&a) {
             let hint = format!("{hint}-not");
             return (
                 self.addresses.set(&mut self.namer, &hint, &rest, family),
