@@ -46,7 +46,7 @@ use super::vendor;
 use crate::escape::{Namer, comment, comment_max, ident, same_interface};
 use crate::objects::ObjectBook;
 use crate::plan::{
-    Entry, FamilyEntry, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
+    self, Entry, FamilyEntry, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
 };
 use crate::{Artifact, Firewall, Target, Templates};
 
@@ -435,6 +435,10 @@ struct Builder {
     /// Destination operands by (shared set, family, hint): every set is
     /// alive while the ACEs are built, so its address identifies it.
     dst_operands: BTreeMap<(usize, Family, String), Vec<String>>,
+    /// The network group of each set of more than one prefix: the group is
+    /// keyed by its member lines, which a set determines, so a set seen
+    /// again needs neither its prefixes nor its member lines again.
+    group_of_set: BTreeMap<AddrSet, String>,
 }
 
 impl Builder {
@@ -592,10 +596,13 @@ impl Builder {
                 Family::V6 => "any6".into(),
             }];
         }
-        let prefixes = a.to_prefixes();
-        if let [p] = prefixes.as_slice() {
-            return address_tokens(p);
+        if let Some(p) = plan::one_prefix(a) {
+            return address_tokens(&p);
         }
+        if let Some(name) = self.group_of_set.get(a) {
+            return vec!["object-group".into(), name.clone()];
+        }
+        let prefixes = a.to_prefixes();
         let members: Vec<String> = prefixes
             .iter()
             .map(|p| address_tokens(p).join(" "))
@@ -619,6 +626,7 @@ impl Builder {
             };
             (name, group)
         });
+        self.group_of_set.insert(a.clone(), name.clone());
         vec!["object-group".into(), name]
     }
 
