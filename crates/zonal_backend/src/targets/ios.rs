@@ -544,15 +544,24 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
     let mut tail = Vec::new();
     for (e, side, c) in &comp {
         let Ok(fe) = e.family(fam) else { continue };
+        // The aggregates go into one object group like any other list (one
+        // blocker ACE per service, not one per aggregate prefix), named
+        // after the side they complement (`not_internet`).
         let (srcs, dsts) = match side {
-            Side::Src => (
-                prefix_operands(c, fam),
-                operands(cx, &fe.dst, fam, &e.rule.dst_written),
-            ),
-            Side::Dst => (
-                operands(cx, &fe.src, fam, &e.rule.src_written),
-                prefix_operands(c, fam),
-            ),
+            Side::Src => {
+                let hint = super::vendor::side_hint(cx.plan, &fe.src, &e.rule.src_written);
+                (
+                    named_operands(cx, c, fam, &format!("not_{hint}")),
+                    operands(cx, &fe.dst, fam, &e.rule.dst_written),
+                )
+            }
+            Side::Dst => {
+                let hint = super::vendor::side_hint(cx.plan, &fe.dst, &e.rule.dst_written);
+                (
+                    operands(cx, &fe.src, fam, &e.rule.src_written),
+                    named_operands(cx, c, fam, &format!("not_{hint}")),
+                )
+            }
         };
         let any = vec!["any".to_string()];
         let (asrc, adst) = match side {
@@ -752,11 +761,6 @@ fn operand(p: &Prefix) -> String {
     }
 }
 
-/// One operand per prefix of `set` (in `fam`).
-fn prefix_operands(set: &AddrSet, fam: Family) -> Vec<String> {
-    set.family(fam).to_prefixes().iter().map(operand).collect()
-}
-
 /// Address operands of one side: the prefix itself, or `object-group G` for
 /// a list of more than one prefix (named by content, family and version),
 /// so an ACE costs one line whatever the sizes of its sides.
@@ -766,12 +770,39 @@ fn operands(
     fam: Family,
     written: &[(String, zonal_diagnostics::Span)],
 ) -> Vec<String> {
-    let prefixes = set.to_prefixes();
-    if prefixes.len() <= 1 {
-        return prefixes.iter().map(operand).collect();
+    if let Some(op) = single_operand(cx, set) {
+        return op;
     }
     // Named by what the group holds, never after the first rule using it.
     let hint = super::vendor::side_hint(cx.plan, set, written);
+    group_operand(cx, set, fam, &hint)
+}
+
+/// [`operands`] with the group's name hint given.
+fn named_operands(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, hint: &str) -> Vec<String> {
+    if let Some(op) = single_operand(cx, set) {
+        return op;
+    }
+    group_operand(cx, set, fam, hint)
+}
+
+/// The operand of an empty set or a single prefix, or of a group already
+/// declared for `set` (found without building its prefixes).
+fn single_operand(cx: &Ctx<'_>, set: &AddrSet) -> Option<Vec<String>> {
+    if set.is_empty() {
+        return Some(Vec::new());
+    }
+    if let Some(p) = plan::one_prefix(set) {
+        return Some(vec![operand(&p)]);
+    }
+    cx.book
+        .get(set)
+        .map(|name| vec![format!("object-group {name}_{VERSION}")])
+}
+
+/// `object-group G` for `set` (more than one prefix), declaring the group on
+/// first use with a name from `hint`.
+fn group_operand(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, hint: &str) -> Vec<String> {
     let fam_tag = if fam == Family::V4 { "v4" } else { "v6" };
     let hint: String = format!("{hint}_{fam_tag}")
         .chars()
