@@ -299,15 +299,17 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                 })
                 .count()
         });
-        let zoned_matches: Vec<String> = if catch_users == 0 {
-            Vec::new()
+        let zoned_addrs = if catch_users == 0 {
+            AddrSet::empty()
         } else {
-            let zoned_addrs = AddrSet::union_all(
+            AddrSet::union_all(
                 plan.zone_ids()
                     .filter(|(i, _)| Some(*i) != catch_all)
                     .map(|(_, z)| z.addrs.family(fam)),
-            );
-            plan::prefix_strings(&zoned_addrs)
+            )
+        };
+        let dst_matches = |set: &AddrSet| -> Vec<String> {
+            plan::prefix_strings(set)
                 .into_iter()
                 .map(|p| format!("{dflag} {p}"))
                 .collect()
@@ -367,8 +369,13 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                     rules.push(rule(&from, "", "", chain, None));
                 }
                 Some(chain) => {
-                    for m in &zoned_matches {
-                        rules.push(rule(&from, m, "", &fallback, None));
+                    // The only user: inline, without the zones it has pairs to
+                    // (already dispatched above).
+                    let own = AddrSet::union_all(
+                        targets.iter().map(|(_, d, _)| plan[*d].addrs.family(fam)),
+                    );
+                    for m in dst_matches(&zoned_addrs.subtract(&own)) {
+                        rules.push(rule(&from, &m, "", &fallback, None));
                     }
                     rules.push(rule(&from, "", "", chain, None));
                 }
@@ -380,8 +387,8 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                 T,
                 "destination in a zone other than the catch-all, no pair of the source zone to it",
             ));
-            for m in &zoned_matches {
-                rules.push(rule(z, m, "", &fallback, sec.take()));
+            for m in dst_matches(&zoned_addrs) {
+                rules.push(rule(z, &m, "", &fallback, sec.take()));
             }
         }
     }
