@@ -735,7 +735,7 @@ impl Builder {
             };
         }
         let rest = full.subtract(a);
-        if plan::prefix_count(&rest) < plan::prefix_count(&a) {
+        if plan::prefix_count(&rest) < plan::prefix_count(a) {
             return Side {
                 name: self
                     .addresses

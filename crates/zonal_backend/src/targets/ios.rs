@@ -541,8 +541,23 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
             }
         }
     }
+    let tail = complement_tail(cx, &comp, fam, dir);
+    let mut out = sec.permit;
+    out.extend(tail);
+    out.extend(sec.deny);
+    out
+}
+
+/// The complement-written permits themselves: per service, the blocker of
+/// the aggregates, then `permit … any … reflect`.
+fn complement_tail(
+    cx: &mut Ctx<'_>,
+    comp: &[(Entry<'_>, Side, AddrSet)],
+    fam: Family,
+    dir: Dir,
+) -> Vec<Ace> {
     let mut tail = Vec::new();
-    for (e, side, c) in &comp {
+    for (e, side, c) in comp {
         let Ok(fe) = e.family(fam) else { continue };
         // The aggregates go into one object group like any other list (one
         // blocker ACE per service, not one per aggregate prefix), named
@@ -605,10 +620,7 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
             }
         }
     }
-    let mut out = sec.permit;
-    out.extend(tail);
-    out.extend(sec.deny);
-    out
+    tail
 }
 
 fn tr_kw(tr: &Option<String>) -> (&'static str, &str) {

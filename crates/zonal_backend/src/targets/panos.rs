@@ -905,7 +905,7 @@ impl Builder {
     ) -> (String, bool) {
         let full = AddrSet::full_family(family);
         let rest = full.subtract(a);
-        if may_negate && !rest.is_empty() && plan::prefix_count(&rest) < plan::prefix_count(&a) {
+        if may_negate && !rest.is_empty() && plan::prefix_count(&rest) < plan::prefix_count(a) {
             let hint = format!("{hint}-not");
             return (
                 self.addresses.set(&mut self.namer, &hint, &rest, family),

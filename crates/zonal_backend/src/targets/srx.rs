@@ -360,7 +360,7 @@ impl Builder {
             return (any.into(), false);
         }
         let rest = full.subtract(a);
-        if may_exclude && plan::prefix_count(&rest) < plan::prefix_count(&a) {
+        if may_exclude && plan::prefix_count(&rest) < plan::prefix_count(a) {
             let hint = format!("{hint}-not");
             return (
                 self.addresses.set(&mut self.namer, &hint, &rest, family),
