@@ -43,7 +43,7 @@ use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Date, Family, Prefix, RuleId};
 
 use super::vendor;
-use crate::escape::{Namer, comment, comment_max, ident, same_interface};
+use crate::escape::{Namer, comment, comment_max, ident};
 use crate::objects::ObjectBook;
 use crate::plan::{
     self, Entry, FamilyEntry, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
@@ -153,8 +153,10 @@ pub(crate) struct Ace {
 /// and two zones whose names only collide after sanitising are refused.
 fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
     let mut out: Vec<String> = Vec::new();
-    // (nameif, zone index, whether the binding named it).
-    let mut seen: Vec<(String, usize, bool)> = Vec::new();
+    // The first zone of each nameif, keyed by the nameif in lower case
+    // (ASA compares them without case): (nameif, zone index, whether the
+    // binding named it). A map, not a scan of every earlier zone.
+    let mut seen: BTreeMap<String, (String, usize, bool)> = BTreeMap::new();
     let mut errors = Diagnostics::new();
     let span_of = |i: usize| -> Span {
         plan.zones
@@ -178,11 +180,9 @@ fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
                 (name, false)
             }
         };
-        if let Some((first, j, first_bound)) = seen
-            .iter()
-            .find(|(n, _, _)| same_interface(Target::Asa, n, &name))
-            .cloned()
-        {
+        // `escape::same_interface` for ASA: equal ignoring ASCII case.
+        let key = name.to_ascii_lowercase();
+        if let Some((first, j, first_bound)) = seen.get(&key).cloned() {
             if bound && first_bound {
                 // One interface, several zones: they share its ACL.
                 name = first;
@@ -205,7 +205,7 @@ fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
                 );
             }
         }
-        seen.push((name.clone(), i, bound));
+        seen.entry(key).or_insert_with(|| (name.clone(), i, bound));
         out.push(name);
     }
     if errors.is_empty() {
@@ -234,10 +234,12 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(AsaView, Diagnostics), Di
     // One ACL per interface, in zone order; `acl_of[zone]` is its index.
     let mut acls: Vec<Acl> = Vec::new();
     let mut acl_of: Vec<usize> = Vec::new();
+    let mut acl_by_nameif: BTreeMap<&str, usize> = BTreeMap::new();
     for (z, nameif) in plan.zones.iter().zip(&nameifs) {
-        let i = match acls.iter().position(|a| a.interface == *nameif) {
-            Some(i) => i,
+        let i = match acl_by_nameif.get(nameif.as_str()) {
+            Some(&i) => i,
             None => {
+                acl_by_nameif.insert(nameif, acls.len());
                 acls.push(Acl {
                     name: String::new(),
                     interface: nameif.clone(),

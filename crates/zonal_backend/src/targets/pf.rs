@@ -126,16 +126,15 @@ pub(crate) fn render(
 /// W0331: one warning per rendered rule with `until` (pf has no time match).
 fn until_warnings(plan: &FirewallPlan<'_>) -> Diagnostics {
     let mut out = Diagnostics::new();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     {
         for e in plan.all_entries() {
             let (Some(until), rule) = (e.until(), e.rule) else {
                 continue;
             };
-            if seen.contains(&rule.name.as_str()) {
+            if !seen.insert(&rule.name) {
                 continue;
             }
-            seen.push(&rule.name);
             out.push(
                 Diagnostic::new(
                     "W0331",
