@@ -14,6 +14,7 @@ mod lint;
 mod nftables;
 mod oracle;
 mod redeploy_fortigate_asa;
+mod render_growth;
 mod rule_count;
 mod srx_panos_pf;
 mod tidy;

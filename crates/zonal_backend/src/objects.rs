@@ -52,6 +52,15 @@ impl<K: Ord, V> ObjectBook<K, V> {
         name
     }
 
+    /// The name of the object with content `key`, if it was declared
+    /// (a lookup that needs no owned key).
+    pub(crate) fn get(&self, key: &K) -> Option<&str> {
+        self.index
+            .get(key)
+            .and_then(|&i| self.objects.get(i))
+            .map(|o| o.name.as_str())
+    }
+
     /// The objects in order of first use.
     pub(crate) fn in_first_use_order(self) -> Vec<Named<V>> {
         self.objects
@@ -77,6 +86,7 @@ mod tests {
         assert_eq!(book.intern("b", |_| ("first".into(), 1)), "first");
         assert_eq!(book.intern("a", |_| ("second".into(), 2)), "second");
         assert_eq!(book.intern("b", |_| ("never".into(), 3)), "first");
+        assert_eq!((book.get(&"a"), book.get(&"c")), (Some("second"), None));
         let names = |v: Vec<Named<u32>>| v.into_iter().map(|o| o.name).collect::<Vec<_>>();
         let mut again: ObjectBook<&str, u32> = ObjectBook::default();
         again.intern("b", |_| ("first".into(), 1));

@@ -32,7 +32,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use zonal_model::service::{ICMP, ICMPV6, proto_name, selector_domain};
-use zonal_model::{Action, AddrSet, Date, Family, OriginKind, Policy, Rule, RuleId, ServiceSet};
+use zonal_model::{
+    Action, AddrSet, Date, Family, OriginKind, Policy, Prefix, Rule, RuleId, ServiceSet,
+};
 
 use crate::escape::{self, Namer};
 use crate::objects::ObjectBook;
@@ -945,12 +947,20 @@ impl AddressBook {
         set: &AddrSet,
         hint: &str,
     ) -> String {
+        if let Some(name) = self.book.get(set) {
+            return name.to_string();
+        }
         self.book.intern(set.clone(), |set| {
             (
                 namer.name(target, prefix, hint),
                 (set.clone(), hint.to_string()),
             )
         })
+    }
+
+    /// The name of the object holding exactly `set`, if there is one.
+    pub(crate) fn get(&self, set: &AddrSet) -> Option<&str> {
+        self.book.get(set)
     }
 
     /// The objects, in order of first use.
@@ -972,18 +982,49 @@ pub(crate) fn prefix_strings(set: &AddrSet) -> Vec<String> {
     set.to_prefixes().iter().map(ToString::to_string).collect()
 }
 
+/// The one prefix a set is, if it is exactly one (what
+/// `to_prefixes()` would give as a single element), found without
+/// building the list.
+pub(crate) fn one_prefix(set: &AddrSet) -> Option<Prefix> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match (set.v4_ranges(), set.v6_ranges()) {
+        ([(lo, hi)], []) => {
+            let size = u64::from(hi - lo) + 1;
+            (size.is_power_of_two() && u64::from(*lo) % size == 0)
+                .then(|| {
+                    let len = 32 - size.trailing_zeros();
+                    Prefix::new(IpAddr::V4(Ipv4Addr::from(*lo)), u8::try_from(len).ok()?)
+                })
+                .flatten()
+        }
+        ([], [(lo, hi)]) => {
+            if *lo == 0 && *hi == u128::MAX {
+                return Prefix::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0);
+            }
+            let size = hi - lo + 1;
+            (size.is_power_of_two() && lo % size == 0)
+                .then(|| {
+                    let len = 128 - size.trailing_zeros();
+                    Prefix::new(IpAddr::V6(Ipv6Addr::from(*lo)), u8::try_from(len).ok()?)
+                })
+                .flatten()
+        }
+        _ => None,
+    }
+}
+
+/// A prefix as the short form writes it: a host without `/32` or `/128`.
+pub(crate) fn prefix_short(p: &Prefix) -> String {
+    if p.is_host() {
+        p.addr().to_string()
+    } else {
+        p.to_string()
+    }
+}
+
 /// Prefixes of a set, hosts without `/32` or `/128`.
 pub(crate) fn prefix_strings_short(set: &AddrSet) -> Vec<String> {
-    set.to_prefixes()
-        .iter()
-        .map(|p| {
-            if p.is_host() {
-                p.addr().to_string()
-            } else {
-                p.to_string()
-            }
-        })
-        .collect()
+    set.to_prefixes().iter().map(prefix_short).collect()
 }
 
 /// The elements of an interval set (nftables): each interval as an
@@ -1038,8 +1079,74 @@ pub(crate) fn end_of_day_unix(d: Date) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zonal_model::Prefix;
     use zonal_model::service::{TCP, UDP};
+
+    /// Prefix counts and the single-prefix test agree with `to_prefixes`
+    /// (their slow twin) on edges and on many generated sets.
+    #[test]
+    fn prefix_count_and_one_prefix_match_to_prefixes() {
+        let mut sets = vec![
+            AddrSet::empty(),
+            AddrSet::full(),
+            AddrSet::full_family(Family::V4),
+            AddrSet::full_family(Family::V6),
+            AddrSet::from_ranges(vec![(0, 0)], vec![]),
+            AddrSet::from_ranges(vec![(u32::MAX, u32::MAX)], vec![]),
+            AddrSet::from_ranges(vec![(1, u32::MAX)], vec![(1, u128::MAX)]),
+            AddrSet::from_ranges(vec![], vec![(0, u128::MAX - 1)]),
+            AddrSet::from_ranges(vec![], vec![(u128::MAX, u128::MAX)]),
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let (a, b) = (next(), next());
+            let (lo4, hi4) = ((a as u32).min(b as u32), (a as u32).max(b as u32));
+            let w = next() % 130;
+            let lo6 = u128::from(next()) << (next() % 64);
+            let hi6 = if w >= 128 {
+                u128::MAX
+            } else {
+                lo6.saturating_add((1u128 << w) - 1)
+            };
+            let v4 = if next() % 3 == 0 {
+                vec![]
+            } else {
+                vec![(lo4, hi4)]
+            };
+            let v6 = if next() % 2 == 0 {
+                vec![]
+            } else {
+                vec![(lo6, hi6)]
+            };
+            sets.push(AddrSet::from_ranges(v4, v6));
+            // Exact blocks, which must be seen as one prefix.
+            let len = u32::try_from(next() % 33).unwrap_or(0);
+            let base = (next() as u32)
+                .checked_shr(32 - len)
+                .map_or(0, |v| v.checked_shl(32 - len).unwrap_or(0));
+            let size = if len == 0 {
+                u64::from(u32::MAX)
+            } else {
+                (1u64 << (32 - len)) - 1
+            };
+            let hi = u32::try_from(u64::from(base) + size).unwrap_or(u32::MAX);
+            sets.push(AddrSet::from_ranges(vec![(base, hi)], vec![]));
+        }
+        for s in &sets {
+            let slow = s.to_prefixes();
+            assert_eq!(s.prefix_count(), slow.len(), "{s:?}");
+            let one = match slow.as_slice() {
+                [p] => Some(*p),
+                _ => None,
+            };
+            assert_eq!(one_prefix(s), one, "{s:?}");
+        }
+    }
 
     #[test]
     fn intervals() {

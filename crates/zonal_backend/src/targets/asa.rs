@@ -43,10 +43,10 @@ use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Date, Family, Prefix, RuleId};
 
 use super::vendor;
-use crate::escape::{Namer, comment, comment_max, ident, same_interface};
+use crate::escape::{Namer, comment, comment_max, ident};
 use crate::objects::ObjectBook;
 use crate::plan::{
-    Entry, FamilyEntry, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
+    self, Entry, FamilyEntry, FamilyServices, FirewallPlan, Header, PlanZoneId, family_name,
 };
 use crate::{Artifact, Firewall, Target, Templates};
 
@@ -153,8 +153,10 @@ pub(crate) struct Ace {
 /// and two zones whose names only collide after sanitising are refused.
 fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
     let mut out: Vec<String> = Vec::new();
-    // (nameif, zone index, whether the binding named it).
-    let mut seen: Vec<(String, usize, bool)> = Vec::new();
+    // The first zone of each nameif, keyed by the nameif in lower case
+    // (ASA compares them without case): (nameif, zone index, whether the
+    // binding named it). A map, not a scan of every earlier zone.
+    let mut seen: BTreeMap<String, (String, usize, bool)> = BTreeMap::new();
     let mut errors = Diagnostics::new();
     let span_of = |i: usize| -> Span {
         plan.zones
@@ -178,11 +180,9 @@ fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
                 (name, false)
             }
         };
-        if let Some((first, j, first_bound)) = seen
-            .iter()
-            .find(|(n, _, _)| same_interface(Target::Asa, n, &name))
-            .cloned()
-        {
+        // `escape::same_interface` for ASA: equal ignoring ASCII case.
+        let key = name.to_ascii_lowercase();
+        if let Some((first, j, first_bound)) = seen.get(&key).cloned() {
             if bound && first_bound {
                 // One interface, several zones: they share its ACL.
                 name = first;
@@ -205,7 +205,7 @@ fn nameifs(plan: &FirewallPlan<'_>) -> Result<Vec<String>, Diagnostics> {
                 );
             }
         }
-        seen.push((name.clone(), i, bound));
+        seen.entry(key).or_insert_with(|| (name.clone(), i, bound));
         out.push(name);
     }
     if errors.is_empty() {
@@ -234,10 +234,12 @@ pub(crate) fn view(plan: &FirewallPlan<'_>) -> Result<(AsaView, Diagnostics), Di
     // One ACL per interface, in zone order; `acl_of[zone]` is its index.
     let mut acls: Vec<Acl> = Vec::new();
     let mut acl_of: Vec<usize> = Vec::new();
+    let mut acl_by_nameif: BTreeMap<&str, usize> = BTreeMap::new();
     for (z, nameif) in plan.zones.iter().zip(&nameifs) {
-        let i = match acls.iter().position(|a| a.interface == *nameif) {
-            Some(i) => i,
+        let i = match acl_by_nameif.get(nameif.as_str()) {
+            Some(&i) => i,
             None => {
+                acl_by_nameif.insert(nameif, acls.len());
                 acls.push(Acl {
                     name: String::new(),
                     interface: nameif.clone(),
@@ -435,6 +437,10 @@ struct Builder {
     /// Destination operands by (shared set, family, hint): every set is
     /// alive while the ACEs are built, so its address identifies it.
     dst_operands: BTreeMap<(usize, Family, String), Vec<String>>,
+    /// The network group of each set of more than one prefix: the group is
+    /// keyed by its member lines, which a set determines, so a set seen
+    /// again needs neither its prefixes nor its member lines again.
+    group_of_set: BTreeMap<AddrSet, String>,
 }
 
 impl Builder {
@@ -592,10 +598,13 @@ impl Builder {
                 Family::V6 => "any6".into(),
             }];
         }
-        let prefixes = a.to_prefixes();
-        if let [p] = prefixes.as_slice() {
-            return address_tokens(p);
+        if let Some(p) = plan::one_prefix(a) {
+            return address_tokens(&p);
         }
+        if let Some(name) = self.group_of_set.get(a) {
+            return vec!["object-group".into(), name.clone()];
+        }
+        let prefixes = a.to_prefixes();
         let members: Vec<String> = prefixes
             .iter()
             .map(|p| address_tokens(p).join(" "))
@@ -619,6 +628,7 @@ impl Builder {
             };
             (name, group)
         });
+        self.group_of_set.insert(a.clone(), name.clone());
         vec!["object-group".into(), name]
     }
 

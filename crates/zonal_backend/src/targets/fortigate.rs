@@ -472,12 +472,12 @@ fn zone_collisions(plan: &FirewallPlan<'_>, zones: &[FortiZone]) -> Result<(), D
             .map_or(plan.policy.header_span, |z| z.decl_span)
     };
     let mut errors = Diagnostics::new();
+    // The first zone of each name without case: a map, not a scan of
+    // every earlier zone.
+    let mut first: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for (i, z) in zones.iter().enumerate() {
-        if let Some(j) = zones
-            .iter()
-            .take(i)
-            .position(|o| o.name.eq_ignore_ascii_case(&z.name))
-        {
+        let j = *first.entry(z.name.to_ascii_lowercase()).or_insert(i);
+        if j != i {
             let (a, b) = (
                 plan.zones.get(j).map_or("", |z| z.name.as_str()),
                 plan.zones.get(i).map_or("", |z| z.name.as_str()),

@@ -41,9 +41,10 @@ use zonal_diagnostics::{Diagnostic, Diagnostics, Severity, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
 use zonal_model::{Action, AddrSet, Date, Family, Prefix};
 
+use super::overlap::OverlapIndex;
 use crate::device::{DeviceTraffic, Fhrp, Routing};
 use crate::escape::{self, Namer};
-use crate::plan::{AddressBook, Entry, FamilyServices, FirewallPlan, Header};
+use crate::plan::{self, AddressBook, Entry, FamilyServices, FirewallPlan, Header};
 use crate::{Artifact, Target, Templates};
 
 const T: Target = Target::Ios;
@@ -518,10 +519,13 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
         .iter()
         .map(|(ej, side, c)| blocked(ej, *side, c, fam))
         .collect();
+    // The blockers whose source meets an entry's, through an index (not
+    // every earlier entry); in their order, as before.
+    let by_src = OverlapIndex::new(blocks.iter().map(|(bs, _)| bs));
     for (k, (ek, _, _)) in comp.iter().enumerate() {
-        for ((ej, _, _), (bs, bd)) in comp.iter().zip(&blocks).take(k) {
-            if !ej.services.overlaps(&ek.services) || !bs.overlaps(&ek.src) || !bd.overlaps(&ek.dst)
-            {
+        for j in by_src.meeting(&ek.src).into_iter().take_while(|&j| j < k) {
+            let ((ej, _, _), (bs, bd)) = (&comp[j], &blocks[j]);
+            if !bd.overlaps(&ek.dst) || !ej.services.overlaps(&ek.services) {
                 continue;
             }
             let fix = Entry {
@@ -537,18 +541,42 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
             }
         }
     }
+    let tail = complement_tail(cx, &comp, fam, dir);
+    let mut out = sec.permit;
+    out.extend(tail);
+    out.extend(sec.deny);
+    out
+}
+
+/// The complement-written permits themselves: per service, the blocker of
+/// the aggregates, then `permit … any … reflect`.
+fn complement_tail(
+    cx: &mut Ctx<'_>,
+    comp: &[(Entry<'_>, Side, AddrSet)],
+    fam: Family,
+    dir: Dir,
+) -> Vec<Ace> {
     let mut tail = Vec::new();
-    for (e, side, c) in &comp {
+    for (e, side, c) in comp {
         let Ok(fe) = e.family(fam) else { continue };
+        // The aggregates go into one object group like any other list (one
+        // blocker ACE per service, not one per aggregate prefix), named
+        // after the side they complement (`not_internet`).
         let (srcs, dsts) = match side {
-            Side::Src => (
-                prefix_operands(c, fam),
-                operands(cx, &fe.dst, fam, &e.rule.dst_written),
-            ),
-            Side::Dst => (
-                operands(cx, &fe.src, fam, &e.rule.src_written),
-                prefix_operands(c, fam),
-            ),
+            Side::Src => {
+                let hint = super::vendor::side_hint(cx.plan, &fe.src, &e.rule.src_written);
+                (
+                    named_operands(cx, c, fam, &format!("not_{hint}")),
+                    operands(cx, &fe.dst, fam, &e.rule.dst_written),
+                )
+            }
+            Side::Dst => {
+                let hint = super::vendor::side_hint(cx.plan, &fe.dst, &e.rule.dst_written);
+                (
+                    operands(cx, &fe.src, fam, &e.rule.src_written),
+                    named_operands(cx, c, fam, &format!("not_{hint}")),
+                )
+            }
         };
         let any = vec!["any".to_string()];
         let (asrc, adst) = match side {
@@ -592,10 +620,7 @@ fn acl_aces<'p>(cx: &mut Ctx<'_>, lists: &Lists<'p>, fam: Family, dir: Dir) -> V
             }
         }
     }
-    let mut out = sec.permit;
-    out.extend(tail);
-    out.extend(sec.deny);
-    out
+    tail
 }
 
 fn tr_kw(tr: &Option<String>) -> (&'static str, &str) {
@@ -748,11 +773,6 @@ fn operand(p: &Prefix) -> String {
     }
 }
 
-/// One operand per prefix of `set` (in `fam`).
-fn prefix_operands(set: &AddrSet, fam: Family) -> Vec<String> {
-    set.family(fam).to_prefixes().iter().map(operand).collect()
-}
-
 /// Address operands of one side: the prefix itself, or `object-group G` for
 /// a list of more than one prefix (named by content, family and version),
 /// so an ACE costs one line whatever the sizes of its sides.
@@ -762,12 +782,39 @@ fn operands(
     fam: Family,
     written: &[(String, zonal_diagnostics::Span)],
 ) -> Vec<String> {
-    let prefixes = set.to_prefixes();
-    if prefixes.len() <= 1 {
-        return prefixes.iter().map(operand).collect();
+    if let Some(op) = single_operand(cx, set) {
+        return op;
     }
     // Named by what the group holds, never after the first rule using it.
     let hint = super::vendor::side_hint(cx.plan, set, written);
+    group_operand(cx, set, fam, &hint)
+}
+
+/// [`operands`] with the group's name hint given.
+fn named_operands(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, hint: &str) -> Vec<String> {
+    if let Some(op) = single_operand(cx, set) {
+        return op;
+    }
+    group_operand(cx, set, fam, hint)
+}
+
+/// The operand of an empty set or a single prefix, or of a group already
+/// declared for `set` (found without building its prefixes).
+fn single_operand(cx: &Ctx<'_>, set: &AddrSet) -> Option<Vec<String>> {
+    if set.is_empty() {
+        return Some(Vec::new());
+    }
+    if let Some(p) = plan::one_prefix(set) {
+        return Some(vec![operand(&p)]);
+    }
+    cx.book
+        .get(set)
+        .map(|name| vec![format!("object-group {name}_{VERSION}")])
+}
+
+/// `object-group G` for `set` (more than one prefix), declaring the group on
+/// first use with a name from `hint`.
+fn group_operand(cx: &mut Ctx<'_>, set: &AddrSet, fam: Family, hint: &str) -> Vec<String> {
     let fam_tag = if fam == Family::V4 { "v4" } else { "v6" };
     let hint: String = format!("{hint}_{fam_tag}")
         .chars()
@@ -1024,10 +1071,13 @@ fn subtract_denies<'p>(entries: &[Entry<'p>]) -> Vec<Entry<'p>> {
         .iter()
         .filter(|e| e.action() == Action::Deny)
         .collect();
+    // Only the denies whose source meets the allow's can cut it (pieces
+    // are subsets of the allow); they are taken in list order, as before.
+    let index = OverlapIndex::new(denies.iter().map(|d| &d.src));
     let mut out = Vec::new();
     for e in entries.iter().filter(|e| e.action() == Action::Allow) {
         let mut pieces = vec![(e.src.clone(), e.dst.clone(), e.services.clone())];
-        for d in &denies {
+        for d in index.meeting(&e.src).into_iter().map(|k| denies[k]) {
             let mut next = Vec::new();
             for (s, t, v) in pieces {
                 let (si, ti, vi) = (

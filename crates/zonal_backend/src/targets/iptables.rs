@@ -14,6 +14,8 @@
 //! own chain (one jump per source prefix, one rule per destination prefix
 //! and service) instead of the full cross product.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use zonal_diagnostics::{Diagnostics, SourceDb};
 use zonal_model::service::{ICMP, ICMPV6, TCP, UDP};
@@ -266,12 +268,54 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
         // it. Elsewhere only the zones with pairs are listed and the chain
         // ends in the deny, so the dispatch stays linear in the prefixes.
         let src_catch = catch_all.filter(|c| pair_chains.iter().any(|(s, _, _)| s == c));
+        // Each source zone's pair chains, in dispatch order (one pass over
+        // the pairs, not every zone against every zone).
+        let mut pos = vec![usize::MAX; plan.zones.len()];
+        for (k, zi) in order.iter().enumerate() {
+            pos[zi.index()] = k;
+        }
+        let mut by_src: BTreeMap<PlanZoneId, Vec<(usize, PlanZoneId, &String)>> = BTreeMap::new();
+        for (s, d, c) in &pair_chains {
+            by_src.entry(*s).or_default().push((pos[d.index()], *d, c));
+        }
+        for targets in by_src.values_mut() {
+            targets.sort_unstable_by_key(|t| t.0);
+        }
+        // A `from_` chain with a pair to the catch-all zone first sends the
+        // destinations of every other zone to the fallback: the zones are
+        // disjoint, so their union, aggregated, is the same match. Used by
+        // more than one source zone, it is one shared chain (`zoned`)
+        // instead of every such chain listing every other zone again.
+        let catch_users = catch_all.map_or(0, |c| {
+            by_src
+                .iter()
+                .filter(|(s, t)| {
+                    plan[**s].addrs.has_family(fam) && t.iter().any(|(_, d, _)| *d == c)
+                })
+                .count()
+        });
+        let zoned_addrs = if catch_users == 0 {
+            AddrSet::empty()
+        } else {
+            AddrSet::union_all(
+                plan.zone_ids()
+                    .filter(|(i, _)| Some(*i) != catch_all)
+                    .map(|(_, z)| z.addrs.family(fam)),
+            )
+        };
+        let dst_matches = |set: &AddrSet| -> Vec<String> {
+            plan::prefix_strings(set)
+                .into_iter()
+                .map(|p| format!("{dflag} {p}"))
+                .collect()
+        };
+        let mut zoned: Option<String> = None;
         for &zi in &order {
             let zone = &plan[zi];
             if !zone.addrs.has_family(fam) {
                 continue;
             }
-            let targets: Vec<_> = pair_chains.iter().filter(|(s, _, _)| *s == zi).collect();
+            let targets = by_src.get(&zi).map(Vec::as_slice).unwrap_or_default();
             let src_match: Vec<String> = if Some(zi) == catch_all {
                 vec![String::new()]
             } else {
@@ -290,37 +334,56 @@ fn view_model(plan: &FirewallPlan<'_>, fam: Family) -> IptView {
                 }
                 continue;
             }
-            let dst_catch = catch_all.filter(|c| targets.iter().any(|(_, d, _)| d == c));
             let from = namer.name(T, &format!("{p}from_"), &zone.name);
             chains.push(from.clone());
             for m in &src_match {
                 dispatch.push(rule(&entry, m, "", &from, sec.take()));
             }
-            for &di in &order {
+            let mut to_catch = None;
+            for &(_, di, chain) in targets {
                 let dz = &plan[di];
                 if !dz.addrs.has_family(fam) {
                     continue;
                 }
-                let target = targets
-                    .iter()
-                    .find(|(_, d, _)| *d == di)
-                    .map(|(_, _, c)| c.clone());
                 if Some(di) == catch_all {
-                    if let Some(chain) = target.filter(|_| dst_catch.is_some()) {
-                        rules.push(rule(&from, "", "", &chain, None));
-                    }
-                } else if let Some(chain) = target {
+                    to_catch = Some(chain);
+                } else {
                     for p in plan::prefix_strings(&dz.addrs.family(fam)) {
-                        rules.push(rule(&from, &format!("{dflag} {p}"), "", &chain, None));
-                    }
-                } else if dst_catch.is_some() {
-                    for p in plan::prefix_strings(&dz.addrs.family(fam)) {
-                        rules.push(rule(&from, &format!("{dflag} {p}"), "", &fallback, None));
+                        rules.push(rule(&from, &format!("{dflag} {p}"), "", chain, None));
                     }
                 }
             }
-            if dst_catch.is_none() {
-                rules.push(rule(&from, "", "", &fallback, None));
+            match to_catch {
+                Some(chain) if catch_users > 1 => {
+                    let z = zoned.get_or_insert_with(|| {
+                        let z = namer.name(T, p, "zoned");
+                        chains.push(z.clone());
+                        z
+                    });
+                    rules.push(rule(&from, "", "", z, None));
+                    rules.push(rule(&from, "", "", chain, None));
+                }
+                Some(chain) => {
+                    // The only user: inline, without the zones it has pairs to
+                    // (already dispatched above).
+                    let own = AddrSet::union_all(
+                        targets.iter().map(|(_, d, _)| plan[*d].addrs.family(fam)),
+                    );
+                    for m in dst_matches(&zoned_addrs.subtract(&own)) {
+                        rules.push(rule(&from, &m, "", &fallback, None));
+                    }
+                    rules.push(rule(&from, "", "", chain, None));
+                }
+                None => rules.push(rule(&from, "", "", &fallback, None)),
+            }
+        }
+        if let Some(z) = &zoned {
+            let mut sec = Some(escape::comment(
+                T,
+                "destination in a zone other than the catch-all, no pair of the source zone to it",
+            ));
+            for m in dst_matches(&zoned_addrs) {
+                rules.push(rule(z, &m, "", &fallback, sec.take()));
             }
         }
     }

@@ -20,6 +20,7 @@ mod fortigate;
 mod ios;
 mod iptables;
 mod nftables;
+mod overlap;
 mod panos;
 mod pf;
 mod srx;

@@ -126,16 +126,15 @@ pub(crate) fn render(
 /// W0331: one warning per rendered rule with `until` (pf has no time match).
 fn until_warnings(plan: &FirewallPlan<'_>) -> Diagnostics {
     let mut out = Diagnostics::new();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     {
         for e in plan.all_entries() {
             let (Some(until), rule) = (e.until(), e.rule) else {
                 continue;
             };
-            if seen.contains(&rule.name.as_str()) {
+            if !seen.insert(&rule.name) {
                 continue;
             }
-            seen.push(&rule.name);
             out.push(
                 Diagnostic::new(
                     "W0331",
@@ -485,16 +484,18 @@ fn addr(
     set: &AddrSet,
     fallback: &str,
 ) -> (String, bool) {
-    let p = plan::prefix_strings_short(set);
-    if let [one] = p.as_slice() {
+    if let Some(one) = plan::one_prefix(set) {
         return (
-            if one == "0.0.0.0/0" || one == "::/0" {
+            if one.len() == 0 {
                 "any".to_string()
             } else {
-                one.clone()
+                plan::prefix_short(&one)
             },
             false,
         );
+    }
+    if let Some(name) = book.get(set) {
+        return (name.to_string(), true);
     }
     let hint = plan.describe(set).unwrap_or_else(|| fallback.to_string());
     let fam = if set.has_family(Family::V4) {
