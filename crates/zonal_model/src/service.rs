@@ -353,8 +353,7 @@ impl ServiceSet {
             }
         }
         self.by_proto
-            .iter()
-            .next()
+            .first()
             .and_then(|(p, s)| s.first().map(|v| (*p, v)))
     }
 }
