@@ -1,6 +1,7 @@
 //! Interval sets: the building block of address and service sets.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 /// An unsigned integer type usable as an interval bound.
 pub trait Bound: Copy + Ord + Debug {
@@ -28,9 +29,15 @@ impl_bound!(u8, u16, u32, u128);
 
 /// A set of integers stored as sorted, disjoint, non-adjacent closed
 /// intervals `[lo, hi]`.
+///
+/// The intervals are shared, never changed once built: a clone costs a
+/// reference count, not a copy. Every rule toward a zone holds that zone's
+/// addresses, and a catch-all external zone (everything no other zone
+/// holds) has one interval per gap between the others: tens of kilobytes,
+/// which thousands of rules and invariants would otherwise each copy.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct IntervalSet<T: Bound> {
-    ranges: Vec<(T, T)>,
+    ranges: Arc<[(T, T)]>,
 }
 
 impl<T: Bound> Debug for IntervalSet<T> {
@@ -42,13 +49,15 @@ impl<T: Bound> Debug for IntervalSet<T> {
 impl<T: Bound> IntervalSet<T> {
     /// The empty set.
     pub fn empty() -> Self {
-        IntervalSet { ranges: Vec::new() }
+        IntervalSet {
+            ranges: Arc::from([]),
+        }
     }
 
     /// Every value of `T`.
     pub fn full() -> Self {
         IntervalSet {
-            ranges: vec![(T::MIN, T::MAX)],
+            ranges: Arc::from([(T::MIN, T::MAX)]),
         }
     }
 
@@ -58,7 +67,7 @@ impl<T: Bound> IntervalSet<T> {
             Self::empty()
         } else {
             IntervalSet {
-                ranges: vec![(lo, hi)],
+                ranges: Arc::from([(lo, hi)]),
             }
         }
     }
@@ -85,7 +94,9 @@ impl<T: Bound> IntervalSet<T> {
             }
             out.push((lo, hi));
         }
-        IntervalSet { ranges: out }
+        IntervalSet {
+            ranges: Arc::from(out),
+        }
     }
 
     /// The intervals, sorted and disjoint.
@@ -149,7 +160,9 @@ impl<T: Bound> IntervalSet<T> {
                 j += 1;
             }
         }
-        IntervalSet { ranges: out }
+        IntervalSet {
+            ranges: Arc::from(out),
+        }
     }
 
     /// The complement.
@@ -157,7 +170,7 @@ impl<T: Bound> IntervalSet<T> {
     pub fn complement(&self) -> Self {
         let mut out = Vec::new();
         let mut next = Some(T::MIN);
-        for &(lo, hi) in &self.ranges {
+        for &(lo, hi) in self.ranges.iter() {
             if let (Some(n), Some(p)) = (next, lo.pred())
                 && n < lo
             {
@@ -168,7 +181,9 @@ impl<T: Bound> IntervalSet<T> {
         if let Some(n) = next {
             out.push((n, T::MAX));
         }
-        IntervalSet { ranges: out }
+        IntervalSet {
+            ranges: Arc::from(out),
+        }
     }
 
     /// `self` minus `other`.
@@ -185,7 +200,7 @@ impl<T: Bound> IntervalSet<T> {
     /// adjacent, each interval of `self` must lie within a single one.
     pub fn is_subset(&self, other: &Self) -> bool {
         let mut j = 0;
-        for &(lo, hi) in &self.ranges {
+        for &(lo, hi) in self.ranges.iter() {
             while j < other.ranges.len() && other.ranges[j].1 < lo {
                 j += 1;
             }
