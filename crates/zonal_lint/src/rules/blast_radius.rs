@@ -77,6 +77,50 @@ fn has(b: &[u64], i: usize) -> bool {
     b[i / 64] & (1u64 << (i % 64)) != 0
 }
 
+/// A component's reach while it is still read: nothing, the words that
+/// are not zero (most components reach a few zones), or every word.
+#[derive(Clone)]
+enum Kept {
+    None,
+    Sparse(Vec<(u32, u64)>),
+    Dense(Bits),
+}
+
+impl Kept {
+    fn of(bits: &[u64]) -> Self {
+        let set = bits.iter().filter(|w| **w != 0).count();
+        if set == 0 {
+            Kept::None
+        } else if 2 * set < bits.len() {
+            Kept::Sparse(
+                bits.iter()
+                    .enumerate()
+                    .filter(|(_, w)| **w != 0)
+                    .map(|(i, w)| (i as u32, *w))
+                    .collect(),
+            )
+        } else {
+            Kept::Dense(bits.to_vec())
+        }
+    }
+
+    fn or_into(&self, acc: &mut [u64]) {
+        match self {
+            Kept::None => {}
+            Kept::Sparse(words) => {
+                for (i, w) in words {
+                    acc[*i as usize] |= w;
+                }
+            }
+            Kept::Dense(bits) => {
+                for (a, w) in acc.iter_mut().zip(bits) {
+                    *a |= w;
+                }
+            }
+        }
+    }
+}
+
 /// The exploitation graph: atoms, one source hub per class and family, two
 /// destination hubs per class and family (one for the vector services, one
 /// for any service but ICMP and sinks, toward end-of-support atoms only),
@@ -184,7 +228,8 @@ impl Exploit {
     ///
     /// One pass over the strongly connected components, successors first.
     /// A component's reach is kept only while a component not yet done
-    /// still has an edge into it, and only when it is not empty: the reach
+    /// still has an edge into it, only when it is not empty, and as its
+    /// non-zero words when they are fewer than half: the reach
     /// of every node at once (nodes × zones bits, 2.5 KB a node at 20,000
     /// zones) would cost gigabytes on large policies for values read once.
     fn reach(&self, cx: &Ctx<'_, '_>, words: usize, mut visit: impl FnMut(usize, &[u64])) {
@@ -204,8 +249,7 @@ impl Exploit {
                 readers[t as usize] += 1;
             }
         }
-        let mut value: Vec<Bits> = vec![Vec::new(); sccs.len()];
-        let mut spare: Vec<Bits> = Vec::new();
+        let mut value: Vec<Kept> = vec![Kept::None; sccs.len()];
         let mut acc = vec![0u64; words];
         // Tarjan returns the components in reverse topological order:
         // successors first.
@@ -220,12 +264,10 @@ impl Exploit {
                     if t == i {
                         continue;
                     }
-                    for (w, x) in acc.iter_mut().zip(&value[t]) {
-                        *w |= x;
-                    }
+                    value[t].or_into(&mut acc);
                     readers[t] -= 1;
-                    if readers[t] == 0 && !value[t].is_empty() {
-                        spare.push(std::mem::take(&mut value[t]));
+                    if readers[t] == 0 {
+                        value[t] = Kept::None;
                     }
                 }
             }
@@ -234,10 +276,8 @@ impl Exploit {
                     visit(v.index(), &acc);
                 }
             }
-            if readers[i] > 0 && acc.iter().any(|w| *w != 0) {
-                let mut kept = spare.pop().unwrap_or_else(|| vec![0u64; words]);
-                kept.copy_from_slice(&acc);
-                value[i] = kept;
+            if readers[i] > 0 {
+                value[i] = Kept::of(&acc);
             }
         }
     }
