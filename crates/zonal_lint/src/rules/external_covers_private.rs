@@ -74,25 +74,7 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
             .active_rules()
             .filter(|r| r.action == Action::Deny)
             .collect();
-        // For each sample, the denies that can match a packet to it and
-        // those that can match one from it (a term holds it on that side):
-        // a deny outside these never matches a witness packet, so the
-        // witnesses scan a few denies rather than all of them per rule.
-        let near: Vec<Near<'_>> = samples
-            .iter()
-            .map(|cov| Near {
-                to: denies
-                    .iter()
-                    .copied()
-                    .filter(|d| d.terms.iter().any(|t| t.dst.contains(*cov)))
-                    .collect(),
-                from: denies
-                    .iter()
-                    .copied()
-                    .filter(|d| d.terms.iter().any(|t| t.src.contains(*cov)))
-                    .collect(),
-            })
-            .collect();
+        let near = near_denies(&denies, &samples);
         for r in cx
             .policy
             .rules
@@ -170,6 +152,34 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
 struct Near<'p> {
     to: Vec<&'p zonal_model::Rule>,
     from: Vec<&'p zonal_model::Rule>,
+}
+
+/// For each sample, the denies that can match a packet to it and those
+/// that can match one from it (a term holds it on that side): a deny
+/// outside these never matches a witness packet, so the witnesses scan a
+/// few denies rather than all of them for every rule.
+fn near_denies<'p>(
+    denies: &[&'p zonal_model::Rule],
+    samples: &[std::net::IpAddr],
+) -> Vec<Near<'p>> {
+    let holding = |cov: std::net::IpAddr, dst: bool| -> Vec<&'p zonal_model::Rule> {
+        denies
+            .iter()
+            .copied()
+            .filter(|d| {
+                d.terms
+                    .iter()
+                    .any(|t| if dst { &t.dst } else { &t.src }.contains(cov))
+            })
+            .collect()
+    };
+    samples
+        .iter()
+        .map(|cov| Near {
+            to: holding(*cov, true),
+            from: holding(*cov, false),
+        })
+        .collect()
 }
 
 /// A packet of the rule to or from a covered address (one of `samples`)
@@ -298,21 +308,7 @@ mod tests {
                     .take(6)
                     .filter_map(|p| first_host(&p.to_set()))
                     .collect();
-                let narrow: Vec<Near<'_>> = samples
-                    .iter()
-                    .map(|cov| Near {
-                        to: denies
-                            .iter()
-                            .copied()
-                            .filter(|d| d.terms.iter().any(|t| t.dst.contains(*cov)))
-                            .collect(),
-                        from: denies
-                            .iter()
-                            .copied()
-                            .filter(|d| d.terms.iter().any(|t| t.src.contains(*cov)))
-                            .collect(),
-                    })
-                    .collect();
+                let narrow = near_denies(&denies, &samples);
                 let all: Vec<Near<'_>> = samples
                     .iter()
                     .map(|_| Near {
