@@ -44,6 +44,17 @@ pub fn selector_domain(proto: u8) -> IntervalSet<u16> {
     }
 }
 
+/// Whether `sel` is the whole selector domain of `proto` (without building
+/// the domain).
+fn is_domain(proto: u8, sel: &IntervalSet<u16>) -> bool {
+    let whole = match selector_kind(proto) {
+        SelectorKind::Port => (0, u16::MAX),
+        SelectorKind::IcmpType => (0, 255),
+        SelectorKind::None => (0, 0),
+    };
+    sel.ranges() == [whole]
+}
+
 /// A protocol's usual name (`tcp`, `udp`, `icmp`, `icmpv6`, `esp`, …) or its number.
 pub fn proto_name(proto: u8) -> String {
     match proto {
@@ -93,7 +104,7 @@ impl fmt::Display for ServiceSet {
             }
             first = false;
             write!(f, "{}", proto_name(*proto))?;
-            if *sel == selector_domain(*proto) {
+            if is_domain(*proto, sel) {
                 continue;
             }
             let parts: Vec<String> = sel
@@ -120,9 +131,14 @@ impl ServiceSet {
     }
 
     /// Every protocol, every port and type.
+    ///
+    /// Built once per process: the copies share the selector intervals
+    /// (one allocation per copy rather than one per protocol).
     pub fn any() -> Self {
-        let by_proto = (0..=255u8).map(|p| (p, selector_domain(p))).collect();
-        ServiceSet { by_proto }
+        static ANY: std::sync::LazyLock<ServiceSet> = std::sync::LazyLock::new(|| ServiceSet {
+            by_proto: (0..=255u8).map(|p| (p, selector_domain(p))).collect(),
+        });
+        ANY.clone()
     }
 
     /// The selectors of `proto`, if present.
@@ -160,7 +176,7 @@ impl ServiceSet {
 
     /// Whether it covers every protocol, port and type.
     pub fn is_any(&self) -> bool {
-        self.by_proto.len() == 256 && self.by_proto.iter().all(|(p, s)| *s == selector_domain(*p))
+        self.by_proto.len() == 256 && self.by_proto.iter().all(|(p, s)| is_domain(*p, s))
     }
 
     /// Whether `(proto, selector)` is covered. For protocols without
@@ -191,8 +207,7 @@ impl ServiceSet {
 
     /// Whether the protocol is present with its whole selector domain.
     pub fn has_whole(&self, proto: u8) -> bool {
-        self.get(proto)
-            .is_some_and(|s| *s == selector_domain(proto))
+        self.get(proto).is_some_and(|s| is_domain(proto, s))
     }
 
     /// Union.
@@ -405,6 +420,16 @@ pub fn icmp_type_by_name(name: &str, v6: bool) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_domain` agrees with comparing against `selector_domain`.
+    #[test]
+    fn domain_test_matches_the_domain() {
+        for p in 0..=255u8 {
+            assert!(is_domain(p, &selector_domain(p)), "{p}");
+            assert!(!is_domain(p, &IntervalSet::single(1)), "{p}");
+            assert!(!is_domain(p, &IntervalSet::range(0, 254)), "{p}");
+        }
+    }
 
     #[test]
     fn display_and_algebra() {
