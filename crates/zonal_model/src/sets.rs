@@ -1,6 +1,7 @@
 //! Interval sets: the building block of address and service sets.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 /// An unsigned integer type usable as an interval bound.
 pub trait Bound: Copy + Ord + Debug {
@@ -28,9 +29,15 @@ impl_bound!(u8, u16, u32, u128);
 
 /// A set of integers stored as sorted, disjoint, non-adjacent closed
 /// intervals `[lo, hi]`.
+///
+/// The intervals are shared, never changed once built: a clone costs a
+/// reference count, not a copy. Every rule toward a zone holds that zone's
+/// addresses, and a catch-all external zone (everything no other zone
+/// holds) has one interval per gap between the others: tens of kilobytes,
+/// which thousands of rules and invariants would otherwise each copy.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct IntervalSet<T: Bound> {
-    ranges: Vec<(T, T)>,
+    ranges: Arc<[(T, T)]>,
 }
 
 impl<T: Bound> Debug for IntervalSet<T> {
@@ -42,13 +49,15 @@ impl<T: Bound> Debug for IntervalSet<T> {
 impl<T: Bound> IntervalSet<T> {
     /// The empty set.
     pub fn empty() -> Self {
-        IntervalSet { ranges: Vec::new() }
+        IntervalSet {
+            ranges: Arc::from([]),
+        }
     }
 
     /// Every value of `T`.
     pub fn full() -> Self {
         IntervalSet {
-            ranges: vec![(T::MIN, T::MAX)],
+            ranges: Arc::from([(T::MIN, T::MAX)]),
         }
     }
 
@@ -58,7 +67,7 @@ impl<T: Bound> IntervalSet<T> {
             Self::empty()
         } else {
             IntervalSet {
-                ranges: vec![(lo, hi)],
+                ranges: Arc::from([(lo, hi)]),
             }
         }
     }
@@ -85,7 +94,9 @@ impl<T: Bound> IntervalSet<T> {
             }
             out.push((lo, hi));
         }
-        IntervalSet { ranges: out }
+        IntervalSet {
+            ranges: Arc::from(out),
+        }
     }
 
     /// The intervals, sorted and disjoint.
@@ -149,7 +160,9 @@ impl<T: Bound> IntervalSet<T> {
                 j += 1;
             }
         }
-        IntervalSet { ranges: out }
+        IntervalSet {
+            ranges: Arc::from(out),
+        }
     }
 
     /// The complement.
@@ -157,7 +170,7 @@ impl<T: Bound> IntervalSet<T> {
     pub fn complement(&self) -> Self {
         let mut out = Vec::new();
         let mut next = Some(T::MIN);
-        for &(lo, hi) in &self.ranges {
+        for &(lo, hi) in self.ranges.iter() {
             if let (Some(n), Some(p)) = (next, lo.pred())
                 && n < lo
             {
@@ -168,7 +181,9 @@ impl<T: Bound> IntervalSet<T> {
         if let Some(n) = next {
             out.push((n, T::MAX));
         }
-        IntervalSet { ranges: out }
+        IntervalSet {
+            ranges: Arc::from(out),
+        }
     }
 
     /// `self` minus `other`.
@@ -180,14 +195,39 @@ impl<T: Bound> IntervalSet<T> {
         self.intersect(&other.complement())
     }
 
-    /// Whether every value of `self` is in `other`.
+    /// Whether every value of `self` is in `other`. One merge walk without
+    /// building a set: as `other`'s intervals are disjoint and never
+    /// adjacent, each interval of `self` must lie within a single one.
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.subtract(other).is_empty()
+        let mut j = 0;
+        for &(lo, hi) in self.ranges.iter() {
+            while j < other.ranges.len() && other.ranges[j].1 < lo {
+                j += 1;
+            }
+            match other.ranges.get(j) {
+                Some(&(o0, o1)) if o0 <= lo && hi <= o1 => {}
+                _ => return false,
+            }
+        }
+        true
     }
 
-    /// Whether the two sets share a value.
+    /// Whether the two sets share a value (a merge walk, no set built).
     pub fn overlaps(&self, other: &Self) -> bool {
-        !self.intersect(other).is_empty()
+        let (mut i, mut j) = (0, 0);
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let (a0, a1) = self.ranges[i];
+            let (b0, b1) = other.ranges[j];
+            if a0.max(b0) <= a1.min(b1) {
+                return true;
+            }
+            if a1 < b1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        false
     }
 
     /// The smallest value, if any.
@@ -211,5 +251,48 @@ mod tests {
         assert!(IntervalSet::range(2, 3).is_subset(&a));
         assert!(!IntervalSet::range(9, 10).is_subset(&a));
         assert!(a.contains(25) && !a.contains(15));
+    }
+
+    /// The merge walks of `is_subset` and `overlaps` agree with their
+    /// definitions (`subtract` empty, `intersect` not empty) and with a
+    /// value-by-value check, on 5,000 seeded random pairs of small sets.
+    #[test]
+    fn subset_and_overlap_walks_match_their_definitions() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let random = |next: &mut dyn FnMut(u64) -> u64| {
+            let k = next(4);
+            IntervalSet::<u8>::from_ranges((0..k).map(|_| {
+                let a = next(40) as u8;
+                (a, a + next(8) as u8)
+            }))
+        };
+        let (mut subsets, mut overlapping) = (0, 0);
+        for _ in 0..5_000 {
+            let a = random(&mut next);
+            let b = random(&mut next);
+            let sub = a.is_subset(&b);
+            let ov = a.overlaps(&b);
+            assert_eq!(sub, a.subtract(&b).is_empty(), "{a:?} {b:?}");
+            assert_eq!(ov, !a.intersect(&b).is_empty(), "{a:?} {b:?}");
+            let vals = 0..=u8::MAX;
+            assert_eq!(
+                sub,
+                vals.clone().all(|v| !a.contains(v) || b.contains(v)),
+                "{a:?} {b:?}"
+            );
+            assert_eq!(ov, vals.into_iter().any(|v| a.contains(v) && b.contains(v)));
+            subsets += usize::from(sub);
+            overlapping += usize::from(ov);
+        }
+        assert!(
+            subsets > 500 && overlapping > 500,
+            "{subsets} {overlapping}"
+        );
     }
 }

@@ -77,6 +77,50 @@ fn has(b: &[u64], i: usize) -> bool {
     b[i / 64] & (1u64 << (i % 64)) != 0
 }
 
+/// A component's reach while it is still read: nothing, the words that
+/// are not zero (most components reach a few zones), or every word.
+#[derive(Clone)]
+enum Kept {
+    None,
+    Sparse(Vec<(u32, u64)>),
+    Dense(Bits),
+}
+
+impl Kept {
+    fn of(bits: &[u64]) -> Self {
+        let set = bits.iter().filter(|w| **w != 0).count();
+        if set == 0 {
+            Kept::None
+        } else if 2 * set < bits.len() {
+            Kept::Sparse(
+                bits.iter()
+                    .enumerate()
+                    .filter(|(_, w)| **w != 0)
+                    .map(|(i, w)| (i as u32, *w))
+                    .collect(),
+            )
+        } else {
+            Kept::Dense(bits.to_vec())
+        }
+    }
+
+    fn or_into(&self, acc: &mut [u64]) {
+        match self {
+            Kept::None => {}
+            Kept::Sparse(words) => {
+                for (i, w) in words {
+                    acc[*i as usize] |= w;
+                }
+            }
+            Kept::Dense(bits) => {
+                for (a, w) in acc.iter_mut().zip(bits) {
+                    *a |= w;
+                }
+            }
+        }
+    }
+}
+
 /// The exploitation graph: atoms, one source hub per class and family, two
 /// destination hubs per class and family (one for the vector services, one
 /// for any service but ICMP and sinks, toward end-of-support atoms only),
@@ -179,41 +223,63 @@ impl Exploit {
         Exploit { g, n_atoms: n }
     }
 
-    /// The zones each atom reaches (its own zone included).
-    fn reach(&self, cx: &Ctx<'_, '_>, words: usize) -> Vec<Bits> {
+    /// The zones each atom reaches (its own zone included), handed to
+    /// `visit` once per atom.
+    ///
+    /// One pass over the strongly connected components, successors first.
+    /// A component's reach is kept only while a component not yet done
+    /// still has an edge into it, only when it is not empty, and as its
+    /// non-zero words when they are fewer than half: the reach
+    /// of every node at once (nodes × zones bits, 2.5 KB a node at 20,000
+    /// zones) would cost gigabytes on large policies for values read once.
+    fn reach(&self, cx: &Ctx<'_, '_>, words: usize, mut visit: impl FnMut(usize, &[u64])) {
         let an = cx.an();
-        let n = self.g.node_count();
-        let mut value = vec![0u64; n * words];
-        for (a, atom) in an.atoms.iter().enumerate() {
-            if let Some(z) = atom.zone {
-                value[a * words + z.index() / 64] |= 1u64 << (z.index() % 64);
+        let sccs = petgraph::algo::tarjan_scc(&self.g);
+        let mut scc_of = vec![0u32; self.g.node_count()];
+        for (i, scc) in sccs.iter().enumerate() {
+            for v in scc {
+                scc_of[v.index()] = i as u32;
             }
         }
+        // How many edges from other components still read each component.
+        let mut readers = vec![0u32; sccs.len()];
+        for e in self.g.edge_references() {
+            let (s, t) = (scc_of[e.source().index()], scc_of[e.target().index()]);
+            if s != t {
+                readers[t as usize] += 1;
+            }
+        }
+        let mut value: Vec<Kept> = vec![Kept::None; sccs.len()];
+        let mut acc = vec![0u64; words];
         // Tarjan returns the components in reverse topological order:
         // successors first.
-        let mut acc = vec![0u64; words];
-        for scc in petgraph::algo::tarjan_scc(&self.g) {
-            acc.iter_mut().for_each(|w| *w = 0);
-            for v in &scc {
-                let i = v.index();
-                for w in 0..words {
-                    acc[w] |= value[i * words + w];
+        for (i, scc) in sccs.iter().enumerate() {
+            acc.fill(0);
+            for v in scc {
+                if let Some(z) = an.atoms.get(v.index()).and_then(|a| a.zone) {
+                    acc[z.index() / 64] |= 1u64 << (z.index() % 64);
                 }
                 for e in self.g.edges(*v) {
-                    let t = e.target().index();
-                    for w in 0..words {
-                        acc[w] |= value[t * words + w];
+                    let t = scc_of[e.target().index()] as usize;
+                    if t == i {
+                        continue;
+                    }
+                    value[t].or_into(&mut acc);
+                    readers[t] -= 1;
+                    if readers[t] == 0 {
+                        value[t] = Kept::None;
                     }
                 }
             }
-            for v in &scc {
-                let i = v.index();
-                value[i * words..(i + 1) * words].copy_from_slice(&acc);
+            for v in scc {
+                if v.index() < self.n_atoms {
+                    visit(v.index(), &acc);
+                }
+            }
+            if readers[i] > 0 {
+                value[i] = Kept::of(&acc);
             }
         }
-        (0..self.n_atoms)
-            .map(|a| value[a * words..(a + 1) * words].to_vec())
-            .collect()
     }
 
     /// A shortest chain of exploitation hops from `src` to an atom of
@@ -297,27 +363,31 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let model = cx.config.blast_radius_model;
     let vectors = &cx.config.blast_radius_vectors;
     let exploit = (model == BlastRadiusModel::Exploit).then(|| Exploit::new(cx, vectors));
-    let reach = match &exploit {
-        Some(x) => x.reach(cx, words),
+    // Each zone's reach (itself included): the union of its atoms'.
+    let mut zreach: Vec<Bits> = vec![vec![0u64; words]; nz];
+    for z in &p.zones {
+        zreach[z.id.index()][z.id.index() / 64] |= 1u64 << (z.id.index() % 64);
+    }
+    let mut add = |a: usize, bits: &[u64]| {
+        if let Some(z) = an.atoms[a].zone {
+            for (w, v) in zreach[z.index()].iter_mut().zip(bits) {
+                *w |= v;
+            }
+        }
+    };
+    match &exploit {
+        Some(x) => x.reach(cx, words, add),
         None => {
             let bit_of: Vec<Option<u32>> = an
                 .atoms
                 .iter()
                 .map(|a| a.zone.map(|z| z.index() as u32))
                 .collect();
-            cx.graph
-                .reach_bits(&bit_of, nz, cx.config.pivot_services.as_ref())
-        }
-    };
-    // Each zone's reach (itself included) and the modality zones in it
-    // other than itself.
-    let mut zreach: Vec<Bits> = vec![vec![0u64; words]; nz];
-    for z in &p.zones {
-        let r = &mut zreach[z.id.index()];
-        r[z.id.index() / 64] |= 1u64 << (z.id.index() % 64);
-        for a in &an.zone_atoms[z.id.index()] {
-            for (w, v) in r.iter_mut().zip(&reach[*a as usize]) {
-                *w |= v;
+            let reach = cx
+                .graph
+                .reach_bits(&bit_of, nz, cx.config.pivot_services.as_ref());
+            for (a, bits) in reach.iter().enumerate() {
+                add(a, bits);
             }
         }
     }
@@ -577,7 +647,8 @@ mod tests {
             let cx = Ctx::new(&graph, &config);
             let words = policy.zones.len().div_ceil(64).max(1);
             let vectors = &config.blast_radius_vectors;
-            let fast = Exploit::new(&cx, vectors).reach(&cx, words);
+            let mut fast = vec![Vec::new(); cx.an().atoms.len()];
+            Exploit::new(&cx, vectors).reach(&cx, words, |a, bits| fast[a] = bits.to_vec());
             let slow = brute(&cx, vectors, words);
             assert_eq!(fast, slow, "seed {seed}:\n{text}");
             checked += 1;

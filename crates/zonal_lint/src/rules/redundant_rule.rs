@@ -46,6 +46,8 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
     let an = cx.an();
     let mut eliminated = shadowed.clone();
     let mut found = Vec::new();
+    // Built once: 256 protocols, one allocation each.
+    let any = zonal_model::ServiceSet::any();
     for r in cx.policy.rules.iter().rev() {
         // Workflow legs are implied by their declaration: a leg that a flow
         // also covers is expected, not a mistake. They still count as covers.
@@ -54,7 +56,6 @@ pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
         }
         let mut covered = true;
         let mut any_cell = false;
-        let any = zonal_model::ServiceSet::any();
         let mut coverers = BTreeSet::new();
         'terms: for t in an.rule_terms[r.id.index()].clone() {
             let mine = an.services(t);

@@ -163,11 +163,8 @@ pub(super) fn services_toward(
     ctx: &Ctx<'_>,
     dst: Endpoint,
     uses: &[ServiceUse],
+    base: &ServiceSet,
 ) -> Vec<(Endpoint, AddrSet, ServiceSet)> {
-    let base = || {
-        uses.iter()
-            .fold(ServiceSet::empty(), |a, u| a.union(&u.set))
-    };
     let moved = |devices: &mut dyn Iterator<Item = DeviceId>| {
         devices
             .filter_map(|did| {
@@ -185,7 +182,13 @@ pub(super) fn services_toward(
     let (whole, moved) = match dst {
         Endpoint::Device(d) => {
             let dev = &ctx.devices[d.index()];
-            let set = listen::services_toward(ctx.services, dev, uses);
+            // A device that moves no listener to a port of its own is
+            // reached on the services as written.
+            let set = if dev.listens.iter().any(|l| l.port.is_some()) {
+                listen::services_toward(ctx.services, dev, uses)
+            } else {
+                base.clone()
+            };
             return vec![(dst, dev.addrs.clone(), set)];
         }
         Endpoint::Zone(z) => {
@@ -205,7 +208,7 @@ pub(super) fn services_toward(
         whole.subtract(&AddrSet::union_all(moved.iter().map(|m| m.1.clone())))
     };
     let mut out = Vec::with_capacity(moved.len() + 1);
-    out.push((dst, rest, base()));
+    out.push((dst, rest, base.clone()));
     out.extend(moved);
     out
 }
@@ -222,9 +225,12 @@ pub(super) fn terms(
         [one] => ctx.addrs(*one),
         many => AddrSet::union_all(many.iter().map(|e| ctx.addrs(*e))),
     };
+    let base = uses
+        .iter()
+        .fold(ServiceSet::empty(), |a, u| a.union(&u.set));
     let mut by_set: BTreeMap<ServiceSet, (Vec<AddrSet>, Vec<Endpoint>)> = BTreeMap::new();
     for &d in dst {
-        for (ep, addrs, set) in services_toward(ctx, d, uses) {
+        for (ep, addrs, set) in services_toward(ctx, d, uses, &base) {
             if set.is_empty() || addrs.is_empty() {
                 continue;
             }
