@@ -172,19 +172,42 @@ pub struct Output {
 /// overridden); template files are registered in `db` so that errors
 /// point into them. What a firewall enforces ([`zonal_backend::plan`]) is
 /// built once per distinct firewall and rendered for each of its targets.
-///
-/// Jobs render on up to as many threads as the machine has cores (each
-/// job's output depends on its plan and templates alone, so the result is
-/// the same whatever the order); the outputs keep the order of `jobs`. A
-/// job that fails is rendered again on this thread against `db`, so that
-/// its diagnostics name the template files exactly as a sequential run
-/// would.
+/// The outputs are in the order of `jobs` (see [`render_each`]).
 pub fn render(
     checked: &Checked,
     jobs: &[Job],
     templates: &dyn Fn(Target) -> Templates,
     db: &mut SourceDb,
 ) -> Result<Vec<Output>, Failure> {
+    let mut outputs: Vec<(usize, Output)> = Vec::new();
+    render_each(checked, jobs, templates, db, &mut |i, o| {
+        outputs.push((i, o))
+    })?;
+    // Stable: a job's files keep their order.
+    outputs.sort_by_key(|(i, _)| *i);
+    Ok(outputs.into_iter().map(|(_, o)| o).collect())
+}
+
+/// Renders every job and hands each output to `sink` with its job's index
+/// as soon as that job has rendered, so that a caller can write it out
+/// (to a staged file) and free it instead of holding every target's text
+/// until the last one is done. Outputs come in the order the jobs finish;
+/// a job's files come in their order.
+///
+/// Jobs render on up to as many threads as the machine has cores (each
+/// job's output depends on its plan and templates alone, so it is the same
+/// whatever the order). A job that fails is rendered again on this thread
+/// against `db`, so that its diagnostics name the template files exactly
+/// as a sequential run would; if any job failed, the result is
+/// [`Failure::Render`] with all their diagnostics, and the outputs already
+/// handed over must be discarded.
+pub fn render_each(
+    checked: &Checked,
+    jobs: &[Job],
+    templates: &dyn Fn(Target) -> Templates,
+    db: &mut SourceDb,
+    sink: &mut dyn FnMut(usize, Output),
+) -> Result<(), Failure> {
     let mut plans: Vec<FirewallPlan<'_>> = Vec::new();
     let mut plan_of = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -202,39 +225,52 @@ pub fn render(
         .zip(&plan_of)
         .filter_map(|(job, &i)| Some((job.target, plans.get(i)?, templates(job.target))))
         .collect();
-    let rendered = render_all(&work);
-    let mut outputs = Vec::new();
+    let mut hand_over = |i: usize, target: Target, r: zonal_backend::Rendered| {
+        for a in r.artifacts {
+            sink(
+                i,
+                Output {
+                    file: format!("{}.{}", r.firewall, a.extension),
+                    text: a.text,
+                    target,
+                    firewall: r.firewall.clone(),
+                    rules: a.rule_count,
+                    warnings: a.warnings,
+                },
+            );
+        }
+    };
+    let mut again = Vec::new();
+    render_all(&work, &mut |i, r| match (r, work.get(i)) {
+        (Some(r), Some((target, _, _))) => hand_over(i, *target, r),
+        _ => again.push(i),
+    });
+    // Again, sequentially, in job order, with the real source database.
+    again.sort_unstable();
     let mut failed = Diagnostics::new();
-    for ((target, plan, templates), result) in work.iter().zip(rendered) {
-        let result = match result {
-            Some(r) => Ok(r),
-            // Again, sequentially, with the real source database.
-            None => zonal_backend::render_plan(*target, plan, templates, db),
+    for i in again {
+        let Some((target, plan, templates)) = work.get(i) else {
+            continue;
         };
-        match result {
-            Ok(r) => outputs.extend(r.artifacts.into_iter().map(|a| Output {
-                file: format!("{}.{}", r.firewall, a.extension),
-                text: a.text,
-                target: *target,
-                firewall: r.firewall.clone(),
-                rules: a.rule_count,
-                warnings: a.warnings,
-            })),
+        match zonal_backend::render_plan(*target, plan, templates, db) {
+            Ok(r) => hand_over(i, *target, r),
             Err(d) => failed.extend(d),
         }
     }
     if failed.is_empty() {
-        Ok(outputs)
+        Ok(())
     } else {
         Err(Failure::Render(failed))
     }
 }
 
-/// Renders each piece of work on a pool of scoped threads; `None` where
+/// Renders each piece of work on a pool of scoped threads and hands each
+/// result to `deliver` on the caller's thread as it arrives; `None` where
 /// rendering failed (the caller renders it again to report why).
 fn render_all(
     work: &[(Target, &FirewallPlan<'_>, Templates)],
-) -> Vec<Option<zonal_backend::Rendered>> {
+    deliver: &mut dyn FnMut(usize, Option<zonal_backend::Rendered>),
+) {
     let one = |(target, plan, templates): &(Target, &FirewallPlan<'_>, Templates)| {
         zonal_backend::render_plan(*target, plan, templates, &mut SourceDb::new()).ok()
     };
@@ -242,35 +278,34 @@ fn render_all(
         .map_or(1, std::num::NonZero::get)
         .min(work.len());
     if threads <= 1 {
-        return work.iter().map(one).collect();
+        for (i, w) in work.iter().enumerate() {
+            deliver(i, one(w));
+        }
+        return;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<(usize, Option<zonal_backend::Rendered>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(w) = work.get(i) else { break };
-                        mine.push((i, one(w)));
+    // A panic in a worker is re-raised when the scope ends, as it would
+    // be on one thread.
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, one) = (&next, &one);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(w) = work.get(i) else { break };
+                    if tx.send((i, one(w))).is_err() {
+                        break;
                     }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    let mut out: Vec<Option<zonal_backend::Rendered>> = (0..work.len()).map(|_| None).collect();
-    for (i, r) in done {
-        if let Some(slot) = out.get_mut(i) {
-            *slot = r;
+                }
+            });
         }
-    }
-    out
+        drop(tx);
+        for (i, r) in rx {
+            deliver(i, r);
+        }
+    });
 }
 
 #[cfg(test)]

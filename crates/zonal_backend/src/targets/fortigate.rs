@@ -61,8 +61,10 @@ pub(crate) fn render(
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
     let (view, warnings) = view(plan)?;
-    let mut out =
-        vendor::single_artifact(Target::Fortigate, templates, db, &view, view.rule_count)?;
+    let mut out = {
+        let n = view.rule_count;
+        vendor::single_artifact(Target::Fortigate, templates, db, view, n)
+    }?;
     for a in &mut out {
         a.warnings.extend(warnings.iter().cloned());
     }

@@ -73,11 +73,14 @@ pub(crate) fn render(
     let mut out = Vec::new();
     for (fam, ext) in [(Family::V4, "iptables"), (Family::V6, "ip6tables")] {
         let view = view_model(plan, fam);
-        let text = crate::env::render_template(T, templates, "main.iptables.j2", &view, db)?;
+        let rule_count = view.rule_count;
+        let expected = crate::env::expected_bytes(rule_count);
+        let text =
+            crate::env::render_template(T, templates, "main.iptables.j2", view, expected, db)?;
         out.push(Artifact {
             extension: ext.into(),
             text,
-            rule_count: view.rule_count,
+            rule_count,
             warnings: Diagnostics::new(),
         });
     }

@@ -62,7 +62,10 @@ pub(crate) fn render(
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
     let view = view(plan)?;
-    let mut out = vendor::single_artifact(Target::Panos, templates, db, &view, view.rule_count)?;
+    let mut out = {
+        let n = view.rule_count;
+        vendor::single_artifact(Target::Panos, templates, db, view, n)
+    }?;
     if !plan.firewall.panos.default_deny
         && let Some(a) = out.first_mut()
     {

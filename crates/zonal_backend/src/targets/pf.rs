@@ -114,11 +114,13 @@ pub(crate) fn render(
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
     let view = view_model(plan);
-    let text = crate::env::render_template(T, templates, "main.pf.j2", &view, db)?;
+    let rule_count = view.rule_count;
+    let expected = crate::env::expected_bytes(rule_count);
+    let text = crate::env::render_template(T, templates, "main.pf.j2", view, expected, db)?;
     Ok(vec![Artifact {
         extension: T.extension().into(),
         text,
-        rule_count: view.rule_count,
+        rule_count,
         warnings: until_warnings(plan),
     }])
 }

@@ -39,7 +39,10 @@ pub(crate) fn render(
     db: &mut SourceDb,
 ) -> Result<Vec<Artifact>, Diagnostics> {
     let view = view(plan);
-    vendor::single_artifact(Target::Srx, templates, db, &view, view.rule_count)
+    {
+        let n = view.rule_count;
+        vendor::single_artifact(Target::Srx, templates, db, view, n)
+    }
 }
 
 /// The view model of `templates/srx/`.

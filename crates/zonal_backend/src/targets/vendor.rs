@@ -19,10 +19,17 @@ pub(crate) fn single_artifact<V: serde::Serialize>(
     target: Target,
     templates: &Templates,
     db: &mut SourceDb,
-    view: &V,
+    view: V,
     rule_count: usize,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    let text = env::render_template(target, templates, "main.j2", view, db)?;
+    let text = env::render_template(
+        target,
+        templates,
+        "main.j2",
+        view,
+        env::expected_bytes(rule_count),
+        db,
+    )?;
     Ok(vec![Artifact {
         extension: target.extension().into(),
         text,

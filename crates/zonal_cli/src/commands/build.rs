@@ -1,9 +1,10 @@
-//! `zonal build`: check the policy, then render it for one target, every
-//! target, or every firewall of a deployment binding.
+//! `zonal build`: check the policy, then render it for one target, several,
+//! every target, or every firewall of a deployment binding.
 //!
-//! Nothing is written unless everything renders: all outputs are rendered
-//! in memory first, then each file is written atomically (temporary file in
-//! the same directory, then rename).
+//! Nothing is written unless everything renders: each output is staged (a
+//! temporary file in its destination's directory) as soon as its target
+//! has rendered, and only when every target rendered are the staged files
+//! renamed over their destinations; on any failure they are removed.
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +76,10 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("several files would be written: give an output directory with `-o DIR`");
     }
 
-    // 3. Render everything in memory.
+    // 3. Render. With `-o`, each output is staged (written to a temporary
+    //    file beside its destination) as soon as its target has rendered,
+    //    and its text freed; the files replace their destinations only when
+    //    every target rendered. Without `-o`, the one output is printed.
     let mut overrides = BTreeMap::new();
     if let Some(dir) = &args.templates {
         for job in &jobs {
@@ -85,104 +89,152 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let templates = |t: Target| overrides.get(&t).cloned().unwrap_or_default();
-    let outputs = match zonal_pipeline::render(&gated.checked, &jobs, &templates, &mut gated.db) {
-        Ok(o) => o,
-        Err(failure) => return super::report(&gated.db, failure, "written"),
+    let Some(out) = args.output.as_deref() else {
+        let outputs = match zonal_pipeline::render(&gated.checked, &jobs, &templates, &mut gated.db)
+        {
+            Ok(o) => o,
+            Err(failure) => return super::report(&gated.db, failure, "written"),
+        };
+        print_warnings(&gated.db, outputs.iter().map(|o| &o.warnings));
+        print_one(&outputs)?;
+        std::mem::forget(gated);
+        return Ok(ExitStatus::Success);
     };
+    let status = write_staged(&mut gated, &jobs, &templates, out, needs_dir)?;
+    // The process is about to exit: freeing the checked model piece by
+    // piece costs a tenth of a build, and the operating system reclaims it
+    // at once (as `zonal check` does).
+    std::mem::forget(gated);
+    Ok(status)
+}
 
-    let warnings = Diagnostics(
-        outputs
-            .iter()
-            .flat_map(|o| o.warnings.iter().cloned())
-            .collect(),
+/// Renders every job and stages each output as soon as it has rendered
+/// (its text is freed then), into the directory `out` or the one file
+/// `out`; renames them all over their destinations once every job
+/// rendered, and reports what was written.
+fn write_staged(
+    gated: &mut super::Gated,
+    jobs: &[zonal_pipeline::Job],
+    templates: &dyn Fn(Target) -> Templates,
+    out: &Path,
+    needs_dir: bool,
+) -> anyhow::Result<ExitStatus> {
+    let as_dir = needs_dir || out.is_dir() || out.to_string_lossy().ends_with('/');
+    if as_dir {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create `{}`", out.display()))?;
+    }
+    let mut staged = Staged::default();
+    let mut written: Vec<(usize, Written)> = Vec::new();
+    let mut stage_error = None;
+    let rendered = zonal_pipeline::render_each(
+        &gated.checked,
+        jobs,
+        templates,
+        &mut gated.db,
+        &mut |i, o| {
+            let path = if as_dir {
+                out.join(&o.file)
+            } else {
+                out.to_path_buf()
+            };
+            // One file name never receives two files (checked below).
+            if stage_error.is_none() && (as_dir || written.is_empty()) {
+                stage_error = staged.stage(&path, o.text.as_bytes()).err();
+            }
+            written.push((
+                i,
+                Written {
+                    file: o.file,
+                    path,
+                    target: o.target,
+                    firewall: o.firewall,
+                    rules: o.rules,
+                    warnings: o.warnings,
+                },
+            ));
+        },
     );
+    if let Err(failure) = rendered {
+        // Dropping `staged` removes the temporary files.
+        return super::report(&gated.db, failure, "written");
+    }
+    // In job order, whatever order the targets finished in.
+    written.sort_by_key(|(i, _)| *i);
+    let written: Vec<Written> = written.into_iter().map(|(_, w)| w).collect();
+    if !as_dir && written.len() > 1 {
+        anyhow::bail!(
+            "`-o {}` names one file, but {} files were rendered ({}): give a directory, e.g. `-o out/`",
+            out.display(),
+            written.len(),
+            names(written.iter().map(|w| w.file.as_str()))
+        );
+    }
+    if let Some(e) = stage_error {
+        return Err(e);
+    }
+    print_warnings(&gated.db, written.iter().map(|w| &w.warnings));
+
+    // 4. All or nothing: every file was staged; now all are renamed.
+    staged.commit()?;
+    let cwd = std::env::current_dir().ok();
+    for w in &written {
+        printer::error(&format!(
+            "wrote {} ({}, firewall {}, {} rules)",
+            display_path(cwd.as_deref(), &w.path),
+            w.target,
+            w.firewall,
+            w.rules
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// What was staged for one output, to report once everything is written.
+struct Written {
+    file: String,
+    path: PathBuf,
+    target: Target,
+    firewall: String,
+    rules: usize,
+    warnings: Diagnostics,
+}
+
+/// `` `a`, `b` `` for an error message.
+fn names<'a>(files: impl Iterator<Item = &'a str>) -> String {
+    files
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Prints the build warnings of every output; they never block.
+fn print_warnings<'a>(
+    db: &zonal_diagnostics::SourceDb,
+    each: impl Iterator<Item = &'a Diagnostics>,
+) {
+    let warnings = Diagnostics(each.flat_map(|w| w.iter().cloned()).collect());
     if !warnings.is_empty() {
-        super::print_diagnostics(&gated.db, &warnings);
+        super::print_diagnostics(db, &warnings);
         printer::error(&format!(
             "warning: {} build warning(s); the files are still written",
             warnings.len()
         ));
     }
-
-    // 4. Write (or print a single file).
-    write(args.output.as_deref(), needs_dir, &outputs)?;
-    // The process is about to exit: freeing the checked model and the
-    // rendered text piece by piece costs a tenth of a build, and the
-    // operating system reclaims it at once (as `zonal check` does).
-    std::mem::forget(gated);
-    std::mem::forget(outputs);
-    Ok(ExitStatus::Success)
 }
 
-/// Prints the one rendered file, or writes every file atomically: into a
-/// directory (`needs_dir`, an existing directory, or a path ending in
-/// `/`), or to the one file `-o` names. Several files are never printed
-/// as one, nor written to one file name.
-fn write(output: Option<&Path>, needs_dir: bool, outputs: &[Output]) -> anyhow::Result<()> {
-    let names = || {
-        outputs
-            .iter()
-            .map(|o| format!("`{}`", o.file))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match output {
-        None => {
-            // Several files (iptables: IPv4 and IPv6) concatenated on stdout
-            // would load as one broken ruleset: refuse.
-            if outputs.len() > 1 {
-                anyhow::bail!(
-                    "{} files were rendered ({}); they cannot be printed as one: write them with `-o DIR`",
-                    outputs.len(),
-                    names()
-                );
-            }
-            for o in outputs {
-                printer::out(&o.text);
-            }
-        }
-        Some(out) => {
-            let as_dir = needs_dir || out.is_dir() || out.to_string_lossy().ends_with('/');
-            if !as_dir && outputs.len() > 1 {
-                anyhow::bail!(
-                    "`-o {}` names one file, but {} files were rendered ({}): give a directory, e.g. `-o out/`",
-                    out.display(),
-                    outputs.len(),
-                    names()
-                );
-            }
-            if as_dir {
-                std::fs::create_dir_all(out)
-                    .with_context(|| format!("cannot create `{}`", out.display()))?;
-            }
-            let cwd = std::env::current_dir().ok();
-            let paths: Vec<PathBuf> = outputs
-                .iter()
-                .map(|o| {
-                    if as_dir {
-                        out.join(&o.file)
-                    } else {
-                        out.to_path_buf()
-                    }
-                })
-                .collect();
-            // All or nothing: every file is staged first, then all are
-            // renamed; on any failure every old file stays as it was.
-            let mut staged = Staged::default();
-            for (o, path) in outputs.iter().zip(&paths) {
-                staged.stage(path, o.text.as_bytes())?;
-            }
-            staged.commit()?;
-            for (o, path) in outputs.iter().zip(&paths) {
-                printer::error(&format!(
-                    "wrote {} ({}, firewall {}, {} rules)",
-                    display_path(cwd.as_deref(), path),
-                    o.target,
-                    o.firewall,
-                    o.rules
-                ));
-            }
-        }
+/// Prints the one rendered file on stdout. Several files (iptables: IPv4
+/// and IPv6) concatenated would load as one broken ruleset: refused.
+fn print_one(outputs: &[Output]) -> anyhow::Result<()> {
+    if outputs.len() > 1 {
+        anyhow::bail!(
+            "{} files were rendered ({}); they cannot be printed as one: write them with `-o DIR`",
+            outputs.len(),
+            names(outputs.iter().map(|o| o.file.as_str()))
+        );
+    }
+    for o in outputs {
+        printer::out(&o.text);
     }
     Ok(())
 }
