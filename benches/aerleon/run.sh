@@ -6,7 +6,7 @@
 #
 # S 100 zones / 400 flows, M 500 / 2,000, L 2,000 / 8,000 (both tools),
 # XL 20,000 / 200,000 (Zonal alone). For each scale and target, RUNS
-# (default 3) interleaved runs of `zonal build --target T` and `aclgen` on
+# (default 3; RUNS_LARGE, default 1, at L and XL) interleaved runs of `zonal build --target T` and `aclgen` on
 # that target's policy; prints a Markdown table: median wall time, peak
 # memory, the ratio, rules (benches/aerleon/count.py, the same regex for
 # both outputs), output bytes, and for nftables and iptables the kernel
@@ -17,7 +17,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tgt=${CARGO_TARGET_DIR:-$root/target}
 work=$tgt/aerleon-bench
-runs=${RUNS:-3}
+# Runs per scale: RUNS (default 3) at S and M; RUNS_LARGE (default 1) at L
+# and XL, where one Aerleon run of every target takes minutes.
+small_runs=${RUNS:-3}
+large_runs=${RUNS_LARGE:-1}
 venv=$tgt/aerleon-venv
 [ -x "$venv/bin/aclgen" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q 'aerleon==1.18.*'; }
 (cd "$root" && cargo build --release -q -p zonal_cli -p zonal_bench --bin zonal --bin aerleon-export)
@@ -63,6 +66,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for scale in "${@:-S M L XL}"; do
   for sc in $scale; do
   d=$work/$sc
+  case "$sc" in S|M) runs=$small_runs ;; *) runs=$large_runs ;; esac
   rm -rf "$d" && mkdir -p "$d"
   "$tgt/release/aerleon-export" --zones "${ZONES[$sc]}" --flows "${FLOWS[$sc]}" "$d" > "$d/export.txt"
   alone=$([ "$sc" = XL ] && echo 1 || echo 0)
