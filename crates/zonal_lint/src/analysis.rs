@@ -848,23 +848,6 @@ impl Reps {
     }
 }
 
-/// Whether two sorted interval lists share a value.
-fn ranges_overlap(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let ((a0, a1), (b0, b1)) = (a[i], b[j]);
-        if a0 <= b1 && b0 <= a1 {
-            return true;
-        }
-        if a1 < b1 {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    false
-}
-
 /// Whether two service sets share a service (without allocating).
 pub(crate) fn svc_overlaps(a: &ServiceSet, b: &ServiceSet) -> bool {
     let mut bi = b.iter().peekable();
@@ -874,7 +857,7 @@ pub(crate) fn svc_overlaps(a: &ServiceSet, b: &ServiceSet) -> bool {
         }
         if let Some((q, t)) = bi.peek()
             && *q == p
-            && ranges_overlap(s.ranges(), t.ranges())
+            && s.overlaps(t)
         {
             return true;
         }

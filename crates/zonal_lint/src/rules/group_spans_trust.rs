@@ -40,15 +40,10 @@ pub(crate) fn infrastructure_sinks() -> ServiceSet {
     ])
 }
 
-/// For each group, whether every active allow rule naming it uses it only
-/// as a source of infrastructure services toward a destination that is
-/// neither clinical nor untrusted (and at least one does). One pass over
-/// the rules, indexed by the names they write, rather than one pass per
-/// group (groups × rules name compares on large policies); the result is
-/// the same whatever the order the rules are seen in.
-fn infrastructure_source_only(p: &Policy) -> Vec<bool> {
-    let sinks = infrastructure_sinks();
-    let plain_dst = |e: &Endpoint| match e {
+/// Whether a destination is neither clinical nor untrusted: a zone of
+/// that kind, or a device whose zone and kind are not clinical.
+fn plain_destination(p: &Policy, e: &Endpoint) -> bool {
+    match e {
         Endpoint::Zone(z) => {
             let z = p.zone(*z);
             !zones::is_clinical(z) && !zones::is_untrusted(z)
@@ -64,7 +59,18 @@ fn infrastructure_source_only(p: &Policy) -> Vec<bool> {
                     .is_some_and(|k| CLINICAL_DEVICE_KINDS.contains(&k))
         }
         Endpoint::Any => false,
-    };
+    }
+}
+
+/// For each group, whether every active allow rule naming it uses it only
+/// as a source of infrastructure services toward a destination that is
+/// neither clinical nor untrusted (and at least one does). One pass over
+/// the rules, indexed by the names they write, rather than one pass per
+/// group (groups × rules name compares on large policies); the result is
+/// the same whatever the order the rules are seen in.
+fn infrastructure_source_only(p: &Policy) -> Vec<bool> {
+    let sinks = infrastructure_sinks();
+    let plain_dst = |e: &Endpoint| plain_destination(p, e);
     // Per group: (used as an infrastructure source, used otherwise).
     let index: BTreeMap<&str, usize> = p
         .groups
@@ -172,23 +178,7 @@ mod tests {
     fn per_group(p: &Policy, g: &Group) -> bool {
         let sinks = infrastructure_sinks();
         let names = |w: &[(String, zonal_diagnostics::Span)]| w.iter().any(|(n, _)| *n == g.name);
-        let plain_dst = |e: &Endpoint| match e {
-            Endpoint::Zone(z) => {
-                let z = p.zone(*z);
-                !zones::is_clinical(z) && !zones::is_untrusted(z)
-            }
-            Endpoint::Device(d) => {
-                let dev = p.device(*d);
-                let z = p.zone(dev.zone);
-                !zones::is_clinical(z)
-                    && !zones::is_untrusted(z)
-                    && !dev
-                        .kind
-                        .as_deref()
-                        .is_some_and(|k| CLINICAL_DEVICE_KINDS.contains(&k))
-            }
-            Endpoint::Any => false,
-        };
+        let plain_dst = |e: &Endpoint| plain_destination(p, e);
         let mut used = false;
         for r in p
             .rules
