@@ -40,8 +40,8 @@ pub(crate) fn infrastructure_sinks() -> ServiceSet {
     ])
 }
 
-/// Whether a destination is neither clinical nor untrusted: a zone of
-/// that kind, or a device whose zone and kind are not clinical.
+/// Whether a destination is neither clinical nor untrusted: a zone that is
+/// neither, or a device in such a zone whose kind is not clinical.
 fn plain_destination(p: &Policy, e: &Endpoint) -> bool {
     match e {
         Endpoint::Zone(z) => {
