@@ -13,8 +13,9 @@
 //! rules that reach them.
 
 use zonal_diagnostics::Severity;
-use zonal_model::{Action, AddrSet, Prefix};
+use zonal_model::{Action, AddrSet, Policy, Prefix, Zone};
 
+use crate::analysis::Analysis;
 use crate::ctx::Ctx;
 use crate::registry::LintInfo;
 
@@ -43,17 +44,21 @@ fn private_space() -> AddrSet {
     AddrSet::from_prefixes(&prefixes)
 }
 
-pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
-    let private = private_space();
-    let an = cx.an();
-    let catch_alls: Vec<_> = cx
-        .policy
+/// The catch-all external zones: written without networks, or the
+/// implicit internet of a policy that has none.
+fn catch_alls<'p>(policy: &'p Policy, an: &'p Analysis) -> Vec<&'p Zone> {
+    policy
         .zones
         .iter()
         .filter(|z| z.external && z.networks.is_empty())
         .chain(an.implicit_internet.as_ref())
-        .collect();
-    for zone in catch_alls {
+        .collect()
+}
+
+pub(crate) fn run(cx: &mut Ctx<'_, '_>) {
+    let private = private_space();
+    let an = cx.an();
+    for zone in catch_alls(cx.policy, an) {
         let covered = zone.addrs.intersect(&private);
         if covered.is_empty() {
             continue;
@@ -294,13 +299,7 @@ mod tests {
                 .active_rules()
                 .filter(|r| r.action == Action::Deny)
                 .collect();
-            let zones: Vec<&zonal_model::Zone> = policy
-                .zones
-                .iter()
-                .filter(|z| z.external && z.networks.is_empty())
-                .chain(an.implicit_internet.as_ref())
-                .collect();
-            for zone in zones {
+            for zone in catch_alls(policy, an) {
                 let covered = zone.addrs.intersect(&private_space());
                 let samples: Vec<std::net::IpAddr> = covered
                     .to_prefixes()
