@@ -1,7 +1,6 @@
 //! `zonal graph PATH`: the zones and flows as DOT, Mermaid or SVG
 //! (`zonal_review::graph`); this module reads the policy and writes.
 
-use anyhow::bail;
 use zonal_review::graph::{self, Options};
 
 use crate::ExitStatus;
@@ -29,18 +28,6 @@ pub(crate) fn run(args: &GraphArgs) -> anyhow::Result<ExitStatus> {
         }
         GraphFormat::Svg => graph::svg(policy, &opts).map_err(|e| anyhow::anyhow!("{e}"))?,
     };
-    match &args.output {
-        None => printer::out(&text),
-        Some(file) => {
-            if file.is_dir() {
-                bail!(
-                    "`{}` is a directory: name the file to write",
-                    file.display()
-                );
-            }
-            crate::fs::write_atomic(file, text.as_bytes())?;
-            printer::error(&format!("wrote `{}`", file.display()));
-        }
-    }
+    super::print_or_write(args.output.as_deref(), &text)?;
     Ok(ExitStatus::Success)
 }

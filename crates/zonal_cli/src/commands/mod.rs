@@ -237,3 +237,21 @@ pub(crate) fn print_diagnostics(db: &SourceDb, diags: &Diagnostics) {
         printer::err("\n");
     }
 }
+
+/// Prints `text`, or writes it atomically to `file` (never into a
+/// directory of that name) and says so.
+pub(crate) fn print_or_write(file: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    let Some(file) = file else {
+        printer::out(text);
+        return Ok(());
+    };
+    if file.is_dir() {
+        anyhow::bail!(
+            "`{}` is a directory: name the file to write",
+            file.display()
+        );
+    }
+    crate::fs::write_atomic(file, text.as_bytes())?;
+    printer::error(&format!("wrote `{}`", file.display()));
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! and per-place reach (`zonal_review::report`); this module reads the
 //! policy, runs the lints as `zonal check` does, and writes the file.
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 use crate::ExitStatus;
 use crate::args::{ReportArgs, ReportFormat};
@@ -40,18 +40,6 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         ReportFormat::Html => zonal_review::report::html(&input),
         ReportFormat::Csv => zonal_review::report::csv(&input),
     };
-    match &args.output {
-        None => printer::out(&text),
-        Some(file) => {
-            if file.is_dir() {
-                bail!(
-                    "`{}` is a directory: name the file to write",
-                    file.display()
-                );
-            }
-            crate::fs::write_atomic(file, text.as_bytes())?;
-            printer::error(&format!("wrote `{}`", file.display()));
-        }
-    }
+    super::print_or_write(args.output.as_deref(), &text)?;
     Ok(ExitStatus::Success)
 }
